@@ -1,0 +1,1 @@
+"""recado: a studio's WhatsApp automation and integration daemon."""

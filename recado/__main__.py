@@ -1,0 +1,5 @@
+import sys
+
+from recado.cli.main import main
+
+sys.exit(main())

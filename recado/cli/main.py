@@ -1,0 +1,110 @@
+"""``recado <noun> <verb>``: the daemon itself and every operator action.
+
+Exit codes: 0 ok, 1 refused or failed, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from recado.cli.client import CliError, OperatorClient, fail
+from recado.daemon.config import default_config_path
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config) if args.config else default_config_path()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from recado.daemon.main import run
+
+    return run(_config_path(args), test_hooks=args.test_hooks)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from recado.cli.check_config import check_config
+
+    return check_config(Path(args.config) if args.config else None)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data = OperatorClient.from_config(_config_path(args)).get("/dashboard.json")
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"status: {data['status']}")
+    for reason in data.get("reasons", []):
+        print(f"  - {reason['text']}")
+    wa = data.get("whatsapp", {})
+    print(f"whatsapp: mode={wa.get('mode')} kill_switch={wa.get('kill_switch')}")
+    for name, actor in data.get("actors", {}).items():
+        print(f"actor {name}: {actor['state']} (restarts {actor['restarts']})")
+    return 0 if data["status"] != "critical" else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    dest = Path(args.path).expanduser().resolve()
+    result = OperatorClient.from_config(_config_path(args)).post("/backup", {"path": str(dest)})
+    print(
+        f"backup written to {result['path']} ({result['bytes']} bytes, "
+        f"integrity_check {result['integrity_check']}, schema {result['schema_version']})"
+    )
+    return 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    client = OperatorClient.from_config(_config_path(args))
+    try:
+        result = client.post("/config/reload")
+    except CliError as exc:
+        return fail(f"reload refused: {exc}")
+    print("applied: " + (", ".join(result["applied"]) or "nothing changed"))
+    if result["needs_restart"]:
+        print("needs a restart: " + ", ".join(result["needs_restart"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recado", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="config file (default ./config.toml, then /etc/recado)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
+    p.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", parents=[common], help="validate the config file")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("status", parents=[common], help="the dashboard in one screen")
+    p.add_argument("--json", action="store_true", help="print the dashboard JSON")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backup", parents=[common], help="online backup of the database")
+    p.add_argument("path", help="destination file (must not exist)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("reload", parents=[common], help="re-read the config (like SIGHUP)")
+    p.set_defaults(func=cmd_reload)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CliError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

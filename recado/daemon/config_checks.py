@@ -1,0 +1,305 @@
+"""What the config means, checked after its shape: addresses, zones, references.
+
+Also the small parsers later code uses for the strings the config holds (listen addresses,
+flow actions, delays, ``service:METHOD:path`` endpoints).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+if TYPE_CHECKING:
+    from recado.daemon.config import Config
+
+MODES = ("disabled", "dry_run", "enabled")
+LOCALES = ("pt-BR", "en")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+TEMPLATE_PARAMS = ("client_name", "service", "date", "time", "location", "studio_name")
+BUTTONS = ("CONFIRM", "RESCHEDULE", "TALK")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+EVENT_TYPES = (
+    "appointment.created",
+    "appointment.rescheduled",
+    "appointment.canceled",
+    "appointment.reschedule_requested",
+    "handoff.requested",
+    "lead.created",
+    "client.registered",
+    "service.completed",
+    "payment.received",
+    "feedback.received",
+)
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$")
+_DELAY = re.compile(r"^(\d+)(s|m|h|d)$")
+
+
+class ParseError(ValueError):
+    pass
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port``."""
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ParseError(f'"{text}" is not host:port')
+    return host, int(port)
+
+
+def is_private_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    service: str
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class HttpAction:
+    endpoint: Endpoint
+    text: str
+
+
+@dataclass(frozen=True)
+class WhatsAppAction:
+    template: str
+    text: str
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    service, _, rest = text.partition(":")
+    method, _, path = rest.partition(":")
+    if not service or not method or not path:
+        raise ParseError(f'"{text}" is not <service>:<METHOD>:<path>')
+    if method not in METHODS:
+        raise ParseError(f'method "{method}" in "{text}" is not one of {", ".join(METHODS)}')
+    if not path.startswith("/"):
+        raise ParseError(f'path "{path}" in "{text}" must start with /')
+    return Endpoint(service, method, path)
+
+
+def parse_action(text: str) -> HttpAction | WhatsAppAction:
+    kind, _, rest = text.partition(":")
+    if kind == "http":
+        return HttpAction(parse_endpoint(rest), text)
+    if kind == "whatsapp" and rest:
+        return WhatsAppAction(rest, text)
+    raise ParseError(f'"{text}" is not http:<service>:<METHOD>:<path> or whatsapp:<template>')
+
+
+def parse_delay(text: str) -> timedelta:
+    m = _DELAY.match(text)
+    if not m:
+        raise ParseError(f'"{text}" is not a delay like 30s, 15m, 2h or 1d')
+    n, unit = int(m.group(1)), m.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+
+
+def check(cfg: Config) -> list[str]:
+    problems: list[str] = []
+    add = problems.append
+    d, h, w = cfg.daemon, cfg.http, cfg.whatsapp
+
+    _one_of(add, "daemon.log_level", d.log_level, LOG_LEVELS)
+    try:
+        ZoneInfo(d.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        add(
+            f'daemon.timezone: "{d.timezone}" is not a known time zone '
+            '(expected an IANA name like "America/Sao_Paulo")'
+        )
+    _positive(add, "daemon.shutdown_grace_s", d.shutdown_grace_s)
+
+    for key, value in (
+        ("http.public_listen", h.public_listen),
+        ("http.operator_listen", h.operator_listen),
+    ):
+        try:
+            host, _ = parse_listen(value)
+        except ParseError:
+            add(f'{key}: "{value}" is not an address (expected host:port, e.g. 127.0.0.1:8081)')
+            continue
+        if key == "http.operator_listen" and not h.operator_public_ok and not is_private_host(host):
+            add(
+                f'{key}: "{value}" is not a loopback or private address (expected one, or '
+                "http.operator_public_ok = true to expose operator pages and actions)"
+            )
+    if urlparse(h.public_base_url).scheme not in ("http", "https"):
+        add(f'http.public_base_url: "{h.public_base_url}" is not a URL (expected http(s)://…)')
+    if h.max_body_bytes < 1024:
+        add(f"http.max_body_bytes: got {h.max_body_bytes} (expected at least 1024)")
+
+    if cfg.security.secret_key:
+        import base64
+        import binascii
+
+        try:
+            ok = len(base64.b64decode(cfg.security.secret_key, validate=True)) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            add(
+                "security.secret_key_file: the key is not base64 of 32 bytes "
+                "(expected e.g. the output of `head -c32 /dev/urandom | base64`)"
+            )
+
+    _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
+    if cfg.studio.booking_url and urlparse(cfg.studio.booking_url).scheme not in ("http", "https"):
+        add(f'studio.booking_url: "{cfg.studio.booking_url}" is not a URL (expected https://…)')
+
+    _one_of(add, "whatsapp.mode", w.mode, MODES)
+    for i, number in enumerate(w.allowlist):
+        if not _E164.match(number):
+            add(f'whatsapp.allowlist[{i}]: "{number}" is not E.164 (expected +<country><number>)')
+    if w.test_recipient and not _E164.match(w.test_recipient):
+        add(
+            f'whatsapp.test_recipient: "{w.test_recipient}" is not E.164 '
+            "(expected +<country><number>)"
+        )
+    if urlparse(w.graph_base_url).scheme not in ("http", "https"):
+        add(f'whatsapp.graph_base_url: "{w.graph_base_url}" is not a URL (expected http(s)://…)')
+    if w.max_attempts < 1:
+        add(f"whatsapp.max_attempts: got {w.max_attempts} (expected at least 1)")
+    _positive(add, "whatsapp.retry_base_s", w.retry_base_s)
+    if w.retry_cap_s < w.retry_base_s:
+        add(
+            f"whatsapp.retry_cap_s: got {w.retry_cap_s} (expected at least retry_base_s, "
+            f"{w.retry_base_s})"
+        )
+    if w.messages_per_second < 0:
+        add(
+            f"whatsapp.messages_per_second: got {w.messages_per_second} "
+            "(expected 0 for unlimited, or more)"
+        )
+    _positive(add, "whatsapp.reminder_hours_before", w.reminder_hours_before)
+    _positive(add, "whatsapp.uncertain_timeout_s", w.uncertain_timeout_s)
+    if w.mode == "enabled":
+        if not w.app_secret:
+            add(
+                'whatsapp.app_secret_file: required when whatsapp.mode = "enabled" '
+                "(expected the Meta app secret, to check webhook signatures)"
+            )
+        if not w.access_token and not w.embedded_signup_enabled:
+            add(
+                'whatsapp.access_token_file: required when whatsapp.mode = "enabled" '
+                "(expected a token, or embedded_signup_enabled = true)"
+            )
+        if not w.phone_number_id and not w.embedded_signup_enabled:
+            add(
+                'whatsapp.phone_number_id: required when whatsapp.mode = "enabled" '
+                "(expected the business phone number id)"
+            )
+    for tname, tpl in w.templates.items():
+        where = f"whatsapp.templates.{tname}"
+        for i, param in enumerate(tpl.body_params):
+            if param not in TEMPLATE_PARAMS:
+                add(
+                    f'{where}.body_params[{i}]: "{param}" is not known '
+                    f"(expected one of: {', '.join(TEMPLATE_PARAMS)})"
+                )
+        for i, button in enumerate(tpl.buttons):
+            if button not in BUTTONS:
+                add(
+                    f'{where}.buttons[{i}]: "{button}" is not known '
+                    f"(expected one of: {', '.join(BUTTONS)})"
+                )
+
+    names: set[str] = set()
+    for i, svc in enumerate(cfg.services):
+        where = f"services[{i}]"
+        if not _SERVICE_NAME.match(svc.name):
+            add(f'{where}.name: "{svc.name}" is not a valid name (expected a-z, 0-9, _ or -)')
+        if svc.name in names:
+            add(f'{where}.name: "{svc.name}" is used twice (expected unique service names)')
+        names.add(svc.name)
+        if urlparse(svc.base_url).scheme not in ("http", "https"):
+            add(f'{where}.base_url: "{svc.base_url}" is not a URL (expected http(s)://…)')
+        _positive(add, f"{where}.timeout_s", svc.timeout_s)
+        if svc.breaker.failure_threshold < 1:
+            add(
+                f"{where}.breaker.failure_threshold: got {svc.breaker.failure_threshold} "
+                "(expected at least 1)"
+            )
+        _positive(add, f"{where}.breaker.open_s", svc.breaker.open_s)
+
+    known = ", ".join(sorted(names)) or "none defined"
+    for i, flow in enumerate(cfg.flows):
+        where = f"flows[{i}]"
+        _one_of(add, f"{where}.event", flow.event, EVENT_TYPES)
+        for j, action in enumerate(flow.actions):
+            text = action if isinstance(action, str) else action.action
+            if not isinstance(action, str):
+                try:
+                    parse_delay(action.delay)
+                except ParseError as exc:
+                    add(f"{where}.actions[{j}].delay: {exc}")
+            try:
+                parsed = parse_action(text)
+            except ParseError as exc:
+                add(f"{where}.actions[{j}]: {exc}")
+                continue
+            if isinstance(parsed, HttpAction) and parsed.endpoint.service not in names:
+                add(
+                    f'{where}.actions[{j}]: service "{parsed.endpoint.service}" is not defined '
+                    f"(expected one of: {known})"
+                )
+            if isinstance(parsed, WhatsAppAction) and parsed.template not in w.templates:
+                add(
+                    f'{where}.actions[{j}]: template "{parsed.template}" is not defined '
+                    f"(expected one of: {', '.join(sorted(w.templates))})"
+                )
+
+    jobs: set[str] = set()
+    for i, job in enumerate(cfg.sync):
+        where = f"sync[{i}]"
+        if job.name in jobs:
+            add(f'{where}.name: "{job.name}" is used twice (expected unique sync job names)')
+        jobs.add(job.name)
+        if not croniter.is_valid(job.schedule):
+            add(
+                f'{where}.schedule: "{job.schedule}" is not a cron expression '
+                '(expected e.g. "0 * * * *")'
+            )
+        for key in ("source", "target"):
+            value = getattr(job, key)
+            try:
+                endpoint = parse_endpoint(value)
+            except ParseError as exc:
+                add(f"{where}.{key}: {exc}")
+                continue
+            if endpoint.service not in names:
+                add(
+                    f'{where}.{key}: service "{endpoint.service}" is not defined '
+                    f"(expected one of: {known})"
+                )
+    return problems
+
+
+def _one_of(add: Any, key: str, value: str, options: tuple[str, ...]) -> None:
+    if value not in options:
+        add(f'{key}: "{value}" is not allowed (expected one of: {", ".join(options)})')
+
+
+def _positive(add: Any, key: str, value: float) -> None:
+    if value <= 0:
+        add(f"{key}: got {value} (expected more than 0)")

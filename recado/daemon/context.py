@@ -1,0 +1,46 @@
+"""The daemon's shared state, handed to the HTTP apps and actors.
+
+Holds references, not policy: the config in force, the storage actor, the supervisor, the
+clock, the listeners and the shutdown event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import trio
+
+from recado.clock import Clock
+from recado.daemon.config import Config
+from recado.daemon.supervisor import Supervisor
+from recado.http.serve import Listener
+from recado.metrics import Metrics
+from recado.storage.actor import Storage
+
+if TYPE_CHECKING:
+    from recado.actors.webhook_processor import WebhookProcessor
+
+
+@dataclass
+class Daemon:
+    config: Config
+    config_path: Path
+    storage: Storage
+    supervisor: Supervisor
+    clock: Clock
+    api_key: str
+    secret_key: bytes
+    started_at: datetime
+    listeners: dict[str, Listener]
+    test_hooks: bool = False
+    stopping: trio.Event = field(default_factory=trio.Event)
+    ready: bool = False
+    metrics: Metrics = field(default_factory=Metrics)
+    webhooks: WebhookProcessor | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.daemon.data_path

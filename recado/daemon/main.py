@@ -1,0 +1,295 @@
+"""The daemon's lifecycle: open storage, start the actors and listeners, run until a signal.
+
+Shutdown order matters for "nothing lost": listeners stop accepting and finish their
+in-flight requests, actors are cancelled (their in-flight work is shielded with its own
+deadline), and the storage actor goes last, committing everything still queued.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import trio
+
+from recado.clock import Clock, SystemClock, iso
+from recado.daemon import sdnotify
+from recado.daemon.config import Config, ConfigError, load_config, reload_diff
+from recado.daemon.context import Daemon
+from recado.daemon.local_keys import local_api_key, local_secret_key
+from recado.daemon.logs import get_logger, set_level, set_secrets
+from recado.daemon.runtime_file import remove_runtime, write_runtime
+from recado.daemon.supervisor import Supervisor
+from recado.http.operator_app import create_operator_app
+from recado.http.public_app import create_public_app
+from recado.http.serve import Listener, serve_http
+from recado.storage.actor import Storage
+from recado.storage.audit import record_audit
+
+log = get_logger("daemon")
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    name: str
+    fn: Callable[..., Awaitable[Any]]
+
+
+ActorFactory = Callable[[Daemon], Sequence[ActorSpec]]
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message says why and what to do."""
+
+
+def domain_actors(daemon: Daemon) -> list[ActorSpec]:
+    """The long-running actors of the product, created before the listeners open so that
+    a request never finds its actor missing."""
+    return []
+
+
+async def run_daemon(
+    cfg: Config,
+    config_path: Path,
+    *,
+    clock: Clock | None = None,
+    test_hooks: bool = False,
+    install_signals: bool = True,
+    extra_actors: ActorFactory | None = None,
+    task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    if test_hooks and cfg.whatsapp.mode == "enabled":
+        raise StartupError(
+            'test hooks cannot be enabled while whatsapp.mode = "enabled" (real sends)'
+        )
+    data_dir = cfg.daemon.data_path
+    await trio.to_thread.run_sync(lambda: data_dir.mkdir(parents=True, exist_ok=True))
+    clock = clock or SystemClock()
+    api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
+    set_secrets([*cfg.secret_values(), api_key])
+
+    storage = Storage(data_dir / "recado.db")
+    version = await trio.to_thread.run_sync(storage.open_sync)
+    log.info("storage_open", path=str(storage.path), schema_version=version)
+
+    supervisor = Supervisor()
+    listeners = {
+        "public": Listener("public", cfg.http.public_listen),
+        "operator": Listener("operator", cfg.http.operator_listen),
+    }
+    daemon = Daemon(
+        config=cfg,
+        config_path=config_path,
+        storage=storage,
+        supervisor=supervisor,
+        clock=clock,
+        api_key=api_key,
+        secret_key=secret_key,
+        started_at=clock.now(),
+        listeners=listeners,
+        test_hooks=test_hooks,
+    )
+    grace = float(cfg.daemon.shutdown_grace_s)
+    try:
+        async with trio.open_nursery() as root:
+            await root.start(supervisor.supervise, "storage", storage.run)
+            try:
+                await _run_work(daemon, grace, install_signals, extra_actors, task_status)
+            finally:
+                # Last: commit whatever is queued, then let the storage actor return.
+                with trio.CancelScope(shield=True):
+                    await storage.close()
+    finally:
+        storage.close_files()
+        remove_runtime(data_dir)
+        log.info("stopped")
+
+
+async def _run_work(
+    daemon: Daemon,
+    grace: float,
+    install_signals: bool,
+    extra_actors: ActorFactory | None,
+    task_status: trio.TaskStatus[Daemon],
+) -> None:
+    sup = daemon.supervisor
+    specs = [*domain_actors(daemon), *(extra_actors(daemon) if extra_actors else [])]
+    apps = {
+        "public": create_public_app(daemon),
+        "operator": create_operator_app(daemon),
+    }
+    async with trio.open_nursery() as work:
+        for name, listener in daemon.listeners.items():
+            await work.start(
+                sup.supervise,
+                f"http_{name}",
+                serve_http,
+                apps[name],
+                listener,
+                daemon.stopping,
+                grace,
+            )
+            log.info("listening", listener=name, url=listener.url)
+        async with trio.open_nursery() as actors:
+            for spec in specs:
+                await actors.start(sup.supervise, spec.name, spec.fn)
+            if install_signals:
+                actors.start_soon(_signal_loop, daemon)
+            actors.start_soon(sdnotify.watchdog_loop, lambda: _healthy(daemon))
+            await trio.to_thread.run_sync(_write_runtime, daemon)
+            daemon.ready = True
+            sdnotify.ready()
+            log.info(
+                "ready",
+                public=daemon.listeners["public"].url,
+                operator=daemon.listeners["operator"].url,
+                mode=daemon.config.whatsapp.mode,
+            )
+            task_status.started(daemon)
+            await daemon.stopping.wait()
+            daemon.ready = False
+            sdnotify.stopping()
+            log.info("stopping", grace_s=grace)
+            # Listeners drain on their own (shutdown trigger); everything else in this
+            # nursery gets at most the grace period.
+            work.cancel_scope.deadline = trio.current_time() + grace
+            actors.cancel_scope.cancel()
+
+
+def _resolve_keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:
+    import base64
+
+    api_key = cfg.security.api_key
+    if not api_key:
+        api_key, created = local_api_key(data_dir)
+        if created:
+            log.warning(
+                "generated_api_key",
+                path=str(data_dir / "api_key"),
+                hint="set security.api_key_file to use your own key",
+            )
+    if cfg.security.secret_key:
+        secret_key = base64.b64decode(cfg.security.secret_key)
+    else:
+        secret_key, created = local_secret_key(data_dir)
+        if created:
+            log.warning(
+                "generated_secret_key",
+                path=str(data_dir / "secret_key"),
+                hint="set security.secret_key_file so backups of the data directory "
+                "do not carry the key that encrypts tokens",
+            )
+    return api_key, secret_key
+
+
+def _write_runtime(daemon: Daemon) -> None:
+    write_runtime(
+        daemon.data_dir,
+        {
+            "pid": os.getpid(),
+            "started_at": iso(daemon.started_at),
+            "public": daemon.listeners["public"].url,
+            "operator": daemon.listeners["operator"].url,
+            "config": str(daemon.config_path),
+        },
+    )
+
+
+def _healthy(daemon: Daemon) -> bool:
+    return daemon.storage.is_open and not daemon.supervisor.crash_looping()
+
+
+async def _signal_loop(daemon: Daemon) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for signum in signals:
+            if signum == signal.SIGHUP:
+                await reload_config(daemon, source="SIGHUP")
+            else:
+                log.info("signal", signal=signal.Signals(signum).name)
+                daemon.stopping.set()
+
+
+async def reload_config(daemon: Daemon, *, source: str) -> dict[str, Any]:
+    """Re-read the config file; apply the reloadable keys, log what needs a restart."""
+    sdnotify.reloading()
+    try:
+        try:
+            new = await trio.to_thread.run_sync(load_config, daemon.config_path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload_rejected", problem=problem)
+            return {"applied": [], "needs_restart": [], "problems": exc.problems}
+        diff = reload_diff(daemon.config, new)
+        daemon.config = apply_paths(daemon.config, new, diff.applied)
+        set_level(daemon.config.daemon.log_level)
+        set_secrets([*daemon.config.secret_values(), daemon.api_key])
+        log.info(
+            "config_reloaded",
+            applied=",".join(diff.applied) or "-",
+            needs_restart=",".join(diff.needs_restart) or "-",
+        )
+        for key in diff.needs_restart:
+            log.warning("reload_needs_restart", key=key)
+        await daemon.storage.write(
+            record_audit,
+            daemon.clock.now(),
+            "config.reload",
+            str(daemon.config_path),
+            "",
+            source,
+            {"applied": diff.applied, "needs_restart": diff.needs_restart},
+        )
+        return {"applied": diff.applied, "needs_restart": diff.needs_restart, "problems": []}
+    finally:
+        sdnotify.ready()
+
+
+def apply_paths(old: Any, new: Any, paths: Sequence[str]) -> Any:
+    """``old`` with the values at the dotted ``paths`` taken from ``new``."""
+    result = old
+    for path in paths:
+        result = _replace_path(result, new, path.split("."))
+    return result
+
+
+def _replace_path(old: Any, new: Any, parts: list[str]) -> Any:
+    head, rest = parts[0], parts[1:]
+    new_value = getattr(new, head)
+    if rest:
+        new_value = _replace_path(getattr(old, head), new_value, rest)
+    return msgspec.structs.replace(old, **{head: new_value})
+
+
+def run(config_path: Path, *, test_hooks: bool = False) -> int:
+    """Entry point of ``recado run``; returns the process exit code."""
+    from recado.daemon.logs import setup_logging
+
+    setup_logging("info")
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("config_invalid", problem=problem)
+        log.error("not_started", reason=f"{len(exc.problems)} problem(s) in {config_path}")
+        return 1
+    setup_logging(cfg.daemon.log_level, cfg.secret_values())
+    log.info("starting", config=str(config_path), pid=os.getpid())
+    try:
+        trio.run(lambda: run_daemon(cfg, config_path, test_hooks=test_hooks))
+    except StartupError as exc:
+        log.error("not_started", reason=str(exc))
+        return 1
+    except Exception as exc:
+        from recado.storage.migrate import SchemaTooNew
+
+        if isinstance(exc, SchemaTooNew):
+            log.error("not_started", reason=str(exc))
+            return 1
+        log.exception("crashed")
+        return 1
+    return 0

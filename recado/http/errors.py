@@ -1,0 +1,35 @@
+"""One JSON error shape for every 4xx/5xx: ``{"error": "<code>", "detail": "<sentence>"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Quart, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from recado.daemon.logs import get_logger
+
+log = get_logger("http")
+
+
+def json_error(status: int, code: str, detail: str, **extra: Any) -> Response:
+    response = jsonify({"error": code, "detail": detail, **extra})
+    response.status_code = status
+    return response
+
+
+def install_error_handlers(app: Quart) -> None:
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        detail = exc.description or exc.name or "error"
+        if exc.code == 413:
+            detail = "the request body is larger than this endpoint accepts"
+        return json_error(exc.code or 500, code, detail)
+
+    @app.errorhandler(Exception)
+    async def unexpected(exc: Exception) -> Response:
+        log.exception("request_failed", error_type=type(exc).__name__)
+        return json_error(
+            500, "internal_error", "the daemon failed to handle this request; see its log"
+        )

@@ -1,0 +1,94 @@
+"""The operator app: pages, JSON and actions for the studio's staff (private listener)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Response, jsonify, redirect, request
+from quart_trio import QuartTrio
+
+from recado.daemon.context import Daemon
+from recado.http.auth import client_ip, json_body, require_api_key
+from recado.http.common import install_probes
+from recado.http.dashboard import dashboard_data
+from recado.http.errors import install_error_handlers, json_error
+from recado.http.i18n import install_i18n
+from recado.http.test_hooks import install_test_hooks
+from recado.http.views import respond
+from recado.storage.audit import list_audit, record_audit
+
+
+def create_operator_app(daemon: Daemon) -> QuartTrio:
+    app = QuartTrio("recado.operator", root_path=str(Path(__file__).parent))
+    install_error_handlers(app)
+    install_probes(app, daemon, "operator")
+    install_i18n(app, daemon)
+    guarded = require_api_key(lambda: daemon.api_key)
+
+    @app.get("/")
+    async def index() -> Response:
+        return redirect("/dashboard")
+
+    @app.get("/dashboard")
+    @app.get("/dashboard.json")
+    async def dashboard() -> Response:
+        return await respond("dashboard.html", await dashboard_data(daemon))
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        m = daemon.metrics
+        for name, status in daemon.supervisor.actors.items():
+            m.actor_restarts.labels(name).set(status.restarts)
+        m.storage_batches.set(daemon.storage.stats.batches)
+        m.storage_writes.set(daemon.storage.stats.writes)
+        return Response(m.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/audit")
+    @app.get("/audit.json")
+    async def audit() -> Response:
+        limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+        rows = await daemon.storage.read(list_audit, limit)
+        return await respond("audit.html", {"items": rows})
+
+    @app.post("/backup")
+    @guarded
+    async def backup() -> Response:
+        body = await json_body()
+        if isinstance(body, Response):
+            return body
+        raw = body.get("path")
+        if not isinstance(raw, str) or not raw:
+            return json_error(422, "invalid_field", "path: required (expected a file path)")
+        dest = Path(raw)
+        if not dest.is_absolute():
+            dest = daemon.data_dir / dest
+        try:
+            result = await daemon.storage.backup(dest)
+        except FileExistsError as exc:
+            return json_error(409, "exists", str(exc))
+        except (OSError, RuntimeError) as exc:
+            return json_error(500, "backup_failed", str(exc))
+        await daemon.storage.write(
+            record_audit,
+            daemon.clock.now(),
+            "backup",
+            str(dest),
+            client_ip(),
+            "operator",
+            {"bytes": result["bytes"]},
+        )
+        return jsonify(result)
+
+    @app.post("/config/reload")
+    @guarded
+    async def config_reload() -> Response:
+        from recado.daemon.main import reload_config
+
+        result = await reload_config(daemon, source=f"http {client_ip()}")
+        response = jsonify(result)
+        response.status_code = 422 if result["problems"] else 200
+        return response
+
+    if daemon.test_hooks:
+        install_test_hooks(app, daemon)
+    return app

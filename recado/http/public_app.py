@@ -1,0 +1,17 @@
+"""The public app: what Meta and the studio's systems reach (webhooks, events, voucher)."""
+
+from __future__ import annotations
+
+from quart_trio import QuartTrio
+
+from recado.daemon.context import Daemon
+from recado.http.common import install_probes
+from recado.http.errors import install_error_handlers
+
+
+def create_public_app(daemon: Daemon) -> QuartTrio:
+    app = QuartTrio("recado.public")
+    app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
+    install_error_handlers(app)
+    install_probes(app, daemon, "public")
+    return app

@@ -1,0 +1,37 @@
+"""Prometheus metrics, one registry per daemon (tests run several daemons in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.webhook_requests = Counter(
+            "recado_webhook_requests",
+            "Webhook POSTs by outcome (accepted, bad_signature, rejected, too_large)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_processed = Counter(
+            "recado_webhook_bodies_processed",
+            "Inbox bodies applied (ok) or failed",
+            ["result"],
+            registry=self.registry,
+        )
+        self.actor_restarts = Gauge(
+            "recado_actor_restarts", "Restarts of each actor", ["actor"], registry=self.registry
+        )
+        self.storage_batches = Gauge(
+            "recado_storage_batches", "Group commits done", registry=self.registry
+        )
+        self.storage_writes = Gauge(
+            "recado_storage_writes", "Writes committed or failed", registry=self.registry
+        )
+
+    def count(self, sample: str, **labels: str) -> int:
+        return int(self.registry.get_sample_value(sample, labels) or 0)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

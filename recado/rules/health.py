@@ -1,0 +1,167 @@
+"""Dashboard health (CONTRACT §8) as a pure function of facts the daemon gathers.
+
+critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
+a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
+a sync job with > 2 recent failures, pending events > 100, no app secret configured. The kill
+switch is shown as an informational reason: it is a deliberate operator choice, not a fault,
+so it does not change the status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DLQ_DEGRADED = 10
+RETRY_QUEUE_DEGRADED = 50
+EVENT_SUCCESS_MIN = 0.95
+SYNC_FAILURES_DEGRADED = 2
+PENDING_EVENTS_DEGRADED = 100
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    mode: str
+    whatsapp_auth_broken: bool = False
+    storage_writable: bool = True
+    crash_looping_actors: tuple[str, ...] = ()
+    open_breakers: tuple[str, ...] = ()
+    dlq_total: int = 0
+    retry_queue_total: int = 0
+    events_today_total: int = 0
+    events_today_processed: int = 0
+    events_today_failed: int = 0
+    sync_recent_failures: dict[str, int] = field(default_factory=dict)
+    pending_events: int = 0
+    app_secret_configured: bool = False
+    kill_switch: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    severity: str  # critical | degraded | info
+    pt_br: str
+    en: str
+
+    def text(self, locale: str) -> str:
+        return self.en if locale == "en" else self.pt_br
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    reasons: list[Reason]
+
+
+def evaluate(f: HealthFacts) -> Health:
+    reasons: list[Reason] = []
+    add = reasons.append
+    if f.whatsapp_auth_broken and f.mode == "enabled":
+        add(
+            Reason(
+                "whatsapp_auth",
+                "critical",
+                "O token do WhatsApp foi recusado pela Meta; os envios estão pausados.",
+                "Meta refused the WhatsApp token; sending is paused.",
+            )
+        )
+    if not f.storage_writable:
+        add(
+            Reason(
+                "storage",
+                "critical",
+                "O banco de dados não está aceitando gravações.",
+                "The database is not accepting writes.",
+            )
+        )
+    for name in f.crash_looping_actors:
+        add(
+            Reason(
+                "crash_loop",
+                "critical",
+                f"O processo interno {name} está reiniciando em loop.",
+                f"The actor {name} is restarting in a loop.",
+            )
+        )
+    for name in f.open_breakers:
+        add(
+            Reason(
+                "breaker_open",
+                "degraded",
+                f"O serviço {name} está com o disjuntor aberto (envios em espera).",
+                f"The circuit breaker of {name} is open (deliveries wait).",
+            )
+        )
+    if f.dlq_total >= DLQ_DEGRADED:
+        add(
+            Reason(
+                "dlq",
+                "degraded",
+                f"{f.dlq_total} itens na fila de mensagens mortas.",
+                f"{f.dlq_total} items in the dead-letter queue.",
+            )
+        )
+    if f.retry_queue_total > RETRY_QUEUE_DEGRADED:
+        add(
+            Reason(
+                "retry_queue",
+                "degraded",
+                f"{f.retry_queue_total} entregas aguardando nova tentativa.",
+                f"{f.retry_queue_total} deliveries waiting to be retried.",
+            )
+        )
+    done = f.events_today_processed + f.events_today_failed
+    if done and f.events_today_processed / done < EVENT_SUCCESS_MIN:
+        rate = f.events_today_processed / done
+        add(
+            Reason(
+                "event_success",
+                "degraded",
+                f"Só {rate:.0%} dos eventos de hoje foram processados com sucesso.",
+                f"Only {rate:.0%} of today's events were processed successfully.",
+            )
+        )
+    for name, failures in sorted(f.sync_recent_failures.items()):
+        if failures > SYNC_FAILURES_DEGRADED:
+            add(
+                Reason(
+                    "sync_failures",
+                    "degraded",
+                    f"A sincronização {name} falhou {failures} vezes seguidas.",
+                    f"The sync job {name} failed {failures} times in a row.",
+                )
+            )
+    if f.pending_events > PENDING_EVENTS_DEGRADED:
+        add(
+            Reason(
+                "pending_events",
+                "degraded",
+                f"{f.pending_events} eventos aguardando processamento.",
+                f"{f.pending_events} events waiting to be processed.",
+            )
+        )
+    if not f.app_secret_configured:
+        add(
+            Reason(
+                "no_app_secret",
+                "degraded",
+                "Sem app secret configurado: as assinaturas dos webhooks não são verificadas.",
+                "No app secret configured: webhook signatures are not checked.",
+            )
+        )
+    if f.kill_switch:
+        add(
+            Reason(
+                "kill_switch",
+                "info",
+                "Interruptor de emergência ligado: nenhuma mensagem é enviada.",
+                "Kill switch on: no message is sent.",
+            )
+        )
+    severities = {r.severity for r in reasons}
+    status = (
+        "critical"
+        if "critical" in severities
+        else ("degraded" if "degraded" in severities else "healthy")
+    )
+    return Health(status, reasons)

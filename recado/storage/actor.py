@@ -1,0 +1,363 @@
+"""The storage actor: the only writer of the SQLite file.
+
+Every write is a plain function ``fn(conn, *args)`` sent to the actor. The actor takes every
+request queued at the moment a batch starts, runs them in one transaction, commits once (one
+fsync for the whole group) and only then answers the callers. A write that raises rolls back
+alone (the batch is re-run with a SAVEPOINT per write) and its exception is re-raised to its
+caller; the others in the batch still commit.
+
+A write function must touch nothing but the connection it is given (no clock reads, no
+random ids, no I/O): it may run twice when a neighbour in its batch fails.
+
+Reads run on separate read-only connections (WAL lets them proceed beside the writer) in
+worker threads, one connection per thread at a time, taken from a small pool.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import outcome
+import trio
+
+from recado.daemon.logs import get_logger
+from recado.storage.migrate import migrate
+
+log = get_logger("storage")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Bounds of one group commit: enough to amortize an fsync over many writers, small enough
+# that no caller waits long behind a huge batch.
+MAX_BATCH = 512
+
+
+class StorageUnavailable(Exception):
+    """The storage actor is not running, so a write could not be committed."""
+
+
+class CommitFailed(Exception):
+    """The transaction holding this write could not be committed; nothing of it is stored."""
+
+
+class _WriteRequest:
+    """One queued write. The waiting task is parked with trio's lowest-level primitive and
+    rescheduled with the write's outcome: the per-write cost on the event loop is what
+    bounds the throughput of group commit in CPython, so no Event object per write."""
+
+    __slots__ = ("abandoned", "args", "fn", "result", "task")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.result: outcome.Outcome[Any] | None = None
+        self.task: trio.lowlevel.Task | None = None
+        self.abandoned = False
+
+
+@dataclass
+class StorageStats:
+    batches: int = 0
+    writes: int = 0
+    failed_writes: int = 0
+    commit_failures: int = 0
+    largest_batch: int = 0
+    last_commit_ms: float = 0.0
+
+
+def _answer(batch: list[_WriteRequest]) -> None:
+    for req in batch:
+        if req.task is not None and not req.abandoned:
+            trio.lowlevel.reschedule(req.task, req.result)
+            req.task = None
+
+
+def _call_in_trio(token: trio.lowlevel.TrioToken, fn: Callable[..., None], *args: Any) -> None:
+    with suppress(trio.RunFinishedError):
+        token.run_sync_soon(fn, *args)
+
+
+def connect_writer(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves, sqlite3 must not.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: the commit that acknowledges a webhook or an event survives power loss.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA query_only=ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+_STOP = object()
+
+
+class Storage:
+    """Owns the write connection; ``run`` is the actor, ``write``/``read`` are its API.
+
+    The writer is a dedicated OS thread fed by a thread-safe queue. It starts the next batch
+    the moment the previous commit returns, with whatever was queued by then, so trio can
+    wake the last batch's callers while the thread already works on the next one.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        group_commit: bool = True,
+        max_batch: int = MAX_BATCH,
+        readers: int = 4,
+    ) -> None:
+        self.path = path
+        self.max_batch = max_batch if group_commit else 1
+        self.stats = StorageStats()
+        self.schema_version: int | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._conn: sqlite3.Connection | None = None
+        self._read_limiter = trio.CapacityLimiter(readers)
+        self._read_pool: list[sqlite3.Connection] = []
+        self._running = False
+        self._closing = False
+        self._stopped_reason: BaseException | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._running
+
+    def open_sync(self) -> int:
+        """Open the file, apply migrations; returns the schema version. Raises SchemaTooNew."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect_writer(self.path)
+        try:
+            self.schema_version = migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return self.schema_version
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The actor: runs the writer thread until ``close``; queued writes stay queued
+        across a restart by the supervisor."""
+        if self._conn is None:
+            await trio.to_thread.run_sync(self.open_sync)
+        token = trio.lowlevel.current_trio_token()
+        stopped = trio.Event()
+        self._stopped_reason = None
+        thread = threading.Thread(
+            target=self._writer_thread, args=(token, stopped), name="recado-storage", daemon=True
+        )
+        thread.start()
+        self._running = True
+        task_status.started()
+        try:
+            await stopped.wait()
+        finally:
+            self._running = False
+            if not stopped.is_set():
+                # Cancelled from outside: the thread still finishes what is queued.
+                self._queue.put(_STOP)
+                with trio.CancelScope(shield=True):
+                    await stopped.wait()
+        if self._stopped_reason is not None:
+            raise self._stopped_reason
+
+    def _writer_thread(self, token: trio.lowlevel.TrioToken, stopped: trio.Event) -> None:
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch = [first]
+                stop_after = False
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop_after = True
+                        break
+                    batch.append(item)
+                try:
+                    self._commit_batch(batch)
+                finally:
+                    for req in batch:
+                        if req.result is None:
+                            req.result = outcome.Error(
+                                CommitFailed("the storage actor failed during this batch")
+                            )
+                    _call_in_trio(token, _answer, batch)
+                if stop_after:
+                    return
+        except BaseException as exc:
+            self._stopped_reason = exc
+        finally:
+            _call_in_trio(token, stopped.set)
+
+    async def close(self) -> None:
+        """Stop accepting writes; the writer commits what is queued, then stops."""
+        self._closing = True
+        self._queue.put(_STOP)
+
+    def close_files(self) -> None:
+        # Whatever is still queued never reached a batch: fail it rather than leave a caller
+        # waiting forever.
+        while True:
+            try:
+                req = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if req is not _STOP:
+                req.result = outcome.Error(StorageUnavailable("storage closed before commit"))
+                _answer([req])
+        for conn in self._read_pool:
+            conn.close()
+        self._read_pool.clear()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in the next group commit; return once it is durable."""
+        if self._closing:
+            raise StorageUnavailable("storage is shutting down")
+        req = _WriteRequest(fn, args)
+        req.task = trio.lowlevel.current_task()
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            # A cancelled caller stops waiting, but its write still commits.
+            req.abandoned = True
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        self._queue.put(req)
+        return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
+
+    def _commit_batch(self, batch: list[_WriteRequest]) -> None:
+        conn = self._conn
+        if conn is None:
+            for req in batch:
+                req.result = outcome.Error(StorageUnavailable("storage is not open"))
+            return
+        started = time.perf_counter()
+        try:
+            # Fast path: the whole batch in one transaction without savepoints, which cost
+            # as much as the writes themselves. If any write raises, the transaction is rolled
+            # back and the batch runs again with a savepoint per write, so the failing write
+            # rolls back alone. Write functions touch only the connection, so running one
+            # again against the same starting state gives the same result.
+            if not self._run_batch(conn, batch, savepoints=False):
+                conn.rollback()
+                self._run_batch(conn, batch, savepoints=True)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            self.stats.commit_failures += 1
+            log.error("commit_failed", writes=len(batch), error=str(exc))
+            for req in batch:
+                req.result = outcome.Error(CommitFailed(f"commit failed: {exc}"))
+            return
+        ms = (time.perf_counter() - started) * 1000
+        self.stats.batches += 1
+        self.stats.writes += len(batch)
+        self.stats.failed_writes += sum(isinstance(r.result, outcome.Error) for r in batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        self.stats.last_commit_ms = ms
+
+    @staticmethod
+    def _run_batch(
+        conn: sqlite3.Connection, batch: list[_WriteRequest], *, savepoints: bool
+    ) -> bool:
+        """Run every write in a new transaction; False (fast path only) at the first error."""
+        conn.execute("BEGIN IMMEDIATE")
+        for req in batch:
+            if savepoints:
+                conn.execute("SAVEPOINT w")
+            try:
+                value = req.fn(conn, *req.args)
+            except Exception as exc:
+                if not savepoints:
+                    return False
+                conn.execute("ROLLBACK TO w")
+                conn.execute("RELEASE w")
+                req.result = outcome.Error(exc)
+            else:
+                if savepoints:
+                    conn.execute("RELEASE w")
+                req.result = outcome.Value(value)
+        return True
+
+    # -- reads -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        conn = self._read_pool.pop() if self._read_pool else connect_reader(self.path)
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.rollback()
+            self._read_pool.append(conn)
+
+    def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._reader() as conn:
+            return fn(conn, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on a read-only connection in a worker thread."""
+        return await trio.to_thread.run_sync(self._read_sync, fn, args, limiter=self._read_limiter)
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    async def backup(self, dest: Path) -> dict[str, Any]:
+        """Online backup through SQLite's backup API, verified with integrity_check."""
+        return await trio.to_thread.run_sync(self._backup_sync, dest, limiter=self._read_limiter)
+
+    def _backup_sync(self, dest: Path) -> dict[str, Any]:
+        if dest.exists():
+            raise FileExistsError(f"{dest} already exists; a backup never overwrites a file")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".partial")
+        target = sqlite3.connect(partial)
+        try:
+            with self._reader() as src:
+                src.backup(target)
+            check = target.execute("PRAGMA integrity_check").fetchall()
+            version = target.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+        finally:
+            target.close()
+        ok = [tuple(r) for r in check] == [("ok",)]
+        if not ok:
+            partial.unlink(missing_ok=True)
+            raise RuntimeError(f"backup failed integrity_check: {check[:5]}")
+        partial.rename(dest)
+        return {
+            "path": str(dest),
+            "bytes": dest.stat().st_size,
+            "integrity_check": "ok",
+            "schema_version": version,
+        }

@@ -1,0 +1,49 @@
+"""Queries of the append-only audit log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from recado.clock import iso
+
+
+def record_audit(
+    conn: sqlite3.Connection,
+    at: datetime,
+    action: str,
+    target: str,
+    source_ip: str,
+    actor: str,
+    detail: dict[str, Any],
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO audit_log(at, action, target, source_ip, actor, detail_json) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (iso(at), action, target, source_ip, actor, json.dumps(detail, sort_keys=True)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def list_audit(
+    conn: sqlite3.Connection, limit: int = 100, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT id, at, action, target, source_ip, actor, detail_json FROM audit_log "
+        "WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        (before_id, before_id, limit),
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "at": r["at"],
+            "action": r["action"],
+            "target": r["target"],
+            "source_ip": r["source_ip"],
+            "actor": r["actor"],
+            "detail": json.loads(r["detail_json"]),
+        }
+        for r in rows
+    ]

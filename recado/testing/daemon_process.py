@@ -1,0 +1,148 @@
+"""Run the real daemon as a child process, for tests that must ``kill -9`` it and for benches.
+
+Readiness is learned the way systemd learns it: the child gets a ``NOTIFY_SOCKET`` and we wait
+for ``READY=1``; then the bound addresses come from the runtime file in its data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+RUNTIME_FILE = "recado.runtime.json"
+
+
+def write_config(directory: Path, extra_toml: str = "", *, mode: str = "dry_run") -> Path:
+    """A config for a throwaway daemon: its own data dir, ports picked by the kernel."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.toml"
+    path.write_text(
+        "[daemon]\n"
+        'data_dir = "./var"\n'
+        "shutdown_grace_s = 5\n"
+        "[http]\n"
+        'public_listen = "127.0.0.1:0"\n'
+        'operator_listen = "127.0.0.1:0"\n'
+        "[whatsapp]\n"
+        f'mode = "{mode}"\n' + extra_toml,
+        encoding="utf-8",
+    )
+    return path
+
+
+class DaemonProcess:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        test_hooks: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.data_dir = config_path.parent / "var"
+        self.test_hooks = test_hooks
+        self.env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = config_path.parent / "daemon.log"
+        self._log: IO[bytes] | None = None
+        self.public_url = ""
+        self.operator_url = ""
+        self.notifications: list[str] = []
+
+    def start(self, timeout_s: float = 30.0) -> DaemonProcess:
+        sock_path = self.config_path.parent / f"notify-{os.getpid()}-{time.monotonic_ns()}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(sock_path))
+        sock.settimeout(0.2)
+        args = [sys.executable, "-m", "recado", "run", "--config", str(self.config_path)]
+        if self.test_hooks:
+            args.append("--test-hooks")
+        env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
+        env.pop("WATCHDOG_USEC", None)
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"daemon exited with {self.proc.returncode} before READY=1:\n"
+                        + self.log_text()[-4000:]
+                    )
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise TimeoutError("daemon did not send READY=1:\n" + self.log_text()[-4000:])
+                try:
+                    message = sock.recv(4096).decode()
+                except TimeoutError:
+                    continue
+                self.notifications.append(message)
+                if "READY=1" in message.split("\n"):
+                    break
+        finally:
+            sock.close()
+            sock_path.unlink(missing_ok=True)
+        info = json.loads((self.data_dir / RUNTIME_FILE).read_text("utf-8"))
+        self.public_url = info["public"]
+        self.operator_url = info["operator"]
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        """``kill -9``: no cleanup, no flush, exactly what a power cut leaves behind."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._close_log()
+
+    def terminate(self, timeout_s: float = 30.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout_s)
+        self._close_log()
+        return code
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_events(self) -> list[dict[str, Any]]:
+        """Parsed ``key=value`` log lines (just enough for tests to find events)."""
+        import shlex
+
+        events = []
+        for line in self.log_text().splitlines():
+            try:
+                parts = shlex.split(line)
+            except ValueError:
+                continue
+            events.append(dict(p.split("=", 1) for p in parts if "=" in p))
+        return events
+
+    def _close_log(self) -> None:
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> DaemonProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+from recado.daemon.config import load_config
+from recado.daemon.context import Daemon
+from recado.daemon.main import ActorFactory, run_daemon
+from recado.testing.daemon_process import write_config
+
+StartDaemon = Callable[..., "asynccontextmanager[Daemon]"]
+
+
+@asynccontextmanager
+async def running_daemon(
+    directory: Path,
+    extra_toml: str = "",
+    *,
+    extra_actors: ActorFactory | None = None,
+    test_hooks: bool = True,
+) -> AsyncIterator[Daemon]:
+    """The real daemon in this trio run, on loopback ports picked by the kernel."""
+    path = write_config(directory, extra_toml)
+    cfg = load_config(path)
+    async with trio.open_nursery() as nursery:
+        daemon: Daemon = await nursery.start(
+            lambda task_status: run_daemon(
+                cfg,
+                path,
+                test_hooks=test_hooks,
+                install_signals=False,
+                extra_actors=extra_actors,
+                task_status=task_status,
+            )
+        )
+        try:
+            yield daemon
+        finally:
+            daemon.stopping.set()
+
+
+@pytest.fixture
+def daemon_dir(tmp_path: Path) -> Path:
+    return tmp_path / "d"
