@@ -1,0 +1,130 @@
+"""Queries of the webhook inbox and its rejects."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from recado.clock import iso
+
+
+def insert_inbox(
+    conn: sqlite3.Connection,
+    received_at: datetime,
+    body: bytes,
+    signature_ok: bool | None,
+    fields: str,
+    remote_ip: str,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO webhook_inbox(received_at, body, body_sha256, signature_ok, fields, "
+        "remote_ip) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            iso(received_at),
+            body,
+            hashlib.sha256(body).hexdigest(),
+            None if signature_ok is None else int(signature_ok),
+            fields,
+            remote_ip,
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def insert_reject(
+    conn: sqlite3.Connection,
+    received_at: datetime,
+    reason: str,
+    detail: str,
+    body: bytes,
+    remote_ip: str,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO webhook_rejects(received_at, reason, detail, body, remote_ip) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (iso(received_at), reason, detail, body, remote_ip),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def pending_inbox(conn: sqlite3.Connection, after_id: int, limit: int) -> list[tuple[int, bytes]]:
+    """Bodies not processed yet and not failed, oldest first."""
+    rows = conn.execute(
+        "SELECT id, body FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL "
+        "AND id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    ).fetchall()
+    return [(r["id"], r["body"]) for r in rows]
+
+
+def inbox_bodies(
+    conn: sqlite3.Connection, since: str | None, only_id: int | None, after_id: int, limit: int
+) -> list[tuple[int, bytes]]:
+    """Stored bodies for a replay, whatever their processing state, oldest first."""
+    rows = conn.execute(
+        "SELECT id, body FROM webhook_inbox WHERE id > ? "
+        "AND (? IS NULL OR received_at >= ?) AND (? IS NULL OR id = ?) ORDER BY id LIMIT ?",
+        (after_id, since, since, only_id, only_id, limit),
+    ).fetchall()
+    return [(r["id"], r["body"]) for r in rows]
+
+
+def mark_failed(conn: sqlite3.Connection, inbox_id: int, error: str, at: datetime) -> None:
+    conn.execute(
+        "UPDATE webhook_inbox SET error = ?, failed_at = ?, attempts = attempts + 1 "
+        "WHERE id = ? AND processed_at IS NULL",
+        (error[:4000], iso(at), inbox_id),
+    )
+
+
+def recent_inbox(
+    conn: sqlite3.Connection, limit: int, before_id: int | None, state: str | None
+) -> list[dict[str, Any]]:
+    where = {
+        None: "1",
+        "pending": "processed_at IS NULL AND error IS NULL",
+        "failed": "processed_at IS NULL AND error IS NOT NULL",
+        "processed": "processed_at IS NOT NULL",
+    }[state]
+    rows = conn.execute(
+        f"SELECT id, received_at, fields, signature_ok, processed_at, error, attempts, "
+        f"length(body) AS bytes, remote_ip FROM webhook_inbox WHERE {where} "
+        f"AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        (before_id, before_id, limit),
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "received_at": r["received_at"],
+            "field": r["fields"],
+            "signature_ok": None if r["signature_ok"] is None else bool(r["signature_ok"]),
+            "processed_at": r["processed_at"],
+            "error": r["error"],
+            "attempts": r["attempts"],
+            "bytes": r["bytes"],
+            "remote_ip": r["remote_ip"],
+        }
+        for r in rows
+    ]
+
+
+def inbox_counts(conn: sqlite3.Connection, today_start: str) -> dict[str, int]:
+    row = conn.execute(
+        "SELECT "
+        " SUM(processed_at IS NULL AND error IS NULL) AS pending,"
+        " SUM(processed_at IS NULL AND error IS NOT NULL) AS failed,"
+        " SUM(received_at >= ?) AS today "
+        "FROM webhook_inbox",
+        (today_start,),
+    ).fetchone()
+    rejects = conn.execute(
+        "SELECT COUNT(*) FROM webhook_rejects WHERE received_at >= ?", (today_start,)
+    ).fetchone()[0]
+    return {
+        "pending": int(row["pending"] or 0),
+        "failed": int(row["failed"] or 0),
+        "received_today": int(row["today"] or 0),
+        "rejected_today": int(rejects or 0),
+    }
