@@ -50,7 +50,10 @@ class StartupError(Exception):
 def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     """The long-running actors of the product, created before the listeners open so that
     a request never finds its actor missing."""
-    return []
+    from recado.actors.webhook_processor import WebhookProcessor
+
+    daemon.webhooks = WebhookProcessor(daemon)
+    return [ActorSpec("webhook_processor", daemon.webhooks.run)]
 
 
 async def run_daemon(

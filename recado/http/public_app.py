@@ -7,6 +7,7 @@ from quart_trio import QuartTrio
 from recado.daemon.context import Daemon
 from recado.http.common import install_probes
 from recado.http.errors import install_error_handlers
+from recado.http.webhook_routes import install_webhook_routes
 
 
 def create_public_app(daemon: Daemon) -> QuartTrio:
@@ -14,4 +15,5 @@ def create_public_app(daemon: Daemon) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
     install_error_handlers(app)
     install_probes(app, daemon, "public")
+    install_webhook_routes(app, daemon)
     return app

@@ -1,0 +1,124 @@
+"""The webhook processor: applies committed inbox bodies in order, each exactly once.
+
+The HTTP handler commits the raw body and answers 200; it then pokes this actor, which
+drains everything pending. A body that fails is marked failed with the exception text and
+kept; the bodies after it still go through. ``replay`` re-runs stored bodies (after a code
+fix) and is a no-op for the ones already applied.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import trio
+
+from recado.clock import iso
+from recado.daemon.context import Daemon
+from recado.daemon.logs import get_logger
+from recado.storage.inbox import inbox_bodies, mark_failed, pending_inbox
+from recado.storage.webhook_apply import apply_body
+
+log = get_logger("webhook_processor")
+
+BATCH = 64
+
+
+@dataclass
+class ReplayResult:
+    bodies: int = 0
+    failed: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"bodies": self.bodies, "failed": self.failed}
+
+
+class WebhookProcessor:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._poke_send, self._poke_recv = trio.open_memory_channel[None](math.inf)
+        self.processed = 0
+        self.failed = 0
+        self._lock = trio.Lock()
+
+    def poke(self) -> None:
+        """New bodies are committed; called by the HTTP handler after its 200-worthy commit."""
+        self._poke_send.send_nowait(None)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await self.drain()
+            await self._poke_recv.receive()
+            # Coalesce a burst of pokes into one drain.
+            while True:
+                try:
+                    self._poke_recv.receive_nowait()
+                except trio.WouldBlock:
+                    break
+
+    async def drain(self) -> int:
+        """Apply every pending body; returns how many were applied or failed."""
+        done = 0
+        async with self._lock:
+            last_id = 0
+            while True:
+                rows = await self.daemon.storage.read(pending_inbox, last_id, BATCH)
+                if not rows:
+                    return done
+                async with trio.open_nursery() as nursery:
+                    # Bodies in one read share group commits; order between bodies of a
+                    # batch does not matter because every row is idempotent and statuses
+                    # are ranked, not ordered by arrival.
+                    for inbox_id, body in rows:
+                        nursery.start_soon(self._apply_one, inbox_id, body)
+                last_id = rows[-1][0]
+                done += len(rows)
+
+    async def _apply_one(self, inbox_id: int, body: bytes) -> bool:
+        now = self.daemon.clock.now()
+        try:
+            counts = await self.daemon.storage.write(apply_body, inbox_id, body, now)
+        except Exception as exc:
+            self.failed += 1
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("webhook_failed", inbox_id=inbox_id, error=error)
+            await self.daemon.storage.write(mark_failed, inbox_id, error, now)
+            return False
+        self.processed += 1
+        log.debug("webhook_applied", inbox_id=inbox_id, **counts)
+        return True
+
+    async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:
+        """Re-run stored bodies; already-applied rows are left exactly as they are, and a
+        failed body loses its error only if it now applies."""
+        result = ReplayResult()
+        async with self._lock:
+            last_id = 0
+            since_text = iso(since) if since else None
+            while True:
+                rows = await self.daemon.storage.read(
+                    inbox_bodies, since_text, only_id, last_id, BATCH
+                )
+                if not rows:
+                    break
+                for inbox_id, body in rows:
+                    result.bodies += 1
+                    if not await self._replay_one(inbox_id, body):
+                        result.failed += 1
+                last_id = rows[-1][0]
+        log.info("webhooks_replayed", **result.as_json())
+        return result
+
+    async def _replay_one(self, inbox_id: int, body: bytes) -> bool:
+        now = self.daemon.clock.now()
+        try:
+            await self.daemon.storage.write(apply_body, inbox_id, body, now)
+        except Exception as exc:
+            await self.daemon.storage.write(
+                mark_failed, inbox_id, f"{type(exc).__name__}: {exc}", now
+            )
+            return False
+        return True

@@ -1,0 +1,263 @@
+"""Turning one committed webhook body into rows, idempotently (a storage write function).
+
+Runs inside the storage actor's transaction together with marking the body processed, so a
+body is applied exactly once or not at all. Applying the same body again (a duplicate delivery
+from Meta, or ``webhooks replay``) changes nothing: inbound messages are keyed by wamid,
+statuses by (wamid, status), echoes by wamid, other records by (inbox id, position).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from recado.clock import iso
+from recado.rules.status_order import apply_status
+from recado.whatsapp import webhook_parse as wp
+
+
+def apply_body(
+    conn: sqlite3.Connection, inbox_id: int, body: bytes, now: datetime
+) -> dict[str, int]:
+    """Apply every item of the body; mark it processed. Returns counts for the log."""
+    parsed = wp.parse_body(body)
+    counts: dict[str, int] = {}
+    received_at = iso(now)
+    for seq, item in enumerate(parsed.items):
+        kind = _apply_item(conn, inbox_id, seq, item, received_at)
+        counts[kind] = counts.get(kind, 0) + 1
+    conn.execute(
+        "UPDATE webhook_inbox SET processed_at = ?, error = NULL, attempts = attempts + 1 "
+        "WHERE id = ? AND processed_at IS NULL",
+        (received_at, inbox_id),
+    )
+    return counts
+
+
+def _apply_item(
+    conn: sqlite3.Connection, inbox_id: int, seq: int, item: Any, received_at: str
+) -> str:
+    if isinstance(item, wp.InboundMessage):
+        return _inbound(conn, inbox_id, item, received_at)
+    if isinstance(item, wp.StatusUpdate):
+        return _status(conn, inbox_id, item, received_at)
+    if isinstance(item, wp.EchoMessage):
+        return _echo(conn, inbox_id, item, received_at)
+    kind, field, wa_id, summary, data = _record_of(item)
+    conn.execute(
+        "INSERT OR IGNORE INTO webhook_records(inbox_id, seq, kind, field, wa_id, summary, "
+        "data_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (inbox_id, seq, kind, field, wa_id, summary, data, received_at),
+    )
+    return kind
+
+
+def _inbound(
+    conn: sqlite3.Connection, inbox_id: int, m: wp.InboundMessage, received_at: str
+) -> str:
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO inbound_messages(wamid, wa_id, profile_name, ts, type, "
+        "context_id, reply_payload, reply_title, text_body, content_json, errors_json, "
+        "phone_number_id, inbox_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            m.wamid,
+            m.wa_id,
+            m.profile_name,
+            m.timestamp,
+            m.type,
+            m.context_id,
+            m.reply_payload,
+            m.reply_title,
+            m.text_body,
+            m.content_json,
+            _errors_json(m.errors),
+            m.phone_number_id,
+            inbox_id,
+            received_at,
+        ),
+    )
+    if cur.rowcount == 0:
+        return "inbound_duplicate"
+    # The ledger only moves forward: an old message delivered late by a retry never moves
+    # last_inbound back, and only messages from the client count (CONTRACT §6).
+    conn.execute(
+        "INSERT INTO conversations(wa_id, profile_name, last_inbound_at, last_inbound_wamid, "
+        "inbound_count, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
+        "ON CONFLICT(wa_id) DO UPDATE SET "
+        " profile_name = COALESCE(excluded.profile_name, profile_name),"
+        " last_inbound_wamid = CASE WHEN last_inbound_at IS NULL "
+        "   OR excluded.last_inbound_at > last_inbound_at "
+        "   THEN excluded.last_inbound_wamid ELSE last_inbound_wamid END,"
+        " last_inbound_at = MAX(COALESCE(last_inbound_at, 0), excluded.last_inbound_at),"
+        " inbound_count = inbound_count + 1,"
+        " updated_at = excluded.updated_at",
+        (m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at),
+    )
+    return "inbound"
+
+
+def _echo(conn: sqlite3.Connection, inbox_id: int, e: wp.EchoMessage, received_at: str) -> str:
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO echo_messages(wamid, wa_id, ts, type, text_body, content_json, "
+        "inbox_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.wamid, e.wa_id, e.timestamp, e.type, e.text_body, e.content_json, inbox_id, received_at),
+    )
+    if cur.rowcount == 0:
+        return "echo_duplicate"
+    # Outbound by the studio's app: on the ledger, but it never opens the window.
+    conn.execute(
+        "INSERT INTO conversations(wa_id, last_echo_at, last_outbound_at, echo_count, "
+        "updated_at) VALUES (?, ?, ?, 1, ?) "
+        "ON CONFLICT(wa_id) DO UPDATE SET "
+        " last_echo_at = MAX(COALESCE(last_echo_at, 0), excluded.last_echo_at),"
+        " last_outbound_at = MAX(COALESCE(last_outbound_at, 0), excluded.last_outbound_at),"
+        " echo_count = echo_count + 1,"
+        " updated_at = excluded.updated_at",
+        (e.wa_id, e.timestamp, e.timestamp, received_at),
+    )
+    return "echo"
+
+
+def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, received_at: str) -> str:
+    exists = conn.execute(
+        "SELECT 1 FROM message_statuses WHERE wamid = ? AND status = ?", (s.wamid, s.status)
+    ).fetchone()
+    if exists:
+        return "status_duplicate"
+    message = _message_for(conn, s.wamid, s.callback_data)
+    outcome, reason, message_id = "pending", None, None
+    if message is not None:
+        message_id = message["id"]
+        outcome, reason = _apply_to_message(conn, message, s.status, s.timestamp, received_at)
+    conn.execute(
+        "INSERT INTO message_statuses(wamid, status, ts, recipient_id, callback_data, "
+        "conversation_id, conversation_expires_at, conversation_origin, pricing_json, "
+        "errors_json, message_id, outcome, ignored_reason, inbox_id, received_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            s.wamid,
+            s.status,
+            s.timestamp,
+            s.recipient_id,
+            s.callback_data,
+            s.conversation_id,
+            s.conversation_expires_at,
+            s.conversation_origin,
+            s.pricing_json,
+            _errors_json(s.errors),
+            message_id,
+            outcome,
+            reason,
+            inbox_id,
+            received_at,
+        ),
+    )
+    return f"status_{outcome}"
+
+
+def _message_for(
+    conn: sqlite3.Connection, wamid: str, callback_data: str | None
+) -> sqlite3.Row | None:
+    row = conn.execute("SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)).fetchone()
+    if row is not None or not callback_data:
+        return row
+    # A send whose answer we never saw (timeout, crash) is found by the job id Meta echoes
+    # back, and learns its wamid here.
+    row = conn.execute(
+        "SELECT id, state, wamid FROM messages WHERE id = ? AND wamid IS NULL", (callback_data,)
+    ).fetchone()
+    if row is not None:
+        conn.execute("UPDATE messages SET wamid = ? WHERE id = ?", (wamid, row["id"]))
+    return row
+
+
+def _apply_to_message(
+    conn: sqlite3.Connection, message: sqlite3.Row, status: str, ts: int, received_at: str
+) -> tuple[str, str | None]:
+    decision = apply_status(message["state"], status)
+    if not decision.applied:
+        return "ignored", decision.reason
+    conn.execute(
+        "UPDATE messages SET state = ?, state_ts = ?, updated_at = ? WHERE id = ?",
+        (decision.new_state, ts, received_at, message["id"]),
+    )
+    return "applied", decision.reason
+
+
+def apply_pending_statuses(
+    conn: sqlite3.Connection, message_id: str, wamid: str, now: datetime
+) -> int:
+    """When a message learns its wamid, apply statuses that arrived before it, in rank order.
+
+    Called by the sender in the transaction that records the wamid.
+    """
+    rows = conn.execute(
+        "SELECT id, status, ts FROM message_statuses WHERE wamid = ? AND outcome = 'pending' "
+        "ORDER BY ts, id",
+        (wamid,),
+    ).fetchall()
+    applied = 0
+    for row in rows:
+        message = conn.execute(
+            "SELECT id, state, wamid FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        outcome, reason = _apply_to_message(conn, message, row["status"], row["ts"], iso(now))
+        conn.execute(
+            "UPDATE message_statuses SET outcome = ?, ignored_reason = ?, message_id = ? "
+            "WHERE id = ?",
+            (outcome, reason, message_id, row["id"]),
+        )
+        applied += outcome == "applied"
+    return applied
+
+
+def _record_of(item: Any) -> tuple[str, str, str | None, str, str]:
+    """(kind, field, wa_id, summary, data_json) for items kept verbatim."""
+    if isinstance(item, wp.HistoryChunk):
+        summary = (
+            f"phase {item.phase}, chunk {item.chunk_order}, {item.progress}%, "
+            f"{item.message_count} messages"
+        )
+        if item.error_code is not None:
+            summary = f"history not shared (error {item.error_code})"
+        return "history", "history", None, summary, item.data_json
+    if isinstance(item, wp.StateSync):
+        return "state_sync", "smb_app_state_sync", item.wa_id, item.summary, item.data_json
+    if isinstance(item, wp.TemplateStatus):
+        summary = f"{item.name} ({item.language}): {item.event}"
+        if item.reason:
+            summary += f" — {item.reason}"
+        return "template_status", item.field, None, summary, item.data_json
+    if isinstance(item, wp.ValueErrors):
+        codes = ", ".join(str(e.code) for e in item.errors)
+        return (
+            "value_errors",
+            item.field,
+            None,
+            f"errors {codes}",
+            _errors_json(item.errors) or "[]",
+        )
+    if isinstance(item, wp.BadItem):
+        return "bad_item", item.field, None, f"{item.path}: {item.problem}", item.raw_json
+    if isinstance(item, wp.OtherField):
+        return "other", item.field, None, item.field, item.value_json
+    return "other", type(item).__name__, None, "", json.dumps(repr(item))
+
+
+def _errors_json(errors: Any) -> str | None:
+    if not errors:
+        return None
+    return json.dumps(
+        [
+            {
+                "code": e.code,
+                "title": e.title,
+                "message": e.message,
+                "details": e.details,
+            }
+            for e in errors
+        ],
+        ensure_ascii=False,
+    )
