@@ -32,7 +32,9 @@ async def webhook_daemon(directory: Path) -> AsyncIterator[tuple[Daemon, httpx.A
         yield daemon, client
 
 
-async def post_body(daemon: Daemon, client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
+async def post_body(
+    daemon: Daemon, client: httpx.AsyncClient, body: dict[str, Any]
+) -> httpx.Response:
     raw, headers = wb.signed(body, APP_SECRET)
     return await client.post(
         f"{daemon.listeners['public'].url}/webhooks/whatsapp", content=raw, headers=headers
@@ -55,7 +57,11 @@ def query(daemon: Daemon, sql: str, *args: Any) -> list[dict[str, Any]]:
 
 def dump_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     with sqlite3.connect(db) as conn:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('audit_log') ORDER BY name")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT IN ('audit_log') ORDER BY name"
+            )
+        ]
         return {n: conn.execute(f"SELECT * FROM {n} ORDER BY 1").fetchall() for n in names}

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recado.testing import webhook_bodies as wb
+from recado.whatsapp.webhook_parse import (
+    BadItem,
+    EchoMessage,
+    Envelope,
+    EnvelopeError,
+    HistoryChunk,
+    InboundMessage,
+    OtherField,
+    StateSync,
+    StatusUpdate,
+    TemplateStatus,
+    ValueErrors,
+    check_envelope,
+    parse_body,
+)
+
+
+def _items(*changes: dict[str, Any]) -> list[Any]:
+    raw = wb.encode(wb.envelope(list(changes)))
+    assert isinstance(check_envelope(raw), Envelope)
+    return parse_body(raw).items
+
+
+def test_envelope_lists_fields() -> None:
+    raw = wb.encode(wb.envelope([wb.inbound_text(), wb.echo(), wb.template_status()]))
+    envelope = check_envelope(raw)
+    assert isinstance(envelope, Envelope)
+    assert envelope.fields == {"messages", "smb_message_echoes", "message_template_status_update"}
+
+
+def test_envelope_errors() -> None:
+    cases = {
+        b"": "invalid_json",
+        b"\xff\xfe": "invalid_json",
+        b"null": "invalid_json",
+        b'{"object": "instagram", "entry": [{"changes": []}]}': "wrong_object",
+        b'{"object": "whatsapp_business_account", "entry": []}': "missing_entry",
+        b'{"object": "whatsapp_business_account", "entry": [{"changes": 1}]}': "bad_entry",
+    }
+    for raw, code in cases.items():
+        result = check_envelope(raw)
+        assert isinstance(result, EnvelopeError) and result.code == code, raw
+
+
+def test_inbound_button_and_interactive_share_reply_fields() -> None:
+    button, interactive = _items(
+        wb.inbound_button("RESCHEDULE:a1", "Reagendar", context_id="wamid.T", ts=10, id="w1"),
+        wb.inbound_interactive("opt", "Sim", ts=11, id="w2"),
+    )
+    assert isinstance(button, InboundMessage)
+    assert (button.reply_payload, button.reply_title, button.context_id, button.timestamp) == (
+        "RESCHEDULE:a1",
+        "Reagendar",
+        "wamid.T",
+        10,
+    )
+    assert (interactive.reply_payload, interactive.reply_title) == ("opt", "Sim")
+    assert button.profile_name == "Ana" and button.phone_number_id == wb.PHONE_NUMBER_ID
+    assert button.waba_id == wb.WABA_ID
+
+
+def test_status_with_everything() -> None:
+    error = wb.graph_error(131026, "Message undeliverable", "not on WhatsApp")
+    sent, failed = _items(
+        wb.status("wamid.A", "sent", ts=100, callback_data="job-9"),
+        wb.status("wamid.A", "failed", ts=101, errors=[error]),
+    )
+    assert isinstance(sent, StatusUpdate)
+    assert (
+        sent.callback_data,
+        sent.conversation_id,
+        sent.conversation_expires_at,
+        sent.conversation_origin,
+    ) == ("job-9", "c0ffee12", 86500, "utility")
+    assert json.loads(sent.pricing_json or "{}")["category"] == "utility"
+    assert failed.errors[0].code == 131026 and failed.errors[0].details == "not on WhatsApp"
+
+
+def test_coexistence_and_other_fields() -> None:
+    items = _items(
+        wb.echo("oi", to="5511", ts=5, id="e1"),
+        wb.history_chunk(),
+        wb.history_media_followup(),
+        wb.history_declined(),
+        wb.state_sync(),
+        wb.state_sync(action="remove"),
+        wb.template_status("REJECTED"),
+        wb.unknown_field("account_update"),
+        wb.value_errors(),
+    )
+    kinds = [type(i) for i in items]
+    assert kinds == [
+        EchoMessage,
+        HistoryChunk,
+        HistoryChunk,
+        HistoryChunk,
+        StateSync,
+        StateSync,
+        TemplateStatus,
+        OtherField,
+        ValueErrors,
+    ]
+    echo, chunk, media, declined, add, remove = items[:6]
+    assert (echo.wa_id, echo.text_body, echo.timestamp) == ("5511", "oi", 5)
+    assert (chunk.phase, chunk.chunk_order, chunk.progress, chunk.message_count) == (1, 1, 50, 2)
+    assert media.message_count == 1 and declined.error_code == 2593109
+    assert add.wa_id == "5511987654321" and add.summary == "add Ana Souza +5511987654321"
+    assert remove.action == "remove"
+    assert items[6].event == "REJECTED"
+
+
+def test_a_bad_item_does_not_hide_its_neighbours() -> None:
+    broken = wb.inbound_text()
+    broken["value"]["messages"][0]["timestamp"] = "yesterday"
+    items = _items(broken, wb.inbound_text(id="ok"))
+    assert isinstance(items[0], BadItem)
+    assert items[0].path == "entry[0].changes[0].value.messages[0]"
+    assert isinstance(items[1], InboundMessage) and items[1].wamid == "ok"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+field_names = st.sampled_from(
+    [
+        "messages",
+        "smb_message_echoes",
+        "history",
+        "smb_app_state_sync",
+        "message_template_status_update",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_random_bytes_never_raise(raw: bytes) -> None:
+    check_envelope(raw)
+    parse_body(raw)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_random_json_never_raises(value: Any) -> None:
+    raw = json.dumps(value).encode()
+    check_envelope(raw)
+    parse_body(raw)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.fixed_dictionaries({"field": field_names, "value": json_values}), max_size=3))
+def test_random_changes_in_a_valid_envelope_never_raise(changes: list[dict[str, Any]]) -> None:
+    raw = json.dumps(wb.envelope(changes)).encode()
+    assert isinstance(check_envelope(raw), Envelope)
+    for item in parse_body(raw).items:
+        assert item is not None
