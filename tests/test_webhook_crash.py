@@ -55,10 +55,12 @@ async def _post_until_killed(daemon: DaemonProcess, run: int, kill_after: int) -
                 return
 
     limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=daemon.public_url, limits=limits, timeout=10) as client:
-        async with trio.open_nursery() as nursery:
-            for _ in range(IN_FLIGHT):
-                nursery.start_soon(poster, client)
+    async with (
+        httpx.AsyncClient(base_url=daemon.public_url, limits=limits, timeout=10) as client,
+        trio.open_nursery() as nursery,
+    ):
+        for _ in range(IN_FLIGHT):
+            nursery.start_soon(poster, client)
     daemon.kill()
     return acked
 

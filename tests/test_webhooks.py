@@ -17,7 +17,6 @@ from tests.webhook_helpers import (
     VERIFY_TOKEN,
     deliver,
     dump_tables,
-    post_body,
     query,
     webhook_daemon,
 )

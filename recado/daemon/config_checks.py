@@ -64,6 +64,10 @@ def is_private_host(host: str) -> bool:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # 0.0.0.0 and :: are "private" to the ipaddress module, but binding them listens on every
+    # interface, the public ones included.
+    if ip.is_unspecified:
+        return False
     return ip.is_loopback or ip.is_private
 
 
