@@ -64,6 +64,7 @@ async def run_daemon(
     test_hooks: bool = False,
     install_signals: bool = True,
     extra_actors: ActorFactory | None = None,
+    group_commit: bool = True,
     task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     if test_hooks and cfg.whatsapp.mode == "enabled":
@@ -76,7 +77,7 @@ async def run_daemon(
     api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
     set_secrets([*cfg.secret_values(), api_key])
 
-    storage = Storage(data_dir / "recado.db")
+    storage = Storage(data_dir / "recado.db", group_commit=group_commit)
     version = await trio.to_thread.run_sync(storage.open_sync)
     log.info("storage_open", path=str(storage.path), schema_version=version)
 
@@ -268,7 +269,7 @@ def _replace_path(old: Any, new: Any, parts: list[str]) -> Any:
     return msgspec.structs.replace(old, **{head: new_value})
 
 
-def run(config_path: Path, *, test_hooks: bool = False) -> int:
+def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = True) -> int:
     """Entry point of ``recado run``; returns the process exit code."""
     from recado.daemon.logs import setup_logging
 
@@ -283,7 +284,11 @@ def run(config_path: Path, *, test_hooks: bool = False) -> int:
     setup_logging(cfg.daemon.log_level, cfg.secret_values())
     log.info("starting", config=str(config_path), pid=os.getpid())
     try:
-        trio.run(lambda: run_daemon(cfg, config_path, test_hooks=test_hooks))
+        trio.run(
+            lambda: run_daemon(
+                cfg, config_path, test_hooks=test_hooks, group_commit=group_commit
+            )
+        )
     except StartupError as exc:
         log.error("not_started", reason=str(exc))
         return 1

@@ -44,10 +44,12 @@ class DaemonProcess:
         *,
         test_hooks: bool = True,
         env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.config_path = config_path
         self.data_dir = config_path.parent / "var"
         self.test_hooks = test_hooks
+        self.extra_args = extra_args
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = config_path.parent / "daemon.log"
@@ -64,6 +66,7 @@ class DaemonProcess:
         args = [sys.executable, "-m", "recado", "run", "--config", str(self.config_path)]
         if self.test_hooks:
             args.append("--test-hooks")
+        args.extend(self.extra_args)
         env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
         env.pop("WATCHDOG_USEC", None)
         self._log = self.log_path.open("ab")
