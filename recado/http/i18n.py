@@ -60,6 +60,13 @@ TEXT: dict[str, dict[str, str]] = {
         "direction.outbound_by_app": "enviada pelo app do estúdio",
         "text": "Texto",
         "webhooks": "Webhooks",
+        "type": "Tipo",
+        "field": "Campo",
+        "wh.received_today": "Recebidos hoje",
+        "wh.pending": "Aguardando processamento",
+        "wh.failed": "Com falha",
+        "wh.rejected_today": "Rejeitados hoje (formato inválido)",
+        "wh.signature_failures": "Assinaturas inválidas desde o início",
     },
     "en": {
         "dashboard": "Dashboard",
@@ -109,6 +116,13 @@ TEXT: dict[str, dict[str, str]] = {
         "direction.outbound_by_app": "sent from the studio's app",
         "text": "Text",
         "webhooks": "Webhooks",
+        "type": "Type",
+        "field": "Field",
+        "wh.received_today": "Received today",
+        "wh.pending": "Waiting to be processed",
+        "wh.failed": "Failed",
+        "wh.rejected_today": "Rejected today (bad format)",
+        "wh.signature_failures": "Bad signatures since start",
     },
 }
 
