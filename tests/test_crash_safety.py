@@ -10,12 +10,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 import trio
 
 from recado.testing.daemon_process import DaemonProcess, write_config
+from tests.crash_driver import RequestBuilder, post_until_killed
 
 RUNS = 20
 WRITES_PER_RUN = 2000
@@ -31,35 +32,12 @@ def _present_keys(db: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT key FROM test_acks")}
 
 
-async def _drive_and_kill(daemon: DaemonProcess, run: int, kill_after: int) -> set[str]:
-    acked: set[str] = set()
-    pending = iter(range(WRITES_PER_RUN))
-    killed = trio.Event()
+def _write(run: int) -> RequestBuilder:
+    def build(i: int) -> tuple[str, str, dict[str, Any]]:
+        key = f"{run}-{i}"
+        return key, "/_test/write", {"json": {"key": key}}
 
-    async def writer(client: httpx.AsyncClient) -> None:
-        for i in pending:
-            key = f"{run}-{i}"
-            try:
-                response = await client.post("/_test/write", json={"key": key})
-            except httpx.HTTPError:
-                return
-            if response.status_code == 200:
-                acked.add(key)
-            if len(acked) >= kill_after and not killed.is_set():
-                # The kill lands while other writers have requests in flight.
-                killed.set()
-                daemon.kill()
-                return
-
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with (
-        httpx.AsyncClient(base_url=daemon.operator_url, limits=limits, timeout=10) as client,
-        trio.open_nursery() as nursery,
-    ):
-        for _ in range(CONCURRENCY):
-            nursery.start_soon(writer, client)
-    daemon.kill()
-    return acked
+    return build
 
 
 @pytest.mark.slow
@@ -74,7 +52,14 @@ async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
         await trio.to_thread.run_sync(daemon.start)
         kill_after = rng.randrange(1, WRITES_PER_RUN - CONCURRENCY)
         kill_points.append(kill_after)
-        acked = await _drive_and_kill(daemon, run, kill_after)
+        acked = await post_until_killed(
+            daemon,
+            daemon.operator_url,
+            _write(run),
+            total=WRITES_PER_RUN,
+            concurrency=CONCURRENCY,
+            kill_after=kill_after,
+        )
         assert len(acked) >= kill_after
         all_acked |= acked
         present = _present_keys(db)

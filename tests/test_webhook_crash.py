@@ -13,6 +13,7 @@ import random
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ import trio
 
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
+from tests.crash_driver import RequestBuilder, post_until_killed
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, write_secrets
 
 RUNS = 10
@@ -28,41 +30,19 @@ IN_FLIGHT = 50
 CLIENTS = [f"55119{n:08d}" for n in range(20)]
 
 
-def _body(run: int, i: int) -> tuple[str, bytes, dict[str, str]]:
-    wamid = f"wamid.K{run:02d}x{i:05d}"
-    change = wb.inbound_text(
-        f"mensagem {i}", wa_id=CLIENTS[i % len(CLIENTS)], ts=1767225600 + run * BODIES + i, id=wamid
-    )
-    raw, headers = wb.signed(wb.envelope([change]), APP_SECRET)
-    return wamid, raw, headers
+def _bodies(run: int) -> RequestBuilder:
+    def build(i: int) -> tuple[str, str, dict[str, Any]]:
+        wamid = f"wamid.K{run:02d}x{i:05d}"
+        change = wb.inbound_text(
+            f"mensagem {i}",
+            wa_id=CLIENTS[i % len(CLIENTS)],
+            ts=1767225600 + run * BODIES + i,
+            id=wamid,
+        )
+        raw, headers = wb.signed(wb.envelope([change]), APP_SECRET)
+        return wamid, "/webhooks/whatsapp", {"content": raw, "headers": headers}
 
-
-async def _post_until_killed(daemon: DaemonProcess, run: int, kill_after: int) -> set[str]:
-    acked: set[str] = set()
-    pending = iter(range(BODIES))
-
-    async def poster(client: httpx.AsyncClient) -> None:
-        for i in pending:
-            wamid, raw, headers = _body(run, i)
-            try:
-                response = await client.post("/webhooks/whatsapp", content=raw, headers=headers)
-            except httpx.HTTPError:
-                return
-            if response.status_code == 200:
-                acked.add(wamid)
-            if len(acked) >= kill_after and daemon.proc and daemon.proc.poll() is None:
-                daemon.kill()
-                return
-
-    limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with (
-        httpx.AsyncClient(base_url=daemon.public_url, limits=limits, timeout=10) as client,
-        trio.open_nursery() as nursery,
-    ):
-        for _ in range(IN_FLIGHT):
-            nursery.start_soon(poster, client)
-    daemon.kill()
-    return acked
+    return build
 
 
 def _wait_processed(daemon: DaemonProcess, timeout_s: float = 120) -> None:
@@ -85,7 +65,14 @@ async def test_acknowledged_webhooks_survive_kill_9_and_apply_once(tmp_path: Pat
         daemon = DaemonProcess(config, test_hooks=False)
         await trio.to_thread.run_sync(daemon.start)
         kill_after = rng.randrange(1, BODIES - IN_FLIGHT)
-        all_acked |= await _post_until_killed(daemon, run, kill_after)
+        all_acked |= await post_until_killed(
+            daemon,
+            daemon.public_url,
+            _bodies(run),
+            total=BODIES,
+            concurrency=IN_FLIGHT,
+            kill_after=kill_after,
+        )
 
     daemon = DaemonProcess(config, test_hooks=False)
     await trio.to_thread.run_sync(daemon.start)

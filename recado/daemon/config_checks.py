@@ -148,8 +148,7 @@ def check(cfg: Config) -> list[str]:
                 f'{key}: "{value}" is not a loopback or private address (expected one, or '
                 "http.operator_public_ok = true to expose operator pages and actions)"
             )
-    if urlparse(h.public_base_url).scheme not in ("http", "https"):
-        add(f'http.public_base_url: "{h.public_base_url}" is not a URL (expected http(s)://…)')
+    _http_url(add, "http.public_base_url", h.public_base_url)
     if h.max_body_bytes < 1024:
         add(f"http.max_body_bytes: got {h.max_body_bytes} (expected at least 1024)")
 
@@ -168,8 +167,8 @@ def check(cfg: Config) -> list[str]:
             )
 
     _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
-    if cfg.studio.booking_url and urlparse(cfg.studio.booking_url).scheme not in ("http", "https"):
-        add(f'studio.booking_url: "{cfg.studio.booking_url}" is not a URL (expected https://…)')
+    if cfg.studio.booking_url:
+        _http_url(add, "studio.booking_url", cfg.studio.booking_url)
 
     _one_of(add, "whatsapp.mode", w.mode, MODES)
     for i, number in enumerate(w.allowlist):
@@ -180,8 +179,7 @@ def check(cfg: Config) -> list[str]:
             f'whatsapp.test_recipient: "{w.test_recipient}" is not E.164 '
             "(expected +<country><number>)"
         )
-    if urlparse(w.graph_base_url).scheme not in ("http", "https"):
-        add(f'whatsapp.graph_base_url: "{w.graph_base_url}" is not a URL (expected http(s)://…)')
+    _http_url(add, "whatsapp.graph_base_url", w.graph_base_url)
     if w.max_attempts < 1:
         add(f"whatsapp.max_attempts: got {w.max_attempts} (expected at least 1)")
     _positive(add, "whatsapp.retry_base_s", w.retry_base_s)
@@ -236,8 +234,7 @@ def check(cfg: Config) -> list[str]:
         if svc.name in names:
             add(f'{where}.name: "{svc.name}" is used twice (expected unique service names)')
         names.add(svc.name)
-        if urlparse(svc.base_url).scheme not in ("http", "https"):
-            add(f'{where}.base_url: "{svc.base_url}" is not a URL (expected http(s)://…)')
+        _http_url(add, f"{where}.base_url", svc.base_url)
         _positive(add, f"{where}.timeout_s", svc.timeout_s)
         if svc.breaker.failure_threshold < 1:
             add(
@@ -302,6 +299,11 @@ def check(cfg: Config) -> list[str]:
 def _one_of(add: Any, key: str, value: str, options: tuple[str, ...]) -> None:
     if value not in options:
         add(f'{key}: "{value}" is not allowed (expected one of: {", ".join(options)})')
+
+
+def _http_url(add: Any, key: str, value: str) -> None:
+    if urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc:
+        add(f'{key}: "{value}" is not a URL (expected http(s)://…)')
 
 
 def _positive(add: Any, key: str, value: float) -> None:

@@ -285,9 +285,7 @@ def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = Tru
     log.info("starting", config=str(config_path), pid=os.getpid())
     try:
         trio.run(
-            lambda: run_daemon(
-                cfg, config_path, test_hooks=test_hooks, group_commit=group_commit
-            )
+            lambda: run_daemon(cfg, config_path, test_hooks=test_hooks, group_commit=group_commit)
         )
     except StartupError as exc:
         log.error("not_started", reason=str(exc))

@@ -1,0 +1,433 @@
+"""A Graph API double: a real HTTP server on loopback that speaks Meta's wire format.
+
+It validates ``POST /{version}/{phone_number_id}/messages`` bodies as the Cloud API does
+(token, ``to``, text length, template name/language/parameter count), answers with wamids or
+Graph error objects, records every request, and can be scripted per test: fail the next N
+calls with a code, answer 429/5xx, hang past the client's timeout, or close the connection
+after reading the request. It can post signed status webhooks back to the daemon, in order or
+shuffled, echoing ``biz_opaque_callback_data``.
+
+Built on trio + h11 directly (not an ASGI app) so it can drop a connection mid-request.
+
+Run by hand for a demo::
+
+    python -m recado.testing.graph_double --port 9100 --token TOKEN \\
+        --webhook-url http://127.0.0.1:8080/webhooks/whatsapp --app-secret SECRET
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import h11
+import httpx
+import trio
+
+from recado.testing import webhook_bodies as wb
+from recado.whatsapp.signature import sign
+
+_MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+_TO = re.compile(r"^\+?[1-9]\d{7,14}$")
+
+
+@dataclass
+class Recorded:
+    """One request the double received, whatever it answered."""
+
+    at: float
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    answered: str  # "ok", "error <code>", "http <status>", "hung", "dropped"
+
+    @property
+    def callback_data(self) -> str | None:
+        return self.body.get("biz_opaque_callback_data") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class Behaviour:
+    kind: str  # error | http | hang | drop
+    code: int | None = None
+    subcode: int | None = None
+    http_status: int = 400
+    message: str = ""
+    seconds: float = 0.0
+    is_transient: bool | None = None
+
+
+@dataclass
+class TemplateSpec:
+    language: str
+    body_params: int
+    buttons: int = 0
+
+
+@dataclass
+class GraphDouble:
+    token: str = "test-token"
+    templates: dict[str, TemplateSpec] = field(
+        default_factory=lambda: {
+            "aviso_de_agendamento": TemplateSpec("pt_BR", 5, 3),
+            "confirmacao_de_agendamento_24h": TemplateSpec("pt_BR", 5, 3),
+        }
+    )
+    webhook_url: str | None = None
+    app_secret: str | None = None
+    waba_id: str = wb.WABA_ID
+    auto_statuses: tuple[str, ...] = ()
+    requests: list[Recorded] = field(default_factory=list)
+    port: int = 0
+    _script: deque[Behaviour] = field(default_factory=deque)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _nursery: trio.Nursery | None = None
+    _request_seen: trio.Event = field(default_factory=trio.Event)
+
+    # -- scripting --------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        n: int,
+        code: int,
+        *,
+        http_status: int = 400,
+        subcode: int | None = None,
+        message: str = "",
+        is_transient: bool | None = None,
+    ) -> None:
+        for _ in range(n):
+            self._script.append(
+                Behaviour("error", code, subcode, http_status, message, is_transient=is_transient)
+            )
+
+    def answer_next(self, n: int, http_status: int) -> None:
+        """A bare HTTP status without a Graph error body (e.g. a proxy's 503)."""
+        for _ in range(n):
+            self._script.append(Behaviour("http", http_status=http_status))
+
+    def hang_next(self, n: int, seconds: float = 3600) -> None:
+        """Read the request, then answer nothing for ``seconds`` (past any client timeout)."""
+        for _ in range(n):
+            self._script.append(Behaviour("hang", seconds=seconds))
+
+    def drop_next(self, n: int) -> None:
+        """Read the request, then close the connection without answering."""
+        for _ in range(n):
+            self._script.append(Behaviour("drop"))
+
+    def sends(self) -> list[Recorded]:
+        return [r for r in self.requests if _MESSAGES_PATH.match(r.path)]
+
+    def sends_for(self, job_id: str) -> list[Recorded]:
+        return [r for r in self.sends() if r.callback_data == job_id]
+
+    async def wait_for_requests(self, n: int) -> None:
+        while len(self.requests) < n:
+            await self._request_seen.wait()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- status webhooks back to the daemon ---------------------------------------------------
+
+    def status_body(
+        self,
+        wamid: str,
+        status: str,
+        recipient: str,
+        *,
+        callback_data: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        ts: int | None = None,
+    ) -> dict[str, Any]:
+        change = wb.status(
+            wamid,
+            status,
+            ts=ts if ts is not None else int(time.time()),
+            recipient=recipient.lstrip("+"),
+            callback_data=callback_data,
+            errors=errors,
+        )
+        return wb.envelope([change], waba_id=self.waba_id)
+
+    async def post_webhook(self, body: dict[str, Any]) -> int:
+        """Sign and post one webhook body to the daemon, as Meta does; returns the status."""
+        assert self.webhook_url, "webhook_url is not set"
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.app_secret:
+            headers["X-Hub-Signature-256"] = sign(self.app_secret, raw)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(self.webhook_url, content=raw, headers=headers)
+        return response.status_code
+
+    async def emit_statuses(
+        self,
+        wamid: str,
+        statuses: list[str],
+        recipient: str,
+        *,
+        callback_data: str | None = None,
+        shuffle: bool = False,
+        rng: random.Random | None = None,
+    ) -> list[int]:
+        order = list(statuses)
+        if shuffle:
+            (rng or random.Random()).shuffle(order)
+        base = int(time.time())
+        rank = {s: i for i, s in enumerate(statuses)}
+        return [
+            await self.post_webhook(
+                self.status_body(
+                    wamid, s, recipient, callback_data=callback_data, ts=base + rank[s]
+                )
+            )
+            for s in order
+        ]
+
+    # -- the server -------------------------------------------------------------------------
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        listeners = await trio.open_tcp_listeners(self.port, host=host)
+        self.port = listeners[0].socket.getsockname()[1]
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            task_status.started(self.port)
+            await trio.serve_listeners(self._connection, listeners, handler_nursery=nursery)
+
+    async def _connection(self, stream: trio.SocketStream) -> None:
+        conn = h11.Connection(h11.SERVER)
+        try:
+            while True:
+                request, body = await _read_request(conn, stream)
+                if request is None:
+                    return
+                keep_going = await self._handle(conn, stream, request, body)
+                if not keep_going or conn.our_state is h11.MUST_CLOSE:
+                    return
+                conn.start_next_cycle()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.RemoteProtocolError):
+            return
+        finally:
+            await stream.aclose()
+
+    async def _handle(
+        self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
+    ) -> bool:
+        path = request.target.decode().split("?", 1)[0]
+        headers = {k.decode().lower(): v.decode() for k, v in request.headers}
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        record = Recorded(time.time(), request.method.decode(), path, headers, body, "")
+        self.requests.append(record)
+        self._request_seen.set()
+        self._request_seen = trio.Event()
+
+        match = _MESSAGES_PATH.match(path)
+        if request.method != b"POST" or not match:
+            record.answered = "http 404"
+            await _respond(conn, stream, 404, _graph_error(803, "Unknown path components"))
+            return True
+        behaviour = self._script.popleft() if self._script else None
+        if behaviour is not None and behaviour.kind == "drop":
+            record.answered = "dropped"
+            return False
+        if behaviour is not None and behaviour.kind == "hang":
+            record.answered = "hung"
+            await trio.sleep(behaviour.seconds)
+            return False
+        if behaviour is not None and behaviour.kind == "http":
+            record.answered = f"http {behaviour.http_status}"
+            await _respond(conn, stream, behaviour.http_status, {"error": "unavailable"})
+            return True
+        if behaviour is not None and behaviour.kind == "error":
+            assert behaviour.code is not None
+            record.answered = f"error {behaviour.code}"
+            await _respond(
+                conn,
+                stream,
+                behaviour.http_status,
+                _graph_error(
+                    behaviour.code,
+                    behaviour.message or f"scripted error {behaviour.code}",
+                    behaviour.subcode,
+                    behaviour.is_transient,
+                ),
+            )
+            return True
+        status, answer = self._validate_send(headers, body)
+        record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
+        await _respond(conn, stream, status, answer)
+        if status == 200 and self.auto_statuses and self.webhook_url and self._nursery:
+            wamid = answer["messages"][0]["id"]
+            self._nursery.start_soon(
+                self.emit_statuses,
+                wamid,
+                list(self.auto_statuses),
+                body["to"],
+                body.get("biz_opaque_callback_data"),
+            )
+        return True
+
+    def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        auth = headers.get("authorization", "")
+        if auth != f"Bearer {self.token}":
+            return 401, _graph_error(
+                190, "Invalid OAuth access token - Cannot parse access token", 467
+            )
+        if not isinstance(body, dict):
+            return 400, _graph_error(100, "Invalid parameter: body is not a JSON object")
+        if body.get("messaging_product") != "whatsapp":
+            return 400, _graph_error(100, "(#100) The parameter messaging_product is required.")
+        to = body.get("to")
+        if not isinstance(to, str) or not _TO.match(to):
+            return 400, _graph_error(100, "(#100) Invalid parameter: to")
+        kind = body.get("type", "text")
+        if kind == "text":
+            text = body.get("text")
+            text_body = text.get("body") if isinstance(text, dict) else None
+            if not isinstance(text_body, str) or not text_body:
+                return 400, _graph_error(131008, "(#131008) Required parameter is missing")
+            if len(text_body) > 4096:
+                return 400, _graph_error(
+                    100, "(#100) Param text['body'] must be at most 4096 characters long."
+                )
+        elif kind == "template":
+            problem = self._check_template(body.get("template"))
+            if problem is not None:
+                return 400, problem
+        else:
+            return 400, _graph_error(100, f"(#100) Unsupported message type {kind}")
+        wamid = f"wamid.DOUBLE{next(self._ids):08d}"
+        answer: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+            "messages": [{"id": wamid}],
+        }
+        if kind == "template":
+            answer["messages"][0]["message_status"] = "accepted"
+        return 200, answer
+
+    def _check_template(self, template: Any) -> dict[str, Any] | None:
+        if not isinstance(template, dict) or not isinstance(template.get("name"), str):
+            return _graph_error(131008, "(#131008) Required parameter is missing: template.name")
+        spec = self.templates.get(template["name"])
+        language = (template.get("language") or {}).get("code")
+        if spec is None or language != spec.language:
+            return _graph_error(
+                132001,
+                "(#132001) Template name does not exist in the translation",
+                details=f"template name ({template['name']}) does not exist in {language}",
+            )
+        body_params = 0
+        for component in template.get("components") or []:
+            if component.get("type") == "body":
+                body_params = len(component.get("parameters") or [])
+            if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
+                index = int(component.get("index", -1))
+                if not 0 <= index < spec.buttons:
+                    return _graph_error(131009, "(#131009) Parameter value is not valid: index")
+        if body_params != spec.body_params:
+            return _graph_error(
+                132000,
+                "(#132000) Number of parameters does not match the expected number of params",
+                details=f"body: number of localizable_params ({body_params}) does not match "
+                f"the expected number of params ({spec.body_params})",
+            )
+        return None
+
+
+def _graph_error(
+    code: int,
+    message: str,
+    subcode: int | None = None,
+    is_transient: bool | None = None,
+    details: str | None = None,
+) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": details or message},
+        "fbtrace_id": f"Double{random.randrange(10**8):08d}",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if is_transient is not None:
+        error["is_transient"] = is_transient
+    return {"error": error}
+
+
+async def _read_request(
+    conn: h11.Connection, stream: trio.SocketStream
+) -> tuple[h11.Request | None, bytes]:
+    request: h11.Request | None = None
+    body = b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await stream.receive_some(65536)
+            conn.receive_data(data)
+            if not data and request is None:
+                return None, b""
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return request, body
+        elif isinstance(event, h11.ConnectionClosed):
+            return None, b""
+
+
+async def _respond(conn: h11.Connection, stream: trio.SocketStream, status: int, body: Any) -> None:
+    raw = json.dumps(body).encode()
+    headers = [("content-type", "application/json"), ("content-length", str(len(raw)))]
+    await stream.send_all(conn.send(h11.Response(status_code=status, headers=headers)))
+    await stream.send_all(conn.send(h11.Data(data=raw)))
+    await stream.send_all(conn.send(h11.EndOfMessage()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Graph API double for demos and tests")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--token", default="test-token")
+    parser.add_argument("--webhook-url", help="the daemon's /webhooks/whatsapp, for statuses")
+    parser.add_argument("--app-secret", help="signs the status webhooks")
+    parser.add_argument(
+        "--auto-statuses",
+        default="sent,delivered,read",
+        help="statuses posted back after each accepted send ('' for none)",
+    )
+    args = parser.parse_args()
+    double = GraphDouble(
+        token=args.token,
+        webhook_url=args.webhook_url,
+        app_secret=args.app_secret,
+        port=args.port,
+        auto_statuses=tuple(s for s in args.auto_statuses.split(",") if s),
+    )
+    print(f"Graph API double on http://127.0.0.1:{args.port} (token {args.token!r})", flush=True)
+    trio.run(double.serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The Graph API double speaks the wire format and follows its script."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from recado.testing.graph_double import GraphDouble
+from tests.webhook_helpers import APP_SECRET, query, webhook_daemon
+
+TOKEN = "double-token"
+
+
+def _template(name: str = "aviso_de_agendamento", params: int = 5, lang: str = "pt_BR") -> dict:
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+5511987654321",
+        "type": "template",
+        "biz_opaque_callback_data": "job-1",
+        "template": {
+            "name": name,
+            "language": {"code": lang},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": f"p{i}"} for i in range(params)],
+                },
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": "0",
+                    "parameters": [{"type": "payload", "payload": "CONFIRM:apt-1"}],
+                },
+            ],
+        },
+    }
+
+
+@asynccontextmanager
+async def running_double(**kw: Any) -> AsyncIterator[tuple[GraphDouble, httpx.AsyncClient]]:
+    double = GraphDouble(token=TOKEN, **kw)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(double.serve)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=double.url, headers=headers, timeout=5) as client:
+            yield double, client
+        nursery.cancel_scope.cancel()
+
+
+async def test_accepts_a_valid_template_and_records_it() -> None:
+    async with running_double() as (double, client):
+        response = await client.post("/v21.0/106540352242922/messages", json=_template())
+        assert response.status_code == 200
+        body = response.json()
+        assert body["contacts"] == [{"input": "+5511987654321", "wa_id": "5511987654321"}]
+        assert body["messages"][0]["id"].startswith("wamid.")
+        assert body["messages"][0]["message_status"] == "accepted"
+        assert [r.callback_data for r in double.sends_for("job-1")] == ["job-1"]
+        text = await client.post(
+            "/v21.0/1/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": "+5511987654321",
+                "type": "text",
+                "text": {"body": "Olá"},
+            },
+        )
+        assert text.status_code == 200 and "message_status" not in text.json()["messages"][0]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (_template(name="nao_existe"), 132001),
+        (_template(lang="en_US"), 132001),
+        (_template(params=4), 132000),
+        (
+            {
+                "messaging_product": "whatsapp",
+                "to": "+5511987654321",
+                "type": "text",
+                "text": {"body": "x" * 4097},
+            },
+            100,
+        ),
+        (
+            {"messaging_product": "whatsapp", "to": "abc", "type": "text", "text": {"body": "x"}},
+            100,
+        ),
+        (
+            {"messaging_product": "whatsapp", "to": "+5511987654321", "type": "text", "text": {}},
+            131008,
+        ),
+    ],
+)
+async def test_validates_like_meta(body: dict, code: int) -> None:
+    async with running_double() as (_, client):
+        response = await client.post("/v21.0/1/messages", json=body)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == code
+        assert error["fbtrace_id"] and error["error_data"]["details"]
+
+
+async def test_bad_token_is_190() -> None:
+    async with running_double() as (_, client):
+        response = await client.post(
+            "/v21.0/1/messages", json=_template(), headers={"Authorization": "Bearer wrong"}
+        )
+        assert response.status_code == 401
+        assert (response.json()["error"]["code"], response.json()["error"]["error_subcode"]) == (
+            190,
+            467,
+        )
+
+
+async def test_scripted_failures_then_success() -> None:
+    async with running_double() as (double, client):
+        double.fail_next(2, 131047, message="Re-engagement message")
+        double.answer_next(1, 503)
+        answers = [(await client.post("/v21.0/1/messages", json=_template())) for _ in range(4)]
+        assert [a.status_code for a in answers] == [400, 400, 503, 200]
+        assert answers[0].json()["error"]["code"] == 131047
+        assert [r.answered for r in double.sends()] == [
+            "error 131047",
+            "error 131047",
+            "http 503",
+            "ok",
+        ]
+
+
+async def test_hang_and_drop_after_reading_the_request() -> None:
+    async with running_double() as (double, client):
+        double.hang_next(1, seconds=5)
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post("/v21.0/1/messages", json=_template(), timeout=0.3)
+        double.drop_next(1)
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post("/v21.0/1/messages", json=_template())
+        # Both requests were read in full before the double misbehaved.
+        assert [r.answered for r in double.sends()] == ["hung", "dropped"]
+        assert all(r.callback_data == "job-1" for r in double.sends())
+
+
+async def test_status_webhooks_reach_the_daemon_signed(daemon_dir: Path) -> None:
+    async with webhook_daemon(daemon_dir) as (daemon, _):
+        url = f"{daemon.listeners['public'].url}/webhooks/whatsapp"
+        async with running_double(webhook_url=url, app_secret=APP_SECRET) as (double, client):
+            answer = await client.post("/v21.0/1/messages", json=_template())
+            wamid = answer.json()["messages"][0]["id"]
+            codes = await double.emit_statuses(
+                wamid,
+                ["sent", "delivered", "read"],
+                "+5511987654321",
+                callback_data="job-1",
+                shuffle=True,
+            )
+            assert codes == [200, 200, 200]
+        assert daemon.webhooks is not None
+        await daemon.webhooks.drain()
+        rows = query(daemon, "SELECT status, callback_data FROM message_statuses ORDER BY ts")
+        assert rows == [
+            {"status": s, "callback_data": "job-1"} for s in ("sent", "delivered", "read")
+        ]
