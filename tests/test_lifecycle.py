@@ -85,6 +85,24 @@ def test_cli_status_backup_and_reload(tmp_path: Path) -> None:
     assert "cannot reach the daemon" in down.stderr
 
 
+def test_cli_webhooks_replay(tmp_path: Path) -> None:
+    from recado.testing import webhook_bodies as wb
+
+    config = write_config(tmp_path)
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    try:
+        body = wb.encode(wb.envelope([wb.inbound_text()]))
+        assert httpx.post(f"{daemon.public_url}/webhooks/whatsapp", content=body).status_code == 200
+        replay = _cli(config, "webhooks", "replay", "--since", "2020-01-01T00:00:00Z")
+        assert replay.returncode == 0, replay.stderr
+        assert replay.stdout.strip() == "replayed 1 bodies, 0 failed"
+        bad = _cli(config, "webhooks", "replay", "--since", "last week")
+        assert bad.returncode == 1
+        assert "since: expected an RFC 3339 time with an offset" in bad.stderr
+    finally:
+        daemon.terminate()
+
+
 def test_cli_usage_error_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "recado", "frobnicate"], capture_output=True, text=True

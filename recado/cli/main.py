@@ -70,6 +70,17 @@ def cmd_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks_replay(args: argparse.Namespace) -> int:
+    body: dict[str, object] = {}
+    if args.since:
+        body["since"] = args.since
+    if args.id is not None:
+        body["id"] = args.id
+    result = OperatorClient.from_config(_config_path(args)).post("/webhooks/replay", body)
+    print(f"replayed {result['bodies']} bodies, {result['failed']} failed")
+    return 0 if result["failed"] == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recado", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -95,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reload", parents=[common], help="re-read the config (like SIGHUP)")
     p.set_defaults(func=cmd_reload)
+
+    webhooks = sub.add_parser("webhooks", help="stored Meta webhook bodies")
+    wsub = webhooks.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = wsub.add_parser(
+        "replay",
+        parents=[common],
+        help="re-run processing of stored bodies (a no-op for those already applied)",
+    )
+    p.add_argument("--since", help="only bodies received since this RFC 3339 time")
+    p.add_argument("--id", type=int, help="only the body with this inbox id")
+    p.set_defaults(func=cmd_webhooks_replay)
     return parser
 
 
