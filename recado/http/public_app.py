@@ -7,6 +7,7 @@ from quart_trio import QuartTrio
 from recado.daemon.context import Daemon
 from recado.http.common import install_probes
 from recado.http.errors import install_error_handlers
+from recado.http.event_routes import install_event_routes
 from recado.http.webhook_routes import install_webhook_routes
 
 
@@ -16,4 +17,5 @@ def create_public_app(daemon: Daemon) -> QuartTrio:
     install_error_handlers(app)
     install_probes(app, daemon, "public")
     install_webhook_routes(app, daemon)
+    install_event_routes(app, daemon)
     return app

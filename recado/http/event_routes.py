@@ -1,0 +1,44 @@
+"""``POST /api/v1/events`` (CONTRACT §4.3): validated, committed, then answered."""
+
+from __future__ import annotations
+
+from quart import Quart, Response, jsonify, request
+
+from recado.daemon.context import Daemon
+from recado.events.payloads import EventInvalid, validate_event
+from recado.http.auth import client_ip, require_api_key
+from recado.http.errors import json_error
+from recado.storage.events import JobSettings, record_event
+
+
+def install_event_routes(app: Quart, daemon: Daemon) -> None:
+    guarded = require_api_key(lambda: daemon.api_key)
+
+    @app.post("/api/v1/events")
+    @guarded
+    async def events() -> Response:
+        raw: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
+        try:
+            event = validate_event(raw)
+        except EventInvalid as exc:
+            status = 400 if exc.field == "body" else 422
+            code = "invalid_json" if status == 400 else "invalid_field"
+            return json_error(status, code, f"{exc.field}: {exc.detail}", field=exc.field)
+        cfg = daemon.config
+        settings = JobSettings(
+            cfg.whatsapp.mode, cfg.whatsapp.reminder_hours_before, cfg.studio.location_line
+        )
+        outcome = await daemon.storage.write(
+            record_event, event, daemon.clock.now(), settings, client_ip()
+        )
+        if outcome == "conflict":
+            return json_error(
+                409,
+                "conflict",
+                f'event "{event.id}" was already accepted with a different body',
+            )
+        if outcome == "duplicate":
+            return jsonify({"id": event.id, "status": "duplicate"})
+        response = jsonify({"id": event.id, "status": "accepted"})
+        response.status_code = 202
+        return response
