@@ -22,9 +22,10 @@ async def running_daemon(
     *,
     extra_actors: ActorFactory | None = None,
     test_hooks: bool = True,
+    mode: str = "dry_run",
 ) -> AsyncIterator[Daemon]:
     """The real daemon in this trio run, on loopback ports picked by the kernel."""
-    path = write_config(directory, extra_toml)
+    path = write_config(directory, extra_toml, mode=mode)
     cfg = load_config(path)
     async with trio.open_nursery() as nursery:
         daemon: Daemon = await nursery.start(

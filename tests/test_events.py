@@ -16,6 +16,9 @@ from recado.daemon.main import apply_paths
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query
 
+# The kill switch holds jobs queued, so these tests see what was planned, not sent.
+HOLD = "kill_switch = true\n"
+
 
 def _event(eid: str, etype: str, **data: Any) -> dict[str, Any]:
     return {"id": eid, "type": etype, "occurred_at": "2026-11-24T10:00:00-03:00", "data": data}
@@ -148,7 +151,7 @@ async def test_not_json_is_400(daemon_dir: Path) -> None:
 
 
 async def test_booking_plans_notice_and_reminder_once(daemon_dir: Path) -> None:
-    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+    async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
         await _post(daemon, client, _event("e1", "appointment.created", **_appointment()))
         # The same booking sent again under another id plans nothing new.
         await _post(daemon, client, _event("e2", "appointment.created", **_appointment()))
@@ -165,7 +168,7 @@ async def test_booking_plans_notice_and_reminder_once(daemon_dir: Path) -> None:
 
 
 async def test_no_reminder_when_its_moment_has_passed(daemon_dir: Path) -> None:
-    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+    async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
         await _post(
             daemon,
             client,
@@ -175,7 +178,7 @@ async def test_no_reminder_when_its_moment_has_passed(daemon_dir: Path) -> None:
 
 
 async def test_reschedule_cancels_the_old_reminder_and_plans_new_ones(daemon_dir: Path) -> None:
-    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+    async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
         await _post(daemon, client, _event("e1", "appointment.created", **_appointment()))
         await _post(
             daemon,
@@ -195,7 +198,7 @@ async def test_reschedule_cancels_the_old_reminder_and_plans_new_ones(daemon_dir
 async def test_cancellation_cancels_pending_jobs_and_notifies_only_when_asked(
     daemon_dir: Path,
 ) -> None:
-    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+    async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
         await _post(daemon, client, _event("e1", "appointment.created", **_appointment()))
         await _post(
             daemon,
@@ -218,7 +221,7 @@ async def test_cancellation_cancels_pending_jobs_and_notifies_only_when_asked(
 
 
 async def test_disabled_mode_creates_no_jobs(daemon_dir: Path) -> None:
-    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+    async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
         # As a reload of whatsapp.mode would leave it.
         daemon.config = apply_paths(
             daemon.config,

@@ -21,6 +21,7 @@ from recado.metrics import Metrics
 from recado.storage.actor import Storage
 
 if TYPE_CHECKING:
+    from recado.actors.sender import Sender
     from recado.actors.webhook_processor import WebhookProcessor
 
 
@@ -40,6 +41,7 @@ class Daemon:
     ready: bool = False
     metrics: Metrics = field(default_factory=Metrics)
     webhooks: WebhookProcessor | None = None
+    sender: Sender | None = None
 
     @property
     def data_dir(self) -> Path:

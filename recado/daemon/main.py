@@ -50,10 +50,15 @@ class StartupError(Exception):
 def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     """The long-running actors of the product, created before the listeners open so that
     a request never finds its actor missing."""
+    from recado.actors.sender import Sender
     from recado.actors.webhook_processor import WebhookProcessor
 
     daemon.webhooks = WebhookProcessor(daemon)
-    return [ActorSpec("webhook_processor", daemon.webhooks.run)]
+    daemon.sender = Sender(daemon)
+    return [
+        ActorSpec("webhook_processor", daemon.webhooks.run),
+        ActorSpec("sender", daemon.sender.run),
+    ]
 
 
 async def run_daemon(
@@ -239,6 +244,8 @@ async def reload_config(daemon: Daemon, *, source: str) -> dict[str, Any]:
         )
         for key in diff.needs_restart:
             log.warning("reload_needs_restart", key=key)
+        if daemon.sender is not None:
+            daemon.sender.poke()  # the kill switch or the mode may have changed
         await daemon.storage.write(
             record_audit,
             daemon.clock.now(),

@@ -26,7 +26,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     actors = daemon.supervisor.snapshot()
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
-        whatsapp_auth_broken=False,
+        whatsapp_auth_broken=bool(daemon.sender and daemon.sender.paused),
         storage_writable=daemon.storage.is_open,
         crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
         open_breakers=(),

@@ -39,6 +39,8 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
             )
         if outcome == "duplicate":
             return jsonify({"id": event.id, "status": "duplicate"})
+        if daemon.sender is not None:
+            daemon.sender.poke()
         response = jsonify({"id": event.id, "status": "accepted"})
         response.status_code = 202
         return response

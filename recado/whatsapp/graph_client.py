@@ -1,0 +1,110 @@
+"""Posting one message to the Graph API, with every outcome told apart.
+
+The distinction that matters is whether the request may have reached Meta: a connection that
+was never made sent nothing (safe to retry), while a timeout or a dropped connection after
+the request was written leaves the outcome unknown (the job becomes ``uncertain`` and is
+never retried automatically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Accepted:
+    wamid: str
+    wa_id: str | None
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    http_status: int
+    code: int | None
+    subcode: int | None
+    is_transient: bool | None
+    details: str
+    answer: Any
+
+
+@dataclass(frozen=True)
+class NotSent:
+    kind: str  # connect_error | connect_timeout | dns
+    detail: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    kind: str  # read_timeout | write_error | dropped | bad_answer
+    detail: str
+
+
+SendResult = Accepted | Rejected | NotSent | Unknown
+
+
+class GraphClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        phone_number_id: str,
+        token: str,
+        *,
+        timeout_s: float = 15.0,
+        max_connections: int = 32,
+    ) -> None:
+        self.path = f"/{api_version}/{phone_number_id}/messages"
+        self.token = token
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            limits=httpx.Limits(max_connections=max_connections),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, body: dict[str, Any]) -> SendResult:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            response = await self._client.post(self.path, json=body, headers=headers)
+        except httpx.ConnectTimeout as exc:
+            return NotSent("connect_timeout", str(exc) or "connect timeout")
+        except httpx.ConnectError as exc:
+            return NotSent("connect_error", str(exc) or "connection refused")
+        except httpx.PoolTimeout as exc:
+            return NotSent("connect_timeout", str(exc) or "no free connection")
+        except httpx.ReadTimeout as exc:
+            return Unknown("read_timeout", str(exc) or "no answer before the timeout")
+        except (httpx.WriteError, httpx.WriteTimeout) as exc:
+            return Unknown("write_error", str(exc) or "the request was cut while being written")
+        except httpx.HTTPError as exc:
+            return Unknown("dropped", f"{type(exc).__name__}: {exc}")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.is_success:
+            try:
+                message = answer["messages"][0]
+                contacts = answer.get("contacts") or [{}]
+                return Accepted(message["id"], contacts[0].get("wa_id"), answer)
+            except (TypeError, KeyError, IndexError):
+                # 2xx without a wamid: it may have been accepted; never send it again blindly.
+                return Unknown("bad_answer", f"HTTP {response.status_code} without a message id")
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if not isinstance(error, dict):
+            return Rejected(response.status_code, None, None, None, response.text[:500], answer)
+        data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+        return Rejected(
+            response.status_code,
+            error.get("code") if isinstance(error.get("code"), int) else None,
+            error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None,
+            error.get("is_transient") if isinstance(error.get("is_transient"), bool) else None,
+            str(data.get("details") or error.get("message") or ""),
+            answer,
+        )
