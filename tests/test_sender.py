@@ -46,6 +46,9 @@ async def stack(
         ):
             double.webhook_url = f"{daemon.listeners['public'].url}/webhooks/whatsapp"
             yield daemon, double, client
+            # A failing actor is restarted by the supervisor; a test must not pass on that.
+            restarts = {n: a.restarts for n, a in daemon.supervisor.actors.items() if a.restarts}
+            assert restarts == {}, restarts
         nursery.cancel_scope.cancel()
 
 

@@ -60,7 +60,9 @@ class Sender:
         self.rng = rng or random.Random()
         self._poke_send, self._poke_recv = trio.open_memory_channel[None](math.inf)
         self._client: gc.GraphClient | None = None
-        self._limiter = trio.CapacityLimiter(IN_FLIGHT)
+        # A semaphore, not a CapacityLimiter: the slot is taken by the loop and given back
+        # by the task that did the send.
+        self._in_flight = trio.Semaphore(IN_FLIGHT)
         self._next_slot = 0.0
         self.paused: dict[str, Any] | None = None
 
@@ -123,7 +125,7 @@ class Sender:
                 if self._halted():
                     break
                 await self._pace()
-                await self._limiter.acquire()
+                await self._in_flight.acquire()
                 nursery.start_soon(self._send_one_and_release, job)
         return len(jobs) == BATCH and not self._halted()
 
@@ -153,7 +155,7 @@ class Sender:
         try:
             await self._send_one(job)
         finally:
-            self._limiter.release()
+            self._in_flight.release()
 
     async def _send_one(self, job: dict[str, Any]) -> None:
         storage, now = self.daemon.storage, self.daemon.clock.now()
@@ -248,6 +250,8 @@ class Sender:
 
     def _body(self, job: dict[str, Any], to: str, tz: ZoneInfo) -> dict[str, Any]:
         cfg = self.daemon.config
+        if job["text_body"]:
+            return text_body(to, job["text_body"], job["id"])
         view = AppointmentView(
             job["appointment_id"] or "",
             job["client_name"] or "",

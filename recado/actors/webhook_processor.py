@@ -12,14 +12,16 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import trio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
+from recado.rules.voucher import voucher_key
 from recado.storage.inbox import inbox_bodies, mark_failed, pending_inbox
-from recado.storage.webhook_apply import apply_body
+from recado.storage.webhook_apply import ReplyContext, apply_body
 
 log = get_logger("webhook_processor")
 
@@ -77,10 +79,23 @@ class WebhookProcessor:
                 last_id = rows[-1][0]
                 done += len(rows)
 
+    def _replies(self) -> ReplyContext:
+        cfg = self.daemon.config
+        return ReplyContext(
+            tz=ZoneInfo(cfg.daemon.timezone),
+            studio_name=cfg.studio.name,
+            booking_url=cfg.studio.booking_url,
+            public_base_url=cfg.http.public_base_url,
+            voucher_key=voucher_key(self.daemon.secret_key),
+            mode=cfg.whatsapp.mode,
+        )
+
     async def _apply_one(self, inbox_id: int, body: bytes) -> bool:
         now = self.daemon.clock.now()
         try:
-            counts = await self.daemon.storage.write(apply_body, inbox_id, body, now)
+            counts = await self.daemon.storage.write(
+                apply_body, inbox_id, body, now, self._replies()
+            )
         except Exception as exc:
             self.failed += 1
             error = f"{type(exc).__name__}: {exc}"
@@ -89,6 +104,8 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
+        if self.daemon.sender is not None and any(k.startswith("button_") for k in counts):
+            self.daemon.sender.poke()
         return True
 
     async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:
@@ -115,7 +132,7 @@ class WebhookProcessor:
     async def _replay_one(self, inbox_id: int, body: bytes) -> bool:
         now = self.daemon.clock.now()
         try:
-            await self.daemon.storage.write(apply_body, inbox_id, body, now)
+            await self.daemon.storage.write(apply_body, inbox_id, body, now, self._replies())
         except Exception as exc:
             await self.daemon.storage.write(
                 mark_failed, inbox_id, f"{type(exc).__name__}: {exc}", now

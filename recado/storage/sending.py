@@ -12,12 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from recado.clock import iso
+from recado.storage.alerts import add_alert
 from recado.storage.webhook_apply import apply_pending_statuses
+
+__all__ = ["add_alert"]
 
 
 def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, "
+        "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, m.text_body, "
         " a.client_name, a.service, a.starts_at, a.location, a.status AS appointment_status, "
         " a.cancel_reason "
         "FROM messages m LEFT JOIN appointments a ON a.id = m.appointment_id "
@@ -202,22 +205,6 @@ def expire_uncertain(conn: sqlite3.Connection, now: datetime) -> int:
         (iso(now), iso(now)),
     )
     return cur.rowcount
-
-
-def add_alert(
-    conn: sqlite3.Connection,
-    now: datetime,
-    severity: str,
-    code: str,
-    subject: str,
-    text_pt: str,
-    text_en: str,
-) -> None:
-    conn.execute(
-        "INSERT INTO alerts(at, severity, code, subject, text_pt, text_en) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (iso(now), severity, code, subject, text_pt, text_en),
-    )
 
 
 def set_setting(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> None:

@@ -8,18 +8,40 @@ statuses by (wamid, status), echoes by wamid, other records by (inbox id, positi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from recado.clock import iso
+from recado.clock import iso, parse_iso
+from recado.rules.buttons import button_action, parse_payload
 from recado.rules.status_order import apply_status
+from recado.rules.voucher import voucher_url
+from recado.storage.alerts import add_alert
 from recado.whatsapp import webhook_parse as wp
 
 
+@dataclass(frozen=True)
+class ReplyContext:
+    """What button replies need that the database does not hold."""
+
+    tz: ZoneInfo
+    studio_name: str
+    booking_url: str
+    public_base_url: str
+    voucher_key: bytes
+    mode: str
+
+
 def apply_body(
-    conn: sqlite3.Connection, inbox_id: int, body: bytes, now: datetime
+    conn: sqlite3.Connection,
+    inbox_id: int,
+    body: bytes,
+    now: datetime,
+    replies: ReplyContext | None = None,
 ) -> dict[str, int]:
     """Apply every item of the body; mark it processed. Returns counts for the log."""
     parsed = wp.parse_body(body)
@@ -27,6 +49,8 @@ def apply_body(
     received_at = iso(now)
     for seq, item in enumerate(parsed.items):
         kind = _apply_item(conn, inbox_id, seq, item, received_at)
+        if kind == "inbound" and replies is not None:
+            kind = _answer_button(conn, item, replies, now) or kind
         counts[kind] = counts.get(kind, 0) + 1
     conn.execute(
         "UPDATE webhook_inbox SET processed_at = ?, error = NULL, attempts = attempts + 1 "
@@ -211,6 +235,90 @@ def apply_pending_statuses(
         )
         applied += outcome == "applied"
     return applied
+
+
+def _answer_button(
+    conn: sqlite3.Connection, m: wp.InboundMessage, ctx: ReplyContext, now: datetime
+) -> str | None:
+    """Plan the reply to a button tap in the tap's own transaction (once per wamid)."""
+    parsed = parse_payload(m.reply_payload)
+    if parsed is None:
+        return None
+    button, appointment_id = parsed
+    if m.context_id:
+        # The tapped template names its appointment more reliably than a payload can.
+        row = conn.execute(
+            "SELECT appointment_id FROM messages WHERE wamid = ?", (m.context_id,)
+        ).fetchone()
+        if row is not None and row["appointment_id"]:
+            appointment_id = row["appointment_id"]
+    apt = conn.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)).fetchone()
+    handled = "button_unmatched"
+    if apt is not None:
+        handled = f"button_{button.lower()}"
+        link = voucher_url(ctx.public_base_url, ctx.voucher_key, appointment_id)
+        action = button_action(
+            button,
+            apt["client_name"],
+            apt["service"],
+            parse_iso(apt["starts_at"]),
+            ctx.tz,
+            ctx.studio_name,
+            ctx.booking_url,
+            link,
+        )
+        if action.confirm:
+            conn.execute(
+                "UPDATE appointments SET status = 'confirmed', confirmed_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (iso(now), iso(now), appointment_id),
+            )
+        if action.event_type:
+            data = {"appointment_id": appointment_id, "wa_id": m.wa_id, "wamid": m.wamid}
+            conn.execute(
+                "INSERT OR IGNORE INTO events(id, type, occurred_at, data_json, body_sha256, "
+                "received_at, source) VALUES (?, ?, ?, ?, ?, ?, 'button')",
+                (
+                    f"btn:{m.wamid}",
+                    action.event_type,
+                    iso(datetime.fromtimestamp(m.timestamp, now.tzinfo)),
+                    json.dumps(data, sort_keys=True),
+                    m.wamid,
+                    iso(now),
+                ),
+            )
+        if action.alert:
+            add_alert(
+                conn,
+                now,
+                "warning",
+                f"button_{button.lower()}",
+                appointment_id,
+                f'{apt["client_name"]} tocou em "{m.reply_title or button}" ({apt["service"]}).',
+                f'{apt["client_name"]} tapped "{m.reply_title or button}" ({apt["service"]}).',
+            )
+        if ctx.mode != "disabled":
+            conn.execute(
+                "INSERT OR IGNORE INTO messages(id, kind, appointment_id, wa_id, to_number, "
+                "state, created_at, updated_at, due_at, text_body, inbound_wamid) "
+                "VALUES (?, 'button_reply', ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (
+                    "job_" + hashlib.sha256(f"button_reply|{m.wamid}".encode()).hexdigest()[:24],
+                    appointment_id,
+                    m.wa_id,
+                    "+" + m.wa_id,
+                    iso(now),
+                    iso(now),
+                    iso(now),
+                    action.reply,
+                    m.wamid,
+                ),
+            )
+    conn.execute(
+        "UPDATE inbound_messages SET handled_at = ?, handled_as = ? WHERE wamid = ?",
+        (iso(now), handled, m.wamid),
+    )
+    return handled
 
 
 def _record_of(item: Any) -> tuple[str, str, str | None, str, str]:

@@ -1,0 +1,51 @@
+"""The public voucher page (CONTRACT §4.5): the appointment, behind a signed link."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from quart import Quart, Response, render_template, request
+
+from recado.clock import parse_iso
+from recado.daemon.context import Daemon
+from recado.http.errors import json_error
+from recado.rules.voucher import voucher_key, voucher_ok
+
+_STATUS = {"scheduled": "Agendado", "confirmed": "Confirmado", "canceled": "Cancelado"}
+
+
+def _appointment(conn: Any, appointment_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT id, client_name, service, starts_at, location, status FROM appointments "
+        "WHERE id = ?",
+        (appointment_id,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
+    @app.get("/voucher/<appointment_id>")
+    async def voucher(appointment_id: str) -> Response:
+        key = voucher_key(daemon.secret_key)
+        apt = None
+        if voucher_ok(key, appointment_id, request.args.get("sig")):
+            apt = await daemon.storage.read(_appointment, appointment_id)
+        if apt is None:
+            # The same answer for a bad signature and an unknown id: nothing to enumerate.
+            return json_error(404, "not_found", "no such voucher")
+        cfg = daemon.config
+        local = parse_iso(apt["starts_at"]).astimezone(ZoneInfo(cfg.daemon.timezone))
+        html = await render_template(
+            "voucher.html",
+            apt=apt,
+            date=local.strftime("%d/%m/%Y"),
+            time=local.strftime("%H:%M"),
+            status=_STATUS.get(apt["status"], apt["status"]),
+            studio=cfg.studio.name,
+            location=apt["location"] or cfg.studio.location_line,
+        )
+        response = Response(html, content_type="text/html; charset=utf-8")
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
