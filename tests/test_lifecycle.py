@@ -103,6 +103,44 @@ def test_cli_webhooks_replay(tmp_path: Path) -> None:
         daemon.terminate()
 
 
+def test_cli_messages_and_kill_switch(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "kill_switch = true\n")
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    try:
+        key = (daemon.data_dir / "api_key").read_text().strip()
+        event = {
+            "id": "e1",
+            "type": "appointment.created",
+            "occurred_at": "2026-11-24T10:00:00-03:00",
+            "data": {
+                "appointment_id": "a1",
+                "client": {"name": "Ana", "phone": "11987654321"},
+                "service": "Corte",
+                "starts_at": "2030-01-10T15:00:00-03:00",
+            },
+        }
+        assert (
+            httpx.post(
+                f"{daemon.public_url}/api/v1/events", json=event, headers={"X-API-Key": key}
+            ).status_code
+            == 202
+        )
+        listed = _cli(config, "messages", "list", "--kind", "appointment_created")
+        assert listed.returncode == 0, listed.stderr
+        assert "appointment_created" in listed.stdout and "queued" in listed.stdout
+        job_id = listed.stdout.split()[2]
+        shown = _cli(config, "messages", "show", job_id)
+        assert shown.returncode == 0 and "queued" in shown.stdout
+        off = _cli(config, "kill-switch", "off")
+        assert off.stdout.strip() == (
+            "kill switch on (still on: whatsapp.kill_switch = true in the config)"
+        )
+        missing = _cli(config, "messages", "retry", "nope")
+        assert missing.returncode == 1 and "404" in missing.stderr
+    finally:
+        daemon.terminate()
+
+
 def test_cli_usage_error_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "recado", "frobnicate"], capture_output=True, text=True

@@ -109,7 +109,7 @@ class Sender:
         self.paused = paused
 
     def _halted(self) -> bool:
-        return self.paused is not None or bool(self._wa.kill_switch)
+        return self.paused is not None or self.daemon.kill_switch_on
 
     async def _tick(self) -> bool:
         """Send what is due; True when there may be more due right away."""
@@ -183,7 +183,7 @@ class Sender:
             kind=job["kind"],
             to=job["to_number"],
             mode=self._wa.mode,
-            kill_switch=self._wa.kill_switch,
+            kill_switch=self.daemon.kill_switch_on,
             sending_paused=self.paused is not None,
             allowlist=list(self._wa.allowlist),
             test_recipient=self._wa.test_recipient,

@@ -81,6 +81,76 @@ def cmd_webhooks_replay(args: argparse.Namespace) -> int:
     return 0 if result["failed"] == 0 else 1
 
 
+def cmd_messages_list(args: argparse.Namespace) -> int:
+    query = {
+        k: v
+        for k, v in (
+            ("state", args.state),
+            ("kind", args.kind),
+            ("date", args.date),
+            ("phone", args.phone),
+            ("limit", args.limit),
+        )
+        if v
+    }
+    from urllib.parse import urlencode
+
+    client = OperatorClient.from_config(_config_path(args))
+    data = client.get("/messages.json" + (f"?{urlencode(query)}" if query else ""))
+    for m in data["items"]:
+        reason = f"  {m['reason_text']}" if m.get("reason_text") else ""
+        print(
+            f"{m['created_local']}  {m['id']}  {m['kind']:<22} {m['state']:<10} "
+            f"{m['to_number'] or '-'}{reason}"
+        )
+    if not data["items"]:
+        print("no messages")
+    return 0
+
+
+def cmd_messages_show(args: argparse.Namespace) -> int:
+    data = OperatorClient.from_config(_config_path(args)).get(f"/messages/{args.id}.json")
+    m = data["message"]
+    print(f"{m['id']}  {m['kind']}  {m['state']}  to {m['to_number'] or '-'}")
+    if m.get("reason_text"):
+        print(f"reason: {m['reason_text']}")
+    for e in data["timeline"]:
+        if e["what"] == "attempt":
+            detail = f"attempt {e['n']}: {e['outcome']}" + (
+                f" HTTP {e['http_status']}" if e["http_status"] else ""
+            )
+        elif e["what"] == "status":
+            detail = f"status {e['status']}: " + (
+                "applied" if e["applied"] else f"ignored ({e['reason']})"
+            )
+        else:
+            detail = "queued"
+        print(f"  {e['local']}  {detail}")
+    return 0
+
+
+def cmd_messages_retry(args: argparse.Namespace) -> int:
+    result = OperatorClient.from_config(_config_path(args)).post(f"/messages/{args.id}/retry")
+    print(f"{result['id']}: {result['previous_state']} -> {result['state']}")
+    return 0
+
+
+def cmd_kill_switch(args: argparse.Namespace) -> int:
+    on = args.state == "on"
+    result = OperatorClient.from_config(_config_path(args)).post(
+        "/whatsapp/kill-switch", {"on": on}
+    )
+    print(
+        f"kill switch {'on' if result['kill_switch'] else 'off'}"
+        + (
+            " (still on: whatsapp.kill_switch = true in the config)"
+            if not on and result["from_config"]
+            else ""
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recado", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -117,6 +187,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="only bodies received since this RFC 3339 time")
     p.add_argument("--id", type=int, help="only the body with this inbox id")
     p.set_defaults(func=cmd_webhooks_replay)
+
+    messages = sub.add_parser("messages", help="WhatsApp messages and their timelines")
+    msub = messages.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = msub.add_parser("list", parents=[common], help="recent messages")
+    p.add_argument("--state")
+    p.add_argument("--kind")
+    p.add_argument("--date", help="YYYY-MM-DD, in the studio's time zone")
+    p.add_argument("--phone", help="the client's number")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(func=cmd_messages_list)
+    p = msub.add_parser("show", parents=[common], help="one message with its timeline")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_messages_show)
+    p = msub.add_parser("retry", parents=[common], help="queue a failed/dead message again")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_messages_retry)
+
+    p = sub.add_parser("kill-switch", parents=[common], help="stop or resume all sending")
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(func=cmd_kill_switch)
     return parser
 
 

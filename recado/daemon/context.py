@@ -42,6 +42,12 @@ class Daemon:
     metrics: Metrics = field(default_factory=Metrics)
     webhooks: WebhookProcessor | None = None
     sender: Sender | None = None
+    # Set from the operator pages or CLI, persisted; either this or the config turns it on.
+    kill_switch_override: bool = False
+
+    @property
+    def kill_switch_on(self) -> bool:
+        return self.kill_switch_override or self.config.whatsapp.kill_switch
 
     @property
     def data_dir(self) -> Path:

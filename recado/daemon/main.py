@@ -30,6 +30,7 @@ from recado.http.public_app import create_public_app
 from recado.http.serve import Listener, serve_http
 from recado.storage.actor import Storage
 from recado.storage.audit import record_audit
+from recado.storage.sending import get_setting
 
 log = get_logger("daemon")
 
@@ -103,6 +104,7 @@ async def run_daemon(
         listeners=listeners,
         test_hooks=test_hooks,
     )
+    daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
     grace = float(cfg.daemon.shutdown_grace_s)
     try:
         async with trio.open_nursery() as root:

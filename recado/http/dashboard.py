@@ -38,7 +38,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         sync_recent_failures={},
         pending_events=0,
         app_secret_configured=bool(cfg.whatsapp.app_secret),
-        kill_switch=cfg.whatsapp.kill_switch,
+        kill_switch=daemon.kill_switch_on,
     )
     health = evaluate(facts)
     locale = cfg.ui.locale
@@ -50,7 +50,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         "whatsapp": {
             "connected": False,
             "mode": cfg.whatsapp.mode,
-            "kill_switch": cfg.whatsapp.kill_switch,
+            "kill_switch": daemon.kill_switch_on,
+            "sending_paused": bool(daemon.sender and daemon.sender.paused),
         },
         "webhooks": {
             **webhooks,

@@ -1,0 +1,138 @@
+"""Operator queries and actions on messages (jobs): list, timeline, retry, discard."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from recado.clock import iso
+
+RETRYABLE = ("failed", "dead", "skipped", "uncertain", "canceled")
+DISCARDABLE = ("queued", "failed", "dead", "skipped", "uncertain")
+
+
+def list_messages(
+    conn: sqlite3.Connection,
+    *,
+    state: str | None,
+    kind: str | None,
+    day_start: str | None,
+    day_end: str | None,
+    phone: str | None,
+    before: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT id, kind, state, appointment_id, to_number, wa_id, wamid, created_at, "
+        "updated_at, due_at, attempts, reason_code, reason_json, dry_run FROM messages "
+        "WHERE (:state IS NULL OR state = :state) AND (:kind IS NULL OR kind = :kind) "
+        "AND (:day_start IS NULL OR created_at >= :day_start) "
+        "AND (:day_end IS NULL OR created_at < :day_end) "
+        "AND (:phone IS NULL OR wa_id = :phone) "
+        "AND (:before IS NULL OR created_at || id < :before) "
+        "ORDER BY created_at DESC, id DESC LIMIT :limit",
+        {
+            "state": state,
+            "kind": kind,
+            "day_start": day_start,
+            "day_end": day_end,
+            "phone": phone,
+            "before": before,
+            "limit": limit,
+        },
+    ).fetchall()
+    return [_message(r) for r in rows]
+
+
+def _message(r: sqlite3.Row) -> dict[str, Any]:
+    item = dict(r)
+    item["reason"] = json.loads(item.pop("reason_json")) if item.get("reason_json") else None
+    item["dry_run"] = bool(item["dry_run"])
+    return item
+
+
+def message_detail(conn: sqlite3.Connection, message_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+    if row is None:
+        return None
+    message = _message(row)
+    attempts = [
+        {
+            **{
+                k: a[k]
+                for k in (
+                    "n",
+                    "started_at",
+                    "finished_at",
+                    "to_number",
+                    "outcome",
+                    "http_status",
+                    "error_code",
+                    "wamid",
+                )
+            },
+            "dry_run": bool(a["dry_run"]),
+            "request": _summary(json.loads(a["request_json"])),
+            "answer": json.loads(a["answer_json"]) if a["answer_json"] else None,
+        }
+        for a in conn.execute(
+            "SELECT * FROM message_attempts WHERE message_id = ? ORDER BY n", (message_id,)
+        )
+    ]
+    statuses = [
+        dict(s)
+        for s in conn.execute(
+            "SELECT status, ts, outcome, ignored_reason, errors_json, received_at "
+            "FROM message_statuses WHERE message_id = ? OR (wamid = ? AND wamid IS NOT NULL) "
+            "ORDER BY ts, id",
+            (message_id, message["wamid"]),
+        )
+    ]
+    return {"message": message, "attempts": attempts, "statuses": statuses}
+
+
+def _summary(request: dict[str, Any]) -> dict[str, Any]:
+    """What was asked of Meta, without repeating the whole body on the page."""
+    if request.get("type") == "template":
+        t = request.get("template", {})
+        body = next((c for c in t.get("components", []) if c.get("type") == "body"), {})
+        return {
+            "to": request.get("to"),
+            "type": "template",
+            "template": t.get("name"),
+            "language": (t.get("language") or {}).get("code"),
+            "params": [p.get("text") for p in body.get("parameters", [])],
+        }
+    return {
+        "to": request.get("to"),
+        "type": request.get("type"),
+        "text": (request.get("text") or {}).get("body"),
+    }
+
+
+def retry_message(conn: sqlite3.Connection, message_id: str, now: datetime) -> str | None:
+    """Back to queued, due now; the attempt history stays. Returns the old state."""
+    row = conn.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
+    if row is None or row["state"] not in RETRYABLE:
+        return row["state"] if row else None
+    conn.execute(
+        "UPDATE messages SET state = 'queued', due_at = ?, attempts = 0, reason_code = "
+        "'operator_retry', reason_json = NULL, updated_at = ? WHERE id = ?",
+        (iso(now), iso(now), message_id),
+    )
+    return str(row["state"])
+
+
+def discard_message(conn: sqlite3.Connection, message_id: str, now: datetime) -> str | None:
+    row = conn.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
+    if row is None or row["state"] not in DISCARDABLE:
+        return row["state"] if row else None
+    reason = {"pt-BR": "Descartada pelo operador.", "en": "Discarded by the operator."}
+    conn.execute(
+        "UPDATE messages SET state = 'canceled', reason_code = 'discarded', reason_json = ?, "
+        "updated_at = ? WHERE id = ?",
+        (json.dumps(reason, ensure_ascii=False), iso(now), message_id),
+    )
+    return str(row["state"])

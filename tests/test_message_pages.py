@@ -1,0 +1,98 @@
+"""Messages for operators: list with filters, timeline, retry/discard, kill switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_sender import book, notice, settle, stack
+from tests.webhook_helpers import query
+
+
+async def test_list_filters_and_timeline(daemon_dir: Path) -> None:
+    async with stack(daemon_dir) as (daemon, double, client):
+        double.answer_next(1, 503)
+        await book(daemon, client)
+        await settle(
+            daemon,
+            "SELECT state FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "sent"}],
+        )
+        job = notice(daemon)
+        await double.emit_statuses(job["wamid"], ["delivered", "sent"], "+5511987654321")
+        assert daemon.webhooks is not None
+        await daemon.webhooks.drain()
+        op = daemon.listeners["operator"].url
+        items = (await client.get(f"{op}/messages.json", params={"state": "delivered"})).json()
+        assert [m["id"] for m in items["items"]] == [job["id"]]
+        queued = (
+            await client.get(f"{op}/messages.json", params={"kind": "appointment_reminder"})
+        ).json()["items"]
+        assert [m["state"] for m in queued] == ["queued"]
+        assert (await client.get(f"{op}/messages.json", params={"state": "x"})).status_code == 422
+        by_phone = await client.get(f"{op}/messages.json", params={"phone": "+5511987654321"})
+        assert len(by_phone.json()["items"]) == 2
+        timeline = (await client.get(f"{op}/messages/{job['id']}.json")).json()["timeline"]
+        assert [e["what"] for e in timeline] == ["queued", "attempt", "attempt", "status", "status"]
+        assert [e.get("outcome") for e in timeline[1:3]] == ["rejected", "sent"]
+        ignored = next(e for e in timeline if e["what"] == "status" and not e["applied"])
+        assert ignored["reason"] == (
+            "Chegou fora de ordem; um status mais avançado já havia chegado."
+        )
+        assert timeline[0]["local"].count("/") == 2  # dd/mm/aaaa HH:MM
+        page = await client.get(f"{op}/messages/{job['id']}")
+        assert "Tentativa" in page.text and "entregue" in page.text
+        assert (await client.get(f"{op}/messages/nope")).status_code == 404
+
+
+async def test_retry_and_discard_are_audited(daemon_dir: Path) -> None:
+    async with stack(daemon_dir, "max_attempts = 1\n") as (daemon, double, client):
+        double.fail_next(1, 131000, http_status=500)
+        await book(daemon, client)
+        await settle(
+            daemon,
+            "SELECT state FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "dead"}],
+        )
+        job = notice(daemon)
+        op = daemon.listeners["operator"].url
+        headers = {"X-API-Key": daemon.api_key}
+        assert (await client.post(f"{op}/messages/{job['id']}/retry")).status_code == 401
+        retried = await client.post(f"{op}/messages/{job['id']}/retry", headers=headers)
+        assert retried.json() == {"id": job["id"], "state": "queued", "previous_state": "dead"}
+        await settle(
+            daemon,
+            "SELECT state FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "sent"}],
+        )
+        again = await client.post(f"{op}/messages/{job['id']}/retry", headers=headers)
+        assert again.status_code == 409
+        reminder = query(daemon, "SELECT id FROM messages WHERE kind='appointment_reminder'")[0]
+        discarded = await client.post(f"{op}/messages/{reminder['id']}/discard", headers=headers)
+        assert discarded.json()["state"] == "canceled"
+        actions = [a["action"] for a in (await client.get(f"{op}/audit.json")).json()["items"]]
+        assert actions[:2] == ["messages.discard", "messages.retry"]
+        assert len(double.sends_for(job["id"])) == 2
+
+
+async def test_kill_switch_action_holds_and_releases(daemon_dir: Path) -> None:
+    async with stack(daemon_dir) as (daemon, double, client):
+        op = daemon.listeners["operator"].url
+        headers = {"X-API-Key": daemon.api_key}
+        on = await client.post(f"{op}/whatsapp/kill-switch", json={"on": True}, headers=headers)
+        assert on.json() == {"kill_switch": True, "from_config": False}
+        await book(daemon, client)
+        dashboard = (await client.get(f"{op}/dashboard.json")).json()
+        assert dashboard["whatsapp"]["kill_switch"] is True
+        assert "kill_switch" in [r["code"] for r in dashboard["reasons"]]
+        assert notice(daemon)["state"] == "queued" and double.sends() == []
+        bad = await client.post(f"{op}/whatsapp/kill-switch", json={"on": "yes"}, headers=headers)
+        assert bad.status_code == 422
+        await client.post(f"{op}/whatsapp/kill-switch", json={"on": False}, headers=headers)
+        await settle(
+            daemon,
+            "SELECT state FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "sent"}],
+        )
+        assert query(daemon, "SELECT value_json FROM settings WHERE key='kill_switch'") == [
+            {"value_json": "false"}
+        ]
