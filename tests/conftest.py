@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from recado.clock import Clock
 from recado.daemon.config import load_config
 from recado.daemon.context import Daemon
 from recado.daemon.main import ActorFactory, run_daemon
@@ -23,6 +24,7 @@ async def running_daemon(
     extra_actors: ActorFactory | None = None,
     test_hooks: bool = True,
     mode: str = "dry_run",
+    clock: Clock | None = None,
 ) -> AsyncIterator[Daemon]:
     """The real daemon in this trio run, on loopback ports picked by the kernel."""
     path = write_config(directory, extra_toml, mode=mode)
@@ -34,6 +36,7 @@ async def running_daemon(
                 path,
                 test_hooks=test_hooks,
                 install_signals=False,
+                clock=clock,
                 extra_actors=extra_actors,
                 task_status=task_status,
             )

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import trio
 
+from recado.clock import Clock
 from recado.daemon.context import Daemon
 from recado.testing import webhook_bodies as wb
 from recado.testing.graph_double import GraphDouble
@@ -33,7 +34,7 @@ def _toml(double: GraphDouble, extra: str = "") -> str:
 
 @asynccontextmanager
 async def stack(
-    directory: Path, extra: str = "", mode: str = "enabled"
+    directory: Path, extra: str = "", mode: str = "enabled", clock: Clock | None = None
 ) -> AsyncIterator[tuple[Daemon, GraphDouble, httpx.AsyncClient]]:
     write_secrets(directory)
     (directory / "token").write_text(TOKEN)
@@ -41,7 +42,9 @@ async def stack(
     async with trio.open_nursery() as nursery:
         await nursery.start(double.serve)
         async with (
-            running_daemon(directory, _toml(double, extra), mode=mode, test_hooks=False) as daemon,
+            running_daemon(
+                directory, _toml(double, extra), mode=mode, test_hooks=False, clock=clock
+            ) as daemon,
             httpx.AsyncClient() as client,
         ):
             double.webhook_url = f"{daemon.listeners['public'].url}/webhooks/whatsapp"

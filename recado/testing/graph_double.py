@@ -22,6 +22,7 @@ import itertools
 import json
 import random
 import re
+import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class GraphDouble:
     port: int = 0
     _script: deque[Behaviour] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # wamids are unique across runs, as Meta's are: a second double on the same database
+    # must not hand out wamids the first one already did.
+    _prefix: str = field(default_factory=lambda: secrets.token_hex(4).upper())
     _nursery: trio.Nursery | None = None
     _request_seen: trio.Event = field(default_factory=trio.Event)
 
@@ -315,7 +319,7 @@ class GraphDouble:
                 return 400, problem
         else:
             return 400, _graph_error(100, f"(#100) Unsupported message type {kind}")
-        wamid = f"wamid.DOUBLE{next(self._ids):08d}"
+        wamid = f"wamid.DOUBLE{self._prefix}{next(self._ids):08d}"
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
