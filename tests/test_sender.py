@@ -357,3 +357,17 @@ async def test_allowlist_and_test_recipient(daemon_dir: Path) -> None:
         assert query(daemon, "SELECT to_number FROM message_attempts") == [
             {"to_number": "+5511900002222"}
         ]
+
+
+async def test_a_client_written_to_in_a_burst_is_paced(daemon_dir: Path) -> None:
+    async with stack(daemon_dir) as (daemon, double, client):
+        for i in range(4):
+            await book(daemon, client, apt=f"p{i}")
+        await settle(daemon, "SELECT COUNT(*) AS n FROM messages WHERE state = 'sent'", [{"n": 3}])
+        await trio.sleep(1)
+        # The fourth notice to the same client waits for its turn (about 6 s), not spinning.
+        assert len(double.sends()) == 3
+        assert daemon.storage.stats.batches < 60
+        await settle(daemon, "SELECT COUNT(*) AS n FROM messages WHERE state = 'sent'", [{"n": 4}])
+        times = sorted(r.at for r in double.sends())
+        assert times[3] - times[0] >= 5.0

@@ -25,6 +25,7 @@ from recado.clock import iso, parse_iso
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules import graph_errors
+from recado.rules.pair_pacing import Bucket, take
 from recado.rules.retry_schedule import message_backoff
 from recado.rules.send_policy import FREE_FORM_KINDS, Proceed, Skip, Wait, decide
 from recado.rules.window import Ledger, WindowState, window_state
@@ -64,6 +65,9 @@ class Sender:
         # by the task that did the send.
         self._in_flight = trio.Semaphore(IN_FLIGHT)
         self._next_slot = 0.0
+        self._pairs: dict[str, Bucket] = {}
+        self._pair_wake = math.inf
+        self._paced: set[str] = set()
         self.paused: dict[str, Any] | None = None
 
     def poke(self) -> None:
@@ -120,21 +124,38 @@ class Sender:
         if self._halted():
             return False
         jobs = await storage.read(q.due_jobs, iso(now), BATCH)
+        self._pair_wake = math.inf
+        self._paced = set()
         async with trio.open_nursery() as nursery:
             for job in jobs:
                 if self._halted():
                     break
+                if not self._pair_allows(job):
+                    continue
                 await self._pace()
                 await self._in_flight.acquire()
                 nursery.start_soon(self._send_one_and_release, job)
-        return len(jobs) == BATCH and not self._halted()
+        # Jobs held back by pacing are still due: do not report "more right away", the wait
+        # wakes when a client's bucket refills.
+        return len(jobs) == BATCH and not self._halted() and self._pair_wake == math.inf
+
+    def _pair_allows(self, job: dict[str, Any]) -> bool:
+        """Meta's pair rate limit: a job to a client we just wrote to waits its turn (it
+        stays queued; the loop wakes when the client's bucket has a token again)."""
+        key = job["to_number"] or ""
+        ok, self._pairs[key], wait = take(self._pairs.get(key), trio.current_time())
+        if not ok:
+            self._pair_wake = min(self._pair_wake, wait)
+            self._paced.add(key)
+        return ok
 
     async def _wait(self) -> None:
         delay = math.inf
         if not self._halted():
-            nxt = await self.daemon.storage.read(q.next_due_at)
+            nxt = await self.daemon.storage.read(q.next_due_at, tuple(sorted(self._paced)))
             if nxt is not None:
                 delay = max((parse_iso(nxt) - self.daemon.clock.now()).total_seconds(), 0)
+            delay = min(delay, self._pair_wake)
         with trio.move_on_after(delay):
             await self._poke_recv.receive()
         while True:

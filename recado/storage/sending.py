@@ -30,11 +30,15 @@ def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, A
     return [dict(r) for r in rows]
 
 
-def next_due_at(conn: sqlite3.Connection) -> str | None:
+def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | None:
     """The earliest moment the sender has something to do: a queued job coming due, or an
-    uncertain job whose wait for a status runs out."""
+    uncertain job whose wait for a status runs out. Queued jobs to ``paced`` recipients are
+    left out: their turn comes from the pacing, not from their due time."""
+    marks = ",".join("?" * len(paced))
     row = conn.execute(
-        "SELECT MIN(due_at) FROM messages WHERE state IN ('queued', 'uncertain')"
+        "SELECT MIN(due_at) FROM messages WHERE state = 'uncertain' OR (state = 'queued' "
+        f"AND COALESCE(to_number, '') NOT IN ({marks}))",
+        paced,
     ).fetchone()
     return row[0]
 
