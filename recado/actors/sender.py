@@ -43,7 +43,7 @@ from recado.whatsapp.templates import (
 log = get_logger("sender")
 
 BATCH = 200
-IN_FLIGHT = 16
+IN_FLIGHT = 8
 PAUSE_KEY = "sending_paused"
 
 
@@ -90,7 +90,7 @@ class Sender:
                 self._wa.api_version,
                 self._wa.phone_number_id,
                 self._wa.access_token,
-                max_connections=IN_FLIGHT,
+                connections=IN_FLIGHT,
             )
         task_status.started()
         try:
@@ -225,21 +225,27 @@ class Sender:
             return
         assert isinstance(decision, Proceed)
         body = self._body(job, decision.to, tz)
-        attempt_id = await storage.write(
-            q.mark_sending, job["id"], now, decision.to, decision.dry_run, body
-        )
-        if attempt_id is None:
-            return  # canceled or changed between the read and the claim
         if decision.dry_run:
-            await storage.write(
-                q.record_sent, job["id"], attempt_id, now, f"dryrun.{job['id']}", None, None, True
+            attempt_id = await storage.write(
+                q.mark_sending, job["id"], now, decision.to, True, body
             )
+            if attempt_id is not None:
+                await storage.write(
+                    q.record_sent,
+                    job["id"],
+                    attempt_id,
+                    now,
+                    f"dryrun.{job['id']}",
+                    None,
+                    None,
+                    True,
+                )
             return
         if self._client is None:
             await storage.write(
                 q.record_final,
                 job["id"],
-                attempt_id,
+                None,
                 now,
                 "failed",
                 "not_configured",
@@ -247,17 +253,22 @@ class Sender:
                     "WhatsApp não está configurado (token ou número).",
                     "WhatsApp is not configured (token or phone number).",
                 ),
-                "not_sent",
             )
             return
-        # In flight when the daemon stops: let it finish within the grace period, or it
-        # becomes uncertain, never silently lost nor resent.
-        result: gc.SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
-        with (
-            trio.CancelScope(shield=True),
-            trio.move_on_after(self.daemon.config.daemon.shutdown_grace_s),
-        ):
-            result = await self._client.send(body)
+        async with self._client.connection() as conn:
+            attempt_id = await storage.write(
+                q.mark_sending, job["id"], now, decision.to, False, body
+            )
+            if attempt_id is None:
+                return  # canceled or changed between the read and the claim
+            # In flight when the daemon stops: let it finish within the grace period, or it
+            # becomes uncertain, never silently lost nor resent.
+            result: gc.SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
+            with (
+                trio.CancelScope(shield=True),
+                trio.move_on_after(self.daemon.config.daemon.shutdown_grace_s),
+            ):
+                result = await conn.send(body)
         await self._record(job, attempt_id, result)
 
     async def _window(self, wa_id: str, now: datetime) -> WindowState:
