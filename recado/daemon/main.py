@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,13 @@ async def _run_work(
                 await actors.start(sup.supervise, spec.name, spec.fn)
             if install_signals:
                 actors.start_soon(_signal_loop, daemon)
-            actors.start_soon(sdnotify.watchdog_loop, lambda: _healthy(daemon))
+            actors.start_soon(
+                partial(
+                    sdnotify.watchdog_loop,
+                    lambda: _healthy(daemon),
+                    why_unhealthy=lambda: _why_unhealthy(daemon),
+                )
+            )
             await trio.to_thread.run_sync(_write_runtime, daemon)
             daemon.ready = True
             sdnotify.ready()
@@ -213,6 +220,12 @@ def _write_runtime(daemon: Daemon) -> None:
 
 def _healthy(daemon: Daemon) -> bool:
     return daemon.storage.is_open and not daemon.supervisor.crash_looping()
+
+
+def _why_unhealthy(daemon: Daemon) -> str:
+    if not daemon.storage.is_open:
+        return "storage closed"
+    return "crash loop: " + ", ".join(sorted(daemon.supervisor.crash_looping()))
 
 
 async def _signal_loop(daemon: Daemon) -> None:
