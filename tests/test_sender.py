@@ -371,3 +371,38 @@ async def test_a_client_written_to_in_a_burst_is_paced(daemon_dir: Path) -> None
         await settle(daemon, "SELECT COUNT(*) AS n FROM messages WHERE state = 'sent'", [{"n": 4}])
         times = sorted(r.at for r in double.sends())
         assert times[3] - times[0] >= 5.0
+
+
+async def test_window_closed_from_meta_is_skipped_not_failed(daemon_dir: Path) -> None:
+    async with stack(daemon_dir) as (daemon, double, client):
+        double.fail_next(1, 131047, message="Re-engagement message")
+        await book(daemon, client)
+        await settle(
+            daemon,
+            "SELECT state, reason_code FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "skipped", "reason_code": "window_closed"}],
+        )
+        reason = json.loads(notice(daemon)["reason_json"])
+        assert reason["pt-BR"].startswith("Mais de 24 h desde a última mensagem do cliente")
+        assert len(double.sends()) == 1
+
+
+async def test_reschedule_sends_a_new_notice_and_moves_the_reminder(daemon_dir: Path) -> None:
+    async with stack(daemon_dir) as (daemon, double, client):
+        await book(daemon, client, starts_in=timedelta(days=2))
+        await settle(daemon, "SELECT COUNT(*) AS n FROM messages WHERE state = 'sent'", [{"n": 1}])
+        await book(daemon, client, etype="appointment.rescheduled", starts_in=timedelta(days=5))
+        await settle(
+            daemon,
+            "SELECT kind, state FROM messages ORDER BY created_at, kind",
+            [
+                {"kind": "appointment_created", "state": "sent"},
+                {"kind": "appointment_reminder", "state": "canceled"},
+                {"kind": "appointment_created", "state": "sent"},
+                {"kind": "appointment_reminder", "state": "queued"},
+            ],
+        )
+        dates = [
+            r.body["template"]["components"][0]["parameters"][2]["text"] for r in double.sends()
+        ]
+        assert len(dates) == 2 and dates[0] != dates[1]
