@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import trio
 
+from recado.actors.wakeup import Wakeup
 from recado.clock import iso, parse_iso
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
@@ -59,7 +60,7 @@ class Sender:
     def __init__(self, daemon: Daemon, rng: random.Random | None = None) -> None:
         self.daemon = daemon
         self.rng = rng or random.Random()
-        self._poke_send, self._poke_recv = trio.open_memory_channel[None](math.inf)
+        self._wakeup = Wakeup()
         self._client: gc.GraphClient | None = None
         # A semaphore, not a CapacityLimiter: the slot is taken by the loop and given back
         # by the task that did the send.
@@ -71,7 +72,7 @@ class Sender:
         self.paused: dict[str, Any] | None = None
 
     def poke(self) -> None:
-        self._poke_send.send_nowait(None)
+        self._wakeup.poke()
 
     @property
     def _wa(self) -> Any:
@@ -156,13 +157,7 @@ class Sender:
             if nxt is not None:
                 delay = max((parse_iso(nxt) - self.daemon.clock.now()).total_seconds(), 0)
             delay = min(delay, self._pair_wake)
-        with trio.move_on_after(delay):
-            await self._poke_recv.receive()
-        while True:
-            try:
-                self._poke_recv.receive_nowait()
-            except trio.WouldBlock:
-                break
+        await self._wakeup.wait(delay)
 
     async def _pace(self) -> None:
         mps = self._wa.messages_per_second
@@ -336,44 +331,28 @@ class Sender:
         )
         reason = _reason(c.pt_br, c.en, code=result.code, details=result.details)
         common = (result.http_status, result.code, result.answer)
-        if c.kind == graph_errors.AUTH:
+        final = {
+            graph_errors.AUTH: ("failed", c.reason_code),
+            graph_errors.WINDOW_CLOSED: ("skipped", "window_closed"),
+            graph_errors.PERMANENT: ("failed", c.reason_code),
+            graph_errors.OPERATOR: ("failed", c.reason_code),
+        }.get(c.kind)
+        if final is not None:
+            state, reason_code = final
             await storage.write(
                 q.record_final,
                 job["id"],
                 attempt_id,
                 now,
-                "failed",
-                c.reason_code,
+                state,
+                reason_code,
                 reason,
                 "rejected",
                 *common,
             )
-            await self._pause(c, now)
-        elif c.kind == graph_errors.WINDOW_CLOSED:
-            await storage.write(
-                q.record_final,
-                job["id"],
-                attempt_id,
-                now,
-                "skipped",
-                "window_closed",
-                reason,
-                "rejected",
-                *common,
-            )
-        elif c.kind in (graph_errors.PERMANENT, graph_errors.OPERATOR):
-            await storage.write(
-                q.record_final,
-                job["id"],
-                attempt_id,
-                now,
-                "failed",
-                c.reason_code,
-                reason,
-                "rejected",
-                *common,
-            )
-            if c.alert:
+            if c.kind == graph_errors.AUTH:
+                await self._pause(c, now)
+            elif c.alert and c.kind != graph_errors.WINDOW_CLOSED:
                 await storage.write(
                     q.add_alert, now, "warning", c.reason_code, job["id"], c.pt_br, c.en
                 )

@@ -8,7 +8,6 @@ fix) and is a no-op for the ones already applied.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import trio
 
+from recado.actors.wakeup import Wakeup
 from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
@@ -40,26 +40,20 @@ class ReplayResult:
 class WebhookProcessor:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
-        self._poke_send, self._poke_recv = trio.open_memory_channel[None](math.inf)
+        self._wakeup = Wakeup()
         self.processed = 0
         self.failed = 0
         self._lock = trio.Lock()
 
     def poke(self) -> None:
         """New bodies are committed; called by the HTTP handler after its 200-worthy commit."""
-        self._poke_send.send_nowait(None)
+        self._wakeup.poke()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
             await self.drain()
-            await self._poke_recv.receive()
-            # Coalesce a burst of pokes into one drain.
-            while True:
-                try:
-                    self._poke_recv.receive_nowait()
-                except trio.WouldBlock:
-                    break
+            await self._wakeup.wait()
 
     async def drain(self) -> int:
         """Apply every pending body; returns how many were applied or failed."""

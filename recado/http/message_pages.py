@@ -14,24 +14,12 @@ from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body, require_api_key
 from recado.http.errors import json_error
 from recado.http.views import respond
-from recado.rules.status_order import reason_text
+from recado.rules.status_order import RANK, SIDE_STATES, reason_text
 from recado.storage.audit import record_audit
 from recado.storage.messages import discard_message, list_messages, message_detail, retry_message
 from recado.storage.sending import set_setting
 
-STATES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "played",
-    "failed",
-    "skipped",
-    "dead",
-    "uncertain",
-    "canceled",
-)
+STATES = (*RANK, *SIDE_STATES)
 KINDS = (
     "appointment_created",
     "appointment_reminder",
