@@ -10,7 +10,7 @@ import trio
 
 from recado.rules.voucher import voucher_key, voucher_sig
 from recado.testing import webhook_bodies as wb
-from tests.test_sender import PHONE, book, notice, settle, stack
+from tests.test_sender import PHONE, book, notice, notice_reaches, settle, stack
 from tests.webhook_helpers import post_body, query
 
 
@@ -37,9 +37,7 @@ async def _tap(
 
 async def _booked(daemon, client) -> dict:  # type: ignore[no-untyped-def]
     await book(daemon, client)
-    await settle(
-        daemon, "SELECT state FROM messages WHERE kind = 'appointment_created'", [{"state": "sent"}]
-    )
+    await notice_reaches(daemon, "sent")
     return notice(daemon)
 
 

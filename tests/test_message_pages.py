@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_sender import book, notice, settle, stack
+from tests.test_sender import book, notice, notice_reaches, stack
 from tests.webhook_helpers import query
 
 
@@ -12,11 +12,7 @@ async def test_list_filters_and_timeline(daemon_dir: Path) -> None:
     async with stack(daemon_dir) as (daemon, double, client):
         double.answer_next(1, 503)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         job = notice(daemon)
         await double.emit_statuses(job["wamid"], ["delivered", "sent"], "+5511987654321")
         assert daemon.webhooks is not None
@@ -48,22 +44,14 @@ async def test_retry_and_discard_are_audited(daemon_dir: Path) -> None:
     async with stack(daemon_dir, "max_attempts = 1\n") as (daemon, double, client):
         double.fail_next(1, 131000, http_status=500)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "dead"}],
-        )
+        await notice_reaches(daemon, "dead")
         job = notice(daemon)
         op = daemon.listeners["operator"].url
         headers = {"X-API-Key": daemon.api_key}
         assert (await client.post(f"{op}/messages/{job['id']}/retry")).status_code == 401
         retried = await client.post(f"{op}/messages/{job['id']}/retry", headers=headers)
         assert retried.json() == {"id": job["id"], "state": "queued", "previous_state": "dead"}
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         again = await client.post(f"{op}/messages/{job['id']}/retry", headers=headers)
         assert again.status_code == 409
         reminder = query(daemon, "SELECT id FROM messages WHERE kind='appointment_reminder'")[0]
@@ -88,11 +76,7 @@ async def test_kill_switch_action_holds_and_releases(daemon_dir: Path) -> None:
         bad = await client.post(f"{op}/whatsapp/kill-switch", json={"on": "yes"}, headers=headers)
         assert bad.status_code == 422
         await client.post(f"{op}/whatsapp/kill-switch", json={"on": False}, headers=headers)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         assert query(daemon, "SELECT value_json FROM settings WHERE key='kill_switch'") == [
             {"value_json": "false"}
         ]

@@ -98,6 +98,12 @@ async def settle(daemon: Daemon, sql: str, expected: Any, *args: Any) -> None:
             await trio.sleep(0.02)
 
 
+async def notice_reaches(daemon: Daemon, state: str) -> None:
+    await settle(
+        daemon, "SELECT state FROM messages WHERE kind = 'appointment_created'", [{"state": state}]
+    )
+
+
 def notice(daemon: Daemon) -> dict[str, Any]:
     return query(daemon, "SELECT * FROM messages WHERE kind = 'appointment_created'")[0]
 
@@ -122,11 +128,7 @@ async def test_dry_run_runs_the_pipeline_but_sends_nothing(daemon_dir: Path) -> 
 async def test_notice_goes_out_once_and_statuses_follow(daemon_dir: Path) -> None:
     async with stack(daemon_dir) as (daemon, double, client):
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         job = notice(daemon)
         (sent,) = double.sends_for(job["id"])
         template = sent.body["template"]
@@ -151,11 +153,7 @@ async def test_template_error_fails_with_a_portuguese_reason(daemon_dir: Path) -
     async with stack(daemon_dir) as (daemon, double, client):
         double.fail_next(1, 132001, message="(#132001) Template name does not exist")
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "failed"}],
-        )
+        await notice_reaches(daemon, "failed")
         reason = json.loads(notice(daemon)["reason_json"])
         assert reason["pt-BR"] == "O modelo não existe neste idioma ou não foi aprovado."
         assert query(daemon, "SELECT code FROM alerts") == [{"code": "graph_132001"}]
@@ -166,11 +164,7 @@ async def test_throttling_and_5xx_are_retried_then_sent(daemon_dir: Path) -> Non
         double.fail_next(1, 130429, http_status=400)
         double.answer_next(1, 503)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         job = notice(daemon)
         assert [r.answered for r in double.sends_for(job["id"])] == [
             "error 130429",
@@ -185,11 +179,7 @@ async def test_transient_errors_give_up_as_dead(daemon_dir: Path) -> None:
     async with stack(daemon_dir, "max_attempts = 3\n") as (daemon, double, client):
         double.fail_next(5, 131000, http_status=500)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "dead"}],
-        )
+        await notice_reaches(daemon, "dead")
         assert len(double.sends_for(notice(daemon)["id"])) == 3
 
 
@@ -197,11 +187,7 @@ async def test_auth_error_pauses_sending_and_raises_a_critical_alert(daemon_dir:
     async with stack(daemon_dir) as (daemon, double, client):
         double.fail_next(1, 190, http_status=401, subcode=463)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "failed"}],
-        )
+        await notice_reaches(daemon, "failed")
         await book(daemon, client, apt="apt-2")
         await trio.sleep(0.3)
         # Jobs wait while the token is broken; nothing else reached Meta.
@@ -222,11 +208,7 @@ async def test_dropped_connection_is_uncertain_and_resolved_by_a_status(daemon_d
     async with stack(daemon_dir) as (daemon, double, client):
         double.drop_next(1)
         await book(daemon, client)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "uncertain"}],
-        )
+        await notice_reaches(daemon, "uncertain")
         job = notice(daemon)
         await trio.sleep(0.3)
         assert len(double.sends_for(job["id"])) == 1  # never retried automatically
@@ -326,11 +308,7 @@ async def test_kill_switch_holds_jobs_until_turned_off(daemon_dir: Path) -> None
         config.write_text(config.read_text().replace("kill_switch = true", "kill_switch = false"))
         result = await reload_config(daemon, source="test")
         assert result["applied"] == ["whatsapp.kill_switch"]
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
 
 
 async def test_allowlist_and_test_recipient(daemon_dir: Path) -> None:
@@ -348,11 +326,7 @@ async def test_allowlist_and_test_recipient(daemon_dir: Path) -> None:
         c,
     ):
         await book(daemon, c)
-        await settle(
-            daemon,
-            "SELECT state FROM messages WHERE kind = 'appointment_created'",
-            [{"state": "sent"}],
-        )
+        await notice_reaches(daemon, "sent")
         assert double.sends()[0].body["to"] == "+5511900002222"
         assert query(daemon, "SELECT to_number FROM message_attempts") == [
             {"to_number": "+5511900002222"}
