@@ -13,6 +13,7 @@ echoes the job id resolves it, otherwise it dies as ``outcome_unknown`` for a pe
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from recado.whatsapp import graph_client as gc
 from recado.whatsapp.templates import (
     AppointmentView,
     cancellation_text,
+    hub_view,
     template_body,
     template_params,
     text_body,
@@ -279,13 +281,16 @@ class Sender:
         cfg = self.daemon.config
         if job["text_body"]:
             return text_body(to, job["text_body"], job["id"])
-        view = AppointmentView(
-            job["appointment_id"] or "",
-            job["client_name"] or "",
-            job["service"] or "",
-            parse_iso(job["starts_at"]),
-            job["location"] or cfg.studio.location_line,
-        )
+        if job["params_json"]:
+            view = hub_view(json.loads(job["params_json"]), cfg.studio.location_line)
+        else:
+            view = AppointmentView(
+                job["appointment_id"] or "",
+                job["client_name"] or "",
+                job["service"] or "",
+                parse_iso(job["starts_at"]),
+                job["location"] or cfg.studio.location_line,
+            )
         if job["kind"] == "appointment_canceled":
             text = cancellation_text(view, tz, cfg.studio.name, job["cancel_reason"])
             return text_body(to, text, job["id"])

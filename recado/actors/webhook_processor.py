@@ -82,6 +82,7 @@ class WebhookProcessor:
             public_base_url=cfg.http.public_base_url,
             voucher_key=voucher_key(self.daemon.secret_key),
             mode=cfg.whatsapp.mode,
+            flows=self.daemon.flows,
         )
 
     async def _apply_one(self, inbox_id: int, body: bytes) -> bool:
@@ -100,6 +101,7 @@ class WebhookProcessor:
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
         if self.daemon.sender is not None and any(k.startswith("button_") for k in counts):
             self.daemon.sender.poke()
+            self.daemon.poke_hub()
         return True
 
     async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:

@@ -132,6 +132,7 @@ class Service(_S):
     auth_header: str = "Authorization"
     auth_value_file: str = ""
     timeout_s: float = 10
+    max_attempts: int = 5  # per delivery, then dead (DLQ)
     breaker: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
     auth_value: str = ""
 

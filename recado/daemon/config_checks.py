@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from recado.rules.flows import FlowTable, PlannedAction
+
 if TYPE_CHECKING:
     from recado.daemon.config import Config
 
@@ -236,6 +238,8 @@ def check(cfg: Config) -> list[str]:
         names.add(svc.name)
         _http_url(add, f"{where}.base_url", svc.base_url)
         _positive(add, f"{where}.timeout_s", svc.timeout_s)
+        if svc.max_attempts < 1:
+            add(f"{where}.max_attempts: got {svc.max_attempts} (expected at least 1)")
         if svc.breaker.failure_threshold < 1:
             add(
                 f"{where}.breaker.failure_threshold: got {svc.breaker.failure_threshold} "
@@ -309,3 +313,16 @@ def _http_url(add: Any, key: str, value: str) -> None:
 def _positive(add: Any, key: str, value: float) -> None:
     if value <= 0:
         add(f"{key}: got {value} (expected more than 0)")
+
+
+def flow_table(cfg: Config) -> FlowTable:
+    """The checked ``[[flows]]`` as the storage expands them: event type → actions."""
+    table: dict[str, list[PlannedAction]] = {}
+    for flow in cfg.flows:
+        for action in flow.actions:
+            text = action if isinstance(action, str) else action.action
+            delay = 0.0 if isinstance(action, str) else parse_delay(action.delay).total_seconds()
+            parsed = parse_action(text)
+            service = parsed.endpoint.service if isinstance(parsed, HttpAction) else None
+            table.setdefault(flow.event, []).append(PlannedAction(text, service, delay))
+    return {event: tuple(actions) for event, actions in table.items()}

@@ -18,10 +18,13 @@ from recado.daemon.config import Config
 from recado.daemon.supervisor import Supervisor
 from recado.http.serve import Listener
 from recado.metrics import Metrics
+from recado.rules.flows import FlowTable
 from recado.storage.actor import Storage
 
 if TYPE_CHECKING:
+    from recado.actors.delivery_worker import DeliveryWorker
     from recado.actors.sender import Sender
+    from recado.actors.sync_runner import SyncRunner
     from recado.actors.webhook_processor import WebhookProcessor
 
 
@@ -42,12 +45,20 @@ class Daemon:
     metrics: Metrics = field(default_factory=Metrics)
     webhooks: WebhookProcessor | None = None
     sender: Sender | None = None
+    hub: DeliveryWorker | None = None
+    sync: SyncRunner | None = None
+    # [[flows]] compiled once at start (flows are not reloadable).
+    flows: FlowTable = field(default_factory=dict)
     # Set from the operator pages or CLI, persisted; either this or the config turns it on.
     kill_switch_override: bool = False
 
     @property
     def kill_switch_on(self) -> bool:
         return self.kill_switch_override or self.config.whatsapp.kill_switch
+
+    def poke_hub(self) -> None:
+        if self.hub is not None:
+            self.hub.poke()
 
     @property
     def data_dir(self) -> Path:

@@ -21,6 +21,7 @@ import trio
 from recado.clock import Clock, SystemClock, iso
 from recado.daemon import sdnotify
 from recado.daemon.config import Config, ConfigError, load_config, reload_diff
+from recado.daemon.config_checks import flow_table
 from recado.daemon.context import Daemon
 from recado.daemon.local_keys import local_api_key, local_secret_key
 from recado.daemon.logs import get_logger, set_level, set_secrets
@@ -52,14 +53,23 @@ class StartupError(Exception):
 def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     """The long-running actors of the product, created before the listeners open so that
     a request never finds its actor missing."""
+    from recado.actors.breaker_monitor import BreakerBoard, BreakerMonitor
+    from recado.actors.delivery_worker import DeliveryWorker
     from recado.actors.sender import Sender
+    from recado.actors.sync_runner import SyncRunner
     from recado.actors.webhook_processor import WebhookProcessor
 
     daemon.webhooks = WebhookProcessor(daemon)
     daemon.sender = Sender(daemon)
+    board = BreakerBoard(daemon)
+    daemon.hub = DeliveryWorker(daemon, board)
+    daemon.sync = SyncRunner(daemon)
     return [
         ActorSpec("webhook_processor", daemon.webhooks.run),
         ActorSpec("sender", daemon.sender.run),
+        ActorSpec("delivery_worker", daemon.hub.run),
+        ActorSpec("breaker_monitor", BreakerMonitor(daemon, board).run),
+        ActorSpec("sync_runner", daemon.sync.run),
     ]
 
 
@@ -104,6 +114,7 @@ async def run_daemon(
         started_at=clock.now(),
         listeners=listeners,
         test_hooks=test_hooks,
+        flows=flow_table(cfg),
     )
     daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
     grace = float(cfg.daemon.shutdown_grace_s)

@@ -26,7 +26,10 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
             return json_error(status, code, f"{exc.field}: {exc.detail}", field=exc.field)
         cfg = daemon.config
         settings = JobSettings(
-            cfg.whatsapp.mode, cfg.whatsapp.reminder_hours_before, cfg.studio.location_line
+            cfg.whatsapp.mode,
+            cfg.whatsapp.reminder_hours_before,
+            cfg.studio.location_line,
+            daemon.flows,
         )
         outcome = await daemon.storage.write(
             record_event, event, daemon.clock.now(), settings, client_ip()
@@ -41,6 +44,7 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
             return jsonify({"id": event.id, "status": "duplicate"})
         if daemon.sender is not None:
             daemon.sender.poke()
+        daemon.poke_hub()
         response = jsonify({"id": event.id, "status": "accepted"})
         response.status_code = 202
         return response

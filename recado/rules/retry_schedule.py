@@ -44,3 +44,17 @@ def delivery_delay(attempt: int, rand: float, retry_after_s: float | None = None
     if retry_after_s is not None:
         seconds = max(seconds, min(retry_after_s, RETRY_AFTER_CAP_S))
     return timedelta(seconds=seconds)
+
+
+def delivery_step(
+    retryable: bool,
+    attempts: int,
+    max_attempts: int,
+    rand: float,
+    retry_after_s: float | None = None,
+) -> tuple[str, timedelta | None]:
+    """After a failed attempt (``attempts`` made so far): ``("retrying", delay)`` or
+    ``("dead", None)`` when the failure is permanent or the attempts are spent."""
+    if not retryable or attempts >= max_attempts:
+        return "dead", None
+    return "retrying", delivery_delay(attempts, rand, retry_after_s)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from recado.clock import iso, parse_iso
 from recado.events.payloads import Appointment, Cancellation, ValidEvent
 from recado.rules.appointment_jobs import plan_jobs
+from recado.rules.flows import FlowTable, actions_for
 from recado.rules.phone import wa_id_of
+from recado.storage.deliveries import expand_flows
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class JobSettings:
     mode: str
     reminder_hours_before: float
     location_line: str
+    flows: FlowTable = field(default_factory=dict)
 
 
 def record_event(
@@ -52,6 +55,7 @@ def record_event(
         _upsert_appointment(conn, event, event.appointment, now, settings)
     elif isinstance(event.appointment, Cancellation):
         _cancel_appointment(conn, event, event.appointment, now, settings)
+    expand_flows(conn, event.id, actions_for(settings.flows, event.type), now)
     return "accepted"
 
 

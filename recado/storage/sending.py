@@ -21,6 +21,7 @@ __all__ = ["add_alert"]
 def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, m.text_body, "
+        " m.params_json, "
         " a.client_name, a.service, a.starts_at, a.location, a.status AS appointment_status, "
         " a.cancel_reason "
         "FROM messages m LEFT JOIN appointments a ON a.id = m.appointment_id "

@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.clock import iso, parse_iso
 from recado.rules.buttons import button_action, parse_payload
+from recado.rules.flows import FlowTable, actions_for
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.storage.alerts import add_alert
+from recado.storage.deliveries import expand_flows
 from recado.whatsapp import webhook_parse as wp
 
 
@@ -34,6 +36,7 @@ class ReplyContext:
     public_base_url: str
     voucher_key: bytes
     mode: str
+    flows: FlowTable = field(default_factory=dict)
 
 
 def apply_body(
@@ -275,7 +278,7 @@ def _answer_button(
             )
         if action.event_type:
             data = {"appointment_id": appointment_id, "wa_id": m.wa_id, "wamid": m.wamid}
-            conn.execute(
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO events(id, type, occurred_at, data_json, body_sha256, "
                 "received_at, source) VALUES (?, ?, ?, ?, ?, ?, 'button')",
                 (
@@ -287,6 +290,8 @@ def _answer_button(
                     iso(now),
                 ),
             )
+            if cur.rowcount:
+                expand_flows(conn, f"btn:{m.wamid}", actions_for(ctx.flows, action.event_type), now)
         if action.alert:
             add_alert(
                 conn,

@@ -24,6 +24,17 @@ class AppointmentView:
     location: str
 
 
+def hub_view(values: dict[str, str], location_line: str) -> AppointmentView:
+    """The template values of a flow action's message (rules/hub_message.py)."""
+    return AppointmentView(
+        values.get("appointment_id", ""),
+        values.get("client_name", ""),
+        values.get("service", ""),
+        datetime.fromisoformat(values["starts_at"].replace("Z", "+00:00")),
+        values.get("location") or location_line,
+    )
+
+
 def template_params(
     appointment: AppointmentView, body_params: list[str], tz: ZoneInfo, studio_name: str
 ) -> list[str]:

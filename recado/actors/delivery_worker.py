@@ -1,0 +1,205 @@
+"""The delivery worker: takes due deliveries and carries each flow action out (CONTRACT §7).
+
+``http:<service>:<METHOD>:<path>`` posts the event envelope with ``Idempotency-Key: <event
+id>:<action>`` (the same on every attempt, so a destination can drop a repeat) and the
+service's auth header. ``whatsapp:<template>`` queues a message job for the sender. The
+outcome goes through ``rules/http_outcome.py`` and ``rules/retry_schedule.py``; the
+service's breaker (``BreakerBoard``) is asked before each delivery, and while it holds a
+service back, that service's deliveries wait without spending attempts.
+
+Delivery is at least once: a crash between the request and the commit of its outcome sends
+it again after the restart, with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from datetime import datetime
+from typing import Any
+
+import trio
+
+from recado.actors.breaker_monitor import BreakerBoard
+from recado.actors.wakeup import Wakeup
+from recado.clock import iso, parse_iso
+from recado.daemon.config_checks import HttpAction, parse_action
+from recado.daemon.context import Daemon
+from recado.daemon.logs import get_logger
+from recado.rules import http_outcome as ho
+from recado.rules.flows import idempotency_key
+from recado.rules.hub_message import NoRecipient, hub_message
+from recado.rules.retry_schedule import delivery_step
+from recado.services.client import Answer, ServiceClient, service_clients
+from recado.storage import deliveries as q
+
+log = get_logger("delivery_worker")
+
+BATCH = 64
+IN_FLIGHT = 16
+
+
+class DeliveryWorker:
+    def __init__(
+        self, daemon: Daemon, board: BreakerBoard, rng: random.Random | None = None
+    ) -> None:
+        self.daemon = daemon
+        self.board = board
+        self.rng = rng or random.Random()
+        self._wakeup = Wakeup()
+        self._in_flight: set[int] = set()
+        self._slots = trio.Semaphore(IN_FLIGHT)
+        self._clients: dict[str, ServiceClient] = {}
+        self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
+        board.on_change = self.poke
+
+    def poke(self) -> None:
+        self._wakeup.poke()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self.board.load()
+        self._clients = service_clients(self.daemon.config.services)
+        self._in_flight.clear()
+        task_status.started()
+        try:
+            async with trio.open_nursery() as nursery:
+                while True:
+                    more = await self._tick(nursery)
+                    if not more:
+                        await self._wait()
+        finally:
+            with trio.CancelScope(shield=True):
+                for client in self._clients.values():
+                    await client.aclose()
+
+    async def _tick(self, nursery: trio.Nursery) -> bool:
+        now = self.daemon.clock.now()
+        blocked = self.board.blocked(now)
+        rows = await self.daemon.storage.read(
+            q.due_deliveries, iso(now), blocked, tuple(self._in_flight), BATCH
+        )
+        for row in rows:
+            service = row["service"]
+            if service is not None and not self.board.admit(service, self.daemon.clock.now()):
+                continue
+            await self._slots.acquire()
+            self._in_flight.add(row["id"])
+            nursery.start_soon(self._deliver, row)
+        return len(rows) == BATCH
+
+    async def _wait(self) -> None:
+        now = self.daemon.clock.now()
+        nxt = await self.daemon.storage.read(
+            q.next_delivery_due, self.board.blocked(now), tuple(self._in_flight)
+        )
+        delay = math.inf
+        if nxt is not None:
+            delay = max((parse_iso(nxt) - now).total_seconds(), 0.0)
+        await self._wakeup.wait(delay)
+
+    async def _deliver(self, row: dict[str, Any]) -> None:
+        settled = False
+        try:
+            if row["service"] is None:
+                await self._hand_off(row)
+            else:
+                await self._post(row)
+            settled = True
+        finally:
+            if not settled and row["service"] is not None:
+                self.board.abandoned(row["service"])
+            self._in_flight.discard(row["id"])
+            self._slots.release()
+            self.poke()
+
+    async def _post(self, row: dict[str, Any]) -> None:
+        action = parse_action(row["action"])
+        assert isinstance(action, HttpAction)
+        service = action.endpoint.service
+        client = self._clients[service]
+        started = self.daemon.clock.now()
+        result = await client.request(
+            action.endpoint.method,
+            action.endpoint.path,
+            q.event_envelope(row),
+            idempotency_key(row["event_id"], row["action"]),
+        )
+        now = self.daemon.clock.now()
+        if isinstance(result, Answer):
+            outcome = ho.classify_status(result.status, result.headers.get("retry-after"), now)
+            status: int | None = result.status
+            error = outcome.text(self.daemon.config.ui.locale)
+            if outcome.kind != ho.DONE and result.body:
+                error += " " + _excerpt(result.body)
+        else:
+            outcome = ho.classify_transport(result.kind, result.detail)
+            status = None
+            error = f"{outcome.text(self.daemon.config.ui.locale)} ({result.detail[:200]})"
+        attempts = row["attempts"] + 1
+        next_at: datetime | None = None
+        if outcome.kind == ho.DONE:
+            state = "done"
+        else:
+            state, delay = delivery_step(
+                outcome.kind == ho.TRANSIENT,
+                attempts,
+                self._max_attempts[service],
+                self.rng.random(),
+                outcome.retry_after_s,
+            )
+            next_at = now + delay if delay is not None else None
+        breaker = self.board.outcome(service, outcome.breaker_failure, now)
+        await self.daemon.storage.write(
+            q.record_attempt,
+            row["id"],
+            started,
+            now,
+            result.latency_ms,
+            status,
+            outcome.kind,
+            None if state == "done" else error,
+            state,
+            next_at,
+            (service, breaker),
+        )
+        fields = {"delivery": row["id"], "event": row["event_id"], "service": service}
+        if state == "done":
+            log.debug("delivered", **fields, status=status, attempts=attempts)
+        elif state == "dead":
+            log.warning("delivery_dead", **fields, attempts=attempts, reason=error)
+        else:
+            log.info("delivery_retry", **fields, attempts=attempts, at=next_at, reason=error)
+
+    async def _hand_off(self, row: dict[str, Any]) -> None:
+        template = row["action"].partition(":")[2]
+        now = self.daemon.clock.now()
+        key = idempotency_key(row["event_id"], row["action"])
+        try:
+            message = hub_message(json.loads(row["data_json"]), row["occurred_at"])
+        except NoRecipient as exc:
+            reason = exc.en if self.daemon.config.ui.locale == "en" else exc.pt_br
+            await self.daemon.storage.write(
+                q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
+            )
+            log.warning("delivery_dead", delivery=row["id"], event=row["event_id"], reason=reason)
+            return
+        job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+        await self.daemon.storage.write(
+            q.hand_off_message,
+            row["id"],
+            job_id,
+            template,
+            message.to,
+            message.values,
+            row["event_id"],
+            now,
+        )
+        if self.daemon.sender is not None:
+            self.daemon.sender.poke()
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:300].decode("utf-8", "replace").strip()
+    return f"«{text}»" if text else ""

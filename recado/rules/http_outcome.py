@@ -1,0 +1,114 @@
+"""What a destination's answer means for a delivery (CONTRACT §7 and the hub issue).
+
+2xx: done. 4xx other than 408, 409, 425 and 429: permanent, dead at once; the service is
+reachable, so it does not count against its breaker. 5xx, 408, 409, 425, 429 (with its
+``Retry-After``), timeouts and connection errors: transient, retried on the schedule, and a
+failure for the breaker. Reasons are plain sentences for the DLQ page, in pt-BR and English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+DONE = "done"
+TRANSIENT = "transient"
+PERMANENT = "permanent"
+
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    pt_br: str
+    en: str
+    retry_after_s: float | None = None
+
+    @property
+    def breaker_failure(self) -> bool:
+        return self.kind == TRANSIENT
+
+    def text(self, locale: str) -> str:
+        return self.en if locale == "en" else self.pt_br
+
+
+def classify_status(
+    status: int, retry_after: str | None = None, now: datetime | None = None
+) -> Outcome:
+    if 200 <= status < 300:
+        return Outcome(DONE, f"Entregue (HTTP {status}).", f"Delivered (HTTP {status}).")
+    if status == 429:
+        wait = parse_retry_after(retry_after, now)
+        return Outcome(
+            TRANSIENT,
+            "O serviço pediu para esperar (HTTP 429); nova tentativa no horário indicado.",
+            "The service asked us to slow down (HTTP 429); retrying when it said.",
+            wait,
+        )
+    if status in RETRYABLE_4XX:
+        return Outcome(
+            TRANSIENT,
+            f"O serviço recusou por agora (HTTP {status}); nova tentativa agendada.",
+            f"The service refused for now (HTTP {status}); a retry is scheduled.",
+            parse_retry_after(retry_after, now),
+        )
+    if 400 <= status < 500:
+        return Outcome(
+            PERMANENT,
+            f"O serviço recusou o pedido (HTTP {status}); repetir não adianta sem corrigir "
+            "o evento ou a configuração.",
+            f"The service rejected the request (HTTP {status}); retrying will not help until "
+            "the event or the configuration is fixed.",
+        )
+    if 500 <= status < 600:
+        return Outcome(
+            TRANSIENT,
+            f"Erro no serviço (HTTP {status}); nova tentativa agendada.",
+            f"The service failed (HTTP {status}); a retry is scheduled.",
+            parse_retry_after(retry_after, now),
+        )
+    return Outcome(
+        TRANSIENT,
+        f"Resposta inesperada do serviço (HTTP {status}).",
+        f"Unexpected answer from the service (HTTP {status}).",
+    )
+
+
+def classify_transport(kind: str, detail: str = "") -> Outcome:
+    """``kind``: ``timeout`` or ``connect`` (or any other transport failure)."""
+    if kind == "timeout":
+        return Outcome(
+            TRANSIENT,
+            "O serviço não respondeu a tempo; nova tentativa agendada.",
+            "The service did not answer in time; a retry is scheduled.",
+        )
+    if kind == "connect":
+        return Outcome(
+            TRANSIENT,
+            "Não foi possível conectar ao serviço; nova tentativa agendada.",
+            "Could not connect to the service; a retry is scheduled.",
+        )
+    suffix = f" ({detail})" if detail else ""
+    return Outcome(
+        TRANSIENT,
+        f"A conexão com o serviço falhou{suffix}; nova tentativa agendada.",
+        f"The connection to the service failed{suffix}; a retry is scheduled.",
+    )
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if now is None or when.tzinfo is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)

@@ -1,0 +1,1 @@
+"""Talking to the studio's own HTTP systems (CRM, operations, finance ...)."""

@@ -1,0 +1,112 @@
+"""One studio service (``[[services]]``): its base URL, auth header and timeout.
+
+Every outcome comes back as a value, never an exception: an answer with its status code, or
+a transport failure (``timeout``, ``connect``, ``error``) with what happened. Like the Graph
+client, it keeps a few single-connection httpx clients instead of one shared pool, which
+scaled worse under trio.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import trio
+
+from recado import __version__
+
+USER_AGENT = f"recado/{__version__}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    latency_ms: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: str  # timeout | connect | error
+    detail: str
+    latency_ms: float
+
+
+Result = Answer | Failure
+
+
+class ServiceClient:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        auth_header: str,
+        auth_value: str,
+        timeout_s: float,
+        connections: int = 4,
+    ) -> None:
+        self.name = name
+        headers = {"User-Agent": USER_AGENT}
+        if auth_value:
+            headers[auth_header] = auth_value
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=base_url.rstrip("/"),
+                headers=headers,
+                timeout=httpx.Timeout(timeout_s),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            )
+            for _ in range(connections)
+        ]
+        self._give, self._take = trio.open_memory_channel[httpx.AsyncClient](connections)
+        for client in self._clients:
+            self._give.send_nowait(client)
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        headers = {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        client = await self._take.receive()
+        started = time.perf_counter()
+        try:
+            response = await client.request(method, path, content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            return Failure("timeout", str(exc) or "no answer in time", _ms(started))
+        except httpx.ConnectError as exc:
+            return Failure("connect", str(exc) or "connection refused", _ms(started))
+        except httpx.HTTPError as exc:
+            return Failure("error", f"{type(exc).__name__}: {exc}", _ms(started))
+        finally:
+            self._give.send_nowait(client)
+        return Answer(response.status_code, response.headers, response.content, _ms(started))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def service_clients(services: list[Any]) -> dict[str, ServiceClient]:
+    return {
+        s.name: ServiceClient(s.name, s.base_url, s.auth_header, s.auth_value, s.timeout_s)
+        for s in services
+    }

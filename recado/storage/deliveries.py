@@ -1,0 +1,316 @@
+"""Deliveries: each flow action of an event, its attempts, the retry queue and the DLQ.
+
+Rows are created in the event's own transaction (``expand_flows``), so an accepted event is
+never half fanned out. Every attempt is kept; a DLQ retry starts the count again but keeps
+the history.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from recado.clock import iso
+from recado.rules.breaker import OPEN, Breaker
+from recado.rules.flows import PlannedAction
+from recado.storage.alerts import add_alert
+
+OPEN_STATES = ("pending", "retrying")
+
+
+def expand_flows(
+    conn: sqlite3.Connection, event_id: str, actions: tuple[PlannedAction, ...], now: datetime
+) -> int:
+    created = 0
+    for planned in actions:
+        due = now + timedelta(seconds=planned.delay_s)
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO deliveries(event_id, action, service, state, next_attempt_at, "
+            "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+            (event_id, planned.action, planned.service, iso(due), iso(now), iso(now)),
+        )
+        created += cur.rowcount
+    return created
+
+
+def due_deliveries(
+    conn: sqlite3.Connection,
+    now: str,
+    blocked: tuple[str, ...],
+    in_flight: tuple[int, ...],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Due deliveries with their event, leaving out those in flight and the services whose
+    breaker holds them back."""
+    rows = conn.execute(
+        "SELECT d.id, d.event_id, d.action, d.service, d.state, d.attempts, "
+        " e.type, e.occurred_at, e.data_json "
+        "FROM deliveries d JOIN events e ON e.id = d.event_id "
+        "WHERE d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ? "
+        f"AND {_not_held(blocked, in_flight, 'd.')} "
+        "ORDER BY d.next_attempt_at, d.id LIMIT ?",
+        (now, *blocked, *in_flight, limit),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def next_delivery_due(
+    conn: sqlite3.Connection, blocked: tuple[str, ...], in_flight: tuple[int, ...]
+) -> str | None:
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'retrying') "
+        f"AND {_not_held(blocked, in_flight, '')}",
+        (*blocked, *in_flight),
+    ).fetchone()
+    return row[0]
+
+
+def _not_held(blocked: tuple[str, ...], in_flight: tuple[int, ...], p: str) -> str:
+    return (
+        f"COALESCE({p}service, '') NOT IN ({','.join('?' * len(blocked))}) "
+        f"AND {p}id NOT IN ({','.join('?' * len(in_flight))})"
+    )
+
+
+def record_attempt(
+    conn: sqlite3.Connection,
+    delivery_id: int,
+    started_at: datetime,
+    now: datetime,
+    latency_ms: float | None,
+    status_code: int | None,
+    outcome: str,
+    error: str | None,
+    state: str,
+    next_attempt_at: datetime | None,
+    breaker: tuple[str, Breaker] | None = None,
+) -> bool:
+    """One attempt and what it leaves: ``state`` is done, retrying or dead. The breaker's
+    new state is saved in the same transaction. False if the delivery was no longer open."""
+    row = conn.execute(
+        "SELECT attempts FROM deliveries WHERE id = ? AND state IN ('pending', 'retrying')",
+        (delivery_id,),
+    ).fetchone()
+    if row is None:
+        return False
+    n = row["attempts"] + 1
+    conn.execute(
+        "INSERT INTO delivery_attempts(delivery_id, n, started_at, latency_ms, status_code, "
+        "outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (delivery_id, n, iso(started_at), latency_ms, status_code, outcome, error),
+    )
+    conn.execute(
+        "UPDATE deliveries SET attempts = ?, state = ?, updated_at = ?, last_status = ?, "
+        " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+        " done_at = CASE WHEN ? = 'done' THEN ? ELSE done_at END, "
+        " dead_at = CASE WHEN ? = 'dead' THEN ? ELSE dead_at END WHERE id = ?",
+        (
+            n,
+            state,
+            iso(now),
+            status_code,
+            None if state == "done" else error,
+            iso(next_attempt_at) if next_attempt_at else None,
+            state,
+            iso(now),
+            state,
+            iso(now),
+            delivery_id,
+        ),
+    )
+    if breaker is not None:
+        save_breaker(conn, breaker[0], breaker[1], now)
+    return True
+
+
+def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: datetime) -> None:
+    """Saved on every change; turning open raises an alert for the operators."""
+    was = conn.execute("SELECT state FROM breakers WHERE service = ?", (service,)).fetchone()
+    if b.state == OPEN and (was is None or was["state"] != OPEN):
+        add_alert(
+            conn,
+            now,
+            "warning",
+            "breaker_open",
+            service,
+            f'O serviço "{service}" falhou {b.failure_count} vezes seguidas: as entregas para '
+            "ele estão em espera (disjuntor aberto).",
+            f'The service "{service}" failed {b.failure_count} times in a row: its deliveries '
+            "are waiting (breaker open).",
+        )
+    conn.execute(
+        "INSERT INTO breakers(service, state, failure_count, opened_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(service) DO UPDATE SET state = excluded.state, "
+        "failure_count = excluded.failure_count, opened_at = excluded.opened_at, "
+        "updated_at = excluded.updated_at",
+        (service, b.state, b.failure_count, iso(b.opened_at) if b.opened_at else None, iso(now)),
+    )
+
+
+def load_breakers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    rows = conn.execute("SELECT * FROM breakers").fetchall()
+    return {r["service"]: dict(r) for r in rows}
+
+
+def dlq_page(
+    conn: sqlite3.Connection, state: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    total = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = ?", (state,)).fetchone()[0]
+    rows = conn.execute(
+        "SELECT id, event_id, action, service, state, attempts, last_status, last_error, "
+        " created_at, updated_at, dead_at FROM deliveries WHERE state = ? "
+        "ORDER BY dead_at DESC, id DESC LIMIT ? OFFSET ?",
+        (state, limit, offset),
+    ).fetchall()
+    return total, [dict(r) for r in rows]
+
+
+def delivery_detail(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id "
+        "WHERE d.id = ?",
+        (delivery_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    attempts = conn.execute(
+        "SELECT n, started_at, latency_ms, status_code, outcome, error FROM delivery_attempts "
+        "WHERE delivery_id = ? ORDER BY id",
+        (delivery_id,),
+    ).fetchall()
+    return {**dict(row), "history": [dict(a) for a in attempts]}
+
+
+def event_deliveries(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT id, action, service, state, attempts, next_attempt_at, last_status, last_error "
+        "FROM deliveries WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
+    """Back to pending with the attempt count reset; the history stays."""
+    row = conn.execute(
+        "SELECT event_id, state FROM deliveries WHERE id = ?", (delivery_id,)
+    ).fetchone()
+    if row is None:
+        return {"outcome": "not_found"}
+    if row["state"] != "dead":
+        return {"outcome": "wrong_state", "state": row["state"], "event_id": row["event_id"]}
+    conn.execute(
+        "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+        "updated_at = ? WHERE id = ?",
+        (iso(now), iso(now), delivery_id),
+    )
+    return {"outcome": "queued", "event_id": row["event_id"]}
+
+
+def dlq_archive(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT event_id, state FROM deliveries WHERE id = ?", (delivery_id,)
+    ).fetchone()
+    if row is None:
+        return {"outcome": "not_found"}
+    if row["state"] != "dead":
+        return {"outcome": "wrong_state", "state": row["state"], "event_id": row["event_id"]}
+    conn.execute(
+        "UPDATE deliveries SET state = 'archived', updated_at = ? WHERE id = ?",
+        (iso(now), delivery_id),
+    )
+    return {"outcome": "archived", "event_id": row["event_id"]}
+
+
+_EVENT_OUTCOMES = (
+    "SELECT COUNT(*) AS total, "
+    " COALESCE(SUM(dead > 0), 0) AS failed, "
+    " COALESCE(SUM(open = 0 AND dead = 0), 0) AS processed FROM ("
+    "  SELECT e.id, COALESCE(SUM(d.state IN ('pending', 'retrying')), 0) AS open, "
+    "   COALESCE(SUM(d.state = 'dead'), 0) AS dead "
+    "  FROM events e LEFT JOIN deliveries d ON d.event_id = e.id "
+    "  WHERE e.received_at >= ? AND e.received_at < ? GROUP BY e.id)"
+)
+
+
+def event_outcomes(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
+    """Events received in [start, end): processed (nothing open or dead), failed (a
+    delivery dead); the rest are still pending."""
+    row = conn.execute(_EVENT_OUTCOMES, (start, end)).fetchone()
+    return {"total": row["total"], "processed": row["processed"], "failed": row["failed"]}
+
+
+def hub_counts(conn: sqlite3.Connection, now: str) -> dict[str, int]:
+    pending = conn.execute(
+        "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE state IN ('pending', 'retrying')"
+    ).fetchone()[0]
+    retry = conn.execute(
+        "SELECT COUNT(*) AS total, COALESCE(SUM(next_attempt_at <= ?), 0) AS ready "
+        "FROM deliveries WHERE state = 'retrying'",
+        (now,),
+    ).fetchone()
+    dead = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").fetchone()[0]
+    return {
+        "pending_events": pending,
+        "retry_total": retry["total"],
+        "retry_ready": retry["ready"],
+        "dead_total": dead,
+    }
+
+
+def delivery_report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS success "
+        "FROM deliveries WHERE created_at >= ? AND created_at < ?",
+        (start, end),
+    ).fetchone()
+    dead = conn.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE dead_at >= ? AND dead_at < ?", (start, end)
+    ).fetchone()[0]
+    return {"total": row["total"], "success": row["success"], "dead_letter_added": dead}
+
+
+def event_envelope(row: dict[str, Any]) -> bytes:
+    """The JSON body a destination receives: the event as it was accepted."""
+    return json.dumps(
+        {
+            "id": row["event_id"],
+            "type": row["type"],
+            "occurred_at": row["occurred_at"],
+            "data": json.loads(row["data_json"]),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def hand_off_message(
+    conn: sqlite3.Connection,
+    delivery_id: int,
+    job_id: str,
+    template: str,
+    to: str,
+    values: dict[str, str],
+    event_id: str,
+    now: datetime,
+) -> bool:
+    """A whatsapp:<template> action: the job is queued for the sender, in the same
+    transaction that marks the delivery done (the job id is derived from the delivery, so
+    a repeat after a crash finds the job already there)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO messages(id, kind, wa_id, to_number, state, created_at, "
+        "updated_at, due_at, event_id, params_json) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            template,
+            to.lstrip("+"),
+            to,
+            iso(now),
+            iso(now),
+            iso(now),
+            event_id,
+            json.dumps(values, ensure_ascii=False, sort_keys=True),
+        ),
+    )
+    return record_attempt(conn, delivery_id, now, now, None, None, "handed_off", None, "done", None)

@@ -1,0 +1,118 @@
+"""Sync jobs: each job's cursor and last handled fire, and the record of every run."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from recado.clock import iso, parse_iso
+
+INTERRUPTED = "interrupted: the daemon stopped during the run"
+
+
+def job_state(conn: sqlite3.Connection, job: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT cursor, last_fire_at FROM sync_state WHERE job = ?", (job,))
+    found = row.fetchone()
+    return dict(found) if found else None
+
+
+def init_job(conn: sqlite3.Connection, job: str, now: datetime) -> None:
+    """A job seen for the first time has missed nothing: it waits for its next fire."""
+    conn.execute(
+        "INSERT OR IGNORE INTO sync_state(job, cursor, last_fire_at) VALUES (?, '', ?)",
+        (job, iso(now)),
+    )
+
+
+def fail_interrupted(conn: sqlite3.Connection, now: datetime) -> int:
+    cur = conn.execute(
+        "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = ? "
+        "WHERE status = 'running'",
+        (iso(now), INTERRUPTED),
+    )
+    return cur.rowcount
+
+
+def start_run(conn: sqlite3.Connection, job: str, trigger: str, now: datetime, cursor: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO sync_runs(job, trigger, started_at, status, cursor_before) "
+        "VALUES (?, ?, ?, 'running', ?)",
+        (job, trigger, iso(now), cursor),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def finish_run(
+    conn: sqlite3.Connection,
+    run_id: int,
+    job: str,
+    now: datetime,
+    status: str,
+    items_read: int,
+    items_written: int,
+    error: str | None,
+    cursor_after: str,
+    fire_at: datetime | None,
+) -> None:
+    """The cursor moves only when the run is done; a handled fire is recorded either way
+    (a failed scheduled run is tried again at the next fire, not at once)."""
+    conn.execute(
+        "UPDATE sync_runs SET status = ?, finished_at = ?, items_read = ?, items_written = ?, "
+        "error = ?, cursor_after = ? WHERE id = ?",
+        (status, iso(now), items_read, items_written, error, cursor_after, run_id),
+    )
+    if status == "done":
+        conn.execute("UPDATE sync_state SET cursor = ? WHERE job = ?", (cursor_after, job))
+    if fire_at is not None:
+        conn.execute("UPDATE sync_state SET last_fire_at = ? WHERE job = ?", (iso(fire_at), job))
+
+
+def runs(conn: sqlite3.Connection, job: str, limit: int = 20) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT id, trigger, started_at, finished_at, status, items_read, items_written, error, "
+        " cursor_before, cursor_after FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT ?",
+        (job, limit),
+    ).fetchall()
+    return [dict(r) | {"duration_seconds": _duration(r)} for r in rows]
+
+
+def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[str, Any]:
+    """Per job: the last run and how many failed in the last 24 hours."""
+    since = iso(now - timedelta(hours=24))
+    out: dict[str, Any] = {}
+    for job in jobs:
+        last = conn.execute(
+            "SELECT * FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,)
+        ).fetchone()
+        failures = conn.execute(
+            "SELECT COUNT(*) FROM sync_runs WHERE job = ? AND status = 'failed' "
+            "AND started_at >= ?",
+            (job, since),
+        ).fetchone()[0]
+        state = job_state(conn, job) or {"cursor": "", "last_fire_at": None}
+        out[job] = {
+            "last_run": last["started_at"] if last else None,
+            "last_status": last["status"] if last else None,
+            "recent_failures": failures,
+            "duration_seconds": _duration(last) if last else None,
+            "last_error": last["error"] if last else None,
+            "cursor": state["cursor"],
+        }
+    return out
+
+
+def report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, dict[str, int]]:
+    rows = conn.execute(
+        "SELECT job, COUNT(*) AS total, COALESCE(SUM(status = 'done'), 0) AS success "
+        "FROM sync_runs WHERE started_at >= ? AND started_at < ? GROUP BY job ORDER BY job",
+        (start, end),
+    ).fetchall()
+    return {r["job"]: {"total": r["total"], "success": r["success"]} for r in rows}
+
+
+def _duration(row: Any) -> float | None:
+    if row["finished_at"] is None:
+        return None
+    seconds = (parse_iso(row["finished_at"]) - parse_iso(row["started_at"])).total_seconds()
+    return round(seconds, 3)
