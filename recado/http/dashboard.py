@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
+from recado.http.hub_pages import sync_overview
 from recado.rules.health import HealthFacts, evaluate
+from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.inbox import inbox_counts
 
 
@@ -23,20 +25,30 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     tz = ZoneInfo(cfg.daemon.timezone)
     today = iso(start_of_local_day(now, tz))
     webhooks = await daemon.storage.read(inbox_counts, today)
+    tomorrow = iso(start_of_local_day(now, tz) + timedelta(days=1))
+    hub = await daemon.storage.read(hub_counts, iso(now))
+    events_today = await daemon.storage.read(event_outcomes, today, tomorrow)
+    sync = {
+        name: {
+            k: job[k] for k in ("last_run", "last_status", "recent_failures", "duration_seconds")
+        }
+        for name, job in (await sync_overview(daemon)).items()
+    }
+    breakers = daemon.hub.board.snapshot(now) if daemon.hub else {}
     actors = daemon.supervisor.snapshot()
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=bool(daemon.sender and daemon.sender.paused),
         storage_writable=daemon.storage.is_open,
         crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
-        open_breakers=(),
-        dlq_total=0,
-        retry_queue_total=0,
-        events_today_total=0,
-        events_today_processed=0,
-        events_today_failed=0,
-        sync_recent_failures={},
-        pending_events=0,
+        open_breakers=tuple(n for n, b in breakers.items() if b["state"] != "closed"),
+        dlq_total=hub["dead_total"],
+        retry_queue_total=hub["retry_total"],
+        events_today_total=events_today["total"],
+        events_today_processed=events_today["processed"],
+        events_today_failed=events_today["failed"],
+        sync_recent_failures={n: j["recent_failures"] for n, j in sync.items()},
+        pending_events=hub["pending_events"],
         app_secret_configured=bool(cfg.whatsapp.app_secret),
         kill_switch=daemon.kill_switch_on,
     )
@@ -59,6 +71,13 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
                 "recado_webhook_requests_total", outcome="bad_signature"
             ),
         },
+        "events": {"pending": hub["pending_events"], "today": events_today},
+        "queues": {
+            "retry_queue": {"total": hub["retry_total"], "ready": hub["retry_ready"]},
+            "dead_letter": {"total": hub["dead_total"]},
+        },
+        "sync": sync,
+        "breakers": breakers,
         "actors": actors,
         "storage": {
             "schema_version": daemon.storage.schema_version,

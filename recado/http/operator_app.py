@@ -12,6 +12,7 @@ from recado.http.auth import client_ip, json_body, require_api_key
 from recado.http.common import install_probes
 from recado.http.dashboard import dashboard_data
 from recado.http.errors import install_error_handlers, json_error
+from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
 from recado.http.test_hooks import install_test_hooks
@@ -27,6 +28,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_i18n(app, daemon)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
+    install_hub_pages(app, daemon)
     guarded = require_api_key(lambda: daemon.api_key)
 
     @app.get("/")

@@ -136,3 +136,13 @@ def discard_message(conn: sqlite3.Connection, message_id: str, now: datetime) ->
         (json.dumps(reason, ensure_ascii=False), iso(now), message_id),
     )
     return str(row["state"])
+
+
+def messages_by_state(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
+    """Messages created in [start, end) by their state now (the daily report)."""
+    rows = conn.execute(
+        "SELECT state, COUNT(*) AS n FROM messages WHERE created_at >= ? AND created_at < ? "
+        "GROUP BY state ORDER BY state",
+        (start, end),
+    ).fetchall()
+    return {r["state"]: r["n"] for r in rows}

@@ -33,6 +33,7 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
+from recado.testing.h11_server import respond, serve_connection
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -215,20 +216,7 @@ class GraphDouble:
             await trio.serve_listeners(self._connection, listeners, handler_nursery=nursery)
 
     async def _connection(self, stream: trio.SocketStream) -> None:
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while True:
-                request, body = await _read_request(conn, stream)
-                if request is None:
-                    return
-                keep_going = await self._handle(conn, stream, request, body)
-                if not keep_going or conn.our_state is h11.MUST_CLOSE:
-                    return
-                conn.start_next_cycle()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.RemoteProtocolError):
-            return
-        finally:
-            await stream.aclose()
+        await serve_connection(stream, self._handle)
 
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
@@ -247,7 +235,7 @@ class GraphDouble:
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:
             record.answered = "http 404"
-            await _respond(conn, stream, 404, _graph_error(803, "Unknown path components"))
+            await respond(conn, stream, 404, _graph_error(803, "Unknown path components"))
             return True
         behaviour = self._script.popleft() if self._script else None
         if behaviour is not None and behaviour.kind == "drop":
@@ -259,12 +247,12 @@ class GraphDouble:
             return False
         if behaviour is not None and behaviour.kind == "http":
             record.answered = f"http {behaviour.http_status}"
-            await _respond(conn, stream, behaviour.http_status, {"error": "unavailable"})
+            await respond(conn, stream, behaviour.http_status, {"error": "unavailable"})
             return True
         if behaviour is not None and behaviour.kind == "error":
             assert behaviour.code is not None
             record.answered = f"error {behaviour.code}"
-            await _respond(
+            await respond(
                 conn,
                 stream,
                 behaviour.http_status,
@@ -278,7 +266,7 @@ class GraphDouble:
             return True
         status, answer = self._validate_send(headers, body)
         record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
-        await _respond(conn, stream, status, answer)
+        await respond(conn, stream, status, answer)
         if status == 200 and self.auto_statuses and self.webhook_url and self._nursery:
             wamid = answer["messages"][0]["id"]
             self._nursery.start_soon(
@@ -377,37 +365,6 @@ def _graph_error(
     if is_transient is not None:
         error["is_transient"] = is_transient
     return {"error": error}
-
-
-async def _read_request(
-    conn: h11.Connection, stream: trio.SocketStream
-) -> tuple[h11.Request | None, bytes]:
-    request: h11.Request | None = None
-    body = b""
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            data = await stream.receive_some(65536)
-            conn.receive_data(data)
-            if not data and request is None:
-                return None, b""
-            continue
-        if isinstance(event, h11.Request):
-            request = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            return request, body
-        elif isinstance(event, h11.ConnectionClosed):
-            return None, b""
-
-
-async def _respond(conn: h11.Connection, stream: trio.SocketStream, status: int, body: Any) -> None:
-    raw = json.dumps(body).encode()
-    headers = [("content-type", "application/json"), ("content-length", str(len(raw)))]
-    await stream.send_all(conn.send(h11.Response(status_code=status, headers=headers)))
-    await stream.send_all(conn.send(h11.Data(data=raw)))
-    await stream.send_all(conn.send(h11.EndOfMessage()))
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""The small HTTP/1.1 server under the test doubles: h11 over trio sockets, keep-alive,
+one request at a time per connection, fast enough to sit behind benchmarks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import h11
+import trio
+
+Handler = Callable[[h11.Connection, trio.SocketStream, h11.Request, bytes], Awaitable[bool]]
+
+
+async def serve_connection(stream: trio.SocketStream, handle: Handler) -> None:
+    """Requests until the client leaves; ``handle`` answers and says whether to keep going."""
+    conn = h11.Connection(h11.SERVER)
+    try:
+        while True:
+            request, body = await read_request(conn, stream)
+            if request is None:
+                return
+            keep_going = await handle(conn, stream, request, body)
+            if not keep_going or conn.our_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.RemoteProtocolError):
+        return
+    finally:
+        await stream.aclose()
+
+
+async def read_request(
+    conn: h11.Connection, stream: trio.SocketStream
+) -> tuple[h11.Request | None, bytes]:
+    request: h11.Request | None = None
+    body = b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await stream.receive_some(65536)
+            conn.receive_data(data)
+            if not data and request is None:
+                return None, b""
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return request, body
+        elif isinstance(event, h11.ConnectionClosed):
+            return None, b""
+
+
+async def respond(
+    conn: h11.Connection,
+    stream: trio.SocketStream,
+    status: int,
+    body: Any,
+    extra_headers: list[tuple[str, str]] | None = None,
+) -> None:
+    raw = json.dumps(body).encode()
+    headers = [("content-type", "application/json"), ("content-length", str(len(raw)))]
+    headers += extra_headers or []
+    await stream.send_all(conn.send(h11.Response(status_code=status, headers=headers)))
+    await stream.send_all(conn.send(h11.Data(data=raw)))
+    await stream.send_all(conn.send(h11.EndOfMessage()))
