@@ -164,7 +164,7 @@ class DeliveryWorker:
             next_at,
             (service, breaker),
         )
-        fields = {"delivery": row["id"], "event": row["event_id"], "service": service}
+        fields = {"delivery": row["id"], "event_id": row["event_id"], "service": service}
         if state == "done":
             log.debug("delivered", **fields, status=status, attempts=attempts)
         elif state == "dead":
@@ -183,7 +183,9 @@ class DeliveryWorker:
             await self.daemon.storage.write(
                 q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
             )
-            log.warning("delivery_dead", delivery=row["id"], event=row["event_id"], reason=reason)
+            log.warning(
+                "delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason
+            )
             return
         job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
         await self.daemon.storage.write(
