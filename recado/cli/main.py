@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from recado.cli import hub
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.daemon.config import default_config_path
 
@@ -43,6 +44,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  - {reason['text']}")
     wa = data.get("whatsapp", {})
     print(f"whatsapp: mode={wa.get('mode')} kill_switch={wa.get('kill_switch')}")
+    queues = data.get("queues", {})
+    if queues:
+        print(
+            f"events pending: {data['events']['pending']}  "
+            f"retry queue: {queues['retry_queue']['total']} ({queues['retry_queue']['ready']} "
+            f"ready)  dead letters: {queues['dead_letter']['total']}"
+        )
+    for name, b in data.get("breakers", {}).items():
+        if b["state"] != "closed":
+            print(f"breaker {name}: {b['state']} (failures {b['failure_count']})")
     for name, actor in data.get("actors", {}).items():
         print(f"actor {name}: {actor['state']} (restarts {actor['restarts']})")
     return 0 if data["status"] != "critical" else 1
@@ -207,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kill-switch", parents=[common], help="stop or resume all sending")
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=cmd_kill_switch)
+
+    hub.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     return parser
 
 

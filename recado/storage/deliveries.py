@@ -229,15 +229,15 @@ _EVENT_OUTCOMES = (
     " COALESCE(SUM(dead > 0), 0) AS failed, "
     " COALESCE(SUM(open = 0 AND dead = 0), 0) AS processed FROM ("
     "  SELECT e.id, COALESCE(SUM(d.state IN ('pending', 'retrying')), 0) AS open, "
-    "   COALESCE(SUM(d.state = 'dead'), 0) AS dead "
+    "   COALESCE(SUM(d.state IN ('dead', 'archived')), 0) AS dead "
     "  FROM events e LEFT JOIN deliveries d ON d.event_id = e.id "
     "  WHERE e.received_at >= ? AND e.received_at < ? GROUP BY e.id)"
 )
 
 
 def event_outcomes(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
-    """Events received in [start, end): processed (nothing open or dead), failed (a
-    delivery dead); the rest are still pending."""
+    """Events received in [start, end): processed (every delivery done), failed (a
+    delivery dead, or archived by an operator); the rest are still pending."""
     row = conn.execute(_EVENT_OUTCOMES, (start, end)).fetchone()
     return {"total": row["total"], "processed": row["processed"], "failed": row["failed"]}
 

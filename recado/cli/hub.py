@@ -1,0 +1,130 @@
+"""``recado dlq|breakers|sync|report``: the integration hub's operator actions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from recado.cli.client import OperatorClient
+
+Client = Callable[[argparse.Namespace], OperatorClient]
+
+
+def install(sub: Any, common: argparse.ArgumentParser, client: Client) -> None:
+    def handler(fn: Callable[[OperatorClient, argparse.Namespace], int]) -> Any:
+        return lambda args: fn(client(args), args)
+
+    dlq = sub.add_parser("dlq", help="deliveries that gave up (dead letters)")
+    dsub = dlq.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = dsub.add_parser("list", parents=[common], help="dead deliveries, newest first")
+    p.add_argument("--archived", action="store_true", help="list archived ones instead")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=handler(dlq_list))
+    p = dsub.add_parser("retry", parents=[common], help="send a dead delivery again")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=handler(lambda c, a: _act(c, f"/dlq/{a.id}/retry")))
+    p = dsub.add_parser("archive", parents=[common], help="set a dead delivery aside")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=handler(lambda c, a: _act(c, f"/dlq/{a.id}/archive")))
+
+    breakers = sub.add_parser("breakers", help="circuit breakers of the studio's services")
+    bsub = breakers.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = bsub.add_parser("list", parents=[common], help="each service's breaker")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=handler(breakers_list))
+    p = bsub.add_parser("reset", parents=[common], help="close a service's breaker")
+    p.add_argument("service")
+    p.set_defaults(func=handler(breakers_reset))
+
+    sync = sub.add_parser("sync", help="scheduled sync jobs")
+    ssub = sync.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = ssub.add_parser("list", parents=[common], help="each job's last run and next fire")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=handler(sync_list))
+    p = ssub.add_parser("run", parents=[common], help="start a run now")
+    p.add_argument("name")
+    p.set_defaults(func=handler(lambda c, a: _act(c, f"/sync/{a.name}/run")))
+
+    report = sub.add_parser("report", help="reports")
+    rsub = report.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = rsub.add_parser("daily", parents=[common], help="one day's events, deliveries, syncs")
+    p.add_argument("--date", help="YYYY-MM-DD in the studio's time zone (default today)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=handler(report_daily))
+
+
+def _act(client: OperatorClient, path: str) -> int:
+    result = client.post(path)
+    print(result.get("message", ""), json.dumps(result, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def _dump(data: Any) -> int:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def dlq_list(client: OperatorClient, args: argparse.Namespace) -> int:
+    state = "archived" if args.archived else "dead"
+    data = client.get(f"/dlq.json?state={state}&page={args.page}")
+    if args.json:
+        return _dump(data)
+    for d in data["items"]:
+        print(
+            f"{d['id']:>6}  {d['event_id']}  {d['destination']}  attempts={d['attempts']}  "
+            f"created={d['created_at']}\n        {d['reason'] or ''}"
+        )
+    print(f"{data['total']} {state} (page {data['page']})")
+    return 0
+
+
+def breakers_list(client: OperatorClient, args: argparse.Namespace) -> int:
+    data = client.get("/circuit-breakers.json")
+    if args.json:
+        return _dump(data)
+    for name, b in data["breakers"].items():
+        extra = f"  half-open at {b['half_open_at']}" if b["half_open_at"] else ""
+        print(f"{name:<16} {b['state']:<10} failures={b['failure_count']}{extra}")
+    if not data["breakers"]:
+        print("no services configured")
+    return 0
+
+
+def breakers_reset(client: OperatorClient, args: argparse.Namespace) -> int:
+    result = client.post(f"/circuit-breakers/{args.service}/reset")
+    print(f"{result['service']}: {result['state']} (failures {result['failure_count']})")
+    return 0
+
+
+def sync_list(client: OperatorClient, args: argparse.Namespace) -> int:
+    data = client.get("/sync.json")
+    if args.json:
+        return _dump(data)
+    for name, job in data["jobs"].items():
+        print(
+            f"{name:<20} last={job['last_run'] or '-'} ({job['last_status'] or 'never'})  "
+            f"next={job['next_run'] or '-'}  recent_failures={job['recent_failures']}"
+            + ("  RUNNING" if job["running"] else "")
+        )
+    if not data["jobs"]:
+        print("no sync jobs configured")
+    return 0
+
+
+def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:
+    data = client.get("/report/daily.json" + (f"?date={args.date}" if args.date else ""))
+    if args.json:
+        return _dump(data)
+    e, d = data["events"], data["deliveries"]
+    print(f"report for {data['date']}")
+    print(f"events: {e['total']} total, {e['processed']} processed, {e['failed']} failed")
+    print(f"deliveries: {d['total']} total, {d['success']} succeeded")
+    print(f"dead letters added: {data['dead_letter_added']}")
+    for name, s in data["sync_jobs"].items():
+        print(f"sync {name}: {s['success']}/{s['total']} runs done")
+    states = ", ".join(f"{k} {v}" for k, v in data["messages"].items()) or "none"
+    print(f"messages: {states}")
+    return 0
