@@ -22,10 +22,11 @@ async def post_until_killed(
     total: int,
     concurrency: int,
     kill_after: int,
+    acked_statuses: tuple[int, ...] = (200,),
 ) -> set[str]:
     """Post requests 0..total-1 with ``concurrency`` in flight; once ``kill_after`` were
     acknowledged, kill the daemon while the others are still in flight. Returns the keys
-    that got a 200."""
+    that got an acknowledging status (200 unless told)."""
     acked: set[str] = set()
     pending = iter(range(total))
 
@@ -36,7 +37,7 @@ async def post_until_killed(
                 response = await client.post(path, **kwargs)
             except httpx.HTTPError:
                 return
-            if response.status_code == 200:
+            if response.status_code in acked_statuses:
                 acked.add(key)
             if len(acked) >= kill_after and daemon.proc and daemon.proc.poll() is None:
                 daemon.kill()
