@@ -1,0 +1,157 @@
+"""The operator pages in real Chromium: what a person at the studio sees after a delivery
+gave up, in pt-BR, with times in the studio's zone."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from recado.testing.daemon_process import DaemonProcess, write_config
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium reaches for Google's hosts at start, which a closed network refuses.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    tmp_path = tmp_path_factory.mktemp("pages")
+    port = _free_port()
+    sink = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "recado.testing.service_double",
+            "--port",
+            str(port),
+            "--fail",
+            "422",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert sink.stdout is not None and "service double" in sink.stdout.readline()
+    config = write_config(
+        tmp_path,
+        f'[[services]]\nname = "financeiro"\nbase_url = "http://127.0.0.1:{port}"\n'
+        '[[flows]]\nevent = "payment.received"\nactions = ["http:financeiro:POST:/pagamentos"]\n'
+        '[[sync]]\nname = "crm_noturno"\nschedule = "0 3 * * *"\n'
+        'source = "financeiro:GET:/c?since={cursor}"\ntarget = "financeiro:POST:/d"\n',
+    )
+    process = DaemonProcess(config, test_hooks=False).start()
+    try:
+        key = (process.data_dir / "api_key").read_text().strip()
+        answer = httpx.post(
+            f"{process.public_url}/api/v1/events",
+            json={
+                "id": "pag_77",
+                "type": "payment.received",
+                "occurred_at": "2026-11-26T10:00:00-03:00",
+                "data": {"id": "p77", "amount": 150},
+            },
+            headers={"X-API-Key": key},
+        )
+        assert answer.status_code == 202
+        deadline = time.monotonic() + 15
+        while httpx.get(f"{process.operator_url}/dlq.json").json()["total"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        sink.terminate()
+        sink.wait(10)
+
+
+def _open(browser: Browser, url: str) -> Page:
+    page = browser.new_page(locale="pt-BR")
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    return page
+
+
+def test_dead_delivery_from_dashboard_to_its_history(
+    browser: Browser, daemon: DaemonProcess
+) -> None:
+    page = _open(browser, f"{daemon.operator_url}/dashboard")
+    expect(page.locator("#status")).to_have_text("Degradado")
+    hub = page.locator("#hub")
+    expect(hub).to_contain_text("Fila de falhas (DLQ)")
+    expect(hub.locator("tr", has_text="Fila de falhas")).to_contain_text("1")
+
+    page.get_by_role("link", name="Fila de falhas (DLQ)").first.click()
+    expect(page).to_have_url(re.compile(r"/dlq$"))
+    row = page.locator("#dlq tr", has_text="pag_77")
+    expect(row).to_contain_text("http:financeiro:POST:/pagamentos")
+    expect(row).to_contain_text("O serviço recusou o pedido (HTTP 422)")
+    expect(row.locator("td").last).to_have_text(re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"))
+    expect(page.locator("#dlq-total")).to_have_text("1")
+    expect(page.get_by_text("recado dlq retry")).to_be_visible()
+
+    row.get_by_role("link").click()
+    history = page.locator("#history")
+    expect(history).to_contain_text("recusa definitiva")
+    expect(history).to_contain_text("422")
+    expect(page.locator("#delivery")).to_contain_text("desistida")
+
+
+def test_breakers_sync_and_report_pages(browser: Browser, daemon: DaemonProcess) -> None:
+    page = _open(browser, f"{daemon.operator_url}/circuit-breakers")
+    expect(page.locator("#breakers tr", has_text="financeiro")).to_contain_text("fechado (normal)")
+
+    page = _open(browser, f"{daemon.operator_url}/sync")
+    job = page.locator("section.sync-job", has_text="crm_noturno")
+    expect(job).to_contain_text("0 3 * * *")
+    expect(job).to_contain_text("recado sync run crm_noturno")
+
+    today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    page = _open(browser, f"{daemon.operator_url}/report/daily?date={today.isoformat()}")
+    expect(page.locator("h1")).to_contain_text(today.strftime("%d/%m/%Y"))
+    cells = page.locator("#report-deliveries tr").nth(1).locator("td")
+    expect(cells).to_have_text(["1", "0", "1"])  # total, succeeded, new dead letters
+    expect(page.locator("#report-events tr").nth(1).locator("td")).to_have_text(["1", "0", "1"])
+
+
+def test_every_page_in_the_menu_renders(browser: Browser, daemon: DaemonProcess) -> None:
+    page = _open(browser, f"{daemon.operator_url}/dashboard")
+    links = page.locator("header a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) >= 8
+    for href in hrefs:
+        response = page.goto(f"{daemon.operator_url}{href}")
+        assert response is not None and response.status == 200, href
+        expect(page.locator("h1").first).to_be_visible()
+        expect(page.locator("header")).to_contain_text("recado")
