@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -28,6 +28,37 @@ class Metrics:
         )
         self.storage_writes = Gauge(
             "recado_storage_writes", "Writes committed or failed", registry=self.registry
+        )
+
+        self.deliveries = Counter(
+            "recado_deliveries",
+            "Hub delivery attempts by service and outcome (done, transient, permanent)",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "recado_delivery_latency_seconds",
+            "Time for a service to answer a delivery",
+            ["service"],
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "recado_breaker_state",
+            "Circuit breaker per service: 0 closed, 1 half open, 2 open",
+            ["service"],
+            registry=self.registry,
+        )
+        self.sync_runs = Counter(
+            "recado_sync_runs",
+            "Sync runs by job and status",
+            ["job", "status"],
+            registry=self.registry,
+        )
+        self.hub_queue = Gauge(
+            "recado_hub_queue",
+            "Deliveries waiting: retry (retry queue), dead (DLQ), pending_events",
+            ["queue"],
+            registry=self.registry,
         )
 
     def count(self, sample: str, **labels: str) -> int:

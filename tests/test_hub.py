@@ -88,6 +88,11 @@ async def test_fan_out_with_one_service_down(
             "dead_letter": {"total": 1},
         }
         assert dash["events"]["today"] == {"total": 1, "processed": 0, "failed": 1}
+        metrics = (await hub.client.get(f"{hub.operator}/metrics")).text
+        assert 'recado_deliveries_total{outcome="transient",service="finance"} 3.0' in metrics
+        assert 'recado_deliveries_total{outcome="done",service="crm"} 1.0' in metrics
+        assert 'recado_hub_queue{queue="dead"} 1.0' in metrics
+        assert 'recado_breaker_state{service="finance"} 0.0' in metrics
 
 
 async def test_dlq_retry_after_recovery_delivers_once(daemon_dir: Path) -> None:

@@ -150,6 +150,9 @@ class DeliveryWorker:
                 outcome.retry_after_s,
             )
             next_at = now + delay if delay is not None else None
+        metrics = self.daemon.metrics
+        metrics.deliveries.labels(service, outcome.kind).inc()
+        metrics.delivery_latency.labels(service).observe(result.latency_ms / 1000)
         breaker = self.board.outcome(service, outcome.breaker_failure, now)
         await self.daemon.storage.write(
             q.record_attempt,

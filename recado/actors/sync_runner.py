@@ -144,6 +144,7 @@ class SyncRunner:
                         fire_at,
                     )
             self.running.pop(job.name, None)
+        self.daemon.metrics.sync_runs.labels(job.name, status).inc()
         level = log.info if status == "done" else log.warning
         level(
             "sync_" + status,

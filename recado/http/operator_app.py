@@ -7,6 +7,7 @@ from pathlib import Path
 from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
 
+from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body, require_api_key
 from recado.http.common import install_probes
@@ -19,6 +20,9 @@ from recado.http.test_hooks import install_test_hooks
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.storage.audit import list_audit, record_audit
+from recado.storage.deliveries import hub_counts
+
+BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
 
 
 def create_operator_app(daemon: Daemon) -> QuartTrio:
@@ -47,6 +51,13 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             m.actor_restarts.labels(name).set(status.restarts)
         m.storage_batches.set(daemon.storage.stats.batches)
         m.storage_writes.set(daemon.storage.stats.writes)
+        hub = await daemon.storage.read(hub_counts, iso(daemon.clock.now()))
+        m.hub_queue.labels("retry").set(hub["retry_total"])
+        m.hub_queue.labels("dead").set(hub["dead_total"])
+        m.hub_queue.labels("pending_events").set(hub["pending_events"])
+        if daemon.hub is not None:
+            for service, b in daemon.hub.board.states.items():
+                m.breaker_state.labels(service).set(BREAKER_GAUGE[b.state])
         return Response(m.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/audit")
