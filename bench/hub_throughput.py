@@ -76,13 +76,6 @@ def _done(db: Path) -> int:
         )
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def through_daemon(sink: ServiceDouble, workdir: Path, n: int) -> tuple[float, float, float]:
     services = "".join(
         f'[[services]]\nname = "{name}"\nbase_url = "{sink.url}"\n' for name in DESTINATIONS
@@ -122,7 +115,7 @@ async def through_daemon(sink: ServiceDouble, workdir: Path, n: int) -> tuple[fl
         delivered_s = time.perf_counter() - started
         for client in clients:
             await client.aclose()
-        return n / accepted_s, n * len(DESTINATIONS) / delivered_s, _peak_rss_mib(daemon.pid)
+        return n / accepted_s, n * len(DESTINATIONS) / delivered_s, daemon.peak_rss_mib()
     finally:
         daemon.terminate(timeout_s=60)
 

@@ -102,13 +102,6 @@ def _queue_jobs(daemon: DaemonProcess, n: int) -> None:
             assert response.status_code == 202, response.text
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def through_daemon(
     double: GraphDouble, workdir: Path, n: int, mps: float
 ) -> tuple[float, float]:
@@ -138,7 +131,7 @@ async def through_daemon(
         with trio.fail_after(600):
             await double.wait_for_requests(target)
         elapsed = time.perf_counter() - started
-        return n / elapsed, _peak_rss_mib(daemon.pid)
+        return n / elapsed, daemon.peak_rss_mib()
     finally:
         daemon.terminate(timeout_s=60)
 

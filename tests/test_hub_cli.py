@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,49 +10,16 @@ import httpx
 import pytest
 
 from recado.testing.daemon_process import DaemonProcess, write_config
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "recado", *args, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.process_helpers import cli, service_double_process
 
 
 @pytest.fixture
 def crm_double() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "recado.testing.service_double",
-            "--port",
-            str(port),
-            "--fail",
-            "422",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    assert "service double" in proc.stdout.readline()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with service_double_process(fail=422) as url:
+        yield url
 
 
-def test_dlq_breakers_sync_and_report_from_the_cli(tmp_path: Path, crm_double: str) -> None:
+def test_dlq_breakers_sync_and_report_from_thecli(tmp_path: Path, crm_double: str) -> None:
     config = write_config(
         tmp_path,
         f'[[services]]\nname = "crm"\nbase_url = "{crm_double}"\n'
@@ -77,41 +41,41 @@ def test_dlq_breakers_sync_and_report_from_the_cli(tmp_path: Path, crm_double: s
         )
         assert answer.status_code == 202
         deadline = time.monotonic() + 15
-        while "lead_1" not in (listed := _cli(config, "dlq", "list")).stdout:
+        while "lead_1" not in (listed := cli(config, "dlq", "list")).stdout:
             assert time.monotonic() < deadline, listed
             time.sleep(0.2)
         assert "http:crm:POST:/leads" in listed.stdout and "422" in listed.stdout
         assert listed.stdout.strip().endswith("1 dead (page 1)")
         item_id = listed.stdout.split()[0]
 
-        archived = _cli(config, "dlq", "archive", item_id)
+        archived = cli(config, "dlq", "archive", item_id)
         assert archived.returncode == 0 and "Item archived" in archived.stdout
-        refused = _cli(config, "dlq", "retry", item_id)
+        refused = cli(config, "dlq", "retry", item_id)
         assert refused.returncode == 1 and "409" in refused.stderr
-        assert _cli(config, "dlq", "retry", "999").returncode == 1
-        assert "lead_1" in _cli(config, "dlq", "list", "--archived").stdout
+        assert cli(config, "dlq", "retry", "999").returncode == 1
+        assert "lead_1" in cli(config, "dlq", "list", "--archived").stdout
 
-        breakers = _cli(config, "breakers", "list")
+        breakers = cli(config, "breakers", "list")
         assert breakers.stdout.split()[:2] == ["crm", "closed"]
-        reset = _cli(config, "breakers", "reset", "crm")
+        reset = cli(config, "breakers", "reset", "crm")
         assert reset.stdout.strip() == "crm: closed (failures 0)"
-        assert _cli(config, "breakers", "reset", "nope").returncode == 1
+        assert cli(config, "breakers", "reset", "nope").returncode == 1
 
-        started = _cli(config, "sync", "run", "nightly")
+        started = cli(config, "sync", "run", "nightly")
         assert started.returncode == 0 and "Sync run started" in started.stdout
         deadline = time.monotonic() + 15
-        while "(failed)" not in (jobs := _cli(config, "sync", "list")).stdout:
+        while "(failed)" not in (jobs := cli(config, "sync", "list")).stdout:
             assert time.monotonic() < deadline, jobs
             time.sleep(0.2)
         assert "recent_failures=1" in jobs.stdout
 
-        report = _cli(config, "report", "daily")
+        report = cli(config, "report", "daily")
         assert report.returncode == 0
         assert "events: 1 total, 0 processed, 1 failed" in report.stdout
         assert "sync nightly: 0/1 runs done" in report.stdout
-        bad_date = _cli(config, "report", "daily", "--date", "26/11/2026")
+        bad_date = cli(config, "report", "daily", "--date", "26/11/2026")
         assert bad_date.returncode == 1 and "YYYY-MM-DD" in bad_date.stderr
-        status = _cli(config, "status")
+        status = cli(config, "status")
         assert "dead letters: 0" in status.stdout
         audit = httpx.get(f"{daemon.operator_url}/audit.json").json()["items"]
         assert {"dlq.archive", "breaker.reset", "sync.run"} <= {a["action"] for a in audit}

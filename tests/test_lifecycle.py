@@ -12,15 +12,7 @@ from pathlib import Path
 import httpx
 
 from recado.testing.daemon_process import DaemonProcess, write_config
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "recado", *args, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.process_helpers import cli
 
 
 def test_sigterm_drains_and_exits_zero(tmp_path: Path) -> None:
@@ -64,23 +56,23 @@ def test_cli_status_backup_and_reload(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     daemon = DaemonProcess(config, test_hooks=False).start()
     try:
-        status = _cli(config, "status")
+        status = cli(config, "status")
         assert status.returncode == 0, status.stderr
         assert "whatsapp: mode=dry_run" in status.stdout
         dest = tmp_path / "var" / "backup-1.db"
-        backup = _cli(config, "backup", str(dest))
+        backup = cli(config, "backup", str(dest))
         assert backup.returncode == 0, backup.stderr
         assert f"backup written to {dest}" in backup.stdout
         assert "integrity_check ok" in backup.stdout
-        again = _cli(config, "backup", str(dest))
+        again = cli(config, "backup", str(dest))
         assert again.returncode == 1
         assert "409" in again.stderr
-        reload = _cli(config, "reload")
+        reload = cli(config, "reload")
         assert reload.returncode == 0
         assert reload.stdout.strip() == "applied: nothing changed"
     finally:
         daemon.terminate()
-    down = _cli(config, "status")
+    down = cli(config, "status")
     assert down.returncode == 1
     assert "cannot reach the daemon" in down.stderr
 
@@ -93,10 +85,10 @@ def test_cli_webhooks_replay(tmp_path: Path) -> None:
     try:
         body = wb.encode(wb.envelope([wb.inbound_text()]))
         assert httpx.post(f"{daemon.public_url}/webhooks/whatsapp", content=body).status_code == 200
-        replay = _cli(config, "webhooks", "replay", "--since", "2020-01-01T00:00:00Z")
+        replay = cli(config, "webhooks", "replay", "--since", "2020-01-01T00:00:00Z")
         assert replay.returncode == 0, replay.stderr
         assert replay.stdout.strip() == "replayed 1 bodies, 0 failed"
-        bad = _cli(config, "webhooks", "replay", "--since", "last week")
+        bad = cli(config, "webhooks", "replay", "--since", "last week")
         assert bad.returncode == 1
         assert "since: expected an RFC 3339 time with an offset" in bad.stderr
     finally:
@@ -125,17 +117,17 @@ def test_cli_messages_and_kill_switch(tmp_path: Path) -> None:
             ).status_code
             == 202
         )
-        listed = _cli(config, "messages", "list", "--kind", "appointment_created")
+        listed = cli(config, "messages", "list", "--kind", "appointment_created")
         assert listed.returncode == 0, listed.stderr
         assert "appointment_created" in listed.stdout and "queued" in listed.stdout
         job_id = listed.stdout.split()[2]
-        shown = _cli(config, "messages", "show", job_id)
+        shown = cli(config, "messages", "show", job_id)
         assert shown.returncode == 0 and "queued" in shown.stdout
-        off = _cli(config, "kill-switch", "off")
+        off = cli(config, "kill-switch", "off")
         assert off.stdout.strip() == (
             "kill switch on (still on: whatsapp.kill_switch = true in the config)"
         )
-        missing = _cli(config, "messages", "retry", "nope")
+        missing = cli(config, "messages", "retry", "nope")
         assert missing.returncode == 1 and "404" in missing.stderr
     finally:
         daemon.terminate()

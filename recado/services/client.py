@@ -1,9 +1,7 @@
 """One studio service (``[[services]]``): its base URL, auth header and timeout.
 
 Every outcome comes back as a value, never an exception: an answer with its status code, or
-a transport failure (``timeout``, ``connect``, ``error``) with what happened. Like the Graph
-client, it keeps a few single-connection httpx clients instead of one shared pool, which
-scaled worse under trio.
+a transport failure (``timeout``, ``connect``, ``error``) with what happened.
 """
 
 from __future__ import annotations
@@ -15,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import trio
 
 from recado import __version__
+from recado.outbound import ClientPool
 
 USER_AGENT = f"recado/{__version__}"
 
@@ -57,22 +55,10 @@ class ServiceClient:
         headers = {"User-Agent": USER_AGENT}
         if auth_value:
             headers[auth_header] = auth_value
-        self._clients = [
-            httpx.AsyncClient(
-                base_url=base_url.rstrip("/"),
-                headers=headers,
-                timeout=httpx.Timeout(timeout_s),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            )
-            for _ in range(connections)
-        ]
-        self._give, self._take = trio.open_memory_channel[httpx.AsyncClient](connections)
-        for client in self._clients:
-            self._give.send_nowait(client)
+        self._pool = ClientPool(base_url, connections, httpx.Timeout(timeout_s), headers)
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        await self._pool.aclose()
 
     async def request(
         self,
@@ -86,18 +72,16 @@ class ServiceClient:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        client = await self._take.receive()
-        started = time.perf_counter()
-        try:
-            response = await client.request(method, path, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            return Failure("timeout", str(exc) or "no answer in time", _ms(started))
-        except httpx.ConnectError as exc:
-            return Failure("connect", str(exc) or "connection refused", _ms(started))
-        except httpx.HTTPError as exc:
-            return Failure("error", f"{type(exc).__name__}: {exc}", _ms(started))
-        finally:
-            self._give.send_nowait(client)
+        async with self._pool.client() as client:
+            started = time.perf_counter()
+            try:
+                response = await client.request(method, path, content=body, headers=headers)
+            except httpx.TimeoutException as exc:
+                return Failure("timeout", str(exc) or "no answer in time", _ms(started))
+            except httpx.ConnectError as exc:
+                return Failure("connect", str(exc) or "connection refused", _ms(started))
+            except httpx.HTTPError as exc:
+                return Failure("error", f"{type(exc).__name__}: {exc}", _ms(started))
         return Answer(response.status_code, response.headers, response.content, _ms(started))
 
 

@@ -194,22 +194,30 @@ def event_deliveries(conn: sqlite3.Connection, event_id: str) -> list[dict[str, 
 
 def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
     """Back to pending with the attempt count reset; the history stays."""
-    row = conn.execute(
-        "SELECT event_id, state FROM deliveries WHERE id = ?", (delivery_id,)
-    ).fetchone()
-    if row is None:
-        return {"outcome": "not_found"}
-    if row["state"] != "dead":
-        return {"outcome": "wrong_state", "state": row["state"], "event_id": row["event_id"]}
-    conn.execute(
-        "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, "
-        "updated_at = ? WHERE id = ?",
-        (iso(now), iso(now), delivery_id),
+    return _dlq_action(
+        conn,
+        delivery_id,
+        "queued",
+        "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = :now, "
+        "updated_at = :now WHERE id = :id",
+        now,
     )
-    return {"outcome": "queued", "event_id": row["event_id"]}
 
 
 def dlq_archive(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
+    return _dlq_action(
+        conn,
+        delivery_id,
+        "archived",
+        "UPDATE deliveries SET state = 'archived', updated_at = :now WHERE id = :id",
+        now,
+    )
+
+
+def _dlq_action(
+    conn: sqlite3.Connection, delivery_id: int, outcome: str, update: str, now: datetime
+) -> dict[str, Any]:
+    """Only a dead delivery (a DLQ item) can be retried or archived."""
     row = conn.execute(
         "SELECT event_id, state FROM deliveries WHERE id = ?", (delivery_id,)
     ).fetchone()
@@ -217,11 +225,8 @@ def dlq_archive(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> di
         return {"outcome": "not_found"}
     if row["state"] != "dead":
         return {"outcome": "wrong_state", "state": row["state"], "event_id": row["event_id"]}
-    conn.execute(
-        "UPDATE deliveries SET state = 'archived', updated_at = ? WHERE id = ?",
-        (iso(now), delivery_id),
-    )
-    return {"outcome": "archived", "event_id": row["event_id"]}
+    conn.execute(update, {"now": iso(now), "id": delivery_id})
+    return {"outcome": outcome, "event_id": row["event_id"]}
 
 
 _EVENT_OUTCOMES = (

@@ -102,6 +102,13 @@ class DaemonProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    def peak_rss_mib(self) -> float:
+        """The child's peak resident memory so far (VmHWM), for benchmarks."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
     def kill(self) -> None:
         """``kill -9``: no cleanup, no flush, exactly what a power cut leaves behind."""
         if self.proc and self.proc.poll() is None:

@@ -33,7 +33,7 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
-from recado.testing.h11_server import respond, serve_connection
+from recado.testing.h11_server import respond, serve_h11
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -208,15 +208,9 @@ class GraphDouble:
         *,
         task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        listeners = await trio.open_tcp_listeners(self.port, host=host)
-        self.port = listeners[0].socket.getsockname()[1]
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
+            self.port, self._nursery = await nursery.start(serve_h11, self._handle, host, self.port)
             task_status.started(self.port)
-            await trio.serve_listeners(self._connection, listeners, handler_nursery=nursery)
-
-    async def _connection(self, stream: trio.SocketStream) -> None:
-        await serve_connection(stream, self._handle)
 
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes

@@ -13,6 +13,23 @@ import trio
 Handler = Callable[[h11.Connection, trio.SocketStream, h11.Request, bytes], Awaitable[bool]]
 
 
+async def serve_h11(
+    handle: Handler,
+    host: str,
+    port: int,
+    *,
+    task_status: trio.TaskStatus[tuple[int, trio.Nursery]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Listen on ``host:port`` (0: the kernel picks); reports the port and the nursery the
+    connections run in, for a double that starts work of its own beside them."""
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    async with trio.open_nursery() as nursery:
+        task_status.started((listeners[0].socket.getsockname()[1], nursery))
+        await trio.serve_listeners(
+            lambda stream: serve_connection(stream, handle), listeners, handler_nursery=nursery
+        )
+
+
 async def serve_connection(stream: trio.SocketStream, handle: Handler) -> None:
     """Requests until the client leaves; ``handle`` answers and says whether to keep going."""
     conn = h11.Connection(h11.SERVER)

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 import trio
 
-from recado.testing.h11_server import respond, serve_connection
+from recado.testing.h11_server import respond, serve_h11
 
 
 @dataclass
@@ -113,13 +113,9 @@ class ServiceDouble:
         *,
         task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        listeners = await trio.open_tcp_listeners(self.port, host=host)
-        self.port = listeners[0].socket.getsockname()[1]
-        task_status.started(self.port)
-        await trio.serve_listeners(self._connection, listeners)
-
-    async def _connection(self, stream: trio.SocketStream) -> None:
-        await serve_connection(stream, self._handle)
+        async with trio.open_nursery() as nursery:
+            self.port, _ = await nursery.start(serve_h11, self._handle, host, self.port)
+            task_status.started(self.port)
 
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes

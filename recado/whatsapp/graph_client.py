@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import trio
+
+from recado.outbound import ClientPool
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,7 @@ class Connection:
 
 
 class GraphClient:
-    """Sends over a few keep-alive connections, one ``httpx.AsyncClient`` each.
-
-    One client per connection, checked out per send, instead of one client with a pool:
-    httpcore's shared pool under trio got slower as concurrency grew (measured for
-    ``bench/send_throughput.py``), while independent clients scale until the CPU does not.
-    """
+    """Sends over a few keep-alive connections (``recado.outbound.ClientPool``)."""
 
     def __init__(
         self,
@@ -78,31 +74,17 @@ class GraphClient:
     ) -> None:
         self.path = f"/{api_version}/{phone_number_id}/messages"
         self.token = token
-        self._clients = [
-            httpx.AsyncClient(
-                base_url=base_url.rstrip("/"),
-                timeout=httpx.Timeout(timeout_s, connect=5.0),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            )
-            for _ in range(connections)
-        ]
-        self._give, self._take = trio.open_memory_channel[httpx.AsyncClient](connections)
-        for client in self._clients:
-            self._give.send_nowait(client)
+        self._pool = ClientPool(base_url, connections, httpx.Timeout(timeout_s, connect=5.0))
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        await self._pool.aclose()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A connection of one's own: the sender takes it *before* it commits a job as
         sending, so waiting for a free connection never counts as a request in flight."""
-        client = await self._take.receive()
-        try:
+        async with self._pool.client() as client:
             yield Connection(self, client)
-        finally:
-            self._give.send_nowait(client)
 
     async def send(self, body: dict[str, Any]) -> SendResult:
         async with self.connection() as conn:

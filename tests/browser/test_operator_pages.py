@@ -4,9 +4,6 @@ gave up, in pt-BR, with times in the studio's zone."""
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from recado.testing.daemon_process import DaemonProcess, write_config
+from tests.process_helpers import service_double_process
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium reaches for Google's hosts at start, which a closed network refuses.
@@ -32,12 +30,6 @@ FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
@@ -49,24 +41,14 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     tmp_path = tmp_path_factory.mktemp("pages")
-    port = _free_port()
-    sink = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "recado.testing.service_double",
-            "--port",
-            str(port),
-            "--fail",
-            "422",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert sink.stdout is not None and "service double" in sink.stdout.readline()
+    with service_double_process(fail=422) as sink_url:
+        yield from _daemon(tmp_path, sink_url)
+
+
+def _daemon(tmp_path: Path, sink_url: str) -> Iterator[DaemonProcess]:
     config = write_config(
         tmp_path,
-        f'[[services]]\nname = "financeiro"\nbase_url = "http://127.0.0.1:{port}"\n'
+        f'[[services]]\nname = "financeiro"\nbase_url = "{sink_url}"\n'
         '[[flows]]\nevent = "payment.received"\nactions = ["http:financeiro:POST:/pagamentos"]\n'
         '[[sync]]\nname = "crm_noturno"\nschedule = "0 3 * * *"\n'
         'source = "financeiro:GET:/c?since={cursor}"\ntarget = "financeiro:POST:/d"\n',
@@ -92,8 +74,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
         yield process
     finally:
         process.terminate()
-        sink.terminate()
-        sink.wait(10)
 
 
 def _open(browser: Browser, url: str) -> Page:
