@@ -33,7 +33,7 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
-from recado.testing.h11_server import respond, serve_h11
+from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -75,7 +75,7 @@ class TemplateSpec:
 
 
 @dataclass
-class GraphDouble:
+class GraphDouble(H11Double):
     token: str = "test-token"
     templates: dict[str, TemplateSpec] = field(
         default_factory=lambda: {
@@ -201,16 +201,6 @@ class GraphDouble:
         ]
 
     # -- the server -------------------------------------------------------------------------
-
-    async def serve(
-        self,
-        host: str = "127.0.0.1",
-        *,
-        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
-        async with trio.open_nursery() as nursery:
-            self.port, self._nursery = await nursery.start(serve_h11, self._handle, host, self.port)
-            task_status.started(self.port)
 
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes

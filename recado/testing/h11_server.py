@@ -30,6 +30,29 @@ async def serve_h11(
         )
 
 
+class H11Double:
+    """What a double needs to listen: ``port`` (0 picks one) and ``_handle``; ``_nursery``
+    is where its connections run, for work it starts beside them."""
+
+    port: int
+    _nursery: trio.Nursery | None
+
+    async def _handle(
+        self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
+    ) -> bool:
+        raise NotImplementedError
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            self.port, self._nursery = await nursery.start(serve_h11, self._handle, host, self.port)
+            task_status.started(self.port)
+
+
 async def serve_connection(stream: trio.SocketStream, handle: Handler) -> None:
     """Requests until the client leaves; ``handle`` answers and says whether to keep going."""
     conn = h11.Connection(h11.SERVER)

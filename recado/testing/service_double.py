@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 import trio
 
-from recado.testing.h11_server import respond, serve_h11
+from recado.testing.h11_server import H11Double, respond
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Answer:
 
 
 @dataclass
-class ServiceDouble:
+class ServiceDouble(H11Double):
     name: str = "service"
     port: int = 0
     mode: Answer = field(default_factory=lambda: Answer("ok"))
@@ -64,6 +64,7 @@ class ServiceDouble:
     _flap_next_fails: bool = True
     _seen: trio.Event = field(default_factory=trio.Event)
     _pages_served: int = 0
+    _nursery: trio.Nursery | None = None
 
     # -- steering -------------------------------------------------------------------------
     def ok(self) -> None:
@@ -107,16 +108,6 @@ class ServiceDouble:
             await self._seen.wait()
 
     # -- the server -------------------------------------------------------------------------
-    async def serve(
-        self,
-        host: str = "127.0.0.1",
-        *,
-        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
-        async with trio.open_nursery() as nursery:
-            self.port, _ = await nursery.start(serve_h11, self._handle, host, self.port)
-            task_status.started(self.port)
-
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
     ) -> bool:
