@@ -302,3 +302,20 @@ async def test_whatsapp_action_hands_a_job_to_the_sender(daemon_dir: Path) -> No
         )
         (dead,) = (await hub.get("/dlq"))["items"]
         assert "telefone" in dead["reason"]
+
+
+async def test_a_service_removed_from_the_config_sends_its_deliveries_to_the_dlq(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    t0 = datetime.now(UTC)
+    flows = '[[flows]]\nevent = "lead.created"\nactions = ["http:crm:POST:/leads"]\n'
+    async with hub_stack(daemon_dir, ("crm",), flows, clock=TrioClock(t0)) as hub:
+        hub.services["crm"].fail(503)
+        await hub.event("evt_gone")
+        await hub.until("SELECT state FROM deliveries", [{"state": "retrying"}])
+    # Restarted without crm (and without its flow): the waiting delivery is explained.
+    later = TrioClock(t0 + timedelta(minutes=5))
+    async with hub_stack(daemon_dir, ("ops",), clock=later) as hub:
+        await hub.until("SELECT state FROM deliveries", [{"state": "dead"}])
+        (item,) = (await hub.get("/dlq"))["items"]
+        assert 'O serviço "crm" não está mais na configuração' in item["reason"]

@@ -53,6 +53,7 @@ class DeliveryWorker:
         self._slots = trio.Semaphore(IN_FLIGHT)
         self._clients: dict[str, ServiceClient] = {}
         self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
+        self._templates = set(daemon.config.whatsapp.templates)
         board.on_change = self.poke
 
     def poke(self) -> None:
@@ -82,6 +83,14 @@ class DeliveryWorker:
         )
         for row in rows:
             service = row["service"]
+            if service is not None and service not in self._clients:
+                await self._give_up(row, *_not_configured("service", service))
+                continue
+            if service is None and row["action"].partition(":")[2] not in self._templates:
+                await self._give_up(
+                    row, *_not_configured("template", row["action"].partition(":")[2])
+                )
+                continue
             if service is not None and not self.board.admit(service, self.daemon.clock.now()):
                 continue
             await self._slots.acquire()
@@ -182,13 +191,7 @@ class DeliveryWorker:
         try:
             message = hub_message(json.loads(row["data_json"]), row["occurred_at"])
         except NoRecipient as exc:
-            reason = exc.en if self.daemon.config.ui.locale == "en" else exc.pt_br
-            await self.daemon.storage.write(
-                q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
-            )
-            log.warning(
-                "delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason
-            )
+            await self._give_up(row, exc.pt_br, exc.en)
             return
         job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
         await self.daemon.storage.write(
@@ -203,6 +206,26 @@ class DeliveryWorker:
         )
         if self.daemon.sender is not None:
             self.daemon.sender.poke()
+
+    async def _give_up(self, row: dict[str, Any], pt_br: str, en: str) -> None:
+        """Dead at once: nothing a retry could change (the operator can retry from the DLQ
+        once the config or the event is fixed)."""
+        reason = en if self.daemon.config.ui.locale == "en" else pt_br
+        now = self.daemon.clock.now()
+        await self.daemon.storage.write(
+            q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
+        )
+        log.warning("delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason)
+
+
+def _not_configured(what: str, name: str) -> tuple[str, str]:
+    pt = {"service": "O serviço", "template": "O modelo"}[what]
+    return (
+        f'{pt} "{name}" não está mais na configuração; inclua-o e tente de novo pela fila '
+        "de falhas.",
+        f'The {what} "{name}" is no longer in the configuration; add it back and retry from '
+        "the DLQ.",
+    )
 
 
 def _excerpt(body: bytes) -> str:
