@@ -103,6 +103,7 @@ async def hub_stack(
     *,
     clock: Clock | None = None,
     doubles: dict[str, ServiceDouble] | None = None,
+    whatsapp: str = "",
     **service_options: Any,
 ) -> AsyncIterator[Hub]:
     directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (test setup, instant)
@@ -111,7 +112,8 @@ async def hub_stack(
         for name, double in services.items():
             await nursery.start(double.serve)
             (directory / f"{name}.token").write_text(f"secret-{name}")
-        toml = services_toml(services, **service_options) + extra
+        # Keys of [whatsapp] first: the config writer appends everything under it.
+        toml = whatsapp + services_toml(services, **service_options) + extra
         async with (
             running_daemon(directory, toml, test_hooks=False, clock=clock) as daemon,
             # No keep-alive: a connection idle across a jump of the mock clock past hypercorn's

@@ -319,3 +319,23 @@ async def test_a_service_removed_from_the_config_sends_its_deliveries_to_the_dlq
         await hub.until("SELECT state FROM deliveries", [{"state": "dead"}])
         (item,) = (await hub.get("/dlq"))["items"]
         assert 'O serviço "crm" não está mais na configuração' in item["reason"]
+
+
+async def test_a_queued_message_whose_template_left_the_config_fails_with_a_reason(
+    daemon_dir: Path,
+) -> None:
+    template = (
+        'kill_switch = true\n[whatsapp.templates.boas_vindas]\nname = "boas_vindas"\n'
+        'language = "pt_BR"\nbody_params = ["client_name"]\nbuttons = []\n'
+    )
+    flows = '[[flows]]\nevent = "client.registered"\nactions = ["whatsapp:boas_vindas"]\n'
+    async with hub_stack(daemon_dir, ("crm",), flows, whatsapp=template) as hub:
+        await hub.event("cli_9", "client.registered", name="Bia", phone="+5511987654321")
+        await hub.until(
+            "SELECT kind, state FROM messages", [{"kind": "boas_vindas", "state": "queued"}]
+        )
+    async with hub_stack(daemon_dir, ("crm",)) as hub:
+        await hub.until(
+            "SELECT state, reason_code FROM messages",
+            [{"state": "failed", "reason_code": "template_not_configured"}],
+        )

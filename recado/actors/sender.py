@@ -194,6 +194,21 @@ class Sender:
                 ),
             )
             return
+        if job["kind"] not in FREE_FORM_KINDS and job["kind"] not in cfg.whatsapp.templates:
+            # Queued before the config lost its template: explained, not a crash loop.
+            await storage.write(
+                q.record_final,
+                job["id"],
+                None,
+                now,
+                "failed",
+                "template_not_configured",
+                _reason(
+                    f'O modelo "{job["kind"]}" não está mais na configuração.',
+                    f'The template "{job["kind"]}" is no longer in the configuration.',
+                ),
+            )
+            return
         window = None
         if job["kind"] in FREE_FORM_KINDS:
             window = await self._window(job["wa_id"], now)
