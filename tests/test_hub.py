@@ -339,3 +339,19 @@ async def test_a_queued_message_whose_template_left_the_config_fails_with_a_reas
             "SELECT state, reason_code FROM messages",
             [{"state": "failed", "reason_code": "template_not_configured"}],
         )
+
+
+async def test_a_hung_service_holds_only_its_own_share(daemon_dir: Path) -> None:
+    flows = (
+        '[[flows]]\nevent = "lead.created"\n'
+        'actions = ["http:crm:POST:/leads", "http:ops:POST:/clients"]\n'
+    )
+    async with hub_stack(daemon_dir, ("crm", "ops"), flows, timeout_s=600) as hub:
+        hub.services["crm"].hang()
+        for i in range(40):
+            await hub.event(f"evt_h{i}")
+        await hub.until(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE service = 'ops' AND state = 'done'",
+            [{"n": 40}],
+        )
+        assert len(hub.services["crm"].received()) == 4  # its connections, no more

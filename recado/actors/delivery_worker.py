@@ -32,13 +32,21 @@ from recado.rules import http_outcome as ho
 from recado.rules.flows import idempotency_key
 from recado.rules.hub_message import NoRecipient, hub_message
 from recado.rules.retry_schedule import delivery_step
-from recado.services.client import Answer, ServiceClient, service_clients
+from recado.services.client import (
+    CONNECTIONS_PER_SERVICE,
+    Answer,
+    ServiceClient,
+    service_clients,
+)
 from recado.storage import deliveries as q
 
 log = get_logger("delivery_worker")
 
 BATCH = 64
 IN_FLIGHT = 16
+# Per service, as many as its client has connections: a slow or hung service can hold only
+# its own share of the slots, never delay the others.
+PER_SERVICE = CONNECTIONS_PER_SERVICE
 
 
 class DeliveryWorker:
@@ -50,6 +58,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self._wakeup = Wakeup()
         self._in_flight: set[int] = set()
+        self._busy: dict[str, int] = {}
         self._slots = trio.Semaphore(IN_FLIGHT)
         self._clients: dict[str, ServiceClient] = {}
         self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
@@ -63,6 +72,7 @@ class DeliveryWorker:
         await self.board.load()
         self._clients = service_clients(self.daemon.config.services)
         self._in_flight.clear()
+        self._busy.clear()
         task_status.started()
         try:
             async with trio.open_nursery() as nursery:
@@ -75,11 +85,15 @@ class DeliveryWorker:
                 for client in self._clients.values():
                     await client.aclose()
 
+    def _held(self, now: datetime) -> tuple[str, ...]:
+        """Services whose deliveries cannot start now: breaker, or all connections busy."""
+        saturated = [name for name, n in self._busy.items() if n >= PER_SERVICE]
+        return tuple(sorted({*self.board.blocked(now), *saturated}))
+
     async def _tick(self, nursery: trio.Nursery) -> bool:
         now = self.daemon.clock.now()
-        blocked = self.board.blocked(now)
         rows = await self.daemon.storage.read(
-            q.due_deliveries, iso(now), blocked, tuple(self._in_flight), BATCH
+            q.due_deliveries, iso(now), self._held(now), tuple(self._in_flight), BATCH
         )
         for row in rows:
             service = row["service"]
@@ -91,17 +105,22 @@ class DeliveryWorker:
                     row, *_not_configured("template", row["action"].partition(":")[2])
                 )
                 continue
-            if service is not None and not self.board.admit(service, self.daemon.clock.now()):
+            if service is not None and (
+                self._busy.get(service, 0) >= PER_SERVICE
+                or not self.board.admit(service, self.daemon.clock.now())
+            ):
                 continue
             await self._slots.acquire()
             self._in_flight.add(row["id"])
+            if service is not None:
+                self._busy[service] = self._busy.get(service, 0) + 1
             nursery.start_soon(self._deliver, row)
         return len(rows) == BATCH
 
     async def _wait(self) -> None:
         now = self.daemon.clock.now()
         nxt = await self.daemon.storage.read(
-            q.next_delivery_due, self.board.blocked(now), tuple(self._in_flight)
+            q.next_delivery_due, self._held(now), tuple(self._in_flight)
         )
         delay = math.inf
         if nxt is not None:
@@ -117,8 +136,10 @@ class DeliveryWorker:
                 await self._post(row)
             settled = True
         finally:
-            if not settled and row["service"] is not None:
-                self.board.abandoned(row["service"])
+            if row["service"] is not None:
+                self._busy[row["service"]] -= 1
+                if not settled:
+                    self.board.abandoned(row["service"])
             self._in_flight.discard(row["id"])
             self._slots.release()
             self.poke()

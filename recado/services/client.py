@@ -18,6 +18,7 @@ from recado import __version__
 from recado.outbound import ClientPool
 
 USER_AGENT = f"recado/{__version__}"
+CONNECTIONS_PER_SERVICE = 4
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class ServiceClient:
         auth_header: str,
         auth_value: str,
         timeout_s: float,
-        connections: int = 4,
+        connections: int = CONNECTIONS_PER_SERVICE,
     ) -> None:
         self.name = name
         headers = {"User-Agent": USER_AGENT}
