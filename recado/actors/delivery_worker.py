@@ -183,7 +183,10 @@ class DeliveryWorker:
         metrics = self.daemon.metrics
         metrics.deliveries.labels(service, outcome.kind).inc()
         metrics.delivery_latency.labels(service).observe(result.latency_ms / 1000)
+        before = self.board.states[service]
         breaker = self.board.outcome(service, outcome.breaker_failure, now)
+        # Saved with the attempt when it changed; a closed breaker staying closed costs nothing.
+        changed = (breaker.state, breaker.failure_count) != (before.state, before.failure_count)
         await self.daemon.storage.write(
             q.record_attempt,
             row["id"],
@@ -195,7 +198,7 @@ class DeliveryWorker:
             None if state == "done" else error,
             state,
             next_at,
-            (service, breaker),
+            (service, breaker) if changed else None,
         )
         fields = {"delivery": row["id"], "event_id": row["event_id"], "service": service}
         if state == "done":

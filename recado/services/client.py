@@ -18,7 +18,7 @@ from recado import __version__
 from recado.outbound import ClientPool
 
 USER_AGENT = f"recado/{__version__}"
-CONNECTIONS_PER_SERVICE = 4
+CONNECTIONS_PER_SERVICE = 8
 
 
 @dataclass(frozen=True)
