@@ -36,11 +36,7 @@ class H11Double:
 
     port: int
     _nursery: trio.Nursery | None
-
-    async def _handle(
-        self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
-    ) -> bool:
-        raise NotImplementedError
+    _handle: Handler
 
     async def serve(
         self,
