@@ -181,32 +181,24 @@ class Sender:
         tz = ZoneInfo(cfg.daemon.timezone)
         starts_at = parse_iso(job["starts_at"]) if job["starts_at"] else None
         if job["kind"] != "appointment_canceled" and starts_at is not None and starts_at <= now:
-            await storage.write(
-                q.record_final,
-                job["id"],
-                None,
+            await self._finish(
+                job,
                 now,
                 "skipped",
                 "appointment_passed",
-                _reason(
-                    "O horário já passou quando a mensagem seria enviada.",
-                    "The appointment had already started when the message was due.",
-                ),
+                "O horário já passou quando a mensagem seria enviada.",
+                "The appointment had already started when the message was due.",
             )
             return
         if job["kind"] not in FREE_FORM_KINDS and job["kind"] not in cfg.whatsapp.templates:
             # Queued before the config lost its template: explained, not a crash loop.
-            await storage.write(
-                q.record_final,
-                job["id"],
-                None,
+            await self._finish(
+                job,
                 now,
                 "failed",
                 "template_not_configured",
-                _reason(
-                    f'O modelo "{job["kind"]}" não está mais na configuração.',
-                    f'The template "{job["kind"]}" is no longer in the configuration.',
-                ),
+                f'O modelo "{job["kind"]}" não está mais na configuração.',
+                f'The template "{job["kind"]}" is no longer in the configuration.',
             )
             return
         window = None
@@ -254,17 +246,13 @@ class Sender:
                 )
             return
         if self._client is None:
-            await storage.write(
-                q.record_final,
-                job["id"],
-                None,
+            await self._finish(
+                job,
                 now,
                 "failed",
                 "not_configured",
-                _reason(
-                    "WhatsApp não está configurado (token ou número).",
-                    "WhatsApp is not configured (token or phone number).",
-                ),
+                "WhatsApp não está configurado (token ou número).",
+                "WhatsApp is not configured (token or phone number).",
             )
             return
         async with self._client.connection() as conn:
@@ -282,6 +270,14 @@ class Sender:
             ):
                 result = await conn.send(body)
         await self._record(job, attempt_id, result)
+
+    async def _finish(
+        self, job: dict[str, Any], now: datetime, state: str, code: str, pt_br: str, en: str
+    ) -> None:
+        """A job that ends without a request leaving: why, in both languages."""
+        await self.daemon.storage.write(
+            q.record_final, job["id"], None, now, state, code, _reason(pt_br, en)
+        )
 
     async def _window(self, wa_id: str, now: datetime) -> WindowState:
         row = await self.daemon.storage.read(ledger_row, wa_id)
