@@ -42,6 +42,8 @@ async def test_scheduled_run_pages_through_and_moves_the_cursor(
     async with hub_stack(daemon_dir, extra=SYNC, clock=clock, doubles=doubles) as hub:
         await real_pause()
         assert query(hub.daemon, RUNS) == []  # a new job waits for its first fire
+        report = await hub.get("/report/daily?date=2026-11-26")
+        assert report["sync_jobs"] == {"crm_ops": {"total": 0, "success": 0}}
         job = (await hub.get("/sync"))["jobs"]["crm_ops"]
         assert job["next_run"] == "2026-11-26T12:05:00.000Z"
         mock_clock.jump(4 * 60 + 1)

@@ -168,7 +168,9 @@ async def report_data(daemon: Daemon, day: date) -> dict[str, Any]:
         "date": day.isoformat(),
         "events": await read(dq.event_outcomes, start, end),
         "deliveries": {"total": deliveries["total"], "success": deliveries["success"]},
-        "sync_jobs": await read(sq.report, start, end),
+        # Every configured job, with zeros on a day it did not run.
+        "sync_jobs": {j.name: {"total": 0, "success": 0} for j in daemon.config.sync}
+        | await read(sq.report, start, end),
         "dead_letter_added": deliveries["dead_letter_added"],
         "messages": await read(messages_by_state, start, end),
     }
