@@ -77,6 +77,25 @@ def test_status_classification(status: int, kind: str) -> None:
     assert str(status) in outcome.pt_br and str(status) in outcome.en
 
 
+def test_reasons_say_what_follows() -> None:
+    failed = ho.classify_status(503)
+    assert failed.explain("pt-BR", "retrying", 1) == (
+        "Erro no serviço (HTTP 503); nova tentativa agendada."
+    )
+    assert failed.explain("pt-BR", "dead", 5) == (
+        "Erro no serviço (HTTP 503); desistimos após 5 tentativas."
+    )
+    assert (
+        failed.explain("en", "dead", 5)
+        == "The service failed (HTTP 503); gave up after 5 attempts."
+    )
+    refused = ho.classify_status(404)
+    assert refused.explain("pt-BR", "dead", 1).endswith(
+        "repetir não adianta sem corrigir o evento ou a configuração."
+    )
+    assert ho.classify_status(201).explain("en", "done", 1) == "Delivered (HTTP 201)."
+
+
 def test_retry_after_seconds_and_http_date() -> None:
     assert ho.classify_status(429, "120").retry_after_s == 120
     date = "Thu, 26 Nov 2026 12:05:00 GMT"

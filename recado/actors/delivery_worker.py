@@ -160,13 +160,11 @@ class DeliveryWorker:
         if isinstance(result, Answer):
             outcome = ho.classify_status(result.status, result.headers.get("retry-after"), now)
             status: int | None = result.status
-            error = outcome.text(self.daemon.config.ui.locale)
-            if outcome.kind != ho.DONE and result.body:
-                error += " " + _excerpt(result.body)
+            evidence = _excerpt(result.body) if outcome.kind != ho.DONE else ""
         else:
             outcome = ho.classify_transport(result.kind, result.detail)
             status = None
-            error = f"{outcome.text(self.daemon.config.ui.locale)} ({result.detail[:200]})"
+            evidence = f"({result.detail[:200]})"
         attempts = row["attempts"] + 1
         next_at: datetime | None = None
         if outcome.kind == ho.DONE:
@@ -180,6 +178,9 @@ class DeliveryWorker:
                 outcome.retry_after_s,
             )
             next_at = now + delay if delay is not None else None
+        error = outcome.explain(self.daemon.config.ui.locale, state, attempts)
+        if evidence:
+            error += " " + evidence
         metrics = self.daemon.metrics
         metrics.deliveries.labels(service, outcome.kind).inc()
         metrics.delivery_latency.labels(service).observe(result.latency_ms / 1000)

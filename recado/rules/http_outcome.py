@@ -3,7 +3,8 @@
 2xx: done. 4xx other than 408, 409, 425 and 429: permanent, dead at once; the service is
 reachable, so it does not count against its breaker. 5xx, 408, 409, 425, 429 (with its
 ``Retry-After``), timeouts and connection errors: transient, retried on the schedule, and a
-failure for the breaker. Reasons are plain sentences for the DLQ page, in pt-BR and English.
+failure for the breaker. Each outcome carries its cause in pt-BR and English; ``explain``
+adds what follows (a retry, or giving up), for the DLQ page.
 """
 
 from __future__ import annotations
@@ -30,49 +31,65 @@ class Outcome:
     def breaker_failure(self) -> bool:
         return self.kind == TRANSIENT
 
-    def text(self, locale: str) -> str:
-        return self.en if locale == "en" else self.pt_br
+    def explain(self, locale: str, state: str, attempts: int) -> str:
+        """The cause and what follows from it, for the delivery's ``state`` after this
+        attempt: done, retrying or dead."""
+        en = locale == "en"
+        cause = self.en if en else self.pt_br
+        if state == "done":
+            return cause + "."
+        if state == "retrying":
+            return cause + ("; a retry is scheduled." if en else "; nova tentativa agendada.")
+        if self.kind == PERMANENT:
+            return cause + (
+                "; retrying will not help until the event or the configuration is fixed."
+                if en
+                else "; repetir não adianta sem corrigir o evento ou a configuração."
+            )
+        return cause + (
+            f"; gave up after {attempts} attempts."
+            if en
+            else f"; desistimos após {attempts} tentativas."
+        )
 
 
 def classify_status(
     status: int, retry_after: str | None = None, now: datetime | None = None
 ) -> Outcome:
     if 200 <= status < 300:
-        return Outcome(DONE, f"Entregue (HTTP {status}).", f"Delivered (HTTP {status}).")
+        return Outcome(DONE, f"Entregue (HTTP {status})", f"Delivered (HTTP {status})")
     if status == 429:
         wait = parse_retry_after(retry_after, now)
         return Outcome(
             TRANSIENT,
-            "O serviço pediu para esperar (HTTP 429); nova tentativa no horário indicado.",
-            "The service asked us to slow down (HTTP 429); retrying when it said.",
+            "O serviço pediu para esperar (HTTP 429)",
+            "The service asked us to slow down (HTTP 429)",
             wait,
         )
     if status in RETRYABLE_4XX:
         return Outcome(
             TRANSIENT,
-            f"O serviço recusou por agora (HTTP {status}); nova tentativa agendada.",
-            f"The service refused for now (HTTP {status}); a retry is scheduled.",
+            f"O serviço recusou por agora (HTTP {status})",
+            f"The service refused for now (HTTP {status})",
             parse_retry_after(retry_after, now),
         )
     if 400 <= status < 500:
         return Outcome(
             PERMANENT,
-            f"O serviço recusou o pedido (HTTP {status}); repetir não adianta sem corrigir "
-            "o evento ou a configuração.",
-            f"The service rejected the request (HTTP {status}); retrying will not help until "
-            "the event or the configuration is fixed.",
+            f"O serviço recusou o pedido (HTTP {status})",
+            f"The service rejected the request (HTTP {status})",
         )
     if 500 <= status < 600:
         return Outcome(
             TRANSIENT,
-            f"Erro no serviço (HTTP {status}); nova tentativa agendada.",
-            f"The service failed (HTTP {status}); a retry is scheduled.",
+            f"Erro no serviço (HTTP {status})",
+            f"The service failed (HTTP {status})",
             parse_retry_after(retry_after, now),
         )
     return Outcome(
         TRANSIENT,
-        f"Resposta inesperada do serviço (HTTP {status}).",
-        f"Unexpected answer from the service (HTTP {status}).",
+        f"Resposta inesperada do serviço (HTTP {status})",
+        f"Unexpected answer from the service (HTTP {status})",
     )
 
 
@@ -81,20 +98,20 @@ def classify_transport(kind: str, detail: str = "") -> Outcome:
     if kind == "timeout":
         return Outcome(
             TRANSIENT,
-            "O serviço não respondeu a tempo; nova tentativa agendada.",
-            "The service did not answer in time; a retry is scheduled.",
+            "O serviço não respondeu a tempo",
+            "The service did not answer in time",
         )
     if kind == "connect":
         return Outcome(
             TRANSIENT,
-            "Não foi possível conectar ao serviço; nova tentativa agendada.",
-            "Could not connect to the service; a retry is scheduled.",
+            "Não foi possível conectar ao serviço",
+            "Could not connect to the service",
         )
     suffix = f" ({detail})" if detail else ""
     return Outcome(
         TRANSIENT,
-        f"A conexão com o serviço falhou{suffix}; nova tentativa agendada.",
-        f"The connection to the service failed{suffix}; a retry is scheduled.",
+        f"A conexão com o serviço falhou{suffix}",
+        f"The connection to the service failed{suffix}",
     )
 
 
