@@ -13,7 +13,8 @@ from quart import Quart, Response, jsonify, request
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
-from recado.http.auth import client_ip, require_api_key
+from recado.http.auth import client_ip
+from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
 from recado.storage import deliveries as dq
@@ -26,7 +27,7 @@ PER_PAGE_MAX = 500
 
 
 def install_hub_pages(app: Quart, daemon: Daemon) -> None:
-    guarded = require_api_key(lambda: daemon.api_key)
+    guarded = require_operator(lambda: daemon.api_key)
 
     def tz() -> ZoneInfo:
         return ZoneInfo(daemon.config.daemon.timezone)

@@ -11,7 +11,8 @@ from quart import Quart, Response, jsonify, request
 
 from recado.clock import iso, parse_iso
 from recado.daemon.context import Daemon
-from recado.http.auth import client_ip, json_body, require_api_key
+from recado.http.auth import client_ip, json_body
+from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
@@ -30,7 +31,7 @@ KINDS = (
 
 
 def install_message_pages(app: Quart, daemon: Daemon) -> None:
-    guarded = require_api_key(lambda: daemon.api_key)
+    guarded = require_operator(lambda: daemon.api_key)
 
     def tz() -> ZoneInfo:
         return ZoneInfo(daemon.config.daemon.timezone)

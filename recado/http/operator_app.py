@@ -9,8 +9,9 @@ from quart_trio import QuartTrio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
-from recado.http.auth import client_ip, json_body, require_api_key
+from recado.http.auth import client_ip, json_body
 from recado.http.common import install_probes
+from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.hub_pages import install_hub_pages
@@ -30,10 +31,11 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_handlers(app)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
+    install_csrf(app)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
     install_hub_pages(app, daemon)
-    guarded = require_api_key(lambda: daemon.api_key)
+    guarded = require_operator(lambda: daemon.api_key)
 
     @app.get("/")
     async def index() -> Response:

@@ -8,7 +8,8 @@ from quart import Quart, Response, jsonify, request
 
 from recado.clock import iso, parse_iso
 from recado.daemon.context import Daemon
-from recado.http.auth import client_ip, json_body, require_api_key
+from recado.http.auth import client_ip, json_body
+from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
 from recado.rules.window import Ledger, window_state
@@ -24,7 +25,7 @@ def _ts(value: int | None) -> datetime | None:
 
 
 def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
-    guarded = require_api_key(lambda: daemon.api_key)
+    guarded = require_operator(lambda: daemon.api_key)
 
     @app.get("/webhooks")
     @app.get("/webhooks.json")

@@ -97,7 +97,7 @@ def test_dead_delivery_from_dashboard_to_its_history(
     row = page.locator("#dlq tr", has_text="pag_77")
     expect(row).to_contain_text("http:financeiro:POST:/pagamentos")
     expect(row).to_contain_text("O serviço recusou o pedido (HTTP 422)")
-    expect(row.locator("td").last).to_have_text(re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"))
+    expect(row.locator("td").nth(5)).to_have_text(re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"))
     expect(page.locator("#dlq-total")).to_have_text("1")
     expect(page.get_by_text("recado dlq retry")).to_be_visible()
 
@@ -135,3 +135,42 @@ def test_every_page_in_the_menu_renders(browser: Browser, daemon: DaemonProcess)
         assert response is not None and response.status == 200, href
         expect(page.locator("h1").first).to_be_visible()
         expect(page.locator("header")).to_contain_text("recado")
+
+
+def test_retry_from_the_page_and_the_token_that_guards_it(
+    browser: Browser, daemon: DaemonProcess
+) -> None:
+    page = _open(browser, f"{daemon.operator_url}/dlq")
+    item = page.locator("#dlq tr", has_text="pag_77")
+    item.get_by_role("link").click()
+    expect(page.locator("#history tr")).to_have_count(2)  # header and one attempt
+    page.locator("#retry button").click()
+    expect(page).to_have_url(re.compile(r"/dlq/\d+$"))
+    # The service still refuses: a second attempt, and the item is back in the DLQ.
+    for _ in range(50):
+        if page.locator("#history tr").count() == 3:
+            break
+        time.sleep(0.1)
+        page.reload()
+    expect(page.locator("#history tr")).to_have_count(3)
+    expect(page.locator("#delivery")).to_contain_text("desistida")
+
+    # Retrying what is not in the DLQ: a page that says why, in pt-BR.
+    page.goto(f"{daemon.operator_url}/circuit-breakers")
+    token = page.context.cookies()[0]["value"]
+    answer = page.request.post(
+        f"{daemon.operator_url}/dlq/999/retry",
+        form={"csrf_token": token, "next": "/dlq"},
+        max_redirects=0,
+    )
+    assert answer.status == 404 and "no delivery 999" in answer.text()
+
+    # Without the page's cookie (another site posting), or with another token: refused.
+    url = f"{daemon.operator_url}/circuit-breakers/financeiro/reset"
+    assert httpx.post(url, data={"csrf_token": token}).status_code == 401
+    cookies = {"recado_csrf": token}
+    assert httpx.post(url, data={"csrf_token": "x" * 43}, cookies=cookies).status_code == 401
+    ok = httpx.post(url, data={"csrf_token": token, "next": "//evil.example"}, cookies=cookies)
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    audit = httpx.get(f"{daemon.operator_url}/audit.json").json()["items"]
+    assert {"dlq.retry", "breaker.reset"} <= {a["action"] for a in audit}
