@@ -193,6 +193,8 @@ async def test_breaker_opens_holds_half_opens_and_closes(
         assert [d["attempts"] for d in hub.deliveries()] == [1, 1, 0]
         dash = await hub.get("/dashboard.json")
         assert dash["status"] == "degraded" and dash["breakers"]["finance"]["state"] == "open"
+        assert dash["alerts"] == {"open": 1}
+        assert [a["code"] for a in (await hub.get("/alerts"))["items"]] == ["breaker_open"]
         # Half-open after open_s: one probe, which fails: open again, for another open_s.
         finance.fail(502)
         mock_clock.jump(21)
@@ -210,8 +212,14 @@ async def test_breaker_opens_holds_half_opens_and_closes(
             "pay_2:http:finance:POST:/payments",
             "pay_3:http:finance:POST:/payments",
         ]
-        alerts = query(hub.daemon, "SELECT code, subject FROM alerts WHERE code = 'breaker_open'")
-        assert alerts == [{"code": "breaker_open", "subject": "finance"}] * 2
+        # Two openings, two alerts; the breaker closing resolved both.
+        assert (await hub.get("/alerts"))["items"] == []
+        alerts = (await hub.get("/alerts?all=1"))["items"]
+        assert [(a["code"], a["subject"], a["severity"]) for a in alerts] == [
+            ("breaker_open", "finance", "warning")
+        ] * 2
+        assert all(a["resolved_at"] for a in alerts)
+        assert 'O serviço "finance" falhou 2 vezes seguidas' in alerts[1]["text"]
 
 
 async def test_breaker_reset_and_restart_keeps_it_open(

@@ -10,6 +10,7 @@ from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.hub_pages import sync_overview
 from recado.rules.health import HealthFacts, evaluate
+from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.inbox import inbox_counts
 
@@ -35,6 +36,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         for name, job in (await sync_overview(daemon)).items()
     }
     breakers = daemon.hub.board.snapshot(now) if daemon.hub else {}
+    alerts_open = await daemon.storage.read(open_alert_count)
     actors = daemon.supervisor.snapshot()
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
@@ -71,6 +73,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
                 "recado_webhook_requests_total", outcome="bad_signature"
             ),
         },
+        "alerts": {"open": alerts_open},
         "events": {"pending": hub["pending_events"], "today": events_today},
         "queues": {
             "retry_queue": {"total": hub["retry_total"], "ready": hub["retry_ready"]},

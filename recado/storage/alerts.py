@@ -32,3 +32,28 @@ def open_alerts(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, An
         (limit,),
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+def list_alerts(
+    conn: sqlite3.Connection, include_resolved: bool, limit: int = 200
+) -> list[dict[str, Any]]:
+    where = "" if include_resolved else "WHERE resolved_at IS NULL "
+    rows = conn.execute(
+        "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
+        f"{where}ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def resolve_alerts(conn: sqlite3.Connection, code: str, subject: str, now: datetime) -> int:
+    """The condition is over (a breaker closed): its open alerts are marked resolved."""
+    cur = conn.execute(
+        "UPDATE alerts SET resolved_at = ? WHERE code = ? AND subject = ? AND resolved_at IS NULL",
+        (iso(now), code, subject),
+    )
+    return cur.rowcount
+
+
+def open_alert_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL").fetchone()[0])

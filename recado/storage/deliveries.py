@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from recado.clock import iso
-from recado.rules.breaker import OPEN, Breaker
+from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
-from recado.storage.alerts import add_alert
+from recado.storage.alerts import add_alert, resolve_alerts
 
 OPEN_STATES = ("pending", "retrying")
 
@@ -128,6 +128,8 @@ def record_attempt(
 def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: datetime) -> None:
     """Saved on every change; turning open raises an alert for the operators."""
     was = conn.execute("SELECT state FROM breakers WHERE service = ?", (service,)).fetchone()
+    if b.state == CLOSED and was is not None and was["state"] != CLOSED:
+        resolve_alerts(conn, "breaker_open", service, now)
     if b.state == OPEN and (was is None or was["state"] != OPEN):
         add_alert(
             conn,
