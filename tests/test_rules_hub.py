@@ -89,6 +89,8 @@ def test_reasons_say_what_follows() -> None:
         failed.explain("en", "dead", 5)
         == "The service failed (HTTP 503); gave up after 5 attempts."
     )
+    assert failed.explain("pt-BR", "dead", 1).endswith("desistimos após 1 tentativa.")
+    assert failed.explain("en", "dead", 1).endswith("gave up after 1 attempt.")
     refused = ho.classify_status(404)
     assert refused.explain("pt-BR", "dead", 1).endswith(
         "repetir não adianta sem corrigir o evento ou a configuração."

@@ -46,11 +46,9 @@ class Outcome:
                 if en
                 else "; repetir não adianta sem corrigir o evento ou a configuração."
             )
-        return cause + (
-            f"; gave up after {attempts} attempts."
-            if en
-            else f"; desistimos após {attempts} tentativas."
-        )
+        if en:
+            return cause + f"; gave up after {attempts} attempt{'s' if attempts > 1 else ''}."
+        return cause + f"; desistimos após {attempts} tentativa{'s' if attempts > 1 else ''}."
 
 
 def classify_status(
