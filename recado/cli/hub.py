@@ -81,16 +81,33 @@ def dlq_list(client: OperatorClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def breakers_list(client: OperatorClient, args: argparse.Namespace) -> int:
-    data = client.get("/circuit-breakers.json")
+def _listing(
+    client: OperatorClient,
+    args: argparse.Namespace,
+    path: str,
+    key: str,
+    line: Callable[[str, dict[str, Any]], str],
+    empty: str,
+) -> int:
+    """A name → item listing: one line each, or the JSON with ``--json``."""
+    data = client.get(path)
     if args.json:
         return _dump(data)
-    for name, b in data["breakers"].items():
-        extra = f"  half-open at {b['half_open_at']}" if b["half_open_at"] else ""
-        print(f"{name:<16} {b['state']:<10} failures={b['failure_count']}{extra}")
-    if not data["breakers"]:
-        print("no services configured")
+    for name, item in data[key].items():
+        print(line(name, item))
+    if not data[key]:
+        print(empty)
     return 0
+
+
+def breakers_list(client: OperatorClient, args: argparse.Namespace) -> int:
+    def line(name: str, b: dict[str, Any]) -> str:
+        extra = f"  half-open at {b['half_open_at']}" if b["half_open_at"] else ""
+        return f"{name:<16} {b['state']:<10} failures={b['failure_count']}{extra}"
+
+    return _listing(
+        client, args, "/circuit-breakers.json", "breakers", line, "no services configured"
+    )
 
 
 def breakers_reset(client: OperatorClient, args: argparse.Namespace) -> int:
@@ -100,18 +117,14 @@ def breakers_reset(client: OperatorClient, args: argparse.Namespace) -> int:
 
 
 def sync_list(client: OperatorClient, args: argparse.Namespace) -> int:
-    data = client.get("/sync.json")
-    if args.json:
-        return _dump(data)
-    for name, job in data["jobs"].items():
-        print(
+    def line(name: str, job: dict[str, Any]) -> str:
+        return (
             f"{name:<20} last={job['last_run'] or '-'} ({job['last_status'] or 'never'})  "
             f"next={job['next_run'] or '-'}  recent_failures={job['recent_failures']}"
             + ("  RUNNING" if job["running"] else "")
         )
-    if not data["jobs"]:
-        print("no sync jobs configured")
-    return 0
+
+    return _listing(client, args, "/sync.json", "jobs", line, "no sync jobs configured")
 
 
 def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:
