@@ -57,7 +57,7 @@ class BreakerBoard:
     def admit(self, service: str, now: datetime) -> bool:
         before = self.states[service]
         ok, after = br.admit(before, now, self.settings[service].open_s)
-        self._set(service, before, after)
+        self.change(service, before, after)
         return ok
 
     def outcome(self, service: str, failed: bool, now: datetime) -> br.Breaker:
@@ -67,7 +67,7 @@ class BreakerBoard:
             after = br.on_failure(before, now, self.settings[service].failure_threshold)
         else:
             after = br.on_success(before)
-        self._set(service, before, after)
+        self.change(service, before, after)
         return after
 
     def abandoned(self, service: str) -> None:
@@ -77,7 +77,7 @@ class BreakerBoard:
         before = self.states[service]
         after = br.reset(before)
         await self.daemon.storage.write(save_breaker, service, after, self.daemon.clock.now())
-        self._set(service, before, after)
+        self.change(service, before, after)
         return after
 
     def next_change_at(self) -> datetime | None:
@@ -103,7 +103,8 @@ class BreakerBoard:
             }
         return out
 
-    def _set(self, service: str, before: br.Breaker, after: br.Breaker) -> None:
+    def change(self, service: str, before: br.Breaker, after: br.Breaker) -> None:
+        """Take the new state; a change of state is logged and wakes whoever waits on it."""
         self.states[service] = after
         if before.state == after.state:
             return
@@ -131,7 +132,7 @@ class BreakerMonitor:
                 after = br.tick(b, now, self.board.settings[name].open_s)
                 if after is not b:
                     await self.daemon.storage.write(save_breaker, name, after, now)
-                    self.board._set(name, b, after)
+                    self.board.change(name, b, after)
             due = self.board.next_change_at()
             delay = math.inf if due is None else max((due - now).total_seconds(), 0.0)
             await self.board.changed.wait(delay)
