@@ -82,6 +82,19 @@ async def test_fan_out_with_one_service_down(
             "Erro no serviço (HTTP 503); desistimos após 3 tentativas."
         )
         assert item["created_at"]
+        event = await hub.get("/events/evt_1.json")
+        assert (event["type"], event["source"], event["data"]) == (
+            "lead.created",
+            "api",
+            {"id": "evt_1", "name": "Ana"},
+        )
+        assert [(d["service"], d["state"], d["attempts"]) for d in event["deliveries"]] == [
+            ("crm", "done", 1),
+            ("ops", "done", 1),
+            ("finance", "dead", 3),
+        ]
+        missing = await hub.client.get(f"{hub.operator}/events/nope.json")
+        assert missing.status_code == 404
         dash = await hub.get("/dashboard.json")
         assert dash["queues"] == {
             "retry_queue": {"total": 0, "ready": 0},

@@ -74,6 +74,15 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
             return json_error(404, "not_found", f"no delivery {delivery_id}")
         return await respond("delivery.html", detail)
 
+    @app.get("/events/<event_id>")
+    async def event_page(event_id: str) -> Response:
+        if event_id.endswith(".json"):
+            event_id = event_id.removesuffix(".json")
+        event = await daemon.storage.read(dq.event_with_deliveries, event_id)
+        if event is None:
+            return json_error(404, "not_found", f'no event "{event_id}"')
+        return await respond("event.html", event)
+
     @app.post("/dlq/<int:delivery_id>/retry")
     @guarded
     async def dlq_retry(delivery_id: int) -> Response:

@@ -185,13 +185,21 @@ def delivery_detail(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any
     return {**dict(row), "history": [dict(a) for a in attempts]}
 
 
-def event_deliveries(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+def event_with_deliveries(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | None:
+    """An event as accepted, and where each of its flow actions stands."""
+    event = conn.execute(
+        "SELECT id, type, occurred_at, received_at, source, data_json FROM events WHERE id = ?",
+        (event_id,),
+    ).fetchone()
+    if event is None:
+        return None
     rows = conn.execute(
-        "SELECT id, action, service, state, attempts, next_attempt_at, last_status, last_error "
-        "FROM deliveries WHERE event_id = ? ORDER BY id",
+        "SELECT id, action, service, state, attempts, next_attempt_at, last_status, last_error, "
+        "done_at FROM deliveries WHERE event_id = ? ORDER BY id",
         (event_id,),
     ).fetchall()
-    return [dict(r) for r in rows]
+    data = {k: event[k] for k in ("id", "type", "occurred_at", "received_at", "source")}
+    return {**data, "data": json.loads(event["data_json"]), "deliveries": [dict(r) for r in rows]}
 
 
 def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:

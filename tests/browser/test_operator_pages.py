@@ -101,7 +101,12 @@ def test_dead_delivery_from_dashboard_to_its_history(
     expect(page.locator("#dlq-total")).to_have_text("1")
     expect(page.get_by_text("recado dlq retry")).to_be_visible()
 
-    row.get_by_role("link").click()
+    row.get_by_role("link", name="pag_77").click()
+    expect(page.locator("#event")).to_contain_text("sistema do estúdio (API)")
+    expect(page.locator("#deliveries")).to_contain_text("desistida")
+    expect(page.locator("#data")).to_contain_text('"amount": 150')
+    page.go_back()
+    row.get_by_role("link", name=re.compile(r"^\d+$")).click()
     history = page.locator("#history")
     expect(history).to_contain_text("recusa definitiva")
     expect(history).to_contain_text("422")
@@ -142,7 +147,7 @@ def test_retry_from_the_page_and_the_token_that_guards_it(
 ) -> None:
     page = _open(browser, f"{daemon.operator_url}/dlq")
     item = page.locator("#dlq tr", has_text="pag_77")
-    item.get_by_role("link").click()
+    item.get_by_role("link", name=re.compile(r"^\d+$")).click()
     expect(page.locator("#history tr")).to_have_count(2)  # header and one attempt
     page.locator("#retry button").click()
     expect(page).to_have_url(re.compile(r"/dlq/\d+$"))
