@@ -25,7 +25,7 @@ import trio
 from recado.actors.breaker_monitor import BreakerBoard
 from recado.actors.wakeup import Wakeup
 from recado.clock import iso, parse_iso
-from recado.daemon.config_checks import HttpAction, parse_action
+from recado.daemon.config_checks import HttpAction, WhatsAppAction, parse_action
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules import http_outcome as ho
@@ -100,10 +100,9 @@ class DeliveryWorker:
             if service is not None and service not in self._clients:
                 await self._give_up(row, *_not_configured("service", service))
                 continue
-            if service is None and row["action"].partition(":")[2] not in self._templates:
-                await self._give_up(
-                    row, *_not_configured("template", row["action"].partition(":")[2])
-                )
+            template = _template_of(row["action"])
+            if template is not None and template not in self._templates:
+                await self._give_up(row, *_not_configured("template", template))
                 continue
             if service is not None and (
                 self._busy.get(service, 0) >= PER_SERVICE
@@ -210,7 +209,8 @@ class DeliveryWorker:
             log.info("delivery_retry", **fields, attempts=attempts, at=next_at, reason=error)
 
     async def _hand_off(self, row: dict[str, Any]) -> None:
-        template = row["action"].partition(":")[2]
+        template = _template_of(row["action"])
+        assert template is not None
         now = self.daemon.clock.now()
         key = idempotency_key(row["event_id"], row["action"])
         try:
@@ -241,6 +241,11 @@ class DeliveryWorker:
             q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
         )
         log.warning("delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason)
+
+
+def _template_of(action: str) -> str | None:
+    parsed = parse_action(action)
+    return parsed.template if isinstance(parsed, WhatsAppAction) else None
 
 
 def _not_configured(what: str, name: str) -> tuple[str, str]:

@@ -11,11 +11,6 @@ class PlannedAction:
     service: str | None  # None for whatsapp:<template>
     delay_s: float = 0.0
 
-    @property
-    def template(self) -> str | None:
-        kind, _, rest = self.action.partition(":")
-        return rest if kind == "whatsapp" else None
-
 
 FlowTable = dict[str, tuple[PlannedAction, ...]]
 

@@ -6,7 +6,6 @@ a transport failure (``timeout``, ``connect``, ``error``) with what happened.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,9 +26,6 @@ class Answer:
     headers: Mapping[str, str]
     body: bytes
     latency_ms: float
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass(frozen=True)

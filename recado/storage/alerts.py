@@ -25,15 +25,6 @@ def add_alert(
     )
 
 
-def open_alerts(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT id, at, severity, code, subject, text_pt, text_en FROM alerts "
-        "WHERE resolved_at IS NULL ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [dict(r) for r in rows]
-
-
 def list_alerts(
     conn: sqlite3.Connection, include_resolved: bool, limit: int = 200
 ) -> list[dict[str, Any]]:

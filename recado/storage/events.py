@@ -173,12 +173,3 @@ def _create_jobs(
                 event_id,
             ),
         )
-
-
-def list_jobs(conn: sqlite3.Connection, appointment_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT id, kind, state, starts_at, due_at, reason_code, to_number FROM messages "
-        "WHERE appointment_id = ? ORDER BY created_at, kind",
-        (appointment_id,),
-    ).fetchall()
-    return [dict(r) for r in rows]

@@ -62,7 +62,6 @@ class ServiceDouble(H11Double):
     requests: list[Request] = field(default_factory=list)
     _script: deque[Answer] = field(default_factory=deque)
     _flap_next_fails: bool = True
-    _seen: trio.Event = field(default_factory=trio.Event)
     _pages_served: int = 0
     _nursery: trio.Nursery | None = None
 
@@ -103,10 +102,6 @@ class ServiceDouble(H11Double):
     def keys(self) -> list[str]:
         return [r.key for r in self.received() if r.key is not None]
 
-    async def wait_for(self, n: int, method: str = "POST") -> None:
-        while len(self.received(method)) < n:
-            await self._seen.wait()
-
     # -- the server -------------------------------------------------------------------------
     async def _handle(
         self, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request, raw: bytes
@@ -120,8 +115,6 @@ class ServiceDouble(H11Double):
             body = raw.decode(errors="replace")
         record = Request(time.time(), request.method.decode(), target.path, query, headers, body)
         self.requests.append(record)
-        self._seen.set()
-        self._seen = trio.Event()
 
         answer = self._next_answer()
         if answer.kind == "drop":
