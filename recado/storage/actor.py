@@ -41,12 +41,54 @@ T = TypeVar("T")
 MAX_BATCH = 512
 
 
-class StorageUnavailable(Exception):
+class StorageFault(Exception):
+    """The database could not take a write for a reason of its own (disk full, read-only
+    file, locked by another process, I/O error, not running): never the record's fault.
+
+    Callers keep the record as it is and try again once storage works again; an actor
+    never sets a record aside (failed, dead) because of a StorageFault.
+    """
+
+    def __init__(self, kind: str, detail: str) -> None:
+        self.kind = kind  # disk_full | read_only | locked | io_error | unavailable
+        self.detail = detail
+        super().__init__(f"{kind}: {detail}")
+
+
+class StorageUnavailable(StorageFault):
     """The storage actor is not running, so a write could not be committed."""
 
+    def __init__(self, detail: str) -> None:
+        super().__init__("unavailable", detail)
 
-class CommitFailed(Exception):
+
+class CommitFailed(StorageFault):
     """The transaction holding this write could not be committed; nothing of it is stored."""
+
+    def __init__(self, detail: str, kind: str = "io_error") -> None:
+        super().__init__(kind, detail)
+
+
+# SQLite's primary result codes that mean "the storage", not "this write's data".
+_FAULT_CODES = {
+    13: "disk_full",  # SQLITE_FULL
+    8: "read_only",  # SQLITE_READONLY
+    5: "locked",  # SQLITE_BUSY (another process holds the lock past busy_timeout)
+    6: "locked",  # SQLITE_LOCKED
+    10: "io_error",  # SQLITE_IOERR
+    14: "io_error",  # SQLITE_CANTOPEN
+    3: "read_only",  # SQLITE_PERM
+}
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """The StorageFault kind of an sqlite3 error, or None when it is about the data."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    return _FAULT_CODES.get(code & 0xFF)
 
 
 class _WriteRequest:
