@@ -24,6 +24,10 @@ from recado.whatsapp.webhook_parse import (
 )
 
 
+# Meta's timestamps are unix seconds of today's decades; parse_body refuses others.
+T0 = 1767225600
+
+
 def _items(*changes: dict[str, Any]) -> list[Any]:
     raw = wb.encode(wb.envelope(list(changes)))
     assert isinstance(check_envelope(raw), Envelope)
@@ -53,15 +57,15 @@ def test_envelope_errors() -> None:
 
 def test_inbound_button_and_interactive_share_reply_fields() -> None:
     button, interactive = _items(
-        wb.inbound_button("RESCHEDULE:a1", "Reagendar", context_id="wamid.T", ts=10, id="w1"),
-        wb.inbound_interactive("opt", "Sim", ts=11, id="w2"),
+        wb.inbound_button("RESCHEDULE:a1", "Reagendar", context_id="wamid.T", ts=T0 + 10, id="w1"),
+        wb.inbound_interactive("opt", "Sim", ts=T0 + 11, id="w2"),
     )
     assert isinstance(button, InboundMessage)
     assert (button.reply_payload, button.reply_title, button.context_id, button.timestamp) == (
         "RESCHEDULE:a1",
         "Reagendar",
         "wamid.T",
-        10,
+        T0 + 10,
     )
     assert (interactive.reply_payload, interactive.reply_title) == ("opt", "Sim")
     assert button.profile_name == "Ana" and button.phone_number_id == wb.PHONE_NUMBER_ID
@@ -71,8 +75,8 @@ def test_inbound_button_and_interactive_share_reply_fields() -> None:
 def test_status_with_everything() -> None:
     error = wb.graph_error(131026, "Message undeliverable", "not on WhatsApp")
     sent, failed = _items(
-        wb.status("wamid.A", "sent", ts=100, callback_data="job-9"),
-        wb.status("wamid.A", "failed", ts=101, errors=[error]),
+        wb.status("wamid.A", "sent", ts=T0 + 100, callback_data="job-9"),
+        wb.status("wamid.A", "failed", ts=T0 + 101, errors=[error]),
     )
     assert isinstance(sent, StatusUpdate)
     assert (
@@ -80,14 +84,14 @@ def test_status_with_everything() -> None:
         sent.conversation_id,
         sent.conversation_expires_at,
         sent.conversation_origin,
-    ) == ("job-9", "c0ffee12", 86500, "utility")
+    ) == ("job-9", "c0ffee12", T0 + 100 + 86400, "utility")
     assert json.loads(sent.pricing_json or "{}")["category"] == "utility"
     assert failed.errors[0].code == 131026 and failed.errors[0].details == "not on WhatsApp"
 
 
 def test_coexistence_and_other_fields() -> None:
     items = _items(
-        wb.echo("oi", to="5511", ts=5, id="e1"),
+        wb.echo("oi", to="5511", ts=T0 + 5, id="e1"),
         wb.history_chunk(),
         wb.history_media_followup(),
         wb.history_declined(),
@@ -110,7 +114,7 @@ def test_coexistence_and_other_fields() -> None:
         ValueErrors,
     ]
     echo, chunk, media, declined, add, remove = items[:6]
-    assert (echo.wa_id, echo.text_body, echo.timestamp) == ("5511", "oi", 5)
+    assert (echo.wa_id, echo.text_body, echo.timestamp) == ("5511", "oi", T0 + 5)
     assert (chunk.phase, chunk.chunk_order, chunk.progress, chunk.message_count) == (1, 1, 50, 2)
     assert media.message_count == 1 and declined.error_code == 2593109
     assert add.wa_id == "5511987654321" and add.summary == "add Ana Souza +5511987654321"
@@ -123,7 +127,8 @@ def test_a_bad_item_does_not_hide_its_neighbours() -> None:
     broken["value"]["messages"][0]["timestamp"] = "yesterday"
     items = _items(broken, wb.inbound_text(id="ok"))
     assert isinstance(items[0], BadItem)
-    assert items[0].path == "entry[0].changes[0].value.messages[0]"
+    assert items[0].path == "entry[0].changes[0].value.messages[0].timestamp"
+    assert items[0].problem == "not an integer: 'yesterday'"
     assert isinstance(items[1], InboundMessage) and items[1].wamid == "ok"
 
 

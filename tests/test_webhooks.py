@@ -391,36 +391,52 @@ async def test_signatures_and_size_are_checked_before_anything_is_stored(daemon_
         assert 'recado_webhook_requests_total{outcome="bad_signature"} 4.0' in metrics
 
 
-async def test_failed_body_is_kept_shown_and_replayed_after_the_fix(daemon_dir: Path) -> None:
+async def test_failed_item_is_set_aside_shown_and_replayed_after_the_fix(daemon_dir: Path) -> None:
+    """One item that cannot apply no longer fails its body (issue 10): it is kept aside with
+    its error, its neighbours apply, and a replay after the fix applies it."""
     async with webhook_daemon(daemon_dir) as (daemon, client):
         db = daemon.storage.path
-        # A condition outside the code that makes applying one body fail (as a bug would).
+        # A condition outside the code that makes applying one item fail (as a bug would).
         with sqlite3.connect(db) as conn:
             conn.execute(
                 "CREATE TRIGGER poison BEFORE INSERT ON inbound_messages "
                 "WHEN NEW.wamid = 'wamid.POISON' "
                 "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
             )
-        await deliver(daemon, client, wb.inbound_text("veneno", id="wamid.POISON"))
+        await deliver(
+            daemon,
+            client,
+            wb.inbound_text("veneno", id="wamid.POISON"),
+            wb.inbound_text("junto", id="wamid.BESIDE"),
+        )
         await deliver(daemon, client, wb.inbound_text("depois", id="wamid.AFTER"))
-        assert query(daemon, "SELECT wamid FROM inbound_messages") == [{"wamid": "wamid.AFTER"}]
+        assert {r["wamid"] for r in query(daemon, "SELECT wamid FROM inbound_messages")} == {
+            "wamid.BESIDE",
+            "wamid.AFTER",
+        }
         op = daemon.listeners["operator"].url
         failed = (await client.get(f"{op}/webhooks.json", params={"state": "failed"})).json()
-        assert len(failed["items"]) == 1
-        assert failed["items"][0]["error"] == "IntegrityError: poisoned row"
-        assert (await client.get(f"{op}/dashboard.json")).json()["webhooks"]["failed"] == 1
+        assert failed["items"] == []
+        (aside,) = failed["set_aside"]
+        assert aside["kind"] == "item_failed" and aside["field"] == "messages"
+        assert aside["summary"] == (
+            "entry[0].changes[0].value.messages[0]: IntegrityError: poisoned row"
+        )
+        page = (await client.get(f"{op}/webhooks")).text
+        assert "IntegrityError: poisoned row" in page and "falhou ao aplicar" in page
         with sqlite3.connect(db) as conn:
             conn.execute("DROP TRIGGER poison")
         headers = {"X-API-Key": daemon.api_key}
         result = await client.post(
-            f"{op}/webhooks/replay", json={"id": failed["items"][0]["id"]}, headers=headers
+            f"{op}/webhooks/replay", json={"id": aside["inbox_id"]}, headers=headers
         )
         assert result.json() == {"bodies": 1, "failed": 0}
         assert {r["wamid"] for r in query(daemon, "SELECT wamid FROM inbound_messages")} == {
             "wamid.POISON",
+            "wamid.BESIDE",
             "wamid.AFTER",
         }
-        assert (await client.get(f"{op}/dashboard.json")).json()["webhooks"]["failed"] == 0
+        assert (await client.get(f"{op}/webhooks.json")).json()["set_aside"] == []
 
 
 async def test_replay_twice_changes_nothing(daemon_dir: Path) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from quart import Quart
 
-from recado.clock import parse_iso
+from recado.clock import from_unix, parse_iso
 from recado.daemon.context import Daemon
 
 TEXT: dict[str, dict[str, str]] = {
@@ -365,6 +365,30 @@ TEXT["en"].update(
     }
 )
 
+# Records set aside so the rest could go on (webhook items, sync items).
+TEXT["pt-BR"].update(
+    {
+        "items_set_aside": "Itens deixados de lado",
+        "record.item_failed": "falhou ao aplicar",
+        "record.bad_item": "malformado",
+        "doutcome.internal_error": "erro interno",
+        "sync_failures": "Itens recusados (deixados de lado)",
+        "item": "Item",
+        "retry_item": "Tentar de novo",
+    }
+)
+TEXT["en"].update(
+    {
+        "items_set_aside": "Items set aside",
+        "record.item_failed": "failed to apply",
+        "record.bad_item": "malformed",
+        "doutcome.internal_error": "internal error",
+        "sync_failures": "Refused items (set aside)",
+        "item": "Item",
+        "retry_item": "Retry",
+    }
+)
+
 
 def translate(locale: str, key: str) -> str:
     table = TEXT.get(locale, TEXT["pt-BR"])
@@ -377,7 +401,11 @@ def format_local(value: datetime | str | int | None, tz: ZoneInfo) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, int):
-        dt = datetime.fromtimestamp(value, UTC)
+        # A stored timestamp out of range (from before inputs were bounded) shows as unknown.
+        ts = from_unix(value)
+        if ts is None:
+            return "—"
+        dt = ts
     else:
         dt = parse_iso(value) if isinstance(value, str) else value
     return dt.astimezone(tz).strftime("%d/%m/%Y %H:%M")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from quart import Quart, Response, jsonify, request
 
-from recado.clock import iso, parse_iso
+from recado.clock import from_unix, iso, parse_iso
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
@@ -39,8 +39,8 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     def local(value: str | int | None) -> str | None:
         if value is None:
             return None
-        dt = datetime.fromtimestamp(value, tz()) if isinstance(value, int) else parse_iso(value)
-        return dt.astimezone(tz()).strftime("%d/%m/%Y %H:%M")
+        dt = from_unix(value) if isinstance(value, int) else parse_iso(value)
+        return dt.astimezone(tz()).strftime("%d/%m/%Y %H:%M") if dt else "—"
 
     @app.get("/messages")
     @app.get("/messages.json")
@@ -179,7 +179,7 @@ def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]
     for s in detail["statuses"]:
         events.append(
             {
-                "at": iso(datetime.fromtimestamp(s["ts"]).astimezone()),
+                "at": iso(at) if (at := from_unix(s["ts"])) else "",
                 "local": local(s["ts"]),
                 "what": "status",
                 "status": s["status"],

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from quart import Quart, Response, jsonify, request
 
-from recado.clock import iso, parse_iso
+from recado.clock import from_unix, iso, parse_iso
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
@@ -16,12 +16,13 @@ from recado.rules.window import Ledger, window_state
 from recado.storage.audit import record_audit
 from recado.storage.conversations import ledger_row, recent_activity
 from recado.storage.inbox import recent_inbox
+from recado.storage.webhook_set_aside import set_aside_items
 
 _STATES = {None, "pending", "failed", "processed"}
 
 
 def _ts(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+    return from_unix(value)
 
 
 def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
@@ -37,7 +38,9 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
         before = request.args.get("before", type=int)
         items = await daemon.storage.read(recent_inbox, limit, before, state)
         next_before = items[-1]["id"] if len(items) == limit else None
-        return await respond("webhooks.html", {"items": items, "next_before": next_before})
+        set_aside = await daemon.storage.read(set_aside_items, 50)
+        data = {"items": items, "next_before": next_before, "set_aside": set_aside}
+        return await respond("webhooks.html", data)
 
     @app.get("/conversations/<wa_id>")
     @app.get("/conversations/<wa_id>.json")

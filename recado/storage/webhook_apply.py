@@ -4,6 +4,13 @@ Runs inside the storage actor's transaction together with marking the body proce
 body is applied exactly once or not at all. Applying the same body again (a duplicate delivery
 from Meta, or ``webhooks replay``) changes nothing: inbound messages are keyed by wamid,
 statuses by (wamid, status), echoes by wamid, other records by (inbox id, position).
+
+One bad item never fails its body: each item applies inside its own SAVEPOINT, and an item
+whose apply raises is rolled back alone and kept as a ``webhook_records`` row of kind
+``item_failed`` (the error, the item as received); the other items apply and the body is
+marked processed. ``webhooks replay`` tries failed items again; one that now applies loses
+its failure record. A storage fault (disk full, read-only ...) is not the item's fault: it
+fails the whole body, which is kept for a later attempt.
 """
 
 from __future__ import annotations
@@ -11,18 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from recado.clock import iso, parse_iso
+from recado.clock import from_unix, iso, parse_iso
 from recado.rules.buttons import button_action, parse_payload
 from recado.rules.flows import FlowTable, actions_for
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
+from recado.storage.actor import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.deliveries import expand_flows
+from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
 
 
@@ -46,14 +56,39 @@ def apply_body(
     now: datetime,
     replies: ReplyContext | None = None,
 ) -> dict[str, int]:
-    """Apply every item of the body; mark it processed. Returns counts for the log."""
+    """Apply every item of the body, each on its own; mark it processed. Returns counts for
+    the log (``item_failed``: items set aside, ``item_recovered``: failed before, applied now).
+    """
     parsed = wp.parse_body(body)
     counts: dict[str, int] = {}
     received_at = iso(now)
     for seq, item in enumerate(parsed.items):
-        kind = _apply_item(conn, inbox_id, seq, item, received_at)
-        if kind == "inbound" and replies is not None:
-            kind = _answer_button(conn, item, replies, now) or kind
+        conn.execute("SAVEPOINT item")
+        try:
+            # A failure recorded by an earlier attempt gives way to the item itself.
+            recovered = conn.execute(
+                "DELETE FROM webhook_records WHERE inbox_id = ? AND seq = ? "
+                "AND kind = 'item_failed'",
+                (inbox_id, seq),
+            ).rowcount
+            kind = _apply_item(conn, inbox_id, seq, item, received_at)
+            if kind == "inbound" and replies is not None:
+                kind = _answer_button(conn, item, replies, now) or kind
+        except Exception as exc:
+            if fault_kind(exc) is not None:
+                # The storage, not the item: the whole body waits for storage to work again.
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                raise
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            record_failure(conn, inbox_id, seq, item, exc, received_at)
+            kind = "item_failed"
+        else:
+            conn.execute("RELEASE item")
+            if recovered:
+                counts["item_recovered"] = counts.get("item_recovered", 0) + 1
         counts[kind] = counts.get(kind, 0) + 1
     conn.execute(
         "UPDATE webhook_inbox SET processed_at = ?, error = NULL, attempts = attempts + 1 "
@@ -284,7 +319,7 @@ def _answer_button(
                 (
                     f"btn:{m.wamid}",
                     action.event_type,
-                    iso(datetime.fromtimestamp(m.timestamp, now.tzinfo)),
+                    iso(from_unix(m.timestamp) or now),
                     json.dumps(data, sort_keys=True),
                     m.wamid,
                     iso(now),

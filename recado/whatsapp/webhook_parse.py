@@ -9,15 +9,24 @@ Two steps, because the HTTP handler must commit before it parses anything into r
   of failing the whole body; unknown keys are ignored (Meta adds fields) and unknown
   ``field`` values are kept verbatim as ``OtherField``.
 
+Integers are bounded where they enter (``rules/bounds.py``): a timestamp must be unix
+seconds in the sane range and any other integer must fit SQLite's 64 bits, given as a JSON
+integer or a string of ASCII digits (``"²".isdigit()`` is true in Python). An item with a
+present but malformed or out-of-range integer is a ``BadItem`` naming the path and the
+problem; its neighbours are parsed as usual.
+
 Both functions return values for every input and never raise on data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+
+from recado.rules.bounds import RANGE_TEXT, sql_int_ok, unix_ok
 
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
@@ -69,6 +78,8 @@ class InboundMessage:
     errors: list[GraphErrorItem]
     phone_number_id: str | None
     waba_id: str | None
+    path: str = ""
+    raw_json: str = "null"
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class StatusUpdate:
     pricing_json: str | None
     errors: list[GraphErrorItem]
     phone_number_id: str | None
+    path: str = ""
+    raw_json: str = "null"
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class EchoMessage:
     type: str
     text_body: str | None
     content_json: str
+    path: str = ""
+    raw_json: str = "null"
 
 
 @dataclass(frozen=True)
@@ -216,27 +231,39 @@ def parse_body(raw: bytes) -> ParsedBody:
 
 
 def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path: str) -> None:
-    entry_time = _int(entry.get("time"))
     if not isinstance(value, dict):
         out.append(BadItem(fname, f"{path}.value", "not an object", _json(value)))
         return
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     pnid = _str(metadata.get("phone_number_id"))
     waba = _str(entry.get("id"))
+    vpath = f"{path}.value"
     if fname == "messages":
         names = _profile_names(value.get("contacts"))
         for k, m in enumerate(_list(value.get("messages"))):
-            out.append(_inbound(m, names, pnid, waba, fname, f"{path}.value.messages[{k}]"))
+            p = f"{vpath}.messages[{k}]"
+            out.append(_guarded(fname, p, m, lambda m=m, p=p: _inbound(m, names, pnid, waba, p)))
         for k, s in enumerate(_list(value.get("statuses"))):
-            out.append(_status(s, pnid, fname, f"{path}.value.statuses[{k}]"))
+            p = f"{vpath}.statuses[{k}]"
+            out.append(_guarded(fname, p, s, lambda s=s, p=p: _status(s, pnid, p)))
         if value.get("errors"):
-            out.append(ValueErrors(fname, _errors(value.get("errors"))))
+            errors = value.get("errors")
+            out.append(
+                _guarded(
+                    fname,
+                    f"{vpath}.errors",
+                    errors,
+                    lambda: ValueErrors(fname, _errors(errors, f"{vpath}.errors")),
+                )
+            )
     elif fname == "smb_message_echoes":
         for k, e in enumerate(_list(value.get("message_echoes"))):
-            out.append(_echo(e, fname, f"{path}.value.message_echoes[{k}]"))
+            p = f"{vpath}.message_echoes[{k}]"
+            out.append(_guarded(fname, p, e, lambda e=e, p=p: _echo(e, p)))
     elif fname == "history":
-        for chunk in _list(value.get("history")):
-            out.append(_history(chunk))
+        for k, chunk in enumerate(_list(value.get("history"))):
+            p = f"{vpath}.history[{k}]"
+            out.append(_guarded(fname, p, chunk, lambda c=chunk, p=p: _history(c, p)))
         # Media follow-ups of old history arrive as a top-level messages[]: history, never
         # live inbound (they would reopen the 24 h window).
         media = _list(value.get("messages"))
@@ -265,18 +292,42 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
             )
         )
     else:
-        out.append(OtherField(fname, _json(value), entry_time))
+        i = path.split(".", 1)[0]
+        out.append(
+            _guarded(
+                fname,
+                f"{i}.time",
+                value,
+                lambda: OtherField(fname, _json(value), _int(entry.get("time"), f"{i}.time", True)),
+            )
+        )
 
 
-def _inbound(
-    m: Any, names: dict[str, str], pnid: str | None, waba: str | None, fname: str, path: str
-) -> Item:
+class BadValue(ValueError):
+    """A present value that is malformed or out of range, at ``path``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _guarded(fname: str, path: str, raw: Any, build: Callable[[], Item]) -> Item:
+    """The item ``build`` makes, or a BadItem naming the value that made it impossible."""
+    try:
+        return build()
+    except BadValue as exc:
+        return BadItem(fname, exc.path, exc.problem, _json(raw))
+
+
+def _inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, path: str) -> Item:
     if not isinstance(m, dict):
-        return BadItem(fname, path, "not an object", _json(m))
-    wamid, wa_id, ts = _str(m.get("id")), _str(m.get("from")), _int(m.get("timestamp"))
+        return BadItem("messages", path, "not an object", _json(m))
+    wamid, wa_id = _str(m.get("id")), _str(m.get("from"))
+    ts = _int(m.get("timestamp"), f"{path}.timestamp", unix=True)
     mtype = _str(m.get("type")) or "unknown"
     if not wamid or not wa_id or ts is None:
-        return BadItem(fname, path, "missing id, from or timestamp", _json(m))
+        return BadItem("messages", path, "missing id, from or timestamp", _json(m))
     content = m.get(mtype)
     context = m.get("context") if isinstance(m.get("context"), dict) else {}
     payload = title = None
@@ -297,18 +348,21 @@ def _inbound(
         reply_title=title,
         text_body=_text_of(mtype, content),
         content_json=_json(content if content is not None else {}),
-        errors=_errors(m.get("errors")),
+        errors=_errors(m.get("errors"), f"{path}.errors"),
         phone_number_id=pnid,
         waba_id=waba,
+        path=path,
+        raw_json=_json(m),
     )
 
 
-def _status(s: Any, pnid: str | None, fname: str, path: str) -> Item:
+def _status(s: Any, pnid: str | None, path: str) -> Item:
     if not isinstance(s, dict):
-        return BadItem(fname, path, "not an object", _json(s))
-    wamid, status, ts = _str(s.get("id")), _str(s.get("status")), _int(s.get("timestamp"))
+        return BadItem("messages", path, "not an object", _json(s))
+    wamid, status = _str(s.get("id")), _str(s.get("status"))
+    ts = _int(s.get("timestamp"), f"{path}.timestamp", unix=True)
     if not wamid or not status or ts is None:
-        return BadItem(fname, path, "missing id, status or timestamp", _json(s))
+        return BadItem("messages", path, "missing id, status or timestamp", _json(s))
     conversation = s.get("conversation") if isinstance(s.get("conversation"), dict) else {}
     origin = conversation.get("origin") if isinstance(conversation.get("origin"), dict) else {}
     pricing = s.get("pricing")
@@ -319,18 +373,26 @@ def _status(s: Any, pnid: str | None, fname: str, path: str) -> Item:
         recipient_id=_str(s.get("recipient_id")),
         callback_data=_str(s.get("biz_opaque_callback_data")),
         conversation_id=_str(conversation.get("id")),
-        conversation_expires_at=_int(conversation.get("expiration_timestamp")),
+        conversation_expires_at=_int(
+            conversation.get("expiration_timestamp"),
+            f"{path}.conversation.expiration_timestamp",
+            unix=True,
+        ),
         conversation_origin=_str(origin.get("type")),
         pricing_json=_json(pricing) if isinstance(pricing, dict) else None,
-        errors=_errors(s.get("errors")),
+        errors=_errors(s.get("errors"), f"{path}.errors"),
         phone_number_id=pnid,
+        path=path,
+        raw_json=_json(s),
     )
 
 
-def _echo(e: Any, fname: str, path: str) -> Item:
+def _echo(e: Any, path: str) -> Item:
+    fname = "smb_message_echoes"
     if not isinstance(e, dict):
         return BadItem(fname, path, "not an object", _json(e))
-    wamid, to, ts = _str(e.get("id")), _str(e.get("to")), _int(e.get("timestamp"))
+    wamid, to = _str(e.get("id")), _str(e.get("to"))
+    ts = _int(e.get("timestamp"), f"{path}.timestamp", unix=True)
     etype = _str(e.get("type")) or "unknown"
     if not wamid or not to or ts is None:
         return BadItem(fname, path, "missing id, to or timestamp", _json(e))
@@ -342,21 +404,23 @@ def _echo(e: Any, fname: str, path: str) -> Item:
         etype,
         _text_of(etype, content),
         _json(content if content is not None else {}),
+        path,
+        _json(e),
     )
 
 
-def _history(chunk: Any) -> HistoryChunk:
+def _history(chunk: Any, path: str) -> HistoryChunk:
     if not isinstance(chunk, dict):
         return HistoryChunk(None, None, None, 0, None, _json(chunk))
-    errors = _errors(chunk.get("errors"))
+    errors = _errors(chunk.get("errors"), f"{path}.errors")
     meta = chunk.get("metadata") if isinstance(chunk.get("metadata"), dict) else {}
     count = sum(
         len(_list(t.get("messages"))) for t in _list(chunk.get("threads")) if isinstance(t, dict)
     )
     return HistoryChunk(
-        _int(meta.get("phase")),
-        _int(meta.get("chunk_order")),
-        _int(meta.get("progress")),
+        _int(meta.get("phase"), f"{path}.metadata.phase"),
+        _int(meta.get("chunk_order"), f"{path}.metadata.chunk_order"),
+        _int(meta.get("progress"), f"{path}.metadata.progress"),
         count,
         errors[0].code if errors else None,
         _json(chunk),
@@ -384,14 +448,14 @@ def _profile_names(contacts: Any) -> dict[str, str]:
     return names
 
 
-def _errors(value: Any) -> list[GraphErrorItem]:
+def _errors(value: Any, path: str) -> list[GraphErrorItem]:
     out = []
-    for e in _list(value):
+    for k, e in enumerate(_list(value)):
         if isinstance(e, dict):
             data = e.get("error_data") if isinstance(e.get("error_data"), dict) else {}
             out.append(
                 GraphErrorItem(
-                    _int(e.get("code")),
+                    _int(e.get("code"), f"{path}[{k}].code"),
                     _str(e.get("title")),
                     _str(e.get("message")),
                     _str(data.get("details")),
@@ -421,14 +485,29 @@ def _str(value: Any) -> str | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
+# Longer than any 64-bit integer: refused before ``int()`` spends time on it (or raises, past
+# Python's 4300-digit limit).
+_MAX_DIGITS = 20
+
+
+def _int(value: Any, path: str, unix: bool = False) -> int | None:
+    """None when absent; the integer when it is a JSON integer or a string of ASCII digits
+    inside the bounds (unix seconds when ``unix``); BadValue otherwise."""
+    if value is None:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadValue(path, f"not an integer ({type(value).__name__})")
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise BadValue(path, f"not an integer: {value[:40]!r}")
+        if len(value) > _MAX_DIGITS:
+            raise BadValue(path, f"out of range: {len(value)} digits")
+        value = int(value)
+    if not sql_int_ok(value):
+        raise BadValue(path, f"out of range: {str(value)[:40]} does not fit in 64 bits")
+    if unix and not unix_ok(value):
+        raise BadValue(path, f"out of range: {value} is not a unix time {RANGE_TEXT}")
+    return value
 
 
 def _json(value: Any) -> str:
