@@ -23,7 +23,6 @@ from recado.whatsapp.webhook_parse import (
     parse_body,
 )
 
-
 # Meta's timestamps are unix seconds of today's decades; parse_body refuses others.
 T0 = 1767225600
 

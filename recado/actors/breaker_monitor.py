@@ -9,7 +9,6 @@ makes it so (saved and logged) and wakes the delivery worker for the probe.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import trio
 
 from recado.actors.wakeup import Wakeup
-from recado.clock import iso, parse_iso
+from recado.clock import iso, parse_iso, wait_s
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules import breaker as br
@@ -133,6 +132,4 @@ class BreakerMonitor:
                 if after is not b:
                     await self.daemon.storage.write(save_breaker, name, after, now)
                     self.board.change(name, b, after)
-            due = self.board.next_change_at()
-            delay = math.inf if due is None else max((due - now).total_seconds(), 0.0)
-            await self.board.changed.wait(delay)
+            await self.board.changed.wait(wait_s(self.board.next_change_at(), now))

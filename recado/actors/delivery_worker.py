@@ -9,13 +9,16 @@ service back, that service's deliveries wait without spending attempts.
 
 Delivery is at least once: a crash between the request and the commit of its outcome sends
 it again after the restart, with the same key.
+
+One bad delivery never stops the worker: a delivery whose processing raises dies with an
+"internal error" reason (in the DLQ, retryable there) and the others go on. A storage fault
+is not the delivery's fault: it stays due and the worker waits for storage to work again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 from datetime import datetime
 from typing import Any
@@ -23,14 +26,15 @@ from typing import Any
 import trio
 
 from recado.actors.breaker_monitor import BreakerBoard
+from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.wakeup import Wakeup
-from recado.clock import iso, parse_iso
+from recado.clock import iso, parse_iso, wait_s
 from recado.daemon.config_checks import HttpAction, WhatsAppAction, parse_action
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules import http_outcome as ho
 from recado.rules.flows import idempotency_key
-from recado.rules.hub_message import NoRecipient, hub_message
+from recado.rules.hub_message import BadEventData, hub_message
 from recado.rules.retry_schedule import delivery_step
 from recado.services.client import (
     CONNECTIONS_PER_SERVICE,
@@ -63,6 +67,7 @@ class DeliveryWorker:
         self._clients: dict[str, ServiceClient] = {}
         self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
         self._templates = set(daemon.config.whatsapp.templates)
+        self._storage_fault: BaseException | None = None
         board.on_change = self.poke
 
     def poke(self) -> None:
@@ -77,9 +82,19 @@ class DeliveryWorker:
         try:
             async with trio.open_nursery() as nursery:
                 while True:
-                    more = await self._tick(nursery)
-                    if not more:
-                        await self._wait()
+                    try:
+                        more = await self._tick(nursery)
+                        if not more:
+                            await self._wait()
+                        fault, self._storage_fault = self._storage_fault, None
+                        if fault is not None:
+                            raise fault
+                    except Exception as exc:
+                        if not is_storage_fault(exc):
+                            raise
+                        # Deliveries stay due; a full disk must not turn them dead.
+                        log.warning("delivery_storage_fault", error=describe(exc))
+                        await trio.sleep(STORAGE_RETRY_S)
         finally:
             with trio.CancelScope(shield=True):
                 for client in self._clients.values():
@@ -96,14 +111,15 @@ class DeliveryWorker:
             q.due_deliveries, iso(now), self._held(now), tuple(self._in_flight), BATCH
         )
         for row in rows:
+            if self._storage_fault is not None:
+                break
+            try:
+                if not await self._startable(row):
+                    continue
+            except Exception as exc:
+                await self._set_aside(row, exc)
+                continue
             service = row["service"]
-            if service is not None and service not in self._clients:
-                await self._give_up(row, *_not_configured("service", service))
-                continue
-            template = _template_of(row["action"])
-            if template is not None and template not in self._templates:
-                await self._give_up(row, *_not_configured("template", template))
-                continue
             if service is not None and (
                 self._busy.get(service, 0) >= PER_SERVICE
                 or not self.board.admit(service, self.daemon.clock.now())
@@ -116,15 +132,26 @@ class DeliveryWorker:
             nursery.start_soon(self._deliver, row)
         return len(rows) == BATCH
 
+    async def _startable(self, row: dict[str, Any]) -> bool:
+        """False (and dead) when the config no longer has what the delivery needs."""
+        service = row["service"]
+        if service is not None and service not in self._clients:
+            await self._give_up(row, *_not_configured("service", service))
+            return False
+        template = _template_of(row["action"])
+        if template is not None and template not in self._templates:
+            await self._give_up(row, *_not_configured("template", template))
+            return False
+        return True
+
     async def _wait(self) -> None:
+        if self._storage_fault is not None:
+            return
         now = self.daemon.clock.now()
         nxt = await self.daemon.storage.read(
             q.next_delivery_due, self._held(now), tuple(self._in_flight)
         )
-        delay = math.inf
-        if nxt is not None:
-            delay = max((parse_iso(nxt) - now).total_seconds(), 0.0)
-        await self._wakeup.wait(delay)
+        await self._wakeup.wait(wait_s(parse_iso(nxt) if nxt else None, now))
 
     async def _deliver(self, row: dict[str, Any]) -> None:
         settled = False
@@ -134,6 +161,8 @@ class DeliveryWorker:
             else:
                 await self._post(row)
             settled = True
+        except Exception as exc:
+            await self._set_aside(row, exc)
         finally:
             if row["service"] is not None:
                 self._busy[row["service"]] -= 1
@@ -215,7 +244,7 @@ class DeliveryWorker:
         key = idempotency_key(row["event_id"], row["action"])
         try:
             message = hub_message(json.loads(row["data_json"]), row["occurred_at"])
-        except NoRecipient as exc:
+        except BadEventData as exc:
             await self._give_up(row, exc.pt_br, exc.en)
             return
         job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
@@ -232,13 +261,38 @@ class DeliveryWorker:
         if self.daemon.sender is not None:
             self.daemon.sender.poke()
 
-    async def _give_up(self, row: dict[str, Any], pt_br: str, en: str) -> None:
+    async def _set_aside(self, row: dict[str, Any], exc: Exception) -> None:
+        """Processing the delivery raised: a storage fault waits for storage; anything else
+        is this delivery's problem (its data, or a bug): dead with the error, the rest goes
+        on."""
+        if is_storage_fault(exc):
+            self._storage_fault = exc
+            return
+        error = describe(exc)
+        log.exception("delivery_internal_error", delivery=row["id"], error=error)
+        try:
+            await self._give_up(
+                row,
+                f"Erro interno ao processar a entrega ({error}); corrija a causa e tente de "
+                "novo pela fila de falhas.",
+                f"Internal error while processing the delivery ({error}); fix the cause and "
+                "retry from the DLQ.",
+                "internal_error",
+            )
+        except Exception as write_exc:
+            if not is_storage_fault(write_exc):
+                raise
+            self._storage_fault = write_exc
+
+    async def _give_up(
+        self, row: dict[str, Any], pt_br: str, en: str, outcome: str = "permanent"
+    ) -> None:
         """Dead at once: nothing a retry could change (the operator can retry from the DLQ
         once the config or the event is fixed)."""
         reason = en if self.daemon.config.ui.locale == "en" else pt_br
         now = self.daemon.clock.now()
         await self.daemon.storage.write(
-            q.record_attempt, row["id"], now, now, None, None, "permanent", reason, "dead", None
+            q.record_attempt, row["id"], now, now, None, None, outcome, reason, "dead", None
         )
         log.warning("delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason)
 

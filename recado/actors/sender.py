@@ -8,6 +8,11 @@ Never twice: a job is committed as ``sending`` before its request leaves. A send
 outcome is unknown (timeout or dropped connection after writing, or a crash while
 ``sending``) becomes ``uncertain`` and is never retried automatically; a status webhook that
 echoes the job id resolves it, otherwise it dies as ``outcome_unknown`` for a person to look at.
+
+One bad job never stops the sender: a job whose processing raises is set ``failed``
+(``internal_error``, the exception named in the reason, retryable by an operator) or, if its
+request may have left, ``uncertain``; the loop goes on with the other jobs. A storage fault is
+not the job's fault: the job stays as it is and the sender retries once storage works.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from zoneinfo import ZoneInfo
 
 import trio
 
+from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
+from recado.actors.send_results import SEND_TIMEOUT_S, record_result
 from recado.actors.wakeup import Wakeup
-from recado.clock import iso, parse_iso
+from recado.clock import from_unix, iso, parse_iso, wait_s
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules import graph_errors
 from recado.rules.pair_pacing import Bucket, take
-from recado.rules.retry_schedule import message_backoff
 from recado.rules.send_policy import FREE_FORM_KINDS, Proceed, Skip, Wait, decide
+from recado.rules.send_reasons import internal_error_reason
 from recado.rules.window import Ledger, WindowState, window_state
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
@@ -71,6 +78,7 @@ class Sender:
         self._pairs: dict[str, Bucket] = {}
         self._pair_wake = math.inf
         self._paced: set[str] = set()
+        self._storage_fault: BaseException | None = None
         self.paused: dict[str, Any] | None = None
 
     def poke(self) -> None:
@@ -93,14 +101,23 @@ class Sender:
                 self._wa.api_version,
                 self._wa.phone_number_id,
                 self._wa.access_token,
+                timeout_s=SEND_TIMEOUT_S,
                 connections=IN_FLIGHT,
             )
         task_status.started()
         try:
             while True:
-                more = await self._tick()
-                if not more:
-                    await self._wait()
+                try:
+                    more = await self._tick()
+                    if not more:
+                        await self._wait()
+                except Exception as exc:
+                    if not is_storage_fault(exc):
+                        raise
+                    # Jobs stay as they are (queued, or sending → uncertain at the next
+                    # start); nothing is set aside for the storage's sake.
+                    log.warning("sender_storage_fault", error=describe(exc))
+                    await trio.sleep(STORAGE_RETRY_S)
         finally:
             if self._client is not None:
                 with trio.CancelScope(shield=True):
@@ -138,6 +155,9 @@ class Sender:
                 await self._pace()
                 await self._in_flight.acquire()
                 nursery.start_soon(self._send_one_and_release, job)
+        if self._storage_fault is not None:
+            fault, self._storage_fault = self._storage_fault, None
+            raise fault
         # Jobs held back by pacing are still due: do not report "more right away", the wait
         # wakes when a client's bucket refills.
         return len(jobs) == BATCH and not self._halted() and self._pair_wake == math.inf
@@ -156,8 +176,7 @@ class Sender:
         delay = math.inf
         if not self._halted():
             nxt = await self.daemon.storage.read(q.next_due_at, tuple(sorted(self._paced)))
-            if nxt is not None:
-                delay = max((parse_iso(nxt) - self.daemon.clock.now()).total_seconds(), 0)
+            delay = wait_s(parse_iso(nxt) if nxt else None, self.daemon.clock.now())
             delay = min(delay, self._pair_wake)
         await self._wakeup.wait(delay)
 
@@ -172,8 +191,33 @@ class Sender:
     async def _send_one_and_release(self, job: dict[str, Any]) -> None:
         try:
             await self._send_one(job)
+        except Exception as exc:
+            if is_storage_fault(exc):
+                self._storage_fault = exc
+            else:
+                await self._internal_error(job, exc)
         finally:
             self._in_flight.release()
+
+    async def _internal_error(self, job: dict[str, Any], exc: Exception) -> None:
+        """The job's data (or a bug) made processing raise: set it aside, go on."""
+        error = describe(exc)
+        log.exception("send_internal_error", job=job["id"], error=error)
+        now = self.daemon.clock.now()
+        deadline = now + timedelta(seconds=self._wa.uncertain_timeout_s)
+        try:
+            await self.daemon.storage.write(
+                q.record_internal_error,
+                job["id"],
+                now,
+                deadline,
+                internal_error_reason(error, claimed=False),
+                internal_error_reason(error, claimed=True),
+            )
+        except Exception as write_exc:
+            if not is_storage_fault(write_exc):
+                raise
+            self._storage_fault = write_exc
 
     async def _send_one(self, job: dict[str, Any]) -> None:
         storage, now = self.daemon.storage, self.daemon.clock.now()
@@ -261,15 +305,28 @@ class Sender:
             )
             if attempt_id is None:
                 return  # canceled or changed between the read and the claim
-            # In flight when the daemon stops: let it finish within the grace period, or it
-            # becomes uncertain, never silently lost nor resent.
-            result: gc.SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
-            with (
-                trio.CancelScope(shield=True),
-                trio.move_on_after(self.daemon.config.daemon.shutdown_grace_s),
-            ):
+            result = await self._shielded_send(conn, body)
+        await record_result(self, job, attempt_id, result)
+
+    async def _shielded_send(self, conn: gc.Connection, body: dict[str, Any]) -> gc.SendResult:
+        """The request, shielded from the daemon stopping: in flight when it stops, it gets
+        the grace period to finish, or it becomes uncertain, never silently lost nor resent.
+        A request that hangs is cut by the Graph client's own timeout, and says so."""
+        result: gc.SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
+        stopping = self.daemon.stopping
+
+        async def cut_when_stopping(scope: trio.CancelScope) -> None:
+            await stopping.wait()
+            scope.deadline = min(
+                scope.deadline, trio.current_time() + self.daemon.config.daemon.shutdown_grace_s
+            )
+
+        with trio.CancelScope(shield=True) as scope:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(cut_when_stopping, scope)
                 result = await conn.send(body)
-        await self._record(job, attempt_id, result)
+                nursery.cancel_scope.cancel()
+        return result
 
     async def _finish(
         self, job: dict[str, Any], now: datetime, state: str, code: str, pt_br: str, en: str
@@ -283,9 +340,8 @@ class Sender:
         row = await self.daemon.storage.read(ledger_row, wa_id)
         if row is None or row["last_inbound_at"] is None:
             return window_state(None, now)
-        ledger = Ledger(
-            wa_id, last_inbound_at=datetime.fromtimestamp(row["last_inbound_at"], now.tzinfo)
-        )
+        # A timestamp stored before inputs were bounded reads as no message at all.
+        ledger = Ledger(wa_id, last_inbound_at=from_unix(row["last_inbound_at"], now.tzinfo))
         return window_state(ledger, now)
 
     def _body(self, job: dict[str, Any], to: str, tz: ZoneInfo) -> dict[str, Any]:
@@ -317,110 +373,8 @@ class Sender:
             job["id"],
         )
 
-    async def _record(self, job: dict[str, Any], attempt_id: int, result: gc.SendResult) -> None:
-        storage, now, wa = self.daemon.storage, self.daemon.clock.now(), self._wa
-        if isinstance(result, gc.Accepted):
-            await storage.write(
-                q.record_sent,
-                job["id"],
-                attempt_id,
-                now,
-                result.wamid,
-                result.wa_id,
-                result.answer,
-                False,
-            )
-            return
-        if isinstance(result, gc.Unknown):
-            deadline = now + timedelta(seconds=wa.uncertain_timeout_s)
-            await storage.write(
-                q.record_uncertain, job["id"], attempt_id, now, deadline, result.kind, result.detail
-            )
-            log.warning("send_uncertain", job=job["id"], kind=result.kind)
-            return
-        if isinstance(result, gc.NotSent):
-            c = graph_errors.classify_transport(result.kind)
-            await self._retry_or_die(job, attempt_id, c, "not_sent", None, None, None)
-            return
-        c = graph_errors.classify(
-            result.http_status, result.code, result.subcode, result.is_transient
-        )
-        reason = _reason(c.pt_br, c.en, code=result.code, details=result.details)
-        common = (result.http_status, result.code, result.answer)
-        final = {
-            graph_errors.AUTH: ("failed", c.reason_code),
-            graph_errors.WINDOW_CLOSED: ("skipped", "window_closed"),
-            graph_errors.PERMANENT: ("failed", c.reason_code),
-            graph_errors.OPERATOR: ("failed", c.reason_code),
-        }.get(c.kind)
-        if final is not None:
-            state, reason_code = final
-            await storage.write(
-                q.record_final,
-                job["id"],
-                attempt_id,
-                now,
-                state,
-                reason_code,
-                reason,
-                "rejected",
-                *common,
-            )
-            if c.kind == graph_errors.AUTH:
-                await self._pause(c, now)
-            elif c.alert and c.kind != graph_errors.WINDOW_CLOSED:
-                await storage.write(
-                    q.add_alert, now, "warning", c.reason_code, job["id"], c.pt_br, c.en
-                )
-        else:
-            await self._retry_or_die(job, attempt_id, c, "rejected", *common)
-
-    async def _retry_or_die(
-        self,
-        job: dict[str, Any],
-        attempt_id: int,
-        c: graph_errors.Classification,
-        outcome: str,
-        http_status: int | None,
-        code: int | None,
-        answer: Any,
-    ) -> None:
-        storage, now, wa = self.daemon.storage, self.daemon.clock.now(), self._wa
-        attempt = job["attempts"] + 1
-        reason = _reason(c.pt_br, c.en, code=code)
-        if attempt >= wa.max_attempts:
-            await storage.write(
-                q.record_final,
-                job["id"],
-                attempt_id,
-                now,
-                "dead",
-                c.reason_code,
-                reason,
-                outcome,
-                http_status,
-                code,
-                answer,
-            )
-            return
-        delay = message_backoff(
-            attempt, wa.retry_base_s, wa.retry_cap_s, self.rng.random(), c.backoff
-        )
-        await storage.write(
-            q.record_retry,
-            job["id"],
-            attempt_id,
-            now,
-            now + timedelta(seconds=delay),
-            c.reason_code,
-            reason,
-            outcome,
-            http_status,
-            code,
-            answer,
-        )
-
-    async def _pause(self, c: graph_errors.Classification, now: datetime) -> None:
+    async def pause_sending(self, c: graph_errors.Classification, now: datetime) -> None:
+        """The token is broken: every job waits until a new token is configured."""
         pause = {
             "code": c.code,
             "reason_code": c.reason_code,

@@ -22,7 +22,7 @@ import msgspec
 import trio
 
 from recado.actors.wakeup import Wakeup
-from recado.clock import parse_iso
+from recado.clock import parse_iso, wait_s
 from recado.daemon.config import SyncJob
 from recado.daemon.config_checks import Endpoint, parse_endpoint
 from recado.daemon.context import Daemon
@@ -101,7 +101,7 @@ class SyncRunner:
                 await self._run(job, trigger, p.due, state["cursor"])
             else:
                 first = False
-                await self._wake[job.name].wait((p.next_fire - now).total_seconds())
+                await self._wake[job.name].wait(wait_s(p.next_fire, now))
                 continue
             first = False
 

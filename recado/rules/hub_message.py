@@ -2,8 +2,10 @@
 from the event's free-form data.
 
 The client may be given as ``client {name, phone}`` (as appointment events do) or as
-top-level ``name``/``client_name`` and ``phone``. A missing or invalid phone makes the
-action fail for good, with a reason the operator can act on.
+top-level ``name``/``client_name`` and ``phone``. A missing or invalid phone, or a
+``starts_at`` outside the sane range (``rules/bounds.py``: year 9999 overflows every date
+computation downstream), makes the action fail for good with a reason naming the field,
+before anything reaches the sender.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from recado.rules.bounds import RANGE_TEXT, instant_ok
 from recado.rules.phone import PhoneError, normalize_phone
 
 
@@ -21,11 +24,17 @@ class HubMessage:
     values: dict[str, str]
 
 
-class NoRecipient(ValueError):
+class BadEventData(ValueError):
+    """The event's data cannot make this message; the texts name the field."""
+
     def __init__(self, pt_br: str, en: str) -> None:
         super().__init__(en)
         self.pt_br = pt_br
         self.en = en
+
+
+class NoRecipient(BadEventData):
+    pass
 
 
 def _text(value: Any) -> str:
@@ -33,12 +42,21 @@ def _text(value: Any) -> str:
 
 
 def _instant(text: str) -> str:
-    """An RFC 3339 instant with its offset, or "" (a free-form value is not trusted)."""
+    """An RFC 3339 instant with its offset, or "" (a free-form value is not trusted).
+    BadEventData when it is a real instant outside the sane range."""
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return ""
-    return text if parsed.tzinfo is not None else ""
+    if parsed.tzinfo is None:
+        return ""
+    if not instant_ok(parsed):
+        raise BadEventData(
+            f"data.starts_at ({text[:40]}) está fora do intervalo aceito (de 2000-01-01 "
+            "a 2099-12-31).",
+            f"data.starts_at ({text[:40]}) is out of range: expected an instant {RANGE_TEXT}.",
+        )
+    return text
 
 
 def hub_message(data: dict[str, Any], occurred_at: str) -> HubMessage:

@@ -178,13 +178,51 @@ def record_uncertain(
     deadline: datetime,
     kind: str,
     detail: str,
+    reason: dict[str, Any] | None = None,
 ) -> None:
     _finish_attempt(conn, attempt_id, now, "unknown", answer={"transport": kind, "detail": detail})
     conn.execute(
-        "UPDATE messages SET state = 'uncertain', due_at = ?, reason_code = ?, updated_at = ? "
-        "WHERE id = ? AND state = 'sending'",
-        (iso(deadline), f"unknown_{kind}", iso(now), job_id),
+        "UPDATE messages SET state = 'uncertain', due_at = ?, reason_code = ?, "
+        "reason_json = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+        (
+            iso(deadline),
+            f"unknown_{kind}",
+            None if reason is None else json.dumps(reason, ensure_ascii=False),
+            iso(now),
+            job_id,
+        ),
     )
+
+
+def record_internal_error(
+    conn: sqlite3.Connection,
+    job_id: str,
+    now: datetime,
+    deadline: datetime,
+    failed_reason: dict[str, Any],
+    uncertain_reason: dict[str, Any],
+) -> str | None:
+    """Processing the job raised. Not claimed yet: ``failed`` (an operator can retry it once
+    the cause is fixed). Already ``sending``: the request may have left, so ``uncertain``,
+    never failed (a retry could send it twice). Returns the state it was in."""
+    row = conn.execute("SELECT state FROM messages WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        return None
+    if row["state"] == "queued":
+        record_final(conn, job_id, None, now, "failed", "internal_error", failed_reason)
+    elif row["state"] == "sending":
+        conn.execute(
+            "UPDATE message_attempts SET outcome = 'unknown', finished_at = ? "
+            "WHERE message_id = ? AND outcome = 'in_flight'",
+            (iso(now), job_id),
+        )
+        conn.execute(
+            "UPDATE messages SET state = 'uncertain', due_at = ?, "
+            "reason_code = 'unknown_internal_error', reason_json = ?, updated_at = ? "
+            "WHERE id = ?",
+            (iso(deadline), json.dumps(uncertain_reason, ensure_ascii=False), iso(now), job_id),
+        )
+    return str(row["state"])
 
 
 def recover_interrupted(conn: sqlite3.Connection, now: datetime, deadline: datetime) -> int:
