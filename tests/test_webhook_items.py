@@ -261,3 +261,38 @@ def test_arbitrary_values_in_an_item_never_fail_the_body(
     assert sum(counts.values()) == 2
     parsed = parse_body(wb.encode(wb.envelope([base])))
     assert all(isinstance(i, InboundMessage | StatusUpdate | BadItem) for i in parsed.items)
+
+
+def test_the_migration_heals_ledger_timestamps_stored_out_of_range(tmp_path: Path) -> None:
+    """A database from before the bounds, with a last inbound of 10^17: migration 7
+    recomputes it from the client's sane messages, so new messages move it again."""
+    from recado.storage.migrate import _statements, available
+
+    c = connect_writer(tmp_path / "old.db")
+    for mig in available()[:6]:
+        for statement in _statements(mig.sql):
+            c.execute(statement)
+    c.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER, name TEXT, applied_at TEXT)"
+    )
+    c.executemany("INSERT INTO schema_version VALUES (?, 'old', 'x')", [(v,) for v in range(1, 7)])
+    c.execute("INSERT INTO webhook_inbox(received_at, body, body_sha256) VALUES ('x', x'00', 'x')")
+    for wamid, wa_id, ts in (("w1", "551", T0), ("w2", "551", 10**17), ("w3", "552", 10**17)):
+        c.execute(
+            "INSERT INTO inbound_messages(wamid, wa_id, ts, type, content_json, inbox_id, "
+            "received_at) VALUES (?, ?, ?, 'text', '{}', 1, 'x')",
+            (wamid, wa_id, ts),
+        )
+    c.executemany(
+        "INSERT INTO conversations(wa_id, last_inbound_at, last_echo_at, updated_at) "
+        "VALUES (?, ?, ?, 'x')",
+        [("551", 10**17, T0), ("552", 10**17, -5), ("553", T0 + 9, None)],
+    )
+    assert migrate(c) == 7
+    rows = _rows(c, "SELECT wa_id, last_inbound_at, last_echo_at FROM conversations ORDER BY 1")
+    assert rows == [
+        {"wa_id": "551", "last_inbound_at": T0, "last_echo_at": T0},
+        {"wa_id": "552", "last_inbound_at": None, "last_echo_at": None},
+        {"wa_id": "553", "last_inbound_at": T0 + 9, "last_echo_at": None},
+    ]
+    c.close()

@@ -3,16 +3,26 @@
 A run pages through ``source`` from the stored cursor (``{cursor}`` in the path is replaced,
 URL-encoded; the source answers ``{"items": [...], "next_cursor": "..."}``), posts each item
 to ``target`` with ``Idempotency-Key: sync:<job>:<item id>``, and records start, end, status,
-counts, error and the cursor before and after. The cursor moves only when the whole run
+counts, error and the cursor before and after. The cursor moves only when the run
 succeeds, so a failed run is read again from the same place next time and the target can
 drop what it already has by the key. A fire missed while the daemon was down runs once at
 start; an operator may start a run by hand when none is running.
+
+One poison item never blocks its job: an item the target refuses for good (a 4xx other than
+408/409/425/429, ``rules/http_outcome.py``) or whose processing raises is set aside
+(``sync_failures``, with the reason), the run goes on and counts it, and the cursor moves
+when the run otherwise succeeds. An operator can post a set-aside item again, with the same
+``Idempotency-Key``. A transient failure (5xx, timeouts, 408/409/425/429) still fails the
+run with the cursor where it was. A storage fault is nobody's item's fault: the job waits
+and tries again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,12 +31,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 import trio
 
+from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.wakeup import Wakeup
 from recado.clock import parse_iso, wait_s
 from recado.daemon.config import SyncJob
 from recado.daemon.config_checks import Endpoint, parse_endpoint
 from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.daemon.logs import get_logger, redact
+from recado.rules import http_outcome as ho
 from recado.rules.schedule import plan
 from recado.services.client import Answer, ServiceClient, service_clients
 from recado.storage import sync as q
@@ -43,6 +55,18 @@ class Page(msgspec.Struct):
 
 class RunFailed(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What posting one item came to: ``written``; ``refused`` (for good) or
+    ``internal_error`` (its processing raised), both set aside; or ``unavailable``
+    (transient: the run fails)."""
+
+    outcome: str
+    status: int | None = None
+    reason_pt: str = ""
+    reason_en: str = ""
 
 
 class SyncRunner:
@@ -87,23 +111,32 @@ class SyncRunner:
         await storage.write(q.init_job, job.name, self.daemon.clock.now())
         first = True
         while True:
-            state = await storage.read(q.job_state, job.name)
-            assert state is not None
-            last = parse_iso(state["last_fire_at"]) if state["last_fire_at"] else None
-            now = self.daemon.clock.now()
-            p = plan(job.schedule, last, now, tz)
-            self.next_fire[job.name] = p.next_fire
-            if self._manual.get(job.name):
-                await self._run(job, "manual", None, state["cursor"])
-                self._manual[job.name] = False
-            elif p.due is not None:
-                trigger = "catch_up" if first else "schedule"
-                await self._run(job, trigger, p.due, state["cursor"])
-            else:
-                first = False
-                await self._wake[job.name].wait(wait_s(p.next_fire, now))
-                continue
-            first = False
+            try:
+                first = await self._step(job, tz, first)
+            except Exception as exc:
+                if not is_storage_fault(exc):
+                    raise
+                # The run (if one started) stays "running" until storage works or the next
+                # start marks it interrupted; the fire is tried again.
+                log.warning("sync_storage_fault", job=job.name, error=describe(exc))
+                await trio.sleep(STORAGE_RETRY_S)
+
+    async def _step(self, job: SyncJob, tz: ZoneInfo, first: bool) -> bool:
+        """Run the job if a run is due (or asked for), else wait for its next fire."""
+        state = await self.daemon.storage.read(q.job_state, job.name)
+        assert state is not None
+        last = parse_iso(state["last_fire_at"]) if state["last_fire_at"] else None
+        now = self.daemon.clock.now()
+        p = plan(job.schedule, last, now, tz)
+        self.next_fire[job.name] = p.next_fire
+        if self._manual.get(job.name):
+            await self._run(job, "manual", None, state["cursor"])
+            self._manual[job.name] = False
+        elif p.due is not None:
+            await self._run(job, "catch_up" if first else "schedule", p.due, state["cursor"])
+        else:
+            await self._wake[job.name].wait(wait_s(p.next_fire, now))
+        return False
 
     async def _run(
         self, job: SyncJob, trigger: str, fire_at: datetime | None, cursor_before: str
@@ -114,15 +147,17 @@ class SyncRunner:
         )
         self.running[job.name] = run_id
         log.info("sync_started", job=job.name, run=run_id, trigger=trigger, cursor=cursor_before)
-        counts = {"read": 0, "written": 0}
+        counts = {"read": 0, "written": 0, "set_aside": 0}
         cursor = cursor_before
         status, error = "failed", None
         try:
-            cursor = await self._pages(job, cursor_before, counts)
+            cursor = await self._pages(job, run_id, cursor_before, counts)
             status = "done"
         except RunFailed as exc:
             error = str(exc)
         except Exception as exc:
+            if is_storage_fault(exc):
+                raise
             # A bug, not the services: the run is recorded as failed, the job goes on.
             error = f"{type(exc).__name__}: {exc}"
             log.exception("sync_crashed", job=job.name, run=run_id)
@@ -142,6 +177,7 @@ class SyncRunner:
                         error,
                         cursor if status == "done" else cursor_before,
                         fire_at,
+                        counts["set_aside"],
                     )
             self.running.pop(job.name, None)
         self.daemon.metrics.sync_runs.labels(job.name, status).inc()
@@ -152,18 +188,37 @@ class SyncRunner:
             run=run_id,
             read=counts["read"],
             written=counts["written"],
+            set_aside=counts["set_aside"],
             cursor=cursor,
             error=error,
         )
 
-    async def _pages(self, job: SyncJob, cursor: str, counts: dict[str, int]) -> str:
+    async def _pages(self, job: SyncJob, run_id: int, cursor: str, counts: dict[str, int]) -> str:
         source, target = parse_endpoint(job.source), parse_endpoint(job.target)
         for page_no in range(1, MAX_PAGES + 1):
             page = await self._fetch(source, cursor, page_no)
             counts["read"] += len(page.items)
             for item in page.items:
-                await self._post(job.name, target, item)
-                counts["written"] += 1
+                try:
+                    result = await self._post(job.name, target, item)
+                except Exception as exc:
+                    if is_storage_fault(exc):
+                        raise
+                    log.exception("sync_item_crashed", job=job.name, run=run_id)
+                    error = redact(describe(exc))
+                    result = ItemResult(
+                        "internal_error",
+                        None,
+                        f"Erro interno ao processar o item ({error}).",
+                        f"Internal error while processing the item ({error}).",
+                    )
+                if result.outcome == "unavailable":
+                    raise RunFailed(result.reason_en)
+                if result.outcome == "written":
+                    counts["written"] += 1
+                    continue
+                await self._set_aside(job.name, run_id, item, result)
+                counts["set_aside"] += 1
             nxt = page.next_cursor or ""
             if not page.items or not nxt or nxt == cursor:
                 return nxt or cursor
@@ -181,25 +236,106 @@ class SyncRunner:
             raise RunFailed(f"page {page_no} from {source.service}: HTTP {result.status}")
         try:
             return msgspec.json.decode(result.body, type=Page)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise RunFailed(
                 f"page {page_no} from {source.service} is not "
                 f'{{"items": [...], "next_cursor": "..."}}: {exc}'
             ) from exc
 
-    async def _post(self, job: str, target: Endpoint, item: Any) -> None:
+    async def _post(self, job: str, target: Endpoint, item: Any) -> ItemResult:
         key = f"sync:{job}:{item_key(item)}"
         body = json.dumps(item, ensure_ascii=False).encode()
         result = await self._clients[target.service].request(target.method, target.path, body, key)
         if not isinstance(result, Answer):
-            raise RunFailed(f"posting to {target.service}: {result.kind} ({result.detail[:200]})")
-        if not 200 <= result.status < 300:
-            raise RunFailed(f"posting to {target.service}: HTTP {result.status} for {key}")
+            detail = f"{result.kind} ({result.detail[:200]})"
+            return ItemResult(
+                "unavailable",
+                None,
+                f"Falha ao enviar para {target.service}: {detail}",
+                f"posting to {target.service}: {detail}",
+            )
+        outcome = ho.classify_status(result.status)
+        if outcome.kind == ho.DONE:
+            return ItemResult("written", result.status)
+        if outcome.kind == ho.TRANSIENT:
+            return ItemResult(
+                "unavailable",
+                result.status,
+                f"{outcome.pt_br} ao enviar {key}",
+                f"posting to {target.service}: HTTP {result.status} for {key}",
+            )
+        evidence = _excerpt(result.body)
+        return ItemResult(
+            "refused",
+            result.status,
+            f"{outcome.pt_br}{evidence}",
+            f"{outcome.en}{evidence}",
+        )
+
+    async def _set_aside(self, job: str, run_id: int, item: Any, result: ItemResult) -> None:
+        key = item_key(item)
+        await self.daemon.storage.write(
+            q.set_aside,
+            job,
+            run_id,
+            key,
+            json.dumps(item, ensure_ascii=False, sort_keys=True),
+            "refused" if result.outcome == "refused" else "internal_error",
+            result.reason_pt,
+            result.reason_en,
+            result.status,
+            self.daemon.clock.now(),
+        )
+        log.warning("sync_item_set_aside", job=job, run=run_id, item=key, reason=result.reason_en)
+
+    async def retry_item(self, name: str, failure_id: int, ip: str) -> dict[str, Any]:
+        """An operator posts a set-aside item again (same key) and the outcome is recorded:
+        ``resolved``, ``refused`` or ``unavailable``; or ``not_found``/``resolved_already``."""
+        found = await self.daemon.storage.read(q.failure, failure_id)
+        if found is None or found["job"] != name or name not in self.jobs:
+            return {"outcome": "not_found"}
+        if found["resolved_at"] is not None:
+            return {"outcome": "resolved_already"}
+        target = parse_endpoint(self.jobs[name].target)
+        result = await self._post(name, target, json.loads(found["item_json"]))
+        outcome = "resolved" if result.outcome == "written" else result.outcome
+        code = {"refused": "refused", "unavailable": "unavailable"}.get(outcome)
+        stored = await self.daemon.storage.write(
+            q.record_item_retry,
+            failure_id,
+            self.daemon.clock.now(),
+            outcome,
+            code,
+            result.reason_pt,
+            result.reason_en,
+            result.status,
+            ip,
+        )
+        if not stored:
+            return {"outcome": "resolved_already"}
+        log.info("sync_item_retried", job=name, failure=failure_id, outcome=outcome)
+        reason = result.reason_en if self.daemon.config.ui.locale == "en" else result.reason_pt
+        return {"outcome": outcome, "status": result.status, "reason": reason or None}
+
+
+# What can travel in an HTTP header as it is: printable ASCII, no spaces, bounded.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 def item_key(item: Any) -> str:
-    """The item's own id when it has one, else a hash of its content."""
+    """The item's own id when it has one, else a hash of its content. An id that cannot
+    travel in a header (not printable ASCII: "João", a newline; or over 200 characters) is
+    hashed, or the item could never be posted at all."""
     if isinstance(item, dict) and isinstance(item.get("id"), str | int):
-        return str(item["id"])
+        own = str(item["id"])
+        if _HEADER_SAFE.fullmatch(own):
+            return own
+        return "id-" + hashlib.sha256(own.encode("utf-8", "replace")).hexdigest()[:32]
     canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _excerpt(body: bytes) -> str:
+    """The start of what the target said, without any configured secret it echoed."""
+    text = redact(body[:300].decode("utf-8", "replace").strip())
+    return f": «{text}»" if text else ""

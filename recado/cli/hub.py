@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from recado.cli.client import OperatorClient
+from recado.cli.client import CliError, OperatorClient
 
 Client = Callable[[argparse.Namespace], OperatorClient]
 
@@ -47,6 +47,14 @@ def install(sub: Any, common: argparse.ArgumentParser, client: Client) -> None:
     p = ssub.add_parser("run", parents=[common], help="start a run now")
     p.add_argument("name")
     p.set_defaults(func=handler(lambda c, a: _act(c, f"/sync/{a.name}/run")))
+    p = ssub.add_parser("failures", parents=[common], help="a job's items set aside")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=handler(sync_failures))
+    p = ssub.add_parser("retry-item", parents=[common], help="post a set-aside item again")
+    p.add_argument("name")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=handler(lambda c, a: _act(c, f"/sync/{a.name}/failures/{a.id}/retry")))
 
     report = sub.add_parser("report", help="reports")
     rsub = report.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -125,6 +133,22 @@ def sync_list(client: OperatorClient, args: argparse.Namespace) -> int:
         )
 
     return _listing(client, args, "/sync.json", "jobs", line, "no sync jobs configured")
+
+
+def sync_failures(client: OperatorClient, args: argparse.Namespace) -> int:
+    jobs = client.get("/sync.json")["jobs"]
+    if args.name not in jobs:
+        raise CliError(f'no sync job "{args.name}" in [[sync]]; jobs: {", ".join(jobs) or "none"}')
+    failures = jobs[args.name].get("failures", [])
+    if args.json:
+        return _dump(failures)
+    for f in failures:
+        print(
+            f"{f['id']:>6}  {f['item_key']}  attempts={f['attempts']}  at={f['at']}\n"
+            f"        {f['reason']}"
+        )
+    print(f"{len(failures)} item(s) set aside")
+    return 0
 
 
 def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:

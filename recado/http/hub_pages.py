@@ -17,6 +17,7 @@ from recado.http.auth import client_ip
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
+from recado.rules.bounds import sql_int_ok
 from recado.storage import deliveries as dq
 from recado.storage import sync as sq
 from recado.storage.audit import record_audit
@@ -157,6 +158,29 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
         response.status_code = 202
         return response
 
+    @app.post("/sync/<name>/failures/<int:failure_id>/retry")
+    @guarded
+    async def sync_retry_item(name: str, failure_id: int) -> Response:
+        if daemon.sync is None:
+            return json_error(503, "not_ready", "the sync runner is not running")
+        if name not in daemon.sync.jobs:
+            return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
+        result = {"outcome": "not_found"}
+        if sql_int_ok(failure_id):
+            result = await daemon.sync.retry_item(name, failure_id, client_ip())
+        if result["outcome"] == "not_found":
+            return json_error(404, "not_found", f'no item {failure_id} set aside by "{name}"')
+        if result["outcome"] == "resolved_already":
+            return json_error(
+                409, "already_resolved", f"item {failure_id} of {name} was already delivered"
+            )
+        message = {
+            "resolved": "Item delivered",
+            "refused": "Item refused again",
+            "unavailable": "Target unavailable; item kept",
+        }[result["outcome"]]
+        return jsonify({"message": message, "job": name, "failure_id": failure_id, **result})
+
     @app.get("/report/daily")
     @app.get("/report/daily.json")
     async def daily_report() -> Response:
@@ -200,7 +224,23 @@ async def sync_overview(daemon: Daemon, runs: int = 0) -> dict[str, Any]:
         }
         if runs:
             item["runs"] = await daemon.storage.read(sq.runs, job.name, runs)
+            failures = await daemon.storage.read(sq.open_failures, job.name)
+            item["failures"] = [_failure(f, daemon.config.ui.locale) for f in failures]
     return summary
+
+
+def _failure(row: dict[str, Any], locale: str) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "item_key": row["item_key"],
+        "item_json": row["item_json"],
+        "reason_code": row["reason_code"],
+        "reason": row["reason_en"] if locale == "en" else row["reason_pt"],
+        "status_code": row["status_code"],
+        "attempts": row["attempts"],
+        "run_id": row["run_id"],
+        "at": row["at"],
+    }
 
 
 def _breakers(daemon: Daemon) -> dict[str, Any]:

@@ -375,6 +375,7 @@ TEXT["pt-BR"].update(
         "sync_failures": "Itens recusados (deixados de lado)",
         "item": "Item",
         "retry_item": "Tentar de novo",
+        "set_aside_short": "deixados de lado",
     }
 )
 TEXT["en"].update(
@@ -386,6 +387,7 @@ TEXT["en"].update(
         "sync_failures": "Refused items (set aside)",
         "item": "Item",
         "retry_item": "Retry",
+        "set_aside_short": "set aside",
     }
 )
 

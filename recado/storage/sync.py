@@ -1,4 +1,6 @@
-"""Sync jobs: each job's cursor and last handled fire, and the record of every run."""
+"""Sync jobs: each job's cursor and last handled fire, the record of every run, and the
+items set aside (refused for good by the target, or whose processing raised) so one poison
+item never blocks its job."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from recado.clock import iso, parse_iso
+from recado.storage.audit import record_audit
 
 INTERRUPTED = "interrupted: the daemon stopped during the run"
 
@@ -54,13 +57,24 @@ def finish_run(
     error: str | None,
     cursor_after: str,
     fire_at: datetime | None,
+    items_set_aside: int = 0,
 ) -> None:
-    """The cursor moves only when the run is done; a handled fire is recorded either way
-    (a failed scheduled run is tried again at the next fire, not at once)."""
+    """The cursor moves only when the run is done (items set aside do not hold it back); a
+    handled fire is recorded either way (a failed scheduled run is tried again at the next
+    fire, not at once)."""
     conn.execute(
         "UPDATE sync_runs SET status = ?, finished_at = ?, items_read = ?, items_written = ?, "
-        "error = ?, cursor_after = ? WHERE id = ?",
-        (status, iso(now), items_read, items_written, error, cursor_after, run_id),
+        "items_set_aside = ?, error = ?, cursor_after = ? WHERE id = ?",
+        (
+            status,
+            iso(now),
+            items_read,
+            items_written,
+            items_set_aside,
+            error,
+            cursor_after,
+            run_id,
+        ),
     )
     if status == "done":
         conn.execute("UPDATE sync_state SET cursor = ? WHERE job = ?", (cursor_after, job))
@@ -70,8 +84,9 @@ def finish_run(
 
 def runs(conn: sqlite3.Connection, job: str, limit: int = 20) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, trigger, started_at, finished_at, status, items_read, items_written, error, "
-        " cursor_before, cursor_after FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT ?",
+        "SELECT id, trigger, started_at, finished_at, status, items_read, items_written, "
+        " items_set_aside, error, cursor_before, cursor_after FROM sync_runs WHERE job = ? "
+        "ORDER BY id DESC LIMIT ?",
         (job, limit),
     ).fetchall()
     return [dict(r) | {"duration_seconds": _duration(r)} for r in rows]
@@ -91,6 +106,9 @@ def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[st
             (job, since),
         ).fetchone()[0]
         state = job_state(conn, job) or {"cursor": "", "last_fire_at": None}
+        open_failures = conn.execute(
+            "SELECT COUNT(*) FROM sync_failures WHERE job = ? AND resolved_at IS NULL", (job,)
+        ).fetchone()[0]
         out[job] = {
             "last_run": last["started_at"] if last else None,
             "last_status": last["status"] if last else None,
@@ -98,6 +116,7 @@ def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[st
             "duration_seconds": _duration(last) if last else None,
             "last_error": last["error"] if last else None,
             "cursor": state["cursor"],
+            "items_set_aside": open_failures,
         }
     return out
 
@@ -116,3 +135,100 @@ def _duration(row: Any) -> float | None:
         return None
     seconds = (parse_iso(row["finished_at"]) - parse_iso(row["started_at"])).total_seconds()
     return round(seconds, 3)
+
+
+def set_aside(
+    conn: sqlite3.Connection,
+    job: str,
+    run_id: int,
+    item_key: str,
+    item_json: str,
+    reason_code: str,
+    reason_pt: str,
+    reason_en: str,
+    status_code: int | None,
+    now: datetime,
+) -> int:
+    """Keep an item the run could not write; the same item failing again updates its row
+    (and reopens it if an operator had resolved it). Returns the row's id."""
+    conn.execute(
+        "INSERT INTO sync_failures(job, run_id, item_key, item_json, reason_code, reason_pt, "
+        "reason_en, status_code, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(job, item_key) DO UPDATE SET run_id = excluded.run_id, "
+        "item_json = excluded.item_json, reason_code = excluded.reason_code, "
+        "reason_pt = excluded.reason_pt, reason_en = excluded.reason_en, "
+        "status_code = excluded.status_code, at = excluded.at, attempts = attempts + 1, "
+        "resolved_at = NULL",
+        (
+            job,
+            run_id,
+            item_key,
+            item_json,
+            reason_code,
+            reason_pt,
+            reason_en,
+            status_code,
+            iso(now),
+        ),
+    )
+    row = conn.execute(
+        "SELECT id FROM sync_failures WHERE job = ? AND item_key = ?", (job, item_key)
+    ).fetchone()
+    return int(row["id"])
+
+
+def open_failures(conn: sqlite3.Connection, job: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Items set aside and not resolved yet, newest first."""
+    rows = conn.execute(
+        "SELECT * FROM sync_failures WHERE job = ? AND resolved_at IS NULL ORDER BY at DESC, id "
+        "DESC LIMIT ?",
+        (job, limit),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def failure(conn: sqlite3.Connection, failure_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM sync_failures WHERE id = ?", (failure_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def record_item_retry(
+    conn: sqlite3.Connection,
+    failure_id: int,
+    now: datetime,
+    outcome: str,
+    reason_code: str | None,
+    reason_pt: str,
+    reason_en: str,
+    status_code: int | None,
+    ip: str,
+) -> bool:
+    """An operator posted a set-aside item again: ``resolved`` closes it; any other outcome
+    updates its reason. Audited in the same transaction. False if it was no longer open."""
+    row = conn.execute(
+        "SELECT job, item_key FROM sync_failures WHERE id = ? AND resolved_at IS NULL",
+        (failure_id,),
+    ).fetchone()
+    if row is None:
+        return False
+    if outcome == "resolved":
+        conn.execute(
+            "UPDATE sync_failures SET resolved_at = ?, status_code = ? WHERE id = ?",
+            (iso(now), status_code, failure_id),
+        )
+    else:
+        conn.execute(
+            "UPDATE sync_failures SET reason_code = ?, reason_pt = ?, reason_en = ?, "
+            "status_code = ?, at = ?, attempts = attempts + 1 WHERE id = ?",
+            (reason_code, reason_pt, reason_en, status_code, iso(now), failure_id),
+        )
+    record_audit(
+        conn,
+        now,
+        "sync.retry_item",
+        f"{row['job']}/{failure_id}",
+        ip,
+        "operator",
+        {"item_key": row["item_key"], "outcome": outcome, "status": status_code},
+    )
+    return True

@@ -4,9 +4,10 @@ operations or a finance system, and for a sync source.
 It records every request (method, path, query, headers, JSON body) and answers as told:
 ``ok`` (the default), ``fail`` with a status, ``hang``, ``429`` with ``Retry-After``,
 ``drop`` (closes without answering) or ``flap`` (fail, ok, fail, ok ...). One-off answers
-can be queued with ``script``. For sync tests it serves pages by cursor:
-``pages[cursor] = {"items": [...], "next_cursor": "..."}``, with the cursor read from the
-query parameter ``cursor_param``.
+can be queued with ``script``; ``refuse[key] = status`` answers every request carrying that
+``Idempotency-Key`` with the status (one poison item among good ones). For sync tests it
+serves pages by cursor: ``pages[cursor] = {"items": [...], "next_cursor": "..."}``, with the
+cursor read from the query parameter ``cursor_param``.
 
 Start it by hand for a demo: ``python -m recado.testing.service_double --port 9001``.
 """
@@ -59,6 +60,7 @@ class ServiceDouble(H11Double):
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     cursor_param: str = "since"
     fail_after_pages: int | None = None  # the source breaks after serving this many pages
+    refuse: dict[str, int] = field(default_factory=dict)  # Idempotency-Key → status to answer
     requests: list[Request] = field(default_factory=list)
     _script: deque[Answer] = field(default_factory=deque)
     _flap_next_fails: bool = True
@@ -117,6 +119,8 @@ class ServiceDouble(H11Double):
         self.requests.append(record)
 
         answer = self._next_answer()
+        if record.key is not None and record.key in self.refuse:
+            answer = Answer("fail", self.refuse[record.key])
         if answer.kind == "drop":
             record.answered = "dropped"
             return False
