@@ -2,6 +2,9 @@
 
 Readiness is learned the way systemd learns it: the child gets a ``NOTIFY_SOCKET`` and we wait
 for ``READY=1``; then the bound addresses come from the runtime file in its data directory.
+With ``watchdog_usec`` the child also gets ``WATCHDOG_USEC`` and the socket stays open: every
+later notification (``WATCHDOG=1`` pings included) is kept in ``notified`` with the time it
+arrived, as systemd's watchdog would see them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +49,7 @@ class DaemonProcess:
         test_hooks: bool = True,
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
+        watchdog_usec: int | None = None,
     ) -> None:
         self.config_path = config_path
         self.data_dir = config_path.parent / "var"
@@ -57,6 +62,11 @@ class DaemonProcess:
         self.public_url = ""
         self.operator_url = ""
         self.notifications: list[str] = []
+        self.watchdog_usec = watchdog_usec
+        # (time.monotonic(), message) for every notification after READY=1.
+        self.notified: list[tuple[float, str]] = []
+        self._listener: threading.Thread | None = None
+        self._stop_listening = threading.Event()
 
     def start(self, timeout_s: float = 30.0) -> DaemonProcess:
         sock_path = self.config_path.parent / f"notify-{os.getpid()}-{time.monotonic_ns()}.sock"
@@ -69,6 +79,9 @@ class DaemonProcess:
         args.extend(self.extra_args)
         env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
         env.pop("WATCHDOG_USEC", None)
+        env.pop("WATCHDOG_PID", None)
+        if self.watchdog_usec is not None:
+            env["WATCHDOG_USEC"] = str(self.watchdog_usec)
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout_s
@@ -89,13 +102,39 @@ class DaemonProcess:
                 self.notifications.append(message)
                 if "READY=1" in message.split("\n"):
                     break
-        finally:
+        except BaseException:
             sock.close()
             sock_path.unlink(missing_ok=True)
+            raise
+        if self.watchdog_usec is None:
+            sock.close()
+            sock_path.unlink(missing_ok=True)
+        else:
+            self._stop_listening.clear()
+            self._listener = threading.Thread(
+                target=self._listen, args=(sock, sock_path), name="notify-listener", daemon=True
+            )
+            self._listener.start()
         info = json.loads((self.data_dir / RUNTIME_FILE).read_text("utf-8"))
         self.public_url = info["public"]
         self.operator_url = info["operator"]
         return self
+
+    def _listen(self, sock: socket.socket, sock_path: Path) -> None:
+        try:
+            while not self._stop_listening.is_set():
+                try:
+                    message = sock.recv(4096).decode()
+                except TimeoutError:
+                    continue
+                self.notified.append((time.monotonic(), message))
+        finally:
+            sock.close()
+            sock_path.unlink(missing_ok=True)
+
+    def pings(self) -> list[float]:
+        """When each ``WATCHDOG=1`` arrived (monotonic seconds)."""
+        return [at for at, message in self.notified if "WATCHDOG=1" in message.split("\n")]
 
     @property
     def pid(self) -> int:
@@ -147,6 +186,10 @@ class DaemonProcess:
         return events
 
     def _close_log(self) -> None:
+        if self._listener is not None:
+            self._stop_listening.set()
+            self._listener.join(5)
+            self._listener = None
         if self._log:
             self._log.close()
             self._log = None
