@@ -164,6 +164,22 @@ async def test_a_stored_timestamp_of_10_17_crashes_neither_sender_nor_page(
             "SELECT state FROM messages WHERE kind = 'button_reply'",
             [{"state": "skipped"}],
         )
+        # A status stamped 10^17 on a sent message, from before the bounds.
+        (notice,) = query(
+            daemon, "SELECT id, wamid FROM messages WHERE kind = 'appointment_created'"
+        )
+        with _db(daemon) as conn:
+            conn.execute(
+                "INSERT INTO message_statuses(wamid, status, ts, message_id, outcome, inbox_id, "
+                "received_at) VALUES (?, 'read', ?, ?, 'applied', "
+                "(SELECT MIN(id) FROM webhook_inbox), '2026-01-01T00:00:00Z')",
+                (notice["wamid"], 10**17, notice["id"]),
+            )
         op = daemon.listeners["operator"].url
-        for path in (f"/conversations/{PHONE[1:]}", f"/conversations/{PHONE[1:]}.json"):
+        for path in (
+            f"/conversations/{PHONE[1:]}",
+            f"/conversations/{PHONE[1:]}.json",
+            f"/messages/{notice['id']}",
+            f"/messages/{notice['id']}.json",
+        ):
             assert (await client.get(op + path)).status_code == 200, path
