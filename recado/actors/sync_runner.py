@@ -27,6 +27,7 @@ from recado.daemon.config import SyncJob
 from recado.daemon.config_checks import Endpoint, parse_endpoint
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
+from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.schedule import plan
 from recado.services.client import Answer, ServiceClient, service_clients
 from recado.storage import sync as q
@@ -179,6 +180,8 @@ class SyncRunner:
             )
         if not 200 <= result.status < 300:
             raise RunFailed(f"page {page_no} from {source.service}: HTTP {result.status}")
+        if not depth_ok(result.body):
+            raise RunFailed(f"page {page_no} from {source.service}: {too_deep_detail()}")
         try:
             return msgspec.json.decode(result.body, type=Page)
         except msgspec.DecodeError as exc:

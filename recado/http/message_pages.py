@@ -3,7 +3,7 @@ and the kill switch."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,9 @@ from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
+from recado.http.params import BadParam, ascii_digits, query_choice, query_day, query_int
 from recado.http.views import respond
+from recado.rules.instants import parse_instant
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
 from recado.storage.audit import record_audit
 from recado.storage.messages import discard_message, list_messages, message_detail, retry_message
@@ -45,22 +47,16 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages")
     @app.get("/messages.json")
     async def messages() -> Response:
-        args = request.args
-        state, kind = args.get("state") or None, args.get("kind") or None
-        if state is not None and state not in STATES:
-            return json_error(422, "invalid_field", f"state: expected one of {', '.join(STATES)}")
-        if kind is not None and kind not in KINDS:
-            return json_error(422, "invalid_field", f"kind: expected one of {', '.join(KINDS)}")
+        state, kind = query_choice("state", STATES), query_choice("kind", KINDS)
         day_start = day_end = None
-        if args.get("date"):
-            try:
-                day = date.fromisoformat(args["date"])
-            except ValueError:
-                return json_error(422, "invalid_field", "date: expected YYYY-MM-DD")
+        if (day := query_day("date")) is not None:
             start = datetime(day.year, day.month, day.day, tzinfo=tz())
             day_start, day_end = iso(start), iso(start + timedelta(days=1))
-        phone = (args.get("phone") or "").lstrip("+") or None
-        limit = min(max(args.get("limit", 50, type=int) or 50, 1), 500)
+        phone = (request.args.get("phone") or "").lstrip("+") or None
+        if phone is not None and not ascii_digits(phone, 20):
+            raise BadParam("phone", "expected the client's number, digits only")
+        limit = query_int("limit", 50, maximum=500)
+        before = _cursor()
         items = await daemon.storage.read(
             lambda conn: list_messages(
                 conn,
@@ -69,7 +65,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 day_start=day_start,
                 day_end=day_end,
                 phone=phone,
-                before=args.get("before"),
+                before=before,
                 limit=limit,
             )
         )
@@ -127,6 +123,19 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 "from_config": daemon.config.whatsapp.kill_switch,
             }
         )
+
+
+def _cursor() -> str | None:
+    """``before``: the ``next_before`` of a previous page, a stored time then a message id."""
+    raw = request.args.get("before") or None
+    if raw is not None:
+        try:
+            parse_instant(raw[:24])
+            if not raw.isascii() or len(raw) > 224:
+                raise ValueError(raw)
+        except ValueError:
+            raise BadParam("before", "expected the next_before value of a previous page") from None
+    return raw
 
 
 async def _act(daemon: Daemon, message_id: str, action: Any, audit: str) -> Response:

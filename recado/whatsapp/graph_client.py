@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from recado.outbound import ClientPool
+from recado.rules.json_depth import depth_ok
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class GraphClient:
         except httpx.HTTPError as exc:
             return Unknown("dropped", f"{type(exc).__name__}: {exc}")
         try:
-            answer = response.json()
+            # Too deep an answer would make the decoder recurse: it is no answer at all.
+            answer = response.json() if depth_ok(response.content) else None
         except ValueError:
             answer = None
         if response.is_success:
