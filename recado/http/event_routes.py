@@ -21,9 +21,15 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
         try:
             event = validate_event(raw)
         except EventInvalid as exc:
-            status = 400 if exc.field == "body" else 422
-            code = "invalid_json" if status == 400 else "invalid_field"
-            return json_error(status, code, f"{exc.field}: {exc.detail}", field=exc.field)
+            if exc.code != "invalid_field":
+                return json_error(400, exc.code, exc.text, field="body")
+            return json_error(
+                422,
+                "invalid_field",
+                exc.text,
+                field=exc.field,
+                problems=[{"field": f, "detail": d} for f, d in exc.problems],
+            )
         cfg = daemon.config
         settings = JobSettings(
             cfg.whatsapp.mode,
