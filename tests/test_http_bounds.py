@@ -149,3 +149,15 @@ async def test_a_voucher_signature_in_any_text_is_a_bad_signature(daemon_dir: Pa
         for sig in ("é", "%C3%A9", "\u2603" * 22, "%ED%A0%80", "%FF", "A" * 22):
             answer = await client.get(f"{public}/voucher/apt-1?sig={sig}")
             assert _error(answer, 404, "not_found")["detail"] == "no such voucher"
+
+
+async def test_a_refusal_before_the_body_is_read_still_answers(daemon_dir: Path) -> None:
+    """On a keep-alive connection, an answer given before the body was read never reached
+    the client (it timed out instead of getting its 401)."""
+    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient(timeout=5) as client:
+        public, op = _urls(daemon)
+        too_big = daemon.config.http.max_body_bytes + 1
+        for url in (f"{public}/api/v1/events", f"{op}/dlq/1/retry", f"{op}/backup"):
+            for size in (10, 100_000, 10, too_big, 10):
+                answer = await client.post(url, content=b"x" * size)
+                _error(answer, 401, "unauthorized")

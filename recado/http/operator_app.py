@@ -12,6 +12,7 @@ from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.alert_pages import install_alert_pages
 from recado.http.auth import client_ip, json_body
+from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
@@ -36,6 +37,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     # Operator bodies are small JSON or forms; bounded like the public ones.
     app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
     install_params(app)
+    install_body_drain(app)
     install_error_handlers(app)
     install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
