@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from quart import Quart, Response, g, redirect, render_template, request
 
 from recado.http.auth import key_matches
+from recado.http.error_pages import prefers_html
 from recado.http.errors import json_error
 
 COOKIE = "recado_csrf"
@@ -77,6 +78,8 @@ async def _for_a_person(response: Response, next_path: str | None) -> Response:
             next_path if next_path and next_path.startswith("/") and "//" not in next_path else "/"
         )
         return redirect(safe, 303)  # type: ignore[return-value]
+    if not prefers_html():
+        return response  # a script posting the form asked for JSON: the error shape
     try:
         detail = json.loads(await response.get_data()).get("detail", "")
     except (ValueError, AttributeError):
