@@ -179,3 +179,21 @@ def test_retry_from_the_page_and_the_token_that_guards_it(
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     audit = httpx.get(f"{daemon.operator_url}/audit.json").json()["items"]
     assert {"dlq.retry", "breaker.reset"} <= {a["action"] for a in audit}
+
+
+def test_errors_are_pages_a_person_can_read(browser: Browser, daemon: DaemonProcess) -> None:
+    page = browser.new_page(locale="pt-BR")
+    for path, status, title in (
+        ("/nao-existe", 404, "Página não encontrada"),
+        ("/dlq/99999999999999999999999", 404, "Página não encontrada"),
+        ("/messages?date=9999-12-31", 422, "Valor inválido"),
+    ):
+        answer = page.goto(f"{daemon.operator_url}{path}")
+        assert answer is not None and answer.status == status, path
+        expect(page.locator("#error-title")).to_have_text(title)
+    page.get_by_role("link", name="Voltar ao painel").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+    answer = page.goto(f"{daemon.public_url}/voucher/apt-1?sig=AAAAAAAAAAAAAAAAAAAAAA")
+    assert answer is not None and answer.status == 404
+    expect(page.locator("#error-title")).to_have_text("Comprovante não encontrado")
