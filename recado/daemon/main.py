@@ -23,7 +23,7 @@ from recado.daemon import sdnotify
 from recado.daemon.config import Config, ConfigError, load_config, reload_diff
 from recado.daemon.config_checks import flow_table
 from recado.daemon.context import Daemon
-from recado.daemon.local_keys import local_api_key, local_secret_key
+from recado.daemon.local_keys import LocalKeyError, local_api_key, local_secret_key
 from recado.daemon.logs import get_logger, set_level, set_secrets
 from recado.daemon.runtime_file import remove_runtime, write_runtime
 from recado.daemon.supervisor import Supervisor
@@ -191,6 +191,13 @@ async def _run_work(
 
 
 def _resolve_keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:
+    try:
+        return _keys(cfg, data_dir)
+    except LocalKeyError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:
     import base64
 
     api_key = cfg.security.api_key

@@ -1,7 +1,8 @@
 """``<data_dir>/recado.runtime.json``: where the running daemon listens, for the CLI and tests.
 
 The configured address may say port 0 (tests) or a host the CLI cannot guess; the bound
-addresses are written here once both listeners are up, and removed on a clean exit.
+addresses are written here once both listeners are up, and removed on a clean exit. Like every
+file of the data directory it is the daemon user's alone (``recado.private_files``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from recado.private_files import write_private
+
 NAME = "recado.runtime.json"
 
 
 def write_runtime(data_dir: Path, info: dict[str, Any]) -> None:
-    path = data_dir / NAME
-    tmp = path.with_name(NAME + ".new")
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(data_dir / NAME, (json.dumps(info, indent=2) + "\n").encode())
 
 
 def read_runtime(data_dir: Path) -> dict[str, Any] | None:
