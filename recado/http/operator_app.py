@@ -9,6 +9,7 @@ from quart_trio import QuartTrio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
+from recado.daemon.reload import reload_config
 from recado.http.alert_pages import install_alert_pages
 from recado.http.auth import client_ip, json_body
 from recado.http.common import install_probes
@@ -103,11 +104,9 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.post("/config/reload")
     @guarded
     async def config_reload() -> Response:
-        from recado.daemon.main import reload_config
-
         result = await reload_config(daemon, source=f"http {client_ip()}")
         response = jsonify(result)
-        response.status_code = 422 if result["problems"] else 200
+        response.status_code = 422 if "error" in result else 200
         return response
 
     if daemon.test_hooks:
