@@ -33,7 +33,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_handlers(app)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
-    install_csrf(app)
+    install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
     install_hub_pages(app, daemon)
