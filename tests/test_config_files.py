@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from recado.daemon import config as config_module
 from recado.daemon.config import Config, ConfigError, load_config
 from recado.daemon.config_checks import flow_table, parse_listen
+from recado.daemon.runtime_file import read_runtime
 from recado.rules import bounds
 from recado.testing.daemon_process import DaemonProcess, write_config
 from tests.process_helpers import cli
@@ -271,6 +272,24 @@ def test_any_bytes_are_a_config_or_named_problems(tmp_path_factory: Any, data: b
         _runs_with(load_config(path, {}))
     except ConfigError as exc:
         assert exc.problems
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe",
+        b"[1, 2]",
+        b"[" * 100_000,
+        b'{"pid": -1}',
+        b'{"pid": 0}',
+        b'{"pid": true}',
+        b'{"pid": 1e30}',
+        b'{"pid": 99999999999999999999999}',
+    ],
+)
+def test_a_runtime_file_that_is_not_ours_reads_as_no_daemon(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "recado.runtime.json").write_bytes(content)
+    assert read_runtime(tmp_path) is None
 
 
 # -- the commands -----------------------------------------------------------------------------

@@ -24,12 +24,16 @@ def write_runtime(data_dir: Path, info: dict[str, Any]) -> None:
 def read_runtime(data_dir: Path) -> dict[str, Any] | None:
     try:
         info = json.loads((data_dir / NAME).read_text("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        # Not ours, or cut short: as if no daemon ran.
+        return None
+    if not isinstance(info, dict):
         return None
     pid = info.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    # 0 and negative numbers name process groups, not a process; Linux pids stop at 2^22.
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= 2**22:
         return None
-    return info if isinstance(info, dict) else None
+    return info if _alive(pid) else None
 
 
 def remove_runtime(data_dir: Path) -> None:
