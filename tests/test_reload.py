@@ -132,7 +132,7 @@ async def test_the_refusal_is_answered_logged_and_audited(daemon_dir: Path) -> N
             check=False,
         )
         assert cli.returncode == 1
-        assert RESTART_SENTENCE in cli.stderr.decode()
+        assert cli.stderr.decode() == f"recado: 422 reload_refused: {RESTART_SENTENCE}\n"
         assert daemon.config.whatsapp.mode == "dry_run"
 
 
