@@ -95,6 +95,7 @@ def test_a_running_daemon_keeps_its_data_private(tmp_path: Path, umask_value: in
                 "api_key",
                 "secret_key",
                 "recado.runtime.json",
+                "recado.lock",
                 "nightly.db",
             ]
             modes = {n: oct(mode(daemon.data_dir / n)) for n in names}
