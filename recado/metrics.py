@@ -61,6 +61,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.http_connections = Gauge(
+            "recado_http_connections",
+            "Connections open on each listener (public, operator), at most its cap",
+            ["listener"],
+            registry=self.registry,
+        )
+        self.http_refused = Counter(
+            "recado_http_connections_refused",
+            "Connections answered 503 because the listener was at its cap",
+            ["listener"],
+            registry=self.registry,
+        )
+
     def count(self, sample: str, **labels: str) -> int:
         return int(self.registry.get_sample_value(sample, labels) or 0)
 

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from recado.daemon.context import Daemon
-from recado.daemon.main import apply_paths
+from recado.daemon.reload import apply_paths
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query
 
@@ -123,6 +123,32 @@ async def test_api_key_is_required(daemon_dir: Path) -> None:
             "occurred_at",
             "expected an RFC 3339 time, e.g. 2026-11-24T10:00:00-03:00",
         ),
+        # Times outside the sane range overflowed (500) or were accepted before.
+        (
+            _event(
+                "e", "appointment.created", **_appointment(starts_at="9999-12-31T23:59:59-03:00")
+            ),
+            "data.starts_at",
+            "expected a time between 2000-01-01 and 2099-12-31",
+        ),
+        (
+            _event(
+                "e", "appointment.created", **_appointment(starts_at="0001-01-01T00:00:00+03:00")
+            ),
+            "data.starts_at",
+            "expected a time between 2000-01-01 and 2099-12-31",
+        ),
+        (
+            dict(_event("e", "lead.created", id="1"), occurred_at="9999-12-31T23:59:59-03:00"),
+            "occurred_at",
+            "expected a time between 2000-01-01 and 2099-12-31",
+        ),
+        (
+            dict(_event("e", "lead.created", id="1"), occurred_at="1970-01-01T00:00:00Z"),
+            "occurred_at",
+            "expected a time between 2000-01-01 and 2099-12-31",
+        ),
+        (dict(_event("e", "lead.created", id="1"), extra=1), "extra", "unknown field"),
     ],
 )
 async def test_invalid_events_name_the_field(
@@ -136,6 +162,41 @@ async def test_invalid_events_name_the_field(
         assert error["field"] == field
         if detail is not None:
             assert error["detail"] == f"{field}: {detail}"
+        assert query(daemon, "SELECT COUNT(*) AS n FROM events") == [{"n": 0}]
+
+
+async def test_every_problem_is_listed_at_once(daemon_dir: Path) -> None:
+    data = _appointment(client={"name": " ", "phone": "123"}, starts_at="9999-01-01T00:00:00Z")
+    data["service"] = 7
+    body = dict(_event(" ", "appointment.created", **data), occurred_at="ontem", extra=True)
+    expected = [
+        ("data.client.name", "must not be empty"),
+        (
+            "data.client.phone",
+            '"123" must have an area code and 8 or 9 digits (e.g. 11 98765-4321)',
+        ),
+        ("data.service", "Expected `str`, got `int`"),
+        ("data.starts_at", "expected a time between 2000-01-01 and 2099-12-31"),
+        ("extra", "unknown field"),
+        ("id", "expected a non-empty string of at most 200 characters"),
+        ("occurred_at", "expected an RFC 3339 time, e.g. 2026-11-24T10:00:00-03:00"),
+    ]
+    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+        response = await _post(daemon, client, body)
+        assert response.status_code == 422
+        error = response.json()
+        problems = [(p["field"], p["detail"]) for p in error["problems"]]
+        assert sorted(problems) == expected
+        assert error["field"] == problems[0][0]
+        assert error["detail"] == "; ".join(f"{f}: {d}" for f, d in problems)
+        # Without an object to check, the envelope's own problems are all there is to say.
+        bare = await _post(daemon, client, {"type": 5, "data": []})
+        assert sorted((p["field"], p["detail"]) for p in bare.json()["problems"]) == [
+            ("data", "Expected `object`, got `array`"),
+            ("id", "required"),
+            ("occurred_at", "required"),
+            ("type", "Expected `str`, got `int`"),
+        ]
         assert query(daemon, "SELECT COUNT(*) AS n FROM events") == [{"n": 0}]
 
 

@@ -37,8 +37,10 @@ from recado.clock import parse_iso, wait_s
 from recado.daemon.config import SyncJob
 from recado.daemon.config_checks import Endpoint, parse_endpoint
 from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger, redact
+from recado.daemon.logs import get_logger
+from recado.redaction import redact
 from recado.rules import http_outcome as ho
+from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.schedule import plan
 from recado.services.client import Answer, ServiceClient, service_clients
 from recado.storage import sync as q
@@ -234,9 +236,11 @@ class SyncRunner:
             )
         if not 200 <= result.status < 300:
             raise RunFailed(f"page {page_no} from {source.service}: HTTP {result.status}")
+        if not depth_ok(result.body):
+            raise RunFailed(f"page {page_no} from {source.service}: {too_deep_detail()}")
         try:
             return msgspec.json.decode(result.body, type=Page)
-        except (msgspec.DecodeError, RecursionError) as exc:
+        except msgspec.DecodeError as exc:
             raise RunFailed(
                 f"page {page_no} from {source.service} is not "
                 f'{{"items": [...], "next_cursor": "..."}}: {exc}'

@@ -1,16 +1,18 @@
-"""The events API's payloads (CONTRACT §4.3): msgspec Structs and the checks that name the
-bad field for a 422."""
+"""The events API's payloads (CONTRACT §4.3): msgspec Structs and the checks that name every
+bad field for a 422, all at once (as ``check-config`` does)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from recado.rules.instants import parse_instant
+from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.phone import PhoneError, normalize_phone
 
 APPOINTMENT_TYPES = ("appointment.created", "appointment.rescheduled", "appointment.canceled")
@@ -23,7 +25,7 @@ FREE_FORM_TYPES = (
 )
 
 
-class Envelope(msgspec.Struct, forbid_unknown_fields=True):
+class Envelope(msgspec.Struct):
     id: str
     type: str
     occurred_at: str
@@ -83,37 +85,22 @@ class ValidEvent:
 
 
 class EventInvalid(Exception):
-    def __init__(self, field: str, detail: str) -> None:
-        self.field = field
-        self.detail = detail
-        super().__init__(f"{field}: {detail}")
+    """Every problem found in one body; ``field`` and ``detail`` are the first, for callers
+    that name one. ``code`` is ``invalid_field``, or for a body that is not usable JSON at
+    all, ``invalid_json`` or ``too_deep``."""
+
+    def __init__(self, problems: list[tuple[str, str]], code: str = "invalid_field") -> None:
+        self.problems = problems
+        self.code = code
+        self.field, self.detail = problems[0]
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        return "; ".join(f"{field}: {detail}" for field, detail in self.problems)
 
 
-_envelope_decoder = msgspec.json.Decoder(Envelope)
-
-
-def _field_of(exc: msgspec.ValidationError, prefix: str) -> tuple[str, str]:
-    text = str(exc)
-    message, _, path = text.partition(" - at `$")
-    path = path.rstrip("`").lstrip(".")
-    if message.startswith("Object missing required field `"):
-        name = message.split("`")[1]
-        field = ".".join(p for p in (prefix, path, name) if p)
-        return field, "required"
-    field = ".".join(p for p in (prefix, path) if p) or prefix or "body"
-    return field, message
-
-
-def _rfc3339(value: str, field: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise EventInvalid(
-            field, "expected an RFC 3339 time, e.g. 2026-11-24T10:00:00-03:00"
-        ) from exc
-    if dt.tzinfo is None:
-        raise EventInvalid(field, "the time needs an offset, e.g. 2026-11-24T10:00:00-03:00")
-    return dt.astimezone(UTC)
+ENVELOPE_FIELDS = {"id": str, "type": str, "occurred_at": str, "data": dict}
 
 
 def body_hash(envelope: Envelope) -> str:
@@ -131,57 +118,148 @@ def body_hash(envelope: Envelope) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_event(raw: bytes) -> ValidEvent:
-    """Parse and check one event body; raise EventInvalid naming the field."""
+def decode_body(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or EventInvalid on ``body`` (the caller's 400)."""
+    if not depth_ok(raw):
+        raise EventInvalid([("body", too_deep_detail())], "too_deep")
     try:
-        envelope = _envelope_decoder.decode(raw)
+        value = msgspec.json.decode(raw)
     except msgspec.ValidationError as exc:
-        raise EventInvalid(*_field_of(exc, "")) from exc
+        # Untyped decoding validates only numbers: beyond a float's range or 4300 digits.
+        raise EventInvalid([("body", f"a number is out of range ({exc})")], "invalid_json") from exc
     except msgspec.DecodeError as exc:
-        raise EventInvalid("body", "not a JSON object") from exc
-    if not envelope.id.strip() or len(envelope.id) > 200:
-        raise EventInvalid("id", "expected a non-empty string of at most 200 characters")
-    occurred_at = _rfc3339(envelope.occurred_at, "occurred_at")
-    appointment: Appointment | Cancellation | None = None
-    if envelope.type in ("appointment.created", "appointment.rescheduled"):
-        data = _convert(envelope.data, AppointmentData)
-        try:
-            phone = normalize_phone(data.client.phone)
-        except PhoneError as exc:
-            raise EventInvalid("data.client.phone", exc.en) from exc
-        for name, value in (
-            ("data.appointment_id", data.appointment_id),
-            ("data.client.name", data.client.name),
-            ("data.service", data.service),
-        ):
-            if not value.strip():
-                raise EventInvalid(name, "must not be empty")
-        appointment = Appointment(
-            data.appointment_id,
-            data.client.name.strip(),
-            phone,
-            data.service.strip(),
-            _rfc3339(data.starts_at, "data.starts_at"),
-            data.location,
-            data.notify_client,
-        )
-    elif envelope.type == "appointment.canceled":
-        cancel = _convert(envelope.data, CancelData)
-        if not cancel.appointment_id.strip():
-            raise EventInvalid("data.appointment_id", "must not be empty")
-        appointment = Cancellation(cancel.appointment_id, cancel.notify_client, cancel.reason)
-    elif envelope.type in FREE_FORM_TYPES:
-        _convert(envelope.data, FreeFormData)
-    else:
-        known = ", ".join((*APPOINTMENT_TYPES, *FREE_FORM_TYPES))
-        raise EventInvalid("type", f'"{envelope.type}" is not a known event type ({known})')
+        raise EventInvalid([("body", "not a JSON object")], "invalid_json") from exc
+    if not isinstance(value, dict):
+        raise EventInvalid([("body", "not a JSON object")], "invalid_json")
+    return value
+
+
+def validate_event(raw: bytes) -> ValidEvent:
+    """Parse and check one event body; raise EventInvalid listing every problem found."""
+    body = decode_body(raw)
+    problems: list[tuple[str, str]] = []
+    usable: dict[str, Any] = {}
+    for name, typ in ENVELOPE_FIELDS.items():
+        if name not in body:
+            problems.append((name, "required"))
+        elif _check_type(body[name], typ, name, problems):
+            usable[name] = body[name]
+    problems.extend((name, "unknown field") for name in body if name not in ENVELOPE_FIELDS)
+    event_id = usable.get("id")
+    if event_id is not None and (not event_id.strip() or len(event_id) > 200):
+        problems.append(("id", "expected a non-empty string of at most 200 characters"))
+    occurred_at = None
+    if "occurred_at" in usable:
+        occurred_at = _instant(usable["occurred_at"], "occurred_at", problems)
+    appointment = None
+    if "type" in usable:
+        # Without a usable object there is no data to check, but the type is still known.
+        appointment = _check_data(usable["type"], usable.get("data"), problems)
+    if problems or occurred_at is None:
+        raise EventInvalid(problems)
+    envelope = Envelope(body["id"], body["type"], body["occurred_at"], body["data"])
     return ValidEvent(
         envelope.id, envelope.type, occurred_at, envelope.data, body_hash(envelope), appointment
     )
 
 
-def _convert(data: dict[str, Any], typ: type[Any]) -> Any:
+def _check_data(
+    event_type: str, data: dict[str, Any] | None, problems: list[tuple[str, str]]
+) -> Appointment | Cancellation | None:
+    known = (*APPOINTMENT_TYPES, *FREE_FORM_TYPES)
+    if event_type not in known:
+        problems.append(("type", f'"{event_type}" is not a known event type ({", ".join(known)})'))
+        return None
+    if data is None:
+        return None
+    if event_type in ("appointment.created", "appointment.rescheduled"):
+        apt = _convert(data, AppointmentData, "data", problems)
+        # The checks of meaning run on every field of the right type, whatever is wrong
+        # with the others, so one answer lists it all.
+        client = data.get("client") if isinstance(data.get("client"), dict) else {}
+        phone = _phone(client.get("phone"), problems)
+        for name, value in (
+            ("data.appointment_id", data.get("appointment_id")),
+            ("data.client.name", client.get("name")),
+            ("data.service", data.get("service")),
+        ):
+            if isinstance(value, str) and not value.strip():
+                problems.append((name, "must not be empty"))
+        starts_raw = data.get("starts_at")
+        starts_at = (
+            _instant(starts_raw, "data.starts_at", problems)
+            if isinstance(starts_raw, str)
+            else None
+        )
+        if apt is None or phone is None or starts_at is None or problems:
+            return None
+        return Appointment(
+            apt.appointment_id,
+            apt.client.name.strip(),
+            phone,
+            apt.service.strip(),
+            starts_at,
+            apt.location,
+            apt.notify_client,
+        )
+    if event_type == "appointment.canceled":
+        cancel = _convert(data, CancelData, "data", problems)
+        if cancel is None:
+            return None
+        if not cancel.appointment_id.strip():
+            problems.append(("data.appointment_id", "must not be empty"))
+            return None
+        return Cancellation(cancel.appointment_id, cancel.notify_client, cancel.reason)
+    _convert(data, FreeFormData, "data", problems)
+    return None
+
+
+def _phone(value: Any, problems: list[tuple[str, str]]) -> str | None:
+    if not isinstance(value, str):
+        return None
     try:
-        return msgspec.convert(data, typ)
+        return normalize_phone(value)
+    except PhoneError as exc:
+        problems.append(("data.client.phone", exc.en))
+        return None
+
+
+def _instant(value: str, field: str, problems: list[tuple[str, str]]) -> datetime | None:
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        problems.append((field, str(exc)))
+        return None
+
+
+def _check_type(value: Any, typ: Any, field: str, problems: list[tuple[str, str]]) -> bool:
+    try:
+        msgspec.convert(value, typ)
     except msgspec.ValidationError as exc:
-        raise EventInvalid(*_field_of(exc, "data")) from exc
+        message, _, path = str(exc).partition(" - at `$")
+        problems.append((field + path.rstrip("`"), message))
+        return False
+    return True
+
+
+def _convert(
+    value: dict[str, Any], typ: type[Any], prefix: str, problems: list[tuple[str, str]]
+) -> Any:
+    """``value`` as the Struct ``typ``, checking every field (msgspec stops at the first
+    problem) so that the answer lists them all; None when any was found."""
+    found = len(problems)
+    for info in msgspec.structs.fields(typ):
+        field = f"{prefix}.{info.encode_name}"
+        if info.encode_name not in value:
+            if info.required:
+                problems.append((field, "required"))
+            continue
+        item = value[info.encode_name]
+        if isinstance(info.type, type) and issubclass(info.type, msgspec.Struct):
+            if _check_type(item, dict, field, problems):
+                _convert(item, info.type, field, problems)
+        else:
+            _check_type(item, info.type, field, problems)
+    if len(problems) > found:
+        return None
+    return msgspec.convert(value, typ)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+import msgspec
 from quart import Response, request
 
 from recado.http.errors import json_error
+from recado.rules.constant_time import same_secret
+from recado.rules.json_depth import depth_ok, too_deep_detail
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 def key_matches(expected: str, given: str | None) -> bool:
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return same_secret(expected, given)
 
 
 def require_api_key(get_key: Callable[[], str]) -> Callable[[F], F]:
@@ -39,7 +39,13 @@ def client_ip() -> str:
 
 async def json_body() -> dict[str, Any] | Response:
     """The request's JSON object, or a 400 response saying what is wrong with it."""
-    data = await request.get_json(force=True, silent=True)
+    raw: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
+    if not depth_ok(raw):
+        return json_error(400, "too_deep", too_deep_detail())
+    try:
+        data = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        data = None
     if not isinstance(data, dict):
         return json_error(400, "invalid_json", "the request body must be a JSON object")
     return data

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Quart, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from quart import Quart, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from recado.daemon.logs import get_logger
 
@@ -25,7 +25,12 @@ def install_error_handlers(app: Quart) -> None:
         detail = exc.description or exc.name or "error"
         if exc.code == 413:
             detail = "the request body is larger than this endpoint accepts"
-        return json_error(exc.code or 500, code, detail)
+        elif exc.code == 404:
+            detail = f"no such page or record: {request.path}"
+        response = json_error(exc.code or 500, code, detail)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     async def unexpected(exc: Exception) -> Response:

@@ -9,15 +9,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from quart import Quart, Response, jsonify, request
+from quart import Quart, Response, jsonify
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
+from recado.http.params import query_choice, query_day, query_int
 from recado.http.views import respond
-from recado.rules.bounds import sql_int_ok
+from recado.rules.bounds import SQL_INT_MAX, sql_int_ok
 from recado.storage import deliveries as dq
 from recado.storage import sync as sq
 from recado.storage.audit import record_audit
@@ -36,19 +37,10 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/dlq")
     @app.get("/dlq.json")
     async def dlq() -> Response:
-        state = request.args.get("state", "dead")
-        if state not in DLQ_STATES:
-            return json_error(
-                422, "invalid_field", f"state: expected one of {', '.join(DLQ_STATES)}"
-            )
-        page = _positive_int(request.args.get("page"), 1)
-        per_page = _positive_int(request.args.get("per_page"), 50)
-        if page is None or per_page is None or per_page > PER_PAGE_MAX:
-            return json_error(
-                422,
-                "invalid_field",
-                f"page and per_page: expected whole numbers, per_page ≤ {PER_PAGE_MAX}",
-            )
+        state = query_choice("state", DLQ_STATES, "dead")
+        per_page = query_int("per_page", 50, maximum=PER_PAGE_MAX)
+        # The offset must fit SQLite's 64 bits too.
+        page = query_int("page", 1, maximum=SQL_INT_MAX // per_page)
         total, rows = await daemon.storage.read(dq.dlq_page, state, per_page, (page - 1) * per_page)
         items = [
             {
@@ -67,8 +59,8 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
         data = {"state": state, "page": page, "per_page": per_page, "total": total, "items": items}
         return await respond("dlq.html", data)
 
-    @app.get("/dlq/<int:delivery_id>")
-    @app.get("/dlq/<int:delivery_id>.json")
+    @app.get("/dlq/<rowid:delivery_id>")
+    @app.get("/dlq/<rowid:delivery_id>.json")
     async def dlq_item(delivery_id: int) -> Response:
         detail = await daemon.storage.read(dq.delivery_detail, delivery_id)
         if detail is None:
@@ -84,7 +76,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
             return json_error(404, "not_found", f'no event "{event_id}"')
         return await respond("event.html", event)
 
-    @app.post("/dlq/<int:delivery_id>/retry")
+    @app.post("/dlq/<rowid:delivery_id>/retry")
     @guarded
     async def dlq_retry(delivery_id: int) -> Response:
         result = await daemon.storage.write(
@@ -95,7 +87,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
         daemon.poke_hub()
         return jsonify({"message": "Item queued for retry", "event_id": result["event_id"]})
 
-    @app.post("/dlq/<int:delivery_id>/archive")
+    @app.post("/dlq/<rowid:delivery_id>/archive")
     @guarded
     async def dlq_archive(delivery_id: int) -> Response:
         result = await daemon.storage.write(
@@ -184,11 +176,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/report/daily")
     @app.get("/report/daily.json")
     async def daily_report() -> Response:
-        raw = request.args.get("date")
-        try:
-            day = date.fromisoformat(raw) if raw else daemon.clock.now().astimezone(tz()).date()
-        except ValueError:
-            return json_error(422, "invalid_field", "date: expected YYYY-MM-DD")
+        day = query_day("date") or daemon.clock.now().astimezone(tz()).date()
         return await respond("report.html", await report_data(daemon, day))
 
 
@@ -270,9 +258,3 @@ def _refusal(delivery_id: int, result: dict[str, Any]) -> Response | None:
             f"delivery {delivery_id} is {result['state']}, not dead: only DLQ items can do that",
         )
     return None
-
-
-def _positive_int(raw: str | None, default: int) -> int | None:
-    if raw is None or raw == "":
-        return default
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else None

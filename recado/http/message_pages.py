@@ -3,7 +3,7 @@ and the kill switch."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,13 @@ from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
+from recado.http.params import BadParam, ascii_digits, query_choice, query_day, query_int
 from recado.http.views import respond
+from recado.rules.instants import parse_instant
+from recado.rules.message_retry import refusal_text
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
 from recado.storage.audit import record_audit
-from recado.storage.messages import discard_message, list_messages, message_detail, retry_message
+from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
 from recado.storage.sending import set_setting
 
 STATES = (*RANK, *SIDE_STATES)
@@ -45,22 +48,16 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages")
     @app.get("/messages.json")
     async def messages() -> Response:
-        args = request.args
-        state, kind = args.get("state") or None, args.get("kind") or None
-        if state is not None and state not in STATES:
-            return json_error(422, "invalid_field", f"state: expected one of {', '.join(STATES)}")
-        if kind is not None and kind not in KINDS:
-            return json_error(422, "invalid_field", f"kind: expected one of {', '.join(KINDS)}")
+        state, kind = query_choice("state", STATES), query_choice("kind", KINDS)
         day_start = day_end = None
-        if args.get("date"):
-            try:
-                day = date.fromisoformat(args["date"])
-            except ValueError:
-                return json_error(422, "invalid_field", "date: expected YYYY-MM-DD")
+        if (day := query_day("date")) is not None:
             start = datetime(day.year, day.month, day.day, tzinfo=tz())
             day_start, day_end = iso(start), iso(start + timedelta(days=1))
-        phone = (args.get("phone") or "").lstrip("+") or None
-        limit = min(max(args.get("limit", 50, type=int) or 50, 1), 500)
+        phone = (request.args.get("phone") or "").lstrip("+") or None
+        if phone is not None and not ascii_digits(phone, 20):
+            raise BadParam("phone", "expected the client's number, digits only")
+        limit = query_int("limit", 50, maximum=500)
+        before = _cursor()
         items = await daemon.storage.read(
             lambda conn: list_messages(
                 conn,
@@ -69,7 +66,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 day_start=day_start,
                 day_end=day_end,
                 phone=phone,
-                before=args.get("before"),
+                before=before,
                 limit=limit,
             )
         )
@@ -86,17 +83,25 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         detail = await daemon.storage.read(message_detail, message_id)
         if detail is None:
             return json_error(404, "not_found", f"no message {message_id}")
-        return await respond("message.html", _timeline(detail, daemon.config.ui.locale, local))
+        locale = daemon.config.ui.locale
+        actions = await daemon.storage.read(message_actions, message_id, daemon.clock.now())
+        for verdict in actions.values():
+            verdict["why_not"] = (
+                None if verdict["allowed"] else refusal_text(verdict["reason"], locale)
+            )
+        return await respond(
+            "message.html", {**_timeline(detail, locale, local), "actions": actions}
+        )
 
     @app.post("/messages/<message_id>/retry")
     @guarded
     async def retry(message_id: str) -> Response:
-        return await _act(daemon, message_id, retry_message, "messages.retry")
+        return await _act(daemon, message_id, "retry")
 
     @app.post("/messages/<message_id>/discard")
     @guarded
     async def discard(message_id: str) -> Response:
-        return await _act(daemon, message_id, discard_message, "messages.discard")
+        return await _act(daemon, message_id, "discard")
 
     @app.post("/whatsapp/kill-switch")
     @guarded
@@ -129,22 +134,43 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         )
 
 
-async def _act(daemon: Daemon, message_id: str, action: Any, audit: str) -> Response:
-    now = daemon.clock.now()
-    before = await daemon.storage.write(action, message_id, now)
-    if before is None:
-        return json_error(404, "not_found", f"no message {message_id}")
-    detail = await daemon.storage.read(message_detail, message_id)
-    assert detail is not None
-    after = detail["message"]["state"]
-    if after == before:
-        return json_error(409, "not_allowed", f"a {before} message cannot do that")
-    await daemon.storage.write(
-        record_audit, now, audit, message_id, client_ip(), "operator", {"from": before, "to": after}
+def _cursor() -> str | None:
+    """``before``: the ``next_before`` of a previous page, a stored time then a message id."""
+    raw = request.args.get("before") or None
+    if raw is not None:
+        try:
+            parse_instant(raw[:24])
+            if not raw.isascii() or len(raw) > 224:
+                raise ValueError(raw)
+        except ValueError:
+            raise BadParam("before", "expected the next_before value of a previous page") from None
+    return raw
+
+
+async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
+    result = await daemon.storage.write(
+        act_on_message,
+        action,
+        message_id,
+        daemon.clock.now(),
+        daemon.config.whatsapp.reminder_hours_before,
+        client_ip(),
     )
+    if result["outcome"] == "not_found":
+        return json_error(404, "not_found", f"no message {message_id}")
+    if result["outcome"] == "refused":
+        return json_error(
+            409,
+            "not_allowed",
+            refusal_text(result["reason"], daemon.config.ui.locale),
+            reason=result["reason"],
+            state=result["state"],
+        )
     if daemon.sender is not None:
         daemon.sender.poke()
-    return jsonify({"id": message_id, "state": after, "previous_state": before})
+    return jsonify(
+        {"id": message_id, "state": result["state"], "previous_state": result["previous_state"]}
+    )
 
 
 def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]:

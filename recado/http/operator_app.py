@@ -2,41 +2,54 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from quart import Response, jsonify, redirect, request
+from quart import Response, jsonify, redirect
 from quart_trio import QuartTrio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
+from recado.daemon.reload import reload_config
 from recado.http.alert_pages import install_alert_pages
+from recado.http.appointment_pages import install_appointment_pages
 from recado.http.auth import client_ip, json_body
+from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
+from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
+from recado.http.params import install_params, query_int
 from recado.http.test_hooks import install_test_hooks
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.storage.audit import list_audit, record_audit
 from recado.storage.deliveries import hub_counts
 
+PATH_MAX = 4096
 BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
 
 
 def create_operator_app(daemon: Daemon) -> QuartTrio:
     app = QuartTrio("recado.operator", root_path=str(Path(__file__).parent))
+    # Operator bodies are small JSON or forms; bounded like the public ones.
+    app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
+    install_params(app)
+    install_body_drain(app)
     install_error_handlers(app)
+    install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
-    install_csrf(app)
+    install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
     install_hub_pages(app, daemon)
     install_alert_pages(app, daemon)
+    install_appointment_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.get("/")
@@ -67,7 +80,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.get("/audit")
     @app.get("/audit.json")
     async def audit() -> Response:
-        limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+        limit = query_int("limit", 100, maximum=500)
         rows = await daemon.storage.read(list_audit, limit)
         return await respond("audit.html", {"items": rows})
 
@@ -78,8 +91,10 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         if isinstance(body, Response):
             return body
         raw = body.get("path")
-        if not isinstance(raw, str) or not raw:
-            return json_error(422, "invalid_field", "path: required (expected a file path)")
+        if not isinstance(raw, str) or not raw or "\x00" in raw or len(raw) > PATH_MAX:
+            return json_error(
+                422, "invalid_field", "path: required (expected a file path)", field="path"
+            )
         dest = Path(raw)
         if not dest.is_absolute():
             dest = daemon.data_dir / dest
@@ -87,7 +102,13 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             result = await daemon.storage.backup(dest)
         except FileExistsError as exc:
             return json_error(409, "exists", str(exc))
-        except (OSError, RuntimeError) as exc:
+        except (OSError, sqlite3.Error) as exc:
+            # The operator's chosen place cannot take the file (no such directory, no
+            # permission, a file where a directory should be): theirs to change.
+            return json_error(
+                422, "backup_failed", f"path: cannot write a backup at {dest}: {exc}", field="path"
+            )
+        except RuntimeError as exc:
             return json_error(500, "backup_failed", str(exc))
         await daemon.storage.write(
             record_audit,
@@ -103,11 +124,9 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.post("/config/reload")
     @guarded
     async def config_reload() -> Response:
-        from recado.daemon.main import reload_config
-
         result = await reload_config(daemon, source=f"http {client_ip()}")
         response = jsonify(result)
-        response.status_code = 422 if result["problems"] else 200
+        response.status_code = 422 if "error" in result else 200
         return response
 
     if daemon.test_hooks:

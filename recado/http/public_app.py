@@ -7,9 +7,11 @@ from pathlib import Path
 from quart_trio import QuartTrio
 
 from recado.daemon.context import Daemon
+from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
 from recado.http.errors import install_error_handlers
 from recado.http.event_routes import install_event_routes
+from recado.http.params import install_params
 from recado.http.voucher_routes import install_voucher_routes
 from recado.http.webhook_routes import install_webhook_routes
 
@@ -17,6 +19,8 @@ from recado.http.webhook_routes import install_webhook_routes
 def create_public_app(daemon: Daemon) -> QuartTrio:
     app = QuartTrio("recado.public", root_path=str(Path(__file__).parent))
     app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
+    install_params(app)
+    install_body_drain(app)
     install_error_handlers(app)
     install_probes(app, daemon, "public")
     install_webhook_routes(app, daemon)

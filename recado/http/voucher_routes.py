@@ -9,6 +9,8 @@ from quart import Quart, Response, render_template, request
 
 from recado.clock import parse_iso
 from recado.daemon.context import Daemon
+from recado.http.error_pages import prefers_html
+from recado.http.error_text import VOUCHER_MISSING
 from recado.http.errors import json_error
 from recado.rules.voucher import voucher_key, voucher_ok
 
@@ -31,10 +33,21 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
         apt = None
         if voucher_ok(key, appointment_id, request.args.get("sig")):
             apt = await daemon.storage.read(_appointment, appointment_id)
+        cfg = daemon.config
         if apt is None:
             # The same answer for a bad signature and an unknown id: nothing to enumerate.
-            return json_error(404, "not_found", "no such voucher")
-        cfg = daemon.config
+            if not prefers_html():
+                return json_error(404, "not_found", "no such voucher")
+            locale = cfg.ui.locale
+            title, what = VOUCHER_MISSING.get(locale, VOUCHER_MISSING["pt-BR"])
+            html = await render_template(
+                "voucher_missing.html",
+                locale=locale,
+                title=title,
+                what=what,
+                studio=cfg.studio.name,
+            )
+            return _private(Response(html, 404, content_type="text/html; charset=utf-8"))
         local = parse_iso(apt["starts_at"]).astimezone(ZoneInfo(cfg.daemon.timezone))
         html = await render_template(
             "voucher.html",
@@ -45,7 +58,10 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
             studio=cfg.studio.name,
             location=apt["location"] or cfg.studio.location_line,
         )
-        response = Response(html, content_type="text/html; charset=utf-8")
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
-        return response
+        return _private(Response(html, content_type="text/html; charset=utf-8"))
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from quart import Quart, Response, jsonify, request
+from quart import Quart, Response, jsonify
 
-from recado.clock import from_unix, iso, parse_iso
+from recado.clock import from_unix, iso
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
+from recado.http.params import ascii_digits, query_choice, query_int, query_optional_int
 from recado.http.views import respond
+from recado.rules.bounds import sql_int_ok
+from recado.rules.instants import OutOfRange, parse_instant
 from recado.rules.window import Ledger, window_state
 from recado.storage.audit import record_audit
 from recado.storage.conversations import ledger_row, recent_activity
 from recado.storage.inbox import recent_inbox
 from recado.storage.webhook_set_aside import set_aside_items
 
-_STATES = {None, "pending", "failed", "processed"}
+_STATES = ("pending", "failed", "processed")
+LIMIT_MAX = 500
+# E.164 numbers have at most 15 digits; WhatsApp ids are numbers.
+WA_ID_MAX = 20
 
 
 def _ts(value: int | None) -> datetime | None:
@@ -31,11 +37,9 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/webhooks")
     @app.get("/webhooks.json")
     async def webhooks() -> Response:
-        state = request.args.get("state") or None
-        if state not in _STATES:
-            return json_error(422, "invalid_field", "state: expected pending, failed or processed")
-        limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 500)
-        before = request.args.get("before", type=int)
+        state = query_choice("state", _STATES)
+        limit = query_int("limit", 50, maximum=LIMIT_MAX)
+        before = query_optional_int("before")
         items = await daemon.storage.read(recent_inbox, limit, before, state)
         next_before = items[-1]["id"] if len(items) == limit else None
         set_aside = await daemon.storage.read(set_aside_items, 50)
@@ -46,7 +50,7 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/conversations/<wa_id>.json")
     async def conversation(wa_id: str) -> Response:
         wa_id = wa_id.removesuffix(".json").lstrip("+")
-        if not wa_id.isdigit():
+        if not ascii_digits(wa_id, WA_ID_MAX):
             return json_error(
                 422, "invalid_field", "wa_id: expected the client's number, digits only"
             )
@@ -96,15 +100,22 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
         since = None
         if since_raw is not None:
             try:
-                since = parse_iso(str(since_raw))
-                if since.tzinfo is None:
-                    raise ValueError("no offset")
+                since = parse_instant(since_raw)
+            except OutOfRange as exc:
+                return json_error(422, "invalid_field", f"since: {exc}", field="since")
             except ValueError:
                 return json_error(
-                    422, "invalid_field", "since: expected an RFC 3339 time with an offset"
+                    422,
+                    "invalid_field",
+                    "since: expected an RFC 3339 time with an offset",
+                    field="since",
                 )
-        if only_id is not None and not isinstance(only_id, int):
-            return json_error(422, "invalid_field", "id: expected an inbox id (integer)")
+        if only_id is not None and not (
+            isinstance(only_id, int) and not isinstance(only_id, bool) and sql_int_ok(only_id)
+        ):
+            return json_error(
+                422, "invalid_field", "id: expected an inbox id (a 64-bit integer)", field="id"
+            )
         assert daemon.webhooks is not None
         result = await daemon.webhooks.replay(since, only_id)
         await daemon.storage.write(

@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from recado.daemon.context import Daemon
 from recado.http.auth import client_ip
 from recado.http.errors import json_error
+from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.storage.inbox import insert_inbox, insert_reject
 from recado.whatsapp.signature import SignatureCheck, verify, verify_token_matches
 from recado.whatsapp.webhook_parse import EnvelopeError, check_envelope
@@ -53,7 +54,10 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
                 return json_error(401, "bad_signature", _SIGNATURE_DETAIL[check])
             signature_ok = True
         now = daemon.clock.now()
-        envelope = check_envelope(body)
+        # Measured before anything decodes it: too deep a body makes decoders recurse.
+        envelope = (
+            check_envelope(body) if depth_ok(body) else EnvelopeError("too_deep", too_deep_detail())
+        )
         if isinstance(envelope, EnvelopeError):
             metrics.webhook_requests.labels("rejected").inc()
             await daemon.storage.write(

@@ -83,8 +83,9 @@ BR_DDD = frozenset(
         99,
     }
 )
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-_ALLOWED = re.compile(r"^[\d\s()+.\-]+$")
+# ASCII digits only: ``\d`` also matches "١" or "５", which would reach Meta and the ledger.
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_ALLOWED = re.compile(r"[0-9\s()+.\-]+")
 
 
 class PhoneError(ValueError):
@@ -95,7 +96,7 @@ class PhoneError(ValueError):
 
 
 def is_e164(text: str) -> bool:
-    return bool(_E164.match(text))
+    return bool(_E164.fullmatch(text))
 
 
 def wa_id_of(e164: str) -> str:
@@ -104,12 +105,12 @@ def wa_id_of(e164: str) -> str:
 
 def normalize_phone(raw: str, default_country: str = "55") -> str:
     text = raw.strip()
-    if not text or not _ALLOWED.match(text):
+    if not text or not _ALLOWED.fullmatch(text):
         raise PhoneError(
             f'"{raw}" não é um telefone (use só dígitos, espaços, ( ) - e +)',
             f'"{raw}" is not a phone number (digits, spaces, ( ) - and + only)',
         )
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("+"):
         if digits.startswith("55"):
             return "+55" + _brazilian(digits[2:], raw)

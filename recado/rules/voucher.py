@@ -7,6 +7,8 @@ import hashlib
 import hmac
 from urllib.parse import quote
 
+from recado.rules.constant_time import same_secret
+
 
 def voucher_key(secret_key: bytes) -> bytes:
     # A key of its own, derived from the daemon's secret: a leaked voucher signature says
@@ -15,12 +17,12 @@ def voucher_key(secret_key: bytes) -> bytes:
 
 
 def voucher_sig(key: bytes, appointment_id: str) -> str:
-    digest = hmac.new(key, appointment_id.encode(), hashlib.sha256).digest()
+    digest = hmac.new(key, appointment_id.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 def voucher_ok(key: bytes, appointment_id: str, sig: str | None) -> bool:
-    return bool(sig) and hmac.compare_digest(voucher_sig(key, appointment_id), sig or "")
+    return same_secret(voucher_sig(key, appointment_id), sig)
 
 
 def voucher_url(base_url: str, key: bytes, appointment_id: str) -> str:

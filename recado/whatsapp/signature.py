@@ -7,7 +7,9 @@ import hashlib
 import hmac
 import re
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+from recado.rules.constant_time import same_secret
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class SignatureCheck(enum.Enum):
@@ -29,7 +31,7 @@ def verify(app_secret: str, body: bytes, header: str | None) -> SignatureCheck:
         return SignatureCheck.missing
     scheme, _, given = header.strip().partition("=")
     given = given.lower()
-    if scheme != "sha256" or not _HEX64.match(given):
+    if scheme != "sha256" or not _HEX64.fullmatch(given):
         return SignatureCheck.malformed
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     if hmac.compare_digest(expected, given):
@@ -39,6 +41,4 @@ def verify(app_secret: str, body: bytes, header: str | None) -> SignatureCheck:
 
 def verify_token_matches(expected: str, given: str | None) -> bool:
     """An empty configured token never matches: no token, no subscription."""
-    if not expected or given is None:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return same_secret(expected, given)

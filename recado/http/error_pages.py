@@ -1,0 +1,77 @@
+"""Errors for people: the operator listener answers a browser with a small page in the
+studio's language that says what happened and links back to the dashboard; scripts and
+curl (``Accept: application/json``, ``*/*`` or no header) keep the JSON error shape.
+
+Views and error handlers keep returning ``json_error``: the page is made from that answer
+after the request, so every refusal of every route (and of error handlers added later)
+reaches a person the same way, with the same status code.
+"""
+
+from __future__ import annotations
+
+import json
+
+from quart import Quart, Response, render_template, request
+
+from recado.daemon.context import Daemon
+from recado.daemon.logs import get_logger
+from recado.http.error_text import back_label, error_words
+
+log = get_logger("http")
+
+# Headers that describe the JSON body; everything else (Allow, Retry-After, Set-Cookie) stays.
+_BODY_HEADERS = ("content-type", "content-length")
+
+
+def prefers_html() -> bool:
+    """A browser asks for text/html first; ``*/*`` alone or no Accept header is a script."""
+    if request.path.endswith(".json"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def error_of(data: bytes) -> tuple[str, str] | None:
+    """The ``(error, detail)`` of a JSON error body, or None for any other JSON."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    error, detail = body.get("error"), body.get("detail")
+    if not isinstance(error, str) or not isinstance(detail, str):
+        return None
+    return error, detail
+
+
+def install_error_pages(app: Quart, daemon: Daemon) -> None:
+    @app.after_request
+    async def for_people(response: Response) -> Response:
+        if response.status_code < 400 or response.mimetype != "application/json":
+            return response
+        if not prefers_html():
+            return response
+        found = error_of(await response.get_data())  # type: ignore[arg-type]
+        if found is None:
+            return response
+        locale = daemon.config.ui.locale
+        title, what = error_words(locale, response.status_code)
+        try:
+            html = await render_template(
+                "error.html",
+                status=response.status_code,
+                title=title,
+                what=what,
+                detail=found[1],
+                back=back_label(locale),
+            )
+        except Exception as exc:
+            # The JSON answer is still a true answer: better it than none.
+            log.warning("error_page_failed", error_type=type(exc).__name__, error=str(exc))
+            return response
+        page = Response(html, status=response.status_code, content_type="text/html; charset=utf-8")
+        for name, value in response.headers.items():
+            if name.lower() not in _BODY_HEADERS:
+                page.headers.add(name, value)
+        return page

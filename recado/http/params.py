@@ -1,0 +1,105 @@
+"""Query and path parameters, read one strict way: a bad one is a 422 naming the parameter
+and what it expects, never a silent default, an OverflowError or a 500.
+
+Integers are ASCII digits only (``"²".isdigit()`` and ``"١٢".isdigit()`` are true, and
+``int("١٢")`` is 12) and fit SQLite's 64 bits; each parameter has its own bounds. Days and
+times go through ``recado.rules.instants``, so they are inside the sane range.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from quart import Quart, Response, request
+from werkzeug.routing import BaseConverter, ValidationError
+
+from recado.http.errors import json_error
+from recado.rules.bounds import SQL_INT_MAX
+from recado.rules.instants import parse_day, parse_instant
+
+
+class BadParam(Exception):
+    def __init__(self, name: str, expected: str) -> None:
+        self.name = name
+        self.expected = expected
+        super().__init__(f"{name}: {expected}")
+
+
+def parse_int(name: str, raw: str, minimum: int = 1, maximum: int = SQL_INT_MAX) -> int:
+    expected = f"expected a whole number from {minimum} to {maximum}"
+    # Longer than any 64-bit number: refused before int() spends time on it.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:
+        raise BadParam(name, expected)
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise BadParam(name, expected)
+    return value
+
+
+def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = SQL_INT_MAX) -> int:
+    raw = request.args.get(name)
+    return default if raw is None or raw == "" else parse_int(name, raw, minimum, maximum)
+
+
+def query_optional_int(name: str, *, minimum: int = 1, maximum: int = SQL_INT_MAX) -> int | None:
+    raw = request.args.get(name)
+    return None if raw is None or raw == "" else parse_int(name, raw, minimum, maximum)
+
+
+def query_day(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_day(raw)
+    except ValueError as exc:
+        raise BadParam(name, str(exc)) from None
+
+
+def query_instant(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_instant(raw)
+    except ValueError as exc:
+        raise BadParam(name, str(exc)) from None
+
+
+def query_choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise BadParam(name, f"expected one of {', '.join(choices)}")
+    return raw
+
+
+def ascii_digits(text: str, max_len: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= max_len
+
+
+class RowIdConverter(BaseConverter):
+    """``<rowid:name>``: a row id in a path. Anything else (non-ASCII digits, a number over
+    SQLite's 64 bits) does not match the route, so it is the same 404 as any unknown page."""
+
+    regex = r"[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > SQL_INT_MAX:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+def install_params(app: Quart) -> None:
+    """Before any route: the converter must be known when a rule using it is added."""
+    app.url_map.converters["rowid"] = RowIdConverter
+
+    @app.errorhandler(BadParam)
+    async def bad_param(exc: BadParam) -> Response:
+        return json_error(422, "invalid_field", f"{exc.name}: {exc.expected}", field=exc.name)
