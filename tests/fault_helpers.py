@@ -50,19 +50,12 @@ def remount(target: Path, mode: str) -> None:
 def fill_disk(directory: Path) -> Path:
     """Write a file until the file system is full; returns it (unlink it to make room)."""
     filler = directory / "filler.bin"
-    chunk = b"\0" * 65536
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(chunk)
-                f.flush()
-        except OSError:
-            pass
-    # Whatever a partial chunk left: take the last blocks too.
-    with suppress(OSError), filler.open("ab") as f:
-        while True:
-            f.write(b"\0" * 512)
-            f.flush()
+    with filler.open("wb", buffering=0) as f:
+        # Big chunks first, then small ones for what a partial chunk left.
+        for size in (65536, 4096, 512):
+            with suppress(OSError):
+                while True:
+                    f.write(b"\0" * size)
     return filler
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import trio
 
 from recado.daemon.context import Daemon
+from recado.storage.actor import Storage, StorageFault
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.service_double import Answer
@@ -295,15 +297,38 @@ async def _assert_start_refused(config: Path, db: Path) -> None:
     assert "Traceback" not in output
 
 
-async def test_start_refuses_a_read_only_data_directory_with_one_line(tmp_path: Path) -> None:
+def _make_unwritable(how: str, var: Path) -> None:
+    if how == "read-only mount":
+        remount(var, "ro")
+    else:  # immutable: not even root may write it, as a file of another owner would be
+        assert _run_checked("chattr", "+i", str(var / "recado.db"))
+
+
+def _make_writable(how: str, var: Path) -> None:
+    if how == "read-only mount":
+        remount(var, "rw")
+    else:
+        assert _run_checked("chattr", "-i", str(var / "recado.db"))
+
+
+def _run_checked(*args: str) -> bool:
+    return subprocess.run(args, capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("how", ["read-only mount", "immutable database file"])
+async def test_start_refuses_an_unwritable_data_directory_or_database_with_one_line(
+    tmp_path: Path, how: str
+) -> None:
     config = write_config(tmp_path)
     with small_tmpfs(tmp_path / "var") as var:
         first = DaemonProcess(config, test_hooks=False)
         await trio.to_thread.run_sync(first.start)
         assert first.terminate() == 0
-        remount(var, "ro")
-        await _assert_start_refused(config, var / "recado.db")
-        remount(var, "rw")
+        _make_unwritable(how, var)
+        try:
+            await _assert_start_refused(config, var / "recado.db")
+        finally:
+            _make_writable(how, var)
         again = DaemonProcess(config, test_hooks=False)
         await trio.to_thread.run_sync(again.start)
         assert again.terminate() == 0
@@ -380,3 +405,77 @@ async def test_bodies_once_failed_for_a_storage_reason_are_applied_on_the_next_s
         applied = {r["wamid"] for r in query(daemon, "SELECT wamid FROM inbound_messages")}
     assert {w for w, e in legacy.items() if e in LEGACY_STORAGE_ERRORS} <= applied
     assert not {w for w, e in legacy.items() if e in OWN_ERRORS} & applied
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+
+
+def _insert(conn: sqlite3.Connection, data: bytes) -> int:
+    return int(conn.execute("INSERT INTO blobs(data) VALUES (?)", (data,)).lastrowid or 0)
+
+
+def _unique(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO blobs(id, data) VALUES (1, x'00')")
+
+
+def _insert_spilling(conn: sqlite3.Connection, data: bytes) -> int:
+    """A row bigger than the page cache: SQLite writes pages out before COMMIT, so a full disk
+    is met inside the write function itself."""
+    size = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size=10")
+    try:
+        return _insert(conn, data)
+    finally:
+        conn.execute(f"PRAGMA cache_size={int(size)}")
+
+
+@pytest.mark.parametrize("write", [_insert, _insert_spilling])
+async def test_a_write_that_meets_a_full_disk_fails_its_batch_as_a_fault_not_as_its_own_error(
+    tmp_path: Path, write: Any
+) -> None:
+    """Whether SQLite runs out of space inside the write or at COMMIT, the write's caller and
+    its batch neighbours get a StorageFault; a write's own error stays its own; the fault
+    clears on the next commit, which is what ``wait_healthy`` waits for."""
+    with small_tmpfs(tmp_path / "fs", "2m") as fs:
+        storage = Storage(fs / "s.db")
+        async with trio.open_nursery() as nursery:
+            await nursery.start(storage.run)
+            await storage.write(_create)
+            await storage.write(_insert, b"first")
+            filler = await trio.to_thread.run_sync(fill_disk, fs)
+            results: dict[str, BaseException | int] = {}
+
+            async def attempt(name: str, fn: Any, *args: Any) -> None:
+                try:
+                    results[name] = await storage.write(fn, *args)
+                except Exception as exc:
+                    results[name] = exc
+
+            async with trio.open_nursery() as batch:
+                batch.start_soon(attempt, "big", write, b"x" * 600_000)
+                batch.start_soon(attempt, "small", _insert, b"y")
+                batch.start_soon(attempt, "own", _unique)
+            assert isinstance(results["big"], StorageFault), results
+            assert results["big"].kind == "disk_full"
+            assert isinstance(results["small"], StorageFault) or results["small"] == 2
+            assert storage.fault is not None and storage.fault.kind == "disk_full"
+            healed = trio.Event()
+
+            async def wait() -> None:
+                await storage.wait_healthy()
+                healed.set()
+
+            nursery.start_soon(wait)
+            await trio.sleep(0.1)
+            assert not healed.is_set()
+            await trio.to_thread.run_sync(filler.unlink)
+            assert await storage.write(_insert, b"z") > 1
+            with trio.fail_after(1):
+                await healed.wait()
+            assert storage.fault is None
+            with pytest.raises(sqlite3.IntegrityError):
+                await storage.write(_unique)
+            assert storage.fault is None
+            await storage.close()
+        storage.close_files()
