@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,8 +14,16 @@ import httpx
 import pytest
 import trio
 
+from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.graph_double import GraphDouble
-from tests.webhook_helpers import APP_SECRET, query, webhook_daemon
+from tests.process_helpers import free_port
+from tests.webhook_helpers import (
+    APP_SECRET,
+    WEBHOOK_TOML,
+    query,
+    webhook_daemon,
+    write_secrets,
+)
 
 TOKEN = "double-token"
 
@@ -169,3 +180,53 @@ async def test_status_webhooks_reach_the_daemon_signed(daemon_dir: Path) -> None
         assert rows == [
             {"status": s, "callback_data": "job-1"} for s in ("sent", "delivered", "read")
         ]
+
+
+def test_the_double_run_by_hand_posts_statuses_back(tmp_path: Path) -> None:
+    """The README's demo: ``python -m recado.testing.graph_double`` with its default
+    ``--auto-statuses``, pointed at a running daemon, answers a send and posts signed
+    sent/delivered/read webhooks back (it crashed on its first send before)."""
+    config = write_config(tmp_path, WEBHOOK_TOML)
+    write_secrets(tmp_path)
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "recado.testing.graph_double",
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--webhook-url",
+            f"{daemon.public_url}/webhooks/whatsapp",
+            "--app-secret",
+            APP_SECRET,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and "Graph API double" in proc.stdout.readline()
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/v21.0/1/messages",
+            json=_template(),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        deadline = time.monotonic() + 20
+        statuses: list[str] = []
+        while time.monotonic() < deadline and len(statuses) < 3:
+            page = httpx.get(f"{daemon.operator_url}/webhooks.json", timeout=5).json()
+            statuses = [i["field"] for i in page["items"] if i["processed_at"]]
+            time.sleep(0.1)
+        assert statuses == ["messages"] * 3
+        assert proc.poll() is None, proc.stdout.read()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+        daemon.terminate()
+    assert "Traceback" not in out, out

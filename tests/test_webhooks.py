@@ -481,5 +481,7 @@ async def test_unsigned_bodies_are_accepted_only_without_an_app_secret(daemon_di
         assert response.status_code == 200
         assert query(daemon, "SELECT signature_ok FROM webhook_inbox") == [{"signature_ok": None}]
         dashboard = (await client.get(f"{daemon.listeners['operator'].url}/dashboard.json")).json()
-        assert dashboard["status"] == "degraded"
-        assert "no_app_secret" in [r["code"] for r in dashboard["reasons"]]
+        # In dry_run nothing real is sent: a notice, not a degradation (issue: first run).
+        assert dashboard["status"] == "healthy"
+        notice = next(r for r in dashboard["reasons"] if r["code"] == "no_app_secret")
+        assert notice["severity"] == "info"

@@ -29,10 +29,20 @@ from recado.daemon.logs import get_logger
 from recado.rules import graph_errors
 from recado.rules.pair_pacing import Bucket, take
 from recado.rules.retry_schedule import message_backoff
-from recado.rules.send_policy import FREE_FORM_KINDS, Proceed, Skip, Wait, decide
+from recado.rules.send_policy import (
+    FREE_FORM_KINDS,
+    AppointmentFacts,
+    CallOff,
+    Fail,
+    Proceed,
+    Skip,
+    Wait,
+    decide,
+)
 from recado.rules.window import Ledger, WindowState, window_state
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
+from recado.storage.events import JobSettings, plan_missing_jobs
 from recado.whatsapp import graph_client as gc
 from recado.whatsapp.templates import (
     AppointmentView,
@@ -72,6 +82,9 @@ class Sender:
         self._pair_wake = math.inf
         self._paced: set[str] = set()
         self.paused: dict[str, Any] | None = None
+        # The mode the queue was last planned under: leaving "disabled" plans what was
+        # accepted meanwhile (at start too, after a restart with another mode).
+        self._planned_mode: str | None = None
 
     def poke(self) -> None:
         self._wakeup.poke()
@@ -118,9 +131,19 @@ class Sender:
     def _halted(self) -> bool:
         return self.paused is not None or self.daemon.kill_switch_on
 
+    async def _plan_if_mode_left_disabled(self, now: datetime) -> None:
+        mode = self._wa.mode
+        if mode != "disabled" and self._planned_mode in (None, "disabled"):
+            settings = JobSettings(mode, self._wa.reminder_hours_before, "")
+            planned = await self.daemon.storage.write(plan_missing_jobs, now, settings)
+            if planned:
+                log.info("jobs_planned_late", jobs=planned, mode=mode)
+        self._planned_mode = mode
+
     async def _tick(self) -> bool:
         """Send what is due; True when there may be more due right away."""
         storage, now = self.daemon.storage, self.daemon.clock.now()
+        await self._plan_if_mode_left_disabled(now)
         expired = await storage.write(q.expire_uncertain, now)
         if expired:
             log.warning("uncertain_sends_dead", jobs=expired, reason="outcome_unknown")
@@ -179,28 +202,13 @@ class Sender:
         storage, now = self.daemon.storage, self.daemon.clock.now()
         cfg = self.daemon.config
         tz = ZoneInfo(cfg.daemon.timezone)
-        starts_at = parse_iso(job["starts_at"]) if job["starts_at"] else None
-        if job["kind"] != "appointment_canceled" and starts_at is not None and starts_at <= now:
-            await self._finish(
-                job,
-                now,
-                "skipped",
-                "appointment_passed",
-                "O horário já passou quando a mensagem seria enviada.",
-                "The appointment had already started when the message was due.",
+        appointment = None
+        if job["appointment_status"] is not None:
+            appointment = AppointmentFacts(
+                job["appointment_status"],
+                parse_iso(job["starts_at"]),
+                parse_iso(job["job_starts_at"]) if job["job_starts_at"] else None,
             )
-            return
-        if job["kind"] not in FREE_FORM_KINDS and job["kind"] not in cfg.whatsapp.templates:
-            # Queued before the config lost its template: explained, not a crash loop.
-            await self._finish(
-                job,
-                now,
-                "failed",
-                "template_not_configured",
-                f'O modelo "{job["kind"]}" não está mais na configuração.',
-                f'The template "{job["kind"]}" is no longer in the configuration.',
-            )
-            return
         window = None
         if job["kind"] in FREE_FORM_KINDS:
             window = await self._window(job["wa_id"], now)
@@ -213,18 +221,22 @@ class Sender:
             allowlist=list(self._wa.allowlist),
             test_recipient=self._wa.test_recipient,
             window=window,
+            now=now,
+            appointment=appointment,
+            template_configured=job["kind"] in cfg.whatsapp.templates,
         )
         if isinstance(decision, Wait):
             return
-        if isinstance(decision, Skip):
+        if isinstance(decision, Skip | CallOff | Fail):
+            state = {Skip: "skipped", CallOff: "canceled", Fail: "failed"}[type(decision)]
+            reason = _skip_reason(decision.reason, window, tz)
+            if decision.reason == "template_not_configured":
+                reason = _reason(
+                    f'O modelo "{job["kind"]}" não está mais na configuração.',
+                    f'The template "{job["kind"]}" is no longer in the configuration.',
+                )
             await storage.write(
-                q.record_final,
-                job["id"],
-                None,
-                now,
-                "skipped",
-                decision.reason,
-                _skip_reason(decision.reason, window, tz),
+                q.record_final, job["id"], None, now, state, decision.reason, reason
             )
             return
         assert isinstance(decision, Proceed)
@@ -449,6 +461,18 @@ def _skip_reason(code: str, window: WindowState | None, tz: ZoneInfo) -> dict[st
             expires_at=iso(window.expires_at) if window.expires_at else None,
         )
     texts = {
+        "appointment_passed": (
+            "O horário já passou quando a mensagem seria enviada.",
+            "The appointment had already started when the message was due.",
+        ),
+        "appointment_canceled": (
+            "O agendamento foi cancelado; a mensagem não foi enviada.",
+            "The appointment was canceled; the message was not sent.",
+        ),
+        "appointment_changed": (
+            "O agendamento mudou de horário; a mensagem do horário antigo não foi enviada.",
+            "The appointment moved to another time; the old time's message was not sent.",
+        ),
         "no_inbound": (
             "O cliente nunca escreveu para o estúdio; mensagens livres só podem ser "
             "enviadas dentro da janela de 24 h.",

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from recado.cli import hub
+from recado.cli import hub, simulate
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.daemon.config import default_config_path
 
@@ -36,14 +36,19 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     data = OperatorClient.from_config(_config_path(args)).get("/dashboard.json")
+    # Scripts and monitors read the exit code: 0 only when healthy.
+    code = 0 if data["status"] == "healthy" else 1
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
-        return 0
+        return code
     print(f"status: {data['status']}")
     for reason in data.get("reasons", []):
         print(f"  - {reason['text']}")
     wa = data.get("whatsapp", {})
-    print(f"whatsapp: mode={wa.get('mode')} kill_switch={wa.get('kill_switch')}")
+    print(
+        f"whatsapp: mode={wa.get('mode')} kill_switch={wa.get('kill_switch')} "
+        f"connection={wa.get('connection')}"
+    )
     queues = data.get("queues", {})
     if queues:
         print(
@@ -56,7 +61,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"breaker {name}: {b['state']} (failures {b['failure_count']})")
     for name, actor in data.get("actors", {}).items():
         print(f"actor {name}: {actor['state']} (restarts {actor['restarts']})")
-    return 0 if data["status"] != "critical" else 1
+    return code
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -220,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kill_switch)
 
     hub.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
+    simulate.install(sub, common, _config_path)
     return parser
 
 

@@ -10,11 +10,13 @@ from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.hub_pages import sync_overview
 from recado.http.i18n import format_local
-from recado.rules.health import HealthFacts, evaluate
+from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.storage_faults import alert_texts
 from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
+from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
+from recado.storage.sending import last_accepted_send
 
 
 def start_of_local_day(now: datetime, tz: ZoneInfo) -> datetime:
@@ -65,6 +67,16 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         pending_events=hub["pending_events"],
         app_secret_configured=bool(cfg.whatsapp.app_secret),
         kill_switch=daemon.kill_switch_on,
+        unplanned_appointments=(
+            await daemon.storage.read(unplanned_appointments, iso(now))
+            if cfg.whatsapp.mode == "disabled"
+            else 0
+        ),
+    )
+    paused = bool(daemon.sender and daemon.sender.paused)
+    last_accepted = await daemon.storage.read(last_accepted_send)
+    connection = connection_state(
+        bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted
     )
     health = evaluate(facts)
     return {
@@ -73,10 +85,12 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             {"code": r.code, "severity": r.severity, "text": r.text(locale)} for r in health.reasons
         ],
         "whatsapp": {
-            "connected": False,
+            "connected": connection == "active",
+            "connection": connection,
+            "last_accepted_at": last_accepted,
             "mode": cfg.whatsapp.mode,
             "kill_switch": daemon.kill_switch_on,
-            "sending_paused": bool(daemon.sender and daemon.sender.paused),
+            "sending_paused": paused,
         },
         "webhooks": {
             **webhooks,

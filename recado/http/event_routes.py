@@ -5,10 +5,13 @@ from __future__ import annotations
 from quart import Quart, Response, jsonify, request
 
 from recado.daemon.context import Daemon
-from recado.events.payloads import EventInvalid, validate_event
+from recado.daemon.logs import get_logger
+from recado.events.payloads import Appointment, EventInvalid, validate_event
 from recado.http.auth import client_ip, require_api_key
 from recado.http.errors import json_error
 from recado.storage.events import JobSettings, record_event
+
+log = get_logger("events")
 
 
 def install_event_routes(app: Quart, daemon: Daemon) -> None:
@@ -31,9 +34,10 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
             cfg.studio.location_line,
             daemon.flows,
         )
-        outcome = await daemon.storage.write(
+        recorded = await daemon.storage.write(
             record_event, event, daemon.clock.now(), settings, client_ip()
         )
+        outcome = recorded.outcome
         if outcome == "conflict":
             return json_error(
                 409,
@@ -45,6 +49,19 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
         if daemon.sender is not None:
             daemon.sender.poke()
         daemon.poke_hub()
-        response = jsonify({"id": event.id, "status": "accepted"})
+        body: dict[str, object] = {"id": event.id, "status": "accepted"}
+        if isinstance(event.appointment, Appointment) and cfg.whatsapp.mode == "disabled":
+            body["messages_planned"] = 0
+            body["detail"] = (
+                'whatsapp.mode is "disabled": no WhatsApp messages were planned for this '
+                "appointment; they are planned when the mode changes to dry_run or enabled"
+            )
+        log.info(
+            "event_accepted",
+            event_id=event.id,
+            type=event.type,
+            messages_planned=recorded.messages_planned,
+        )
+        response = jsonify(body)
         response.status_code = 202
         return response

@@ -15,9 +15,10 @@ from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
+from recado.rules.message_retry import refusal_text
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
 from recado.storage.audit import record_audit
-from recado.storage.messages import discard_message, list_messages, message_detail, retry_message
+from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
 from recado.storage.sending import set_setting
 
 STATES = (*RANK, *SIDE_STATES)
@@ -86,17 +87,25 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         detail = await daemon.storage.read(message_detail, message_id)
         if detail is None:
             return json_error(404, "not_found", f"no message {message_id}")
-        return await respond("message.html", _timeline(detail, daemon.config.ui.locale, local))
+        locale = daemon.config.ui.locale
+        actions = await daemon.storage.read(message_actions, message_id, daemon.clock.now())
+        for verdict in actions.values():
+            verdict["why_not"] = (
+                None if verdict["allowed"] else refusal_text(verdict["reason"], locale)
+            )
+        return await respond(
+            "message.html", {**_timeline(detail, locale, local), "actions": actions}
+        )
 
     @app.post("/messages/<message_id>/retry")
     @guarded
     async def retry(message_id: str) -> Response:
-        return await _act(daemon, message_id, retry_message, "messages.retry")
+        return await _act(daemon, message_id, "retry")
 
     @app.post("/messages/<message_id>/discard")
     @guarded
     async def discard(message_id: str) -> Response:
-        return await _act(daemon, message_id, discard_message, "messages.discard")
+        return await _act(daemon, message_id, "discard")
 
     @app.post("/whatsapp/kill-switch")
     @guarded
@@ -129,22 +138,30 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         )
 
 
-async def _act(daemon: Daemon, message_id: str, action: Any, audit: str) -> Response:
-    now = daemon.clock.now()
-    before = await daemon.storage.write(action, message_id, now)
-    if before is None:
-        return json_error(404, "not_found", f"no message {message_id}")
-    detail = await daemon.storage.read(message_detail, message_id)
-    assert detail is not None
-    after = detail["message"]["state"]
-    if after == before:
-        return json_error(409, "not_allowed", f"a {before} message cannot do that")
-    await daemon.storage.write(
-        record_audit, now, audit, message_id, client_ip(), "operator", {"from": before, "to": after}
+async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
+    result = await daemon.storage.write(
+        act_on_message,
+        action,
+        message_id,
+        daemon.clock.now(),
+        daemon.config.whatsapp.reminder_hours_before,
+        client_ip(),
     )
+    if result["outcome"] == "not_found":
+        return json_error(404, "not_found", f"no message {message_id}")
+    if result["outcome"] == "refused":
+        return json_error(
+            409,
+            "not_allowed",
+            refusal_text(result["reason"], daemon.config.ui.locale),
+            reason=result["reason"],
+            state=result["state"],
+        )
     if daemon.sender is not None:
         daemon.sender.poke()
-    return jsonify({"id": message_id, "state": after, "previous_state": before})
+    return jsonify(
+        {"id": message_id, "state": result["state"], "previous_state": result["previous_state"]}
+    )
 
 
 def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]:

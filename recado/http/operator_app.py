@@ -10,6 +10,7 @@ from quart_trio import QuartTrio
 from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.alert_pages import install_alert_pages
+from recado.http.appointment_pages import install_appointment_pages
 from recado.http.auth import client_ip, json_body
 from recado.http.common import install_probes
 from recado.http.csrf import install_csrf, require_operator
@@ -37,6 +38,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_message_pages(app, daemon)
     install_hub_pages(app, daemon)
     install_alert_pages(app, daemon)
+    install_appointment_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.get("/")

@@ -2,9 +2,10 @@
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, no app secret configured. The kill
-switch is shown as an informational reason: it is a deliberate operator choice, not a fault,
-so it does not change the status.
+a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode.
+paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
+nobody mistakes a silent daemon for a healthy one. Without an app secret outside "enabled"
+mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real is sent yet.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ class HealthFacts:
     pending_events: int = 0
     app_secret_configured: bool = False
     kill_switch: bool = False
+    # Future appointments with no messages planned (accepted while mode was "disabled").
+    unplanned_appointments: int = 0
 
 
 @dataclass(frozen=True)
 class Reason:
     code: str
-    severity: str  # critical | degraded | info
+    severity: str  # critical | degraded | paused | info
     pt_br: str
     en: str
 
@@ -160,27 +163,70 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     if not f.app_secret_configured:
+        # Outside "enabled" nothing real is sent and the config cannot require the secret
+        # yet: a notice for the operator, not a fault of the daemon.
+        enabled = f.mode == "enabled"
         add(
             Reason(
                 "no_app_secret",
-                "degraded",
-                "Sem app secret configurado: as assinaturas dos webhooks não são verificadas.",
-                "No app secret configured: webhook signatures are not checked.",
+                "degraded" if enabled else "info",
+                "Sem app secret configurado: as assinaturas dos webhooks não são verificadas"
+                + ("." if enabled else " (obrigatório antes de ativar os envios reais)."),
+                "No app secret configured: webhook signatures are not checked"
+                + ("." if enabled else " (required before turning real sends on)."),
+            )
+        )
+    if f.mode == "disabled":
+        waiting = (
+            f" {f.unplanned_appointments} agendamento(s) futuro(s) ainda sem mensagens; "
+            "serão planejadas quando o modo mudar."
+            if f.unplanned_appointments
+            else ""
+        )
+        waiting_en = (
+            f" {f.unplanned_appointments} future appointment(s) have no messages yet; "
+            "they are planned when the mode changes."
+            if f.unplanned_appointments
+            else ""
+        )
+        add(
+            Reason(
+                "mode_disabled",
+                "info",
+                "Envio de WhatsApp desativado (whatsapp.mode = disabled)." + waiting,
+                "WhatsApp sending is disabled (whatsapp.mode = disabled)." + waiting_en,
             )
         )
     if f.kill_switch:
         add(
             Reason(
                 "kill_switch",
-                "info",
-                "Interruptor de emergência ligado: nenhuma mensagem é enviada.",
-                "Kill switch on: no message is sent.",
+                "paused",
+                "Interruptor de emergência ligado: nenhuma mensagem é enviada; "
+                "as mensagens esperam na fila até ele ser desligado.",
+                "Kill switch on: no message is sent; messages wait in the queue until it "
+                "is turned off.",
             )
         )
+    return Health(status_of(reasons), reasons)
+
+
+# From worst to best: the dashboard's status is the worst severity among its reasons.
+STATUS_ORDER = ("critical", "degraded", "paused", "healthy")
+
+
+def status_of(reasons: list[Reason]) -> str:
     severities = {r.severity for r in reasons}
-    status = (
-        "critical"
-        if "critical" in severities
-        else ("degraded" if "degraded" in severities else "healthy")
-    )
-    return Health(status, reasons)
+    return next((s for s in STATUS_ORDER[:-1] if s in severities), "healthy")
+
+
+def connection_state(configured: bool, auth_broken: bool, last_accepted_at: str | None) -> str:
+    """What the dashboard can truthfully say of the WhatsApp connection: ``not_configured``
+    (no token or phone number id), ``error`` (Meta refused the token; sending paused),
+    ``active`` (Meta accepted a real send, and no auth error since) or ``configured``
+    (set up, but Meta has not confirmed it with an accepted send yet)."""
+    if not configured:
+        return "not_configured"
+    if auth_broken:
+        return "error"
+    return "active" if last_accepted_at else "configured"

@@ -1,19 +1,31 @@
-"""Whether a due job goes out now, waits, or is skipped, and to whom (CONTRACT §5).
+"""Whether a due job goes out now, waits, or ends without a request, and to whom
+(CONTRACT §5). The same rules run on a job's first attempt, on every retry and on an
+operator's retry: nothing called off is ever sent.
 
-Order of the rules: sending paused (auth broken) and the kill switch make jobs wait — they
-are not failed, they go out when the operator fixes it. ``disabled`` mode skips. A
-cancellation notice needs the 24 h window open (else ``window_closed`` or ``no_inbound``).
-In ``enabled`` mode the allowlist and the test recipient apply; in ``dry_run`` nothing leaves
-and the job still runs the whole pipeline.
+Order of the rules:
+
+1. Sending paused (auth broken) and the kill switch make jobs wait — they are not failed,
+   they go out when the operator fixes it.
+2. A job whose appointment was canceled, or moved to another time, is called off
+   (``canceled``); the cancellation notice itself is the exception.
+3. A job about an appointment that has already started is ``skipped`` (too late to help).
+4. A template job whose template left the config ``failed`` (explained, not a crash loop).
+5. ``disabled`` mode skips.
+6. A free-form message (cancellation notice, button reply) needs the 24 h window open
+   (else ``window_closed`` or ``no_inbound``).
+7. In ``enabled`` mode the test recipient and the allowlist apply; in ``dry_run`` nothing
+   leaves and the job still runs the whole pipeline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from recado.rules.window import WindowState
 
 FREE_FORM_KINDS = ("appointment_canceled", "button_reply", "contingency_reply")
+CANCEL_NOTICE = "appointment_canceled"
 
 
 @dataclass(frozen=True)
@@ -30,10 +42,42 @@ class Wait:
 
 @dataclass(frozen=True)
 class Skip:
-    reason: str  # mode_disabled | not_allowlisted | window_closed | no_inbound
+    reason: str  # appointment_passed | mode_disabled | not_allowlisted | window_closed | no_inbound
 
 
-Decision = Proceed | Wait | Skip
+@dataclass(frozen=True)
+class CallOff:
+    reason: str  # appointment_canceled | appointment_changed
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str  # template_not_configured
+
+
+Decision = Proceed | Wait | Skip | CallOff | Fail
+
+
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """The appointment as it stands now, beside the time the job was planned for."""
+
+    status: str  # scheduled | confirmed | canceled
+    starts_at: datetime
+    job_starts_at: datetime | None
+
+
+def appointment_verdict(kind: str, apt: AppointmentFacts | None, now: datetime) -> Decision | None:
+    """Whether the appointment still wants this job; None when it does (or has none)."""
+    if apt is None or kind == CANCEL_NOTICE:
+        return None
+    if apt.status == "canceled":
+        return CallOff("appointment_canceled")
+    if apt.job_starts_at is not None and apt.job_starts_at != apt.starts_at:
+        return CallOff("appointment_changed")
+    if apt.starts_at <= now:
+        return Skip("appointment_passed")
+    return None
 
 
 def decide(
@@ -46,11 +90,18 @@ def decide(
     allowlist: list[str],
     test_recipient: str,
     window: WindowState | None,
+    now: datetime | None = None,
+    appointment: AppointmentFacts | None = None,
+    template_configured: bool = True,
 ) -> Decision:
     if sending_paused:
         return Wait("sending_paused")
     if kill_switch:
         return Wait("kill_switch")
+    if now is not None and (verdict := appointment_verdict(kind, appointment, now)) is not None:
+        return verdict
+    if kind not in FREE_FORM_KINDS and not template_configured:
+        return Fail("template_not_configured")
     if mode == "disabled":
         return Skip("mode_disabled")
     if kind in FREE_FORM_KINDS and window is not None and not window.open:

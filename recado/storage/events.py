@@ -14,6 +14,7 @@ from recado.events.payloads import Appointment, Cancellation, ValidEvent
 from recado.rules.appointment_jobs import plan_jobs
 from recado.rules.flows import FlowTable, actions_for
 from recado.rules.phone import wa_id_of
+from recado.storage.alerts import add_alert
 from recado.storage.deliveries import expand_flows
 
 
@@ -25,6 +26,12 @@ class JobSettings:
     flows: FlowTable = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    outcome: str  # accepted | duplicate (same id, same body) | conflict (same id, other body)
+    messages_planned: int = 0
+
+
 def record_event(
     conn: sqlite3.Connection,
     event: ValidEvent,
@@ -32,11 +39,10 @@ def record_event(
     settings: JobSettings,
     remote_ip: str,
     source: str = "api",
-) -> str:
-    """Returns ``accepted``, ``duplicate`` (same id, same body) or ``conflict``."""
+) -> Recorded:
     row = conn.execute("SELECT body_sha256 FROM events WHERE id = ?", (event.id,)).fetchone()
     if row is not None:
-        return "duplicate" if row["body_sha256"] == event.body_sha256 else "conflict"
+        return Recorded("duplicate" if row["body_sha256"] == event.body_sha256 else "conflict")
     conn.execute(
         "INSERT INTO events(id, type, occurred_at, data_json, body_sha256, received_at, source, "
         "remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -51,12 +57,13 @@ def record_event(
             remote_ip,
         ),
     )
+    planned = 0
     if isinstance(event.appointment, Appointment):
-        _upsert_appointment(conn, event, event.appointment, now, settings)
+        planned = _upsert_appointment(conn, event, event.appointment, now, settings)
     elif isinstance(event.appointment, Cancellation):
-        _cancel_appointment(conn, event, event.appointment, now, settings)
+        planned = _cancel_appointment(conn, event, event.appointment, now, settings)
     expand_flows(conn, event.id, actions_for(settings.flows, event.type), now)
-    return "accepted"
+    return Recorded("accepted", planned)
 
 
 def _upsert_appointment(
@@ -65,7 +72,7 @@ def _upsert_appointment(
     a: Appointment,
     now: datetime,
     settings: JobSettings,
-) -> None:
+) -> int:
     location = a.location if a.location is not None else settings.location_line
     conn.execute(
         "INSERT INTO appointments(id, client_name, phone, wa_id, service, starts_at, location, "
@@ -101,7 +108,9 @@ def _upsert_appointment(
     )
     if plan.cancel_other_times:
         _cancel_jobs(conn, a.appointment_id, now, keep_starts_at=iso(a.starts_at))
-    _create_jobs(conn, plan.create, a.appointment_id, iso(a.starts_at), a.phone, event.id, now)
+    return _create_jobs(
+        conn, plan.create, a.appointment_id, iso(a.starts_at), a.phone, event.id, now
+    )
 
 
 def _cancel_appointment(
@@ -110,11 +119,11 @@ def _cancel_appointment(
     c: Cancellation,
     now: datetime,
     settings: JobSettings,
-) -> None:
+) -> int:
     row = conn.execute("SELECT * FROM appointments WHERE id = ?", (c.appointment_id,)).fetchone()
     if row is None:
         # Nothing to cancel or notify: the event is kept, the appointment was never seen.
-        return
+        return 0
     conn.execute(
         "UPDATE appointments SET status = 'canceled', cancel_reason = ?, last_event_id = ?, "
         "updated_at = ? WHERE id = ?",
@@ -132,7 +141,9 @@ def _cancel_appointment(
     )
     if plan.cancel_all:
         _cancel_jobs(conn, c.appointment_id, now, keep_starts_at=None)
-    _create_jobs(conn, plan.create, c.appointment_id, row["starts_at"], row["phone"], event.id, now)
+    return _create_jobs(
+        conn, plan.create, c.appointment_id, row["starts_at"], row["phone"], event.id, now
+    )
 
 
 def _cancel_jobs(
@@ -154,9 +165,10 @@ def _create_jobs(
     phone: str,
     event_id: str,
     now: datetime,
-) -> None:
+) -> int:
+    created = 0
     for job in jobs:
-        conn.execute(
+        cur = conn.execute(
             "INSERT OR IGNORE INTO messages(id, kind, appointment_id, starts_at, wa_id, "
             "to_number, state, created_at, updated_at, due_at, event_id) "
             "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
@@ -173,3 +185,56 @@ def _create_jobs(
                 event_id,
             ),
         )
+        created += cur.rowcount
+    return created
+
+
+# Appointments that want messages (future, not canceled, the client to be notified) and
+# have none planned for their current time: accepted while whatsapp.mode was "disabled".
+_UNPLANNED = (
+    "FROM appointments a WHERE a.status != 'canceled' AND a.notify_client = 1 "
+    "AND a.starts_at > ? AND NOT EXISTS (SELECT 1 FROM messages m "
+    "WHERE m.appointment_id = a.id AND m.starts_at = a.starts_at)"
+)
+
+
+def unplanned_appointments(conn: sqlite3.Connection, now: str) -> int:
+    return int(conn.execute(f"SELECT COUNT(*) {_UNPLANNED}", (now,)).fetchone()[0])
+
+
+def plan_missing_jobs(conn: sqlite3.Connection, now: datetime, settings: JobSettings) -> int:
+    """Plan the notice and reminder of every appointment accepted while sending was
+    disabled, as if it had been booked now; returns how many jobs were planned."""
+    if settings.mode == "disabled":
+        return 0
+    rows = conn.execute(
+        f"SELECT a.id, a.starts_at, a.phone, a.last_event_id {_UNPLANNED}", (iso(now),)
+    ).fetchall()
+    planned = 0
+    for row in rows:
+        starts_at = parse_iso(row["starts_at"])
+        plan = plan_jobs(
+            "appointment.created",
+            row["id"],
+            starts_at,
+            True,
+            now,
+            settings.reminder_hours_before,
+            settings.mode,
+        )
+        planned += _create_jobs(
+            conn, plan.create, row["id"], row["starts_at"], row["phone"], row["last_event_id"], now
+        )
+    if rows:
+        add_alert(
+            conn,
+            now,
+            "info",
+            "jobs_planned_late",
+            "",
+            f"{len(rows)} agendamento(s) recebido(s) com o envio desativado tiveram suas "
+            f"mensagens planejadas agora ({planned} mensagem(ns)).",
+            f"{len(rows)} appointment(s) accepted while sending was disabled had their "
+            f"messages planned now ({planned} message(s)).",
+        )
+    return planned

@@ -7,10 +7,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from recado.clock import iso
-
-RETRYABLE = ("failed", "dead", "skipped", "uncertain", "canceled")
-DISCARDABLE = ("queued", "failed", "dead", "skipped", "uncertain")
+from recado.clock import iso, parse_iso
+from recado.rules.message_retry import discard_verdict, retry_due_at, retry_verdict
+from recado.rules.send_policy import AppointmentFacts
+from recado.storage.audit import record_audit
 
 
 def list_messages(
@@ -112,30 +112,76 @@ def _summary(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def retry_message(conn: sqlite3.Connection, message_id: str, now: datetime) -> str | None:
-    """Back to queued, due now; the attempt history stays. Returns the old state."""
-    row = conn.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
-    if row is None or row["state"] not in RETRYABLE:
-        return row["state"] if row else None
-    conn.execute(
-        "UPDATE messages SET state = 'queued', due_at = ?, attempts = 0, reason_code = "
-        "'operator_retry', reason_json = NULL, updated_at = ? WHERE id = ?",
-        (iso(now), iso(now), message_id),
-    )
-    return str(row["state"])
+def appointment_facts(
+    conn: sqlite3.Connection, message_id: str
+) -> tuple[sqlite3.Row | None, AppointmentFacts | None]:
+    """The message's row and its appointment as it stands now (None when it has none)."""
+    row = conn.execute(
+        "SELECT m.id, m.state, m.kind, m.starts_at AS job_starts_at, a.status AS apt_status, "
+        "a.starts_at AS apt_starts_at FROM messages m "
+        "LEFT JOIN appointments a ON a.id = m.appointment_id WHERE m.id = ?",
+        (message_id,),
+    ).fetchone()
+    if row is None or row["apt_status"] is None:
+        return row, None
+    job_starts = parse_iso(row["job_starts_at"]) if row["job_starts_at"] else None
+    return row, AppointmentFacts(row["apt_status"], parse_iso(row["apt_starts_at"]), job_starts)
 
 
-def discard_message(conn: sqlite3.Connection, message_id: str, now: datetime) -> str | None:
-    row = conn.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
-    if row is None or row["state"] not in DISCARDABLE:
-        return row["state"] if row else None
-    reason = {"pt-BR": "Descartada pelo operador.", "en": "Discarded by the operator."}
-    conn.execute(
-        "UPDATE messages SET state = 'canceled', reason_code = 'discarded', reason_json = ?, "
-        "updated_at = ? WHERE id = ?",
-        (json.dumps(reason, ensure_ascii=False), iso(now), message_id),
-    )
-    return str(row["state"])
+def act_on_message(
+    conn: sqlite3.Connection,
+    action: str,
+    message_id: str,
+    now: datetime,
+    reminder_hours_before: float,
+    source_ip: str,
+) -> dict[str, Any]:
+    """An operator's retry or discard, decided by ``rules/message_retry`` and audited in the
+    same transaction. Returns ``outcome`` not_found | refused (with ``reason``) | done."""
+    row, apt = appointment_facts(conn, message_id)
+    if row is None:
+        return {"outcome": "not_found"}
+    before = str(row["state"])
+    if action == "retry":
+        verdict = retry_verdict(before, row["kind"], apt, now)
+    else:
+        verdict = discard_verdict(before)
+    if not verdict.ok:
+        return {"outcome": "refused", "state": before, "reason": verdict.reason}
+    if action == "retry":
+        starts_at = apt.starts_at if apt is not None else None
+        due = retry_due_at(row["kind"], starts_at, reminder_hours_before, now)
+        conn.execute(
+            "UPDATE messages SET state = 'queued', due_at = ?, attempts = 0, reason_code = "
+            "'operator_retry', reason_json = NULL, updated_at = ? WHERE id = ?",
+            (iso(due), iso(now), message_id),
+        )
+        after, detail = "queued", {"from": before, "to": "queued", "due_at": iso(due)}
+    else:
+        reason = {"pt-BR": "Descartada pelo operador.", "en": "Discarded by the operator."}
+        conn.execute(
+            "UPDATE messages SET state = 'canceled', reason_code = 'discarded', reason_json = ?, "
+            "updated_at = ? WHERE id = ?",
+            (json.dumps(reason, ensure_ascii=False), iso(now), message_id),
+        )
+        after, detail = "canceled", {"from": before, "to": "canceled"}
+    record_audit(conn, now, f"messages.{action}", message_id, source_ip, "operator", detail)
+    return {"outcome": "done", "state": after, "previous_state": before, **detail}
+
+
+def message_actions(
+    conn: sqlite3.Connection, message_id: str, now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Which operator actions the message's page may offer, and why not when it may not."""
+    row, apt = appointment_facts(conn, message_id)
+    if row is None:
+        return {}
+    retry = retry_verdict(row["state"], row["kind"], apt, now)
+    discard = discard_verdict(row["state"])
+    return {
+        "retry": {"allowed": retry.ok, "reason": retry.reason},
+        "discard": {"allowed": discard.ok, "reason": discard.reason},
+    }
 
 
 def messages_by_state(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:

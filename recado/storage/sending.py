@@ -21,7 +21,7 @@ __all__ = ["add_alert"]
 def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, m.text_body, "
-        " m.params_json, "
+        " m.params_json, m.starts_at AS job_starts_at, "
         " a.client_name, a.service, a.starts_at, a.location, a.status AS appointment_status, "
         " a.cancel_reason "
         "FROM messages m LEFT JOIN appointments a ON a.id = m.appointment_id "
@@ -228,3 +228,13 @@ def get_setting(conn: sqlite3.Connection, key: str) -> Any:
 
 def delete_setting(conn: sqlite3.Connection, key: str) -> None:
     conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+
+def last_accepted_send(conn: sqlite3.Connection) -> str | None:
+    """When Meta last accepted a real (not dry-run) send; newest attempts first, so the
+    search stops at the first one found."""
+    row = conn.execute(
+        "SELECT finished_at FROM message_attempts WHERE outcome = 'sent' AND dry_run = 0 "
+        "ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None

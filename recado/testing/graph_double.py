@@ -26,6 +26,7 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import h11
@@ -108,10 +109,21 @@ class GraphDouble(H11Double):
         subcode: int | None = None,
         message: str = "",
         is_transient: bool | None = None,
+        after_s: float = 0.0,
     ) -> None:
+        """Answer the next ``n`` sends with a Graph error, each ``after_s`` seconds after
+        reading it (a slow failure leaves time for the world to change meanwhile)."""
         for _ in range(n):
             self._script.append(
-                Behaviour("error", code, subcode, http_status, message, is_transient=is_transient)
+                Behaviour(
+                    "error",
+                    code,
+                    subcode,
+                    http_status,
+                    message,
+                    seconds=after_s,
+                    is_transient=is_transient,
+                )
             )
 
     def answer_next(self, n: int, http_status: int) -> None:
@@ -236,6 +248,8 @@ class GraphDouble(H11Double):
         if behaviour is not None and behaviour.kind == "error":
             assert behaviour.code is not None
             record.answered = f"error {behaviour.code}"
+            if behaviour.seconds:
+                await trio.sleep(behaviour.seconds)
             await respond(
                 conn,
                 stream,
@@ -254,11 +268,13 @@ class GraphDouble(H11Double):
         if status == 200 and self.auto_statuses and self.webhook_url and self._nursery:
             wamid = answer["messages"][0]["id"]
             self._nursery.start_soon(
-                self.emit_statuses,
-                wamid,
-                list(self.auto_statuses),
-                body["to"],
-                body.get("biz_opaque_callback_data"),
+                partial(
+                    self.emit_statuses,
+                    wamid,
+                    list(self.auto_statuses),
+                    body["to"],
+                    callback_data=body.get("biz_opaque_callback_data"),
+                )
             )
         return True
 

@@ -1,0 +1,70 @@
+"""rules/health.evaluate without a server: which facts make which status."""
+
+from __future__ import annotations
+
+import pytest
+
+from recado.rules.health import HealthFacts, connection_state, evaluate
+
+
+def _status(**kw: object) -> tuple[str, list[str]]:
+    facts = HealthFacts(**{"mode": "enabled", "app_secret_configured": True, **kw})  # type: ignore[arg-type]
+    health = evaluate(facts)
+    return health.status, [r.code for r in health.reasons]
+
+
+def test_a_quiet_enabled_daemon_is_healthy() -> None:
+    assert _status() == ("healthy", [])
+
+
+@pytest.mark.parametrize(
+    ("kw", "status", "code"),
+    [
+        ({"whatsapp_auth_broken": True}, "critical", "whatsapp_auth"),
+        ({"storage_writable": False}, "critical", "storage"),
+        ({"crash_looping_actors": ("sender",)}, "critical", "crash_loop"),
+        ({"open_breakers": ("crm",)}, "degraded", "breaker_open"),
+        ({"dlq_total": 10}, "degraded", "dlq"),
+        ({"retry_queue_total": 51}, "degraded", "retry_queue"),
+        ({"events_today_processed": 94, "events_today_failed": 6}, "degraded", "event_success"),
+        ({"sync_recent_failures": {"crm": 3}}, "degraded", "sync_failures"),
+        ({"pending_events": 101}, "degraded", "pending_events"),
+        ({"app_secret_configured": False}, "degraded", "no_app_secret"),
+        ({"kill_switch": True}, "paused", "kill_switch"),
+    ],
+)
+def test_each_fact_and_its_status(kw: dict[str, object], status: str, code: str) -> None:
+    got_status, codes = _status(**kw)
+    assert (got_status, codes) == (status, [code])
+
+
+def test_thresholds_are_exclusive_where_the_guide_says_so() -> None:
+    assert _status(dlq_total=9)[0] == "healthy"
+    assert _status(retry_queue_total=50)[0] == "healthy"
+    assert _status(events_today_processed=95, events_today_failed=5)[0] == "healthy"
+
+
+def test_the_worst_reason_decides() -> None:
+    assert _status(kill_switch=True, dlq_total=12)[0] == "degraded"
+    assert _status(kill_switch=True, storage_writable=False)[0] == "critical"
+
+
+def test_a_fresh_dry_run_without_app_secret_is_healthy_with_a_notice() -> None:
+    status, codes = _status(mode="dry_run", app_secret_configured=False)
+    assert (status, codes) == ("healthy", ["no_app_secret"])
+    # Auth errors only matter when real sends are on.
+    assert _status(mode="dry_run", whatsapp_auth_broken=True)[0] == "healthy"
+
+
+def test_disabled_mode_says_how_many_appointments_wait() -> None:
+    health = evaluate(HealthFacts(mode="disabled", unplanned_appointments=3))
+    reason = next(r for r in health.reasons if r.code == "mode_disabled")
+    assert "3 agendamento(s)" in reason.text("pt-BR") and "3 future" in reason.text("en")
+    assert health.status == "healthy"
+
+
+def test_connection_state() -> None:
+    assert connection_state(False, False, None) == "not_configured"
+    assert connection_state(True, True, "2026-12-01T10:00:00.000Z") == "error"
+    assert connection_state(True, False, None) == "configured"
+    assert connection_state(True, False, "2026-12-01T10:00:00.000Z") == "active"
