@@ -18,6 +18,8 @@ import pytest
 import trio
 
 from recado.daemon.context import Daemon
+from recado.rules.health import HealthFacts, evaluate
+from recado.rules.storage_faults import alert_texts
 from recado.storage.actor import Storage, StorageFault
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
@@ -479,3 +481,28 @@ async def test_a_write_that_meets_a_full_disk_fails_its_batch_as_a_fault_not_as_
             assert storage.fault is None
             await storage.close()
         storage.close_files()
+
+
+@pytest.mark.parametrize(
+    ("kind", "pt", "en"),
+    [
+        ("disk_full", "disco cheio", "disk full"),
+        ("read_only", "banco somente leitura", "read-only database"),
+        ("locked", "banco bloqueado (outro processo)", "database locked (another process)"),
+        ("io_error", "erro de E/S", "I/O error"),
+        ("unavailable", "armazenamento parado", "storage stopped"),
+    ],
+)
+def test_each_storage_fault_is_critical_and_named_in_both_languages(
+    kind: str, pt: str, en: str
+) -> None:
+    health = evaluate(
+        HealthFacts(mode="dry_run", storage_fault=kind, storage_fault_since="05/01/2026 10:00")
+    )
+    assert health.status == "critical"
+    (reason,) = [r for r in health.reasons if r.code.startswith("storage")]
+    assert reason.code == f"storage_{kind}" and reason.severity == "critical"
+    assert pt in reason.text("pt-BR") and "05/01/2026 10:00" in reason.text("pt-BR")
+    assert en in reason.text("en")
+    text_pt, text_en = alert_texts(kind)
+    assert pt in text_pt and en in text_en
