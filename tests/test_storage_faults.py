@@ -91,7 +91,7 @@ async def _assert_named(
     assert f"storage_{kind}" in codes and "crash_loop" not in codes, data["reasons"]
     (reason,) = [r for r in data["reasons"] if r["code"] == f"storage_{kind}"]
     assert pt_name in reason["text"]
-    assert [a["code"] for a in data["alerts"]["unwritten"]] == [f"storage_{kind}"]
+    assert [a["code"] for a in data["storage"]["alerts"]] == [f"storage_{kind}"]
     assert data["storage"]["fault"]["kind"] == kind
     page = (await client.get(f"{operator}/dashboard")).text
     assert page.count(pt_name) >= 2, "the reason and the alert both name the fault"
@@ -110,7 +110,7 @@ async def _until_healed(client: httpx.AsyncClient, operator: str, timeout_s: flo
             hooks = data["webhooks"]
             if (
                 data["storage"]["fault"] is None
-                and not data["alerts"]["unwritten"]
+                and not data["storage"]["alerts"]
                 and hooks["pending"] == 0
             ):
                 return
@@ -165,7 +165,7 @@ async def test_disk_full_is_503_named_and_every_accepted_body_applied_once_space
                 _assert_storage_503(response, "disk is full")
                 data = await _assert_named(client, operator, "disk_full", "disco cheio")
                 # The alert keeps when the fault began, whatever happened since.
-                since = since or data["alerts"]["unwritten"][0]["at"]
+                since = since or data["storage"]["alerts"][0]["at"]
             # Events and operator actions, on the other listener, alike.
             headers = {"X-API-Key": daemon.api_key}
             event = {

@@ -98,7 +98,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
                 "recado_webhook_requests_total", outcome="bad_signature"
             ),
         },
-        "alerts": {"open": alerts_open + len(unwritten), "unwritten": unwritten},
+        # Open alerts include those of a storage fault not written yet (storage.alerts).
+        "alerts": {"open": alerts_open + len(unwritten)},
         "events": {"pending": hub["pending_events"], "today": events_today},
         "queues": {
             "retry_queue": {"total": hub["retry_total"], "ready": hub["retry_ready"]},
@@ -121,6 +122,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
                 "detail": fault.detail,
                 "failures": fault.failures,
             },
+            "alerts": unwritten,
         },
         "started_at": iso(daemon.started_at),
     }
