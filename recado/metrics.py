@@ -74,6 +74,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.http_connections = Gauge(
+            "recado_http_connections",
+            "Connections open on each listener (public, operator), at most its cap",
+            ["listener"],
+            registry=self.registry,
+        )
+        self.http_refused = Counter(
+            "recado_http_connections_refused",
+            "Connections answered 503 because the listener was at its cap",
+            ["listener"],
+            registry=self.registry,
+        )
+
     def set_storage_fault(self, kind: str | None, commit_failures: int) -> None:
         for name in FAULT_KINDS:
             self.storage_fault.labels(name).set(1 if name == kind else 0)

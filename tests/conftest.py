@@ -25,9 +25,10 @@ async def running_daemon(
     test_hooks: bool = True,
     mode: str = "dry_run",
     clock: Clock | None = None,
+    http_toml: str = "",
 ) -> AsyncIterator[Daemon]:
     """The real daemon in this trio run, on loopback ports picked by the kernel."""
-    path = write_config(directory, extra_toml, mode=mode)
+    path = write_config(directory, extra_toml, mode=mode, http_toml=http_toml)
     cfg = load_config(path)
     async with trio.open_nursery() as nursery:
         daemon: Daemon = await nursery.start(

@@ -51,6 +51,9 @@ class HttpSection(_S):
     public_base_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 4_194_304
     operator_public_ok: bool = False
+    public_max_connections: int = 256
+    operator_max_connections: int = 64
+    public_body_timeout_s: float = 10
 
 
 class SecuritySection(_S):

@@ -6,7 +6,6 @@ flow actions, delays, ``service:METHOD:path`` endpoints).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from recado.daemon.listen_checks import ParseError, check_listen
+from recado.daemon.listen_checks import parse_listen as parse_listen
 from recado.rules.flows import FlowTable, PlannedAction
 
 if TYPE_CHECKING:
@@ -39,38 +40,11 @@ EVENT_TYPES = (
     "payment.received",
     "feedback.received",
 )
+# Each connection is a file descriptor; beyond this no sane RLIMIT_NOFILE holds both caps.
+MAX_CONNECTIONS = 100_000
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$")
 _DELAY = re.compile(r"^(\d+)(s|m|h|d)$")
-
-
-class ParseError(ValueError):
-    pass
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``host:port`` or ``[v6]:port``."""
-    if text.startswith("["):
-        host, sep, port = text[1:].partition("]:")
-    else:
-        host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ParseError(f'"{text}" is not host:port')
-    return host, int(port)
-
-
-def is_private_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    # 0.0.0.0 and :: are "private" to the ipaddress module, but binding them listens on every
-    # interface, the public ones included.
-    if ip.is_unspecified:
-        return False
-    return ip.is_loopback or ip.is_private
 
 
 @dataclass(frozen=True)
@@ -136,23 +110,21 @@ def check(cfg: Config) -> list[str]:
         )
     _positive(add, "daemon.shutdown_grace_s", d.shutdown_grace_s)
 
-    for key, value in (
-        ("http.public_listen", h.public_listen),
-        ("http.operator_listen", h.operator_listen),
-    ):
-        try:
-            host, _ = parse_listen(value)
-        except ParseError:
-            add(f'{key}: "{value}" is not an address (expected host:port, e.g. 127.0.0.1:8081)')
-            continue
-        if key == "http.operator_listen" and not h.operator_public_ok and not is_private_host(host):
-            add(
-                f'{key}: "{value}" is not a loopback or private address (expected one, or '
-                "http.operator_public_ok = true to expose operator pages and actions)"
-            )
+    check_listen(add, h)
     _http_url(add, "http.public_base_url", h.public_base_url)
     if h.max_body_bytes < 1024:
         add(f"http.max_body_bytes: got {h.max_body_bytes} (expected at least 1024)")
+    for key, cap in (
+        ("http.public_max_connections", h.public_max_connections),
+        ("http.operator_max_connections", h.operator_max_connections),
+    ):
+        if not 1 <= cap <= MAX_CONNECTIONS:
+            add(f"{key}: got {cap} (expected 1 to {MAX_CONNECTIONS})")
+    if not 0 < h.public_body_timeout_s <= 3600:
+        add(
+            f"http.public_body_timeout_s: got {h.public_body_timeout_s} "
+            "(expected more than 0, at most 3600)"
+        )
 
     if cfg.security.secret_key:
         import base64

@@ -22,14 +22,18 @@ from recado.clock import Clock, SystemClock, iso
 from recado.daemon import sdnotify
 from recado.daemon.config import Config, ConfigError, load_config, reload_diff
 from recado.daemon.config_checks import flow_table
+from recado.daemon.connection_alerts import CapAlerts
 from recado.daemon.context import Daemon
+from recado.daemon.fd_limit import ensure_fd_budget
 from recado.daemon.local_keys import local_api_key, local_secret_key
+from recado.daemon.lock import DataDirBusy
+from recado.daemon.lock import acquire as acquire_lock
 from recado.daemon.logs import get_logger, set_level, set_secrets
 from recado.daemon.runtime_file import remove_runtime, write_runtime
 from recado.daemon.supervisor import Supervisor
 from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
-from recado.http.serve import Listener, serve_http
+from recado.http.serve import BindError, ConnectionGate, Listener, serve_http
 from recado.storage.actor import Storage
 from recado.storage.audit import record_audit
 from recado.storage.faults import StorageFault, check_writable
@@ -92,7 +96,67 @@ async def run_daemon(
     data_dir = cfg.daemon.data_path
     # A data directory or database that cannot be written refuses the start (StorageFault).
     await trio.to_thread.run_sync(check_writable, data_dir / "recado.db")
-    clock = clock or SystemClock()
+    try:
+        lock = await trio.to_thread.run_sync(acquire_lock, data_dir)
+    except DataDirBusy as exc:
+        raise StartupError(str(exc)) from None
+    listeners = {
+        "public": Listener(
+            "public",
+            cfg.http.public_listen,
+            max_connections=cfg.http.public_max_connections,
+            # A second past Quart's body timeout, so a stalled body gets Quart's 408 rather
+            # than a silent close; a stalled request line or header gets the close.
+            read_timeout_s=cfg.http.public_body_timeout_s + 1,
+        ),
+        "operator": Listener(
+            "operator", cfg.http.operator_listen, max_connections=cfg.http.operator_max_connections
+        ),
+    }
+    try:
+        short = ensure_fd_budget(cfg.http.public_max_connections, cfg.http.operator_max_connections)
+        if short:
+            raise StartupError(short)
+        # Both ports before anything is supervised: one in use is a startup error, named,
+        # not an HTTP server crash-looping with the daemon never ready.
+        for listener in listeners.values():
+            try:
+                listener.open()
+            except BindError as exc:
+                raise StartupError(str(exc)) from None
+        await _run_opened(
+            cfg,
+            config_path,
+            listeners,
+            clock=clock or SystemClock(),
+            test_hooks=test_hooks,
+            install_signals=install_signals,
+            extra_actors=extra_actors,
+            group_commit=group_commit,
+            task_status=task_status,
+        )
+    finally:
+        for listener in listeners.values():
+            listener.close()
+        # Only the lock holder gets here, so it never removes another daemon's file; and
+        # before the lock goes, so it never removes the file of the daemon started next.
+        remove_runtime(data_dir)
+        lock.release()
+
+
+async def _run_opened(
+    cfg: Config,
+    config_path: Path,
+    listeners: dict[str, Listener],
+    *,
+    clock: Clock,
+    test_hooks: bool,
+    install_signals: bool,
+    extra_actors: ActorFactory | None,
+    group_commit: bool,
+    task_status: trio.TaskStatus[Daemon],
+) -> None:
+    data_dir = cfg.daemon.data_path
     api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
     set_secrets([*cfg.secret_values(), api_key])
 
@@ -101,10 +165,6 @@ async def run_daemon(
     log.info("storage_open", path=str(storage.path), schema_version=version)
 
     supervisor = Supervisor()
-    listeners = {
-        "public": Listener("public", cfg.http.public_listen),
-        "operator": Listener("operator", cfg.http.operator_listen),
-    }
     daemon = Daemon(
         config=cfg,
         config_path=config_path,
@@ -131,7 +191,6 @@ async def run_daemon(
                     await storage.close()
     finally:
         storage.close_files()
-        remove_runtime(data_dir)
         log.info("stopped")
 
 
@@ -148,8 +207,13 @@ async def _run_work(
         "public": create_public_app(daemon),
         "operator": create_operator_app(daemon),
     }
+    # Quart's own bound on the time a whole body may take, on top of hypercorn's per-read
+    # timeout: a client dripping a byte at a time would otherwise hold its connection.
+    apps["public"].config["BODY_TIMEOUT"] = daemon.config.http.public_body_timeout_s
     async with trio.open_nursery() as work:
         for name, listener in daemon.listeners.items():
+            cap = listener.max_connections
+            gate = ConnectionGate(name, cap, daemon.metrics, CapAlerts(daemon, name, cap))
             await work.start(
                 sup.supervise,
                 f"http_{name}",
@@ -158,6 +222,7 @@ async def _run_work(
                 listener,
                 daemon.stopping,
                 grace,
+                gate,
             )
             log.info("listening", listener=name, url=listener.url)
         async with trio.open_nursery() as actors:

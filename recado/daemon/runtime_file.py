@@ -1,7 +1,8 @@
 """``<data_dir>/recado.runtime.json``: where the running daemon listens, for the CLI and tests.
 
 The configured address may say port 0 (tests) or a host the CLI cannot guess; the bound
-addresses are written here once both listeners are up, and removed on a clean exit.
+addresses are written here once both listeners are up, and removed on a clean exit. Only the
+daemon holding the data directory's lock (``lock.py``) writes or removes it.
 """
 
 from __future__ import annotations

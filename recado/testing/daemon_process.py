@@ -19,8 +19,13 @@ from typing import IO, Any
 RUNTIME_FILE = "recado.runtime.json"
 
 
-def write_config(directory: Path, extra_toml: str = "", *, mode: str = "dry_run") -> Path:
-    """A config for a throwaway daemon: its own data dir, ports picked by the kernel."""
+def write_config(
+    directory: Path, extra_toml: str = "", *, mode: str = "dry_run", http_toml: str = ""
+) -> Path:
+    """A config for a throwaway daemon: its own data dir, ports picked by the kernel.
+
+    ``extra_toml`` goes in ``[whatsapp]`` (or opens tables of its own), ``http_toml`` in
+    ``[http]``."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "config.toml"
     path.write_text(
@@ -29,8 +34,7 @@ def write_config(directory: Path, extra_toml: str = "", *, mode: str = "dry_run"
         "shutdown_grace_s = 5\n"
         "[http]\n"
         'public_listen = "127.0.0.1:0"\n'
-        'operator_listen = "127.0.0.1:0"\n'
-        "[whatsapp]\n"
+        'operator_listen = "127.0.0.1:0"\n' + http_toml + "[whatsapp]\n"
         f'mode = "{mode}"\n' + extra_toml,
         encoding="utf-8",
     )
@@ -45,8 +49,11 @@ class DaemonProcess:
         test_hooks: bool = True,
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
+        soft_nofile: int | None = None,
     ) -> None:
         self.config_path = config_path
+        # The child's soft RLIMIT_NOFILE, e.g. the 1,024 a unit without LimitNOFILE= gets.
+        self.soft_nofile = soft_nofile
         self.data_dir = config_path.parent / "var"
         self.test_hooks = test_hooks
         self.extra_args = extra_args
@@ -70,7 +77,13 @@ class DaemonProcess:
         env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
         env.pop("WATCHDOG_USEC", None)
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=self._limit_files if self.soft_nofile else None,
+        )
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -96,6 +109,12 @@ class DaemonProcess:
         self.public_url = info["public"]
         self.operator_url = info["operator"]
         return self
+
+    def _limit_files(self) -> None:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.soft_nofile, hard))
 
     @property
     def pid(self) -> int:
