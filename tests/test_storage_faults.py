@@ -281,7 +281,7 @@ async def test_a_file_system_gone_read_only_is_503_named_and_refuses_the_next_st
         await _assert_start_refused(config, tmp_path / "var" / "recado.db")
 
 
-async def _assert_start_refused(config: Path, db: Path) -> None:
+async def _assert_start_refused(config: Path, db: Path, fix: str = "read-write") -> None:
     done = await trio.to_thread.run_sync(
         lambda: subprocess.run(
             [sys.executable, "-m", "recado", "run", "--config", str(config)],
@@ -295,42 +295,53 @@ async def _assert_start_refused(config: Path, db: Path) -> None:
     assert done.returncode == 1, output
     errors = [line for line in output.splitlines() if "level=error" in line]
     assert len(errors) == 1 and "not_started" in errors[0], output
-    assert str(db) in errors[0] and "read-write" in errors[0], errors[0]
+    assert str(db) in errors[0] and fix in errors[0], errors[0]
     assert "Traceback" not in output
 
 
-def _make_unwritable(how: str, var: Path) -> None:
+def _break(how: str, var: Path) -> None:
     if how == "read-only mount":
         remount(var, "ro")
-    else:  # immutable: not even root may write it, as a file of another owner would be
+    elif how == "immutable database file":  # not even root may write it
         assert _run_checked("chattr", "+i", str(var / "recado.db"))
+    else:
+        fill_disk(var)
 
 
-def _make_writable(how: str, var: Path) -> None:
+def _repair(how: str, var: Path) -> None:
     if how == "read-only mount":
         remount(var, "rw")
-    else:
+    elif how == "immutable database file":
         assert _run_checked("chattr", "-i", str(var / "recado.db"))
+    else:
+        (var / "filler.bin").unlink()
 
 
 def _run_checked(*args: str) -> bool:
     return subprocess.run(args, capture_output=True, check=False).returncode == 0
 
 
-@pytest.mark.parametrize("how", ["read-only mount", "immutable database file"])
-async def test_start_refuses_an_unwritable_data_directory_or_database_with_one_line(
-    tmp_path: Path, how: str
+@pytest.mark.parametrize(
+    ("how", "fix"),
+    [
+        ("read-only mount", "read-write"),
+        ("immutable database file", "read-write"),
+        ("full disk", "the disk is full"),
+    ],
+)
+async def test_start_refuses_a_database_it_cannot_write_with_one_line(
+    tmp_path: Path, how: str, fix: str
 ) -> None:
     config = write_config(tmp_path)
     with small_tmpfs(tmp_path / "var") as var:
         first = DaemonProcess(config, test_hooks=False)
         await trio.to_thread.run_sync(first.start)
         assert first.terminate() == 0
-        _make_unwritable(how, var)
+        _break(how, var)
         try:
-            await _assert_start_refused(config, var / "recado.db")
+            await _assert_start_refused(config, var / "recado.db", fix)
         finally:
-            _make_writable(how, var)
+            _repair(how, var)
         again = DaemonProcess(config, test_hooks=False)
         await trio.to_thread.run_sync(again.start)
         assert again.terminate() == 0

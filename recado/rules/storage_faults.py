@@ -41,9 +41,15 @@ def fault_name(kind: str, locale: str) -> str:
     return en if locale == "en" else pt
 
 
+def plain_words(kind: str) -> str:
+    """The fault in a few English words, for logs and machine-facing answers."""
+    return _HTTP_DETAIL.get(kind, _HTTP_DETAIL["io_error"])
+
+
 def http_detail(kind: str) -> str:
-    what = _HTTP_DETAIL.get(kind, _HTTP_DETAIL["io_error"])
-    return f"the database cannot take writes now: {what}; nothing was stored, retry later"
+    return (
+        f"the database cannot take writes now: {plain_words(kind)}; nothing was stored, retry later"
+    )
 
 
 def alert_texts(kind: str) -> tuple[str, str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import trio
 
+from recado.rules.storage_faults import plain_words
+
 FAULT_KINDS = ("disk_full", "read_only", "locked", "io_error", "unavailable")
 
 
@@ -91,10 +93,12 @@ def open_fault(path: Path, exc: BaseException) -> StorageFault | None:
     kind = fault_kind(exc)
     if kind is None:
         return None
+    kind = refine_kind(kind, path.parent)
     return StorageFault(
-        refine_kind(kind, path.parent),
-        f"cannot open the database {path}: {exc}; make sure no other process holds it, that "
-        "its file system is writable and has free space, then start again",
+        kind,
+        f"cannot open the database {path}: {plain_words(kind)} ({exc}); make sure no other "
+        "process holds it, that its file system is writable and has free space, then start "
+        "again",
     )
 
 
@@ -116,7 +120,7 @@ def probe_directory(directory: Path) -> OSError | None:
 def refine_kind(kind: str, directory: Path) -> str:
     """SQLite reports a write refused by a read-only (or full) file system on an already open
     file as a plain I/O error; the file system itself says which it is."""
-    if kind not in ("io_error",):
+    if kind != "io_error":
         return kind
     problem = probe_directory(directory)
     if problem is None or problem.errno is None:
@@ -134,8 +138,8 @@ class StorageNotWritable(StorageFault):
             kind,
             f"the database {path} cannot be written ({reason}: {problem.filename or path}); "
             f"make the data directory {path.parent} and the files in it writable by this "
-            "user (remount the file system read-write, or fix their owner and mode), free "
-            "space if the disk is full, then start again",
+            "user (remount the file system read-write, or fix their owner, mode or "
+            "attributes), then start again",
         )
 
 
@@ -143,7 +147,9 @@ def check_writable(path: Path) -> None:
     """Refuse to start on a database that cannot take writes, instead of failing each one.
 
     SQLite opens an unwritable file read-only without a word, so the file, its WAL files and
-    the directory (where SQLite creates those) are each tried for writing here.
+    the directory (where SQLite creates those) are each tried for writing here. A full disk
+    is no reason to refuse: the daemon starts if SQLite can open the file, answers 503 and
+    heals on its own once there is space.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +166,7 @@ def check_writable(path: Path) -> None:
             except OSError as exc:
                 problem = exc
                 break
-    if problem is not None:
+    if problem is not None and problem.errno not in (errno.ENOSPC, errno.EDQUOT):
         raise StorageNotWritable(path, problem)
 
 
