@@ -223,7 +223,7 @@ def test_a_flood_over_the_default_cap_is_refused_and_the_daemon_stays_whole(
         pytest.skip(f"needs a hard RLIMIT_NOFILE of 4096 for this test's sockets (have {hard})")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
     write_secrets(tmp_path)
-    config = write_config(tmp_path, WEBHOOK_TOML, http_toml="public_body_timeout_s = 3\n")
+    config = write_config(tmp_path, WEBHOOK_TOML, http_toml="public_body_timeout_s = 8\n")
     raw, headers = wb.signed(wb.envelope([wb.inbound_text("oi")]), APP_SECRET)
     socks: list[socket.socket] = []
     try:
@@ -237,17 +237,20 @@ def test_a_flood_over_the_default_cap_is_refused_and_the_daemon_stays_whole(
                 )
                 socks.append(sock)
             assert httpx.get(f"{daemon.operator_url}/healthz", timeout=5).status_code == 200
-            refused = _metric(daemon, 'recado_http_connections_refused_total{listener="public"}')
-            assert refused >= 1100 - 256
-            answers = {}
+            answers: dict[bytes, int] = {}
             for sock in socks:
-                sock.settimeout(15)
+                sock.settimeout(30)
                 head = _read_all(sock).split(b"\r\n", 1)[0]
                 answers[head] = answers.get(head, 0) + 1
-            assert answers == {
-                b"HTTP/1.1 503 Service Unavailable": 1100 - 256,
-                b"HTTP/1.1 408 ": 256,
-            }, answers
+            refused = answers.get(b"HTTP/1.1 503 Service Unavailable", 0)
+            timed_out = answers.get(b"HTTP/1.1 408 ", 0)
+            # Every connection got an answer: 503 at once over the cap, 408 for the admitted
+            # ones at their body timeout. On a loaded machine the first admitted may time out
+            # while the flood is still being opened, freeing slots for a few more.
+            assert refused + timed_out == 1100, answers
+            assert timed_out >= 256 and refused >= 1100 - 2 * 256, answers
+            metric = 'recado_http_connections_refused_total{listener="public"}'
+            assert _metric(daemon, metric) == refused
             response = httpx.post(
                 f"{daemon.public_url}/webhooks/whatsapp", content=raw, headers=headers, timeout=5
             )

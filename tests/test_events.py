@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from recado.daemon.context import Daemon
-from recado.daemon.main import apply_paths
+from recado.daemon.reload import apply_paths
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query
 

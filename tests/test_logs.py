@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from recado import redaction
 from recado.daemon import logs
 from recado.daemon.logs import (
     add_secret,
@@ -56,7 +57,7 @@ def _restore_logging() -> Iterator[None]:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
-    logs._secrets.runtime = frozenset()
+    redaction._secrets.runtime = frozenset()
     set_secrets([])
 
 

@@ -79,7 +79,8 @@ def cmd_reload(args: argparse.Namespace) -> int:
     try:
         result = client.post("/config/reload")
     except CliError as exc:
-        return fail(f"reload refused: {exc}")
+        # The daemon's answer already says it refused, and why.
+        return fail(str(exc))
     print("applied: " + (", ".join(result["applied"]) or "nothing changed"))
     if result["needs_restart"]:
         print("needs a restart: " + ", ".join(result["needs_restart"]))

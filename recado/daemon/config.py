@@ -9,6 +9,7 @@ each secret key ``X`` comes from ``X_file`` or the ``RECADO_…`` environment va
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import Any, get_args, get_origin
 import msgspec
 
 from recado.daemon import config_checks
+from recado.daemon.text_files import NotUtf8, read_utf8
 
 
 class ConfigError(Exception):
@@ -208,13 +210,20 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     """Read, validate and resolve the config; raise ConfigError listing every problem."""
     env = os.environ if env is None else env
     try:
-        text = path.read_text("utf-8")
+        text = read_utf8(path)
+    except NotUtf8 as exc:
+        raise ConfigError([str(exc)]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from exc
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise ConfigError(
+            [f"{path}: not valid TOML: arrays or tables nested too deeply (expected a config)"]
+        ) from None
     problems: list[str] = []
     clean = _walk(raw, Config, "", problems)
     cfg = msgspec.convert(clean, Config)
@@ -301,10 +310,16 @@ def _check_value(item: Any, ftype: Any, where: str, problems: list[str]) -> Any:
         problems.append(f"{where}: got {_show(item)} (expected {_describe(ftype)})")
         return _BAD
     try:
-        return msgspec.convert(item, ftype)
+        value = msgspec.convert(item, ftype)
     except msgspec.ValidationError:
         problems.append(f"{where}: got {_show(item)} (expected {_describe(ftype)})")
         return _BAD
+    if isinstance(value, float) and not math.isfinite(value):
+        # TOML allows inf and nan; every comparison with nan is false, so no later check
+        # would catch it before a deadline or a timedelta does.
+        problems.append(f"{where}: got {_show(item)} (expected a finite number)")
+        return _BAD
+    return value
 
 
 def _describe(ftype: Any) -> str:
@@ -334,7 +349,8 @@ def _show(item: Any) -> str:
         return "a table"
     if isinstance(item, list):
         return "a list"
-    return repr(item)
+    text = repr(item)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 # -- secrets and paths --------------------------------------------------------------------
@@ -349,7 +365,12 @@ def _secret(
     problems: list[str],
 ) -> str:
     if env.get(env_name):
-        return env[env_name].strip()
+        value = env[env_name].strip()
+        if not _is_utf8(value):
+            # Python hands undecodable bytes of the environment over as lone surrogates.
+            problems.append(f"{env_name}: not valid UTF-8 (expected the secret as UTF-8 text)")
+            return ""
+        return value
     if not file_value:
         return ""
     expanded = file_value
@@ -366,7 +387,10 @@ def _secret(
     if not path.is_absolute():
         path = base_dir / path
     try:
-        value = path.read_text("utf-8").strip()
+        value = read_utf8(path).strip()
+    except NotUtf8 as exc:
+        problems.append(f"{key_path}_file: {exc}")
+        return ""
     except OSError as exc:
         problems.append(
             f"{key_path}_file: cannot read {path}: {exc.strerror} "
@@ -376,6 +400,14 @@ def _secret(
     if not value:
         problems.append(f"{key_path}_file: {path} is empty (expected the secret)")
     return value
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _resolve(cfg: Config, base_dir: Path, env: Mapping[str, str], problems: list[str]) -> Config:
@@ -420,11 +452,12 @@ _SECRET_PATHS = {
 }
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Every leaf of the config by its dotted key (lists whole: ``services``, ``flows``)."""
     out: dict[str, Any] = {}
     if isinstance(value, msgspec.Struct):
         for f in msgspec.structs.fields(value):
-            out.update(_flatten(getattr(value, f.name), f"{prefix}{f.name}."))
+            out.update(flatten(getattr(value, f.name), f"{prefix}{f.name}."))
         return out
     if (
         isinstance(value, dict)
@@ -432,7 +465,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         and all(isinstance(v, msgspec.Struct) for v in value.values())
     ):
         for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
+            out.update(flatten(v, f"{prefix}{k}."))
         return out
     out[prefix.rstrip(".")] = msgspec.to_builtins(value)
     return out
@@ -443,7 +476,7 @@ def _is_secret(key: str) -> bool:
 
 
 def summarize(cfg: Config) -> str:
-    flat = _flatten(cfg)
+    flat = flatten(cfg)
     lines = []
     for key, value in flat.items():
         if key == "daemon.base_dir" or key.startswith(("services", "flows", "sync")):
@@ -476,7 +509,7 @@ class ReloadDiff:
 
 
 def reload_diff(old: Config, new: Config) -> ReloadDiff:
-    a, b = _flatten(old), _flatten(new)
+    a, b = flatten(old), flatten(new)
     changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     applied = [k for k in changed if k.startswith(RELOADABLE) and k in a and k in b]
     return ReloadDiff(applied, [k for k in changed if k not in applied])

@@ -47,6 +47,30 @@ _SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$")
 _DELAY = re.compile(r"^(\d+)(s|m|h|d)$")
 
 
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_DELAY_S = 365 * 86400
+# Upper bounds of the numbers that reach time arithmetic or loops: beyond them a value is a
+# typo, and an unchecked one overflows a datetime (1e300 hours before an appointment) or
+# waits forever.
+_DAY_S = 86400
+_AT_MOST: tuple[tuple[str, float], ...] = (
+    ("daemon.shutdown_grace_s", 3600),
+    ("http.max_body_bytes", 2**30),
+    ("whatsapp.max_attempts", 100),
+    ("whatsapp.retry_base_s", _DAY_S),
+    ("whatsapp.retry_cap_s", 7 * _DAY_S),
+    ("whatsapp.messages_per_second", 1000),
+    ("whatsapp.reminder_hours_before", 24 * 365),
+    ("whatsapp.uncertain_timeout_s", 7 * _DAY_S),
+)
+_SERVICE_AT_MOST: tuple[tuple[str, float], ...] = (
+    ("timeout_s", 3600),
+    ("max_attempts", 100),
+    ("breaker.failure_threshold", 10_000),
+    ("breaker.open_s", 7 * _DAY_S),
+)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     service: str
@@ -92,7 +116,10 @@ def parse_delay(text: str) -> timedelta:
     if not m:
         raise ParseError(f'"{text}" is not a delay like 30s, 15m, 2h or 1d')
     n, unit = int(m.group(1)), m.group(2)
-    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+    delay = timedelta(seconds=n * _UNIT_S[unit]) if n * _UNIT_S[unit] <= _MAX_DELAY_S else None
+    if delay is None:
+        raise ParseError(f'"{text}" is longer than 365d')
+    return delay
 
 
 def check(cfg: Config) -> list[str]:
@@ -103,7 +130,8 @@ def check(cfg: Config) -> list[str]:
     _one_of(add, "daemon.log_level", d.log_level, LOG_LEVELS)
     try:
         ZoneInfo(d.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a key that names a directory ("America") or is too long for a file name.
         add(
             f'daemon.timezone: "{d.timezone}" is not a known time zone '
             '(expected an IANA name like "America/Sao_Paulo")'
@@ -269,7 +297,25 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.{key}: service "{endpoint.service}" is not defined '
                     f"(expected one of: {known})"
                 )
+    problems.extend(_ranges(cfg))
     return problems
+
+
+def _ranges(cfg: Config) -> list[str]:
+    values = [(key, _dotted(cfg, key), limit) for key, limit in _AT_MOST]
+    for i, svc in enumerate(cfg.services):
+        values += [(f"services[{i}].{k}", _dotted(svc, k), limit) for k, limit in _SERVICE_AT_MOST]
+    return [
+        f"{key}: got {value} (expected at most {int(limit)})"
+        for key, value, limit in values
+        if value > limit
+    ]
+
+
+def _dotted(obj: Any, key: str) -> Any:
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _one_of(add: Any, key: str, value: str, options: tuple[str, ...]) -> None:

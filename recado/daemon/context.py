@@ -51,6 +51,8 @@ class Daemon:
     flows: FlowTable = field(default_factory=dict)
     # Set from the operator pages or CLI, persisted; either this or the config turns it on.
     kill_switch_override: bool = False
+    # One reload at a time (SIGHUP and POST /config/reload may arrive together).
+    reload_lock: trio.Lock = field(default_factory=trio.Lock)
 
     @property
     def kill_switch_on(self) -> bool:

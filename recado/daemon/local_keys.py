@@ -2,35 +2,41 @@
 
 A fresh install must start with no secrets configured, yet the operator actions and the
 events API must never be open to anyone who can reach the port. So on first start the daemon
-writes a random API key and a random encryption key into the data directory (mode 0600) and
-uses them until the operator configures their own (``security.api_key_file`` /
-``security.secret_key_file``, or the matching ``RECADO_…`` variables).
+writes a random API key and a random encryption key into the data directory (mode 0600
+whatever the umask) and uses them until the operator configures their own
+(``security.api_key_file`` / ``security.secret_key_file``, or the matching ``RECADO_…``
+variables).
 """
 
 from __future__ import annotations
 
 import base64
-import os
+import binascii
 import secrets
 from pathlib import Path
+
+from recado.daemon.text_files import NotUtf8, read_utf8
+from recado.private_files import write_private
 
 API_KEY_FILE = "api_key"
 SECRET_KEY_FILE = "secret_key"
 
 
+class LocalKeyError(Exception):
+    """A generated key file that cannot be used; the message names it and says why."""
+
+
 def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
     try:
-        return path.read_text("utf-8").strip(), False
+        return read_utf8(path).strip(), False
     except FileNotFoundError:
         pass
+    except NotUtf8 as exc:
+        raise LocalKeyError(str(exc)) from None
+    except OSError as exc:
+        raise LocalKeyError(f"{path}: cannot read ({exc.strerror})") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(make + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_private(path, (make + "\n").encode())
     return make, True
 
 
@@ -40,18 +46,24 @@ def local_api_key(data_dir: Path) -> tuple[str, bool]:
 
 
 def local_secret_key(data_dir: Path) -> tuple[bytes, bool]:
-    text, created = _read_or_create(
-        data_dir / SECRET_KEY_FILE, base64.b64encode(secrets.token_bytes(32)).decode()
-    )
-    key = base64.b64decode(text)
+    path = data_dir / SECRET_KEY_FILE
+    text, created = _read_or_create(path, base64.b64encode(secrets.token_bytes(32)).decode())
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
     if len(key) != 32:
-        raise ValueError(f"{data_dir / SECRET_KEY_FILE} must hold base64 of exactly 32 bytes")
+        raise LocalKeyError(
+            f"{path}: not base64 of exactly 32 bytes (expected the key the daemon wrote: "
+            "restore the file, or delete it to have a new one made, which voids the voucher "
+            "links already sent)"
+        )
     return key, created
 
 
 def read_local_api_key(data_dir: Path) -> str | None:
     """For the CLI: the daemon's generated key, if this user may read it."""
     try:
-        return (data_dir / API_KEY_FILE).read_text("utf-8").strip() or None
-    except OSError:
+        return read_utf8(data_dir / API_KEY_FILE).strip() or None
+    except (OSError, NotUtf8):
         return None

@@ -13,6 +13,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from recado.private_files import open_private
+
 NAME = "recado.lock"
 
 
@@ -35,8 +37,8 @@ def acquire(data_dir: Path) -> DataDirLock:
     """Lock ``data_dir`` for this process, or raise DataDirBusy saying who holds it."""
     path = data_dir / NAME
     try:
-        # 0600 whatever the umask allows beyond it: the file says which pid runs the daemon.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        # 0600 whatever the umask: the file says which pid runs the daemon.
+        fd = open_private(path, os.O_RDWR)
     except OSError as exc:
         raise DataDirBusy(f"cannot create the lock file {path}: {exc.strerror}") from exc
     try:
@@ -52,7 +54,6 @@ def acquire(data_dir: Path) -> DataDirLock:
     except OSError as exc:
         os.close(fd)
         raise DataDirBusy(f"cannot lock {path}: {exc.strerror}") from exc
-    os.fchmod(fd, 0o600)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return DataDirLock(path, fd)

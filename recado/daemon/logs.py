@@ -6,8 +6,9 @@ control characters) are double-quoted with ``\\`` and ``"`` escaped and newlines
 ``\\n``, so one event is always one journal entry, tracebacks included.
 
 Every record goes through one root handler, ours and third-party alike (hypercorn, httpx,
-quart), and redaction runs on each value and again on the finished line, so a token cannot
-slip out through an exception message, a traceback or someone else's log call.
+quart), and redaction (``recado.redaction``, shared with the clients that take in peer text)
+runs on each value and again on the finished line, so a token cannot slip out through an
+exception message, a traceback or someone else's log call.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 import traceback
 from collections.abc import Iterable
 from typing import IO, Any
+
+from recado.redaction import add_secret, add_variant, redact, set_secrets
 
 __all__ = [
     "EventLogger",
@@ -41,9 +44,6 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-REDACTED = "[redacted]"
-# Shorter values are too likely to occur by chance (ids, numbers) and would shred lines.
-MIN_SECRET_LEN = 6
 # journald splits entries longer than its LineMax (48 KiB by default); keep well below it.
 MAX_VALUE_CHARS = 4096
 MAX_TRACEBACK_CHARS = 16384
@@ -61,28 +61,6 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # reader (journald, Python, an editor) ever sees two lines.
 _NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f\x85\u2028\u2029]')
 
-_PATTERNS = [
-    # The token's own alphabet (RFC 6750 b64token) stops the match before a closing quote or
-    # an escape, so a quoted value stays well-formed after the substitution.
-    (re.compile(r"(\bBearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), rf"\1{REDACTED}"),
-    # OAuth and webhook query values. "code" only counts after ? or &: as a bare key it is
-    # our own error_code=/status_code= fields and Graph's JSON "code", which must stay.
-    (
-        re.compile(
-            r"((?:(?<![\w.])(?:access_token|refresh_token|input_token|fb_exchange_token"
-            r"|client_secret|hub\.verify_token)|(?<=[?&])code)=)"
-            r"[^&\s\"'\\#]+"
-        ),
-        rf"\1{REDACTED}",
-    ),
-    # The same names as JSON keys (a token exchange answer printed while debugging), in raw
-    # or already-escaped form.
-    (
-        re.compile(r'((?:access_token|client_secret)\\?"\s*:\s*\\?")[^"\\]+'),
-        rf"\1{REDACTED}",
-    ),
-]
-
 _SYSLOG_PRIORITY = {
     logging.DEBUG: 7,
     logging.INFO: 6,
@@ -90,44 +68,6 @@ _SYSLOG_PRIORITY = {
     logging.ERROR: 3,
     logging.CRITICAL: 2,
 }
-
-
-class _Secrets:
-    """The values to hide, as one compiled alternation (longest first, so a secret that
-    contains another is hidden whole)."""
-
-    def __init__(self) -> None:
-        self.configured: frozenset[str] = frozenset()
-        self.runtime: frozenset[str] = frozenset()
-        self.pattern: re.Pattern[str] | None = None
-
-    def rebuild(self) -> None:
-        variants: set[str] = set()
-        for secret in self.configured | self.runtime:
-            variants.add(secret)
-            # The final-line pass sees values after quoting.
-            variants.add(_escape(secret))
-        ordered = sorted(variants, key=len, reverse=True)
-        # Assigned in one step: a thread logging meanwhile sees the old or the new pattern.
-        self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-
-_secrets = _Secrets()
-
-
-def _clean(values: Iterable[str]) -> frozenset[str]:
-    stripped = (v.strip() for v in values if isinstance(v, str))
-    return frozenset(v for v in stripped if len(v) >= MIN_SECRET_LEN)
-
-
-def redact(text: str) -> str:
-    """``text`` with every configured secret and every token-shaped value hidden."""
-    pattern = _secrets.pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
-    for regex, replacement in _PATTERNS:
-        text = regex.sub(replacement, text)
-    return text
 
 
 def _escape(text: str) -> str:
@@ -140,6 +80,10 @@ def _escape_one(match: re.Match[str]) -> str:
         return _ESCAPES[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# The final-line pass sees values after quoting.
+add_variant(_escape)
 
 
 def _truncate(text: str, limit: int, *, keep_tail: bool = False) -> str:
@@ -281,22 +225,6 @@ def set_level(level: str) -> None:
             f"unknown log level {level!r} (expected one of {', '.join(LEVELS)})"
         ) from None
     logging.getLogger().setLevel(value)
-
-
-def set_secrets(secrets: Iterable[str]) -> None:
-    """Replace the configured secrets (config reload); values added with
-    :func:`add_secret` are kept."""
-    _secrets.configured = _clean(secrets)
-    _secrets.rebuild()
-
-
-def add_secret(secret: str) -> None:
-    """Hide a secret learnt at run time (a token from Embedded Signup, decrypted from the
-    database) until the process exits; config reloads do not forget it."""
-    new = _clean([secret])
-    if not new <= _secrets.runtime:
-        _secrets.runtime |= new
-        _secrets.rebuild()
 
 
 class EventLogger:

@@ -15,27 +15,26 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import trio
 
 from recado.clock import Clock, SystemClock, iso
 from recado.daemon import sdnotify
-from recado.daemon.config import Config, ConfigError, load_config, reload_diff
+from recado.daemon.config import Config, ConfigError, load_config
 from recado.daemon.config_checks import flow_table
 from recado.daemon.connection_alerts import CapAlerts
 from recado.daemon.context import Daemon
 from recado.daemon.fd_limit import ensure_fd_budget
-from recado.daemon.local_keys import local_api_key, local_secret_key
+from recado.daemon.local_keys import LocalKeyError, local_api_key, local_secret_key
 from recado.daemon.lock import DataDirBusy
 from recado.daemon.lock import acquire as acquire_lock
-from recado.daemon.logs import get_logger, set_level, set_secrets
+from recado.daemon.logs import get_logger, set_secrets
+from recado.daemon.reload import reload_config, secrets_of
 from recado.daemon.runtime_file import remove_runtime, write_runtime
 from recado.daemon.supervisor import Supervisor
 from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
 from recado.http.serve import BindError, ConnectionGate, Listener, serve_http
 from recado.storage.actor import Storage
-from recado.storage.audit import record_audit
 from recado.storage.faults import StorageFault, check_writable
 from recado.storage.sending import get_setting
 
@@ -158,7 +157,7 @@ async def _run_opened(
 ) -> None:
     data_dir = cfg.daemon.data_path
     api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
-    set_secrets([*cfg.secret_values(), api_key])
+    set_secrets(secrets_of(cfg, api_key, secret_key))
 
     storage = Storage(data_dir / "recado.db", group_commit=group_commit, now=clock.now)
     version = await trio.to_thread.run_sync(storage.open_sync)
@@ -258,6 +257,13 @@ async def _run_work(
 
 
 def _resolve_keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:
+    try:
+        return _keys(cfg, data_dir)
+    except LocalKeyError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:
     import base64
 
     api_key = cfg.security.api_key
@@ -314,59 +320,6 @@ async def _signal_loop(daemon: Daemon) -> None:
             else:
                 log.info("signal", signal=signal.Signals(signum).name)
                 daemon.stopping.set()
-
-
-async def reload_config(daemon: Daemon, *, source: str) -> dict[str, Any]:
-    """Re-read the config file; apply the reloadable keys, log what needs a restart."""
-    sdnotify.reloading()
-    try:
-        try:
-            new = await trio.to_thread.run_sync(load_config, daemon.config_path)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("reload_rejected", problem=problem)
-            return {"applied": [], "needs_restart": [], "problems": exc.problems}
-        diff = reload_diff(daemon.config, new)
-        daemon.config = apply_paths(daemon.config, new, diff.applied)
-        set_level(daemon.config.daemon.log_level)
-        set_secrets([*daemon.config.secret_values(), daemon.api_key])
-        log.info(
-            "config_reloaded",
-            applied=",".join(diff.applied) or "-",
-            needs_restart=",".join(diff.needs_restart) or "-",
-        )
-        for key in diff.needs_restart:
-            log.warning("reload_needs_restart", key=key)
-        if daemon.sender is not None:
-            daemon.sender.poke()  # the kill switch or the mode may have changed
-        await daemon.storage.write(
-            record_audit,
-            daemon.clock.now(),
-            "config.reload",
-            str(daemon.config_path),
-            "",
-            source,
-            {"applied": diff.applied, "needs_restart": diff.needs_restart},
-        )
-        return {"applied": diff.applied, "needs_restart": diff.needs_restart, "problems": []}
-    finally:
-        sdnotify.ready()
-
-
-def apply_paths(old: Any, new: Any, paths: Sequence[str]) -> Any:
-    """``old`` with the values at the dotted ``paths`` taken from ``new``."""
-    result = old
-    for path in paths:
-        result = _replace_path(result, new, path.split("."))
-    return result
-
-
-def _replace_path(old: Any, new: Any, parts: list[str]) -> Any:
-    head, rest = parts[0], parts[1:]
-    new_value = getattr(new, head)
-    if rest:
-        new_value = _replace_path(getattr(old, head), new_value, rest)
-    return msgspec.structs.replace(old, **{head: new_value})
 
 
 def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = True) -> int:

@@ -2,7 +2,8 @@
 
 The configured address may say port 0 (tests) or a host the CLI cannot guess; the bound
 addresses are written here once both listeners are up, and removed on a clean exit. Only the
-daemon holding the data directory's lock (``lock.py``) writes or removes it.
+daemon holding the data directory's lock (``lock.py``) writes or removes it; like every file
+of the data directory it is the daemon user's alone (``recado.private_files``).
 """
 
 from __future__ import annotations
@@ -12,25 +13,28 @@ import os
 from pathlib import Path
 from typing import Any
 
+from recado.private_files import write_private
+
 NAME = "recado.runtime.json"
 
 
 def write_runtime(data_dir: Path, info: dict[str, Any]) -> None:
-    path = data_dir / NAME
-    tmp = path.with_name(NAME + ".new")
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(data_dir / NAME, (json.dumps(info, indent=2) + "\n").encode())
 
 
 def read_runtime(data_dir: Path) -> dict[str, Any] | None:
     try:
         info = json.loads((data_dir / NAME).read_text("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        # Not ours, or cut short: as if no daemon ran.
+        return None
+    if not isinstance(info, dict):
         return None
     pid = info.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    # 0 and negative numbers name process groups, not a process; Linux pids stop at 2^22.
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= 2**22:
         return None
-    return info if isinstance(info, dict) else None
+    return info if _alive(pid) else None
 
 
 def remove_runtime(data_dir: Path) -> None:

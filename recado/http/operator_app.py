@@ -9,6 +9,7 @@ from quart_trio import QuartTrio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
+from recado.daemon.reload import reload_config
 from recado.http.alert_pages import install_alert_pages
 from recado.http.appointment_pages import install_appointment_pages
 from recado.http.auth import client_ip, json_body
@@ -33,7 +34,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_handlers(app)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
-    install_csrf(app)
+    install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
     install_hub_pages(app, daemon)
@@ -107,11 +108,9 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.post("/config/reload")
     @guarded
     async def config_reload() -> Response:
-        from recado.daemon.main import reload_config
-
         result = await reload_config(daemon, source=f"http {client_ip()}")
         response = jsonify(result)
-        response.status_code = 422 if result["problems"] else 200
+        response.status_code = 422 if "error" in result else 200
         return response
 
     if daemon.test_hooks:

@@ -2,6 +2,10 @@
 
 Every outcome comes back as a value, never an exception: an answer with its status code, or
 a transport failure (``timeout``, ``connect``, ``error``) with what happened.
+
+What a service says is redacted here, where it enters (``recado.redaction``): a service that
+echoes its credential (or any other configured secret) in an error body or a page must not
+carry it into a delivery's error, a sync run, the pages or a backup.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import httpx
 
 from recado import __version__
 from recado.outbound import ClientPool
+from recado.redaction import redact, redact_bytes
 
 USER_AGENT = f"recado/{__version__}"
 CONNECTIONS_PER_SERVICE = 8
@@ -74,12 +79,13 @@ class ServiceClient:
             try:
                 response = await client.request(method, path, content=body, headers=headers)
             except httpx.TimeoutException as exc:
-                return Failure("timeout", str(exc) or "no answer in time", _ms(started))
+                return Failure("timeout", redact(str(exc)) or "no answer in time", _ms(started))
             except httpx.ConnectError as exc:
-                return Failure("connect", str(exc) or "connection refused", _ms(started))
+                return Failure("connect", redact(str(exc)) or "connection refused", _ms(started))
             except httpx.HTTPError as exc:
-                return Failure("error", f"{type(exc).__name__}: {exc}", _ms(started))
-        return Answer(response.status_code, response.headers, response.content, _ms(started))
+                return Failure("error", redact(f"{type(exc).__name__}: {exc}"), _ms(started))
+        body = redact_bytes(response.content)
+        return Answer(response.status_code, response.headers, body, _ms(started))
 
 
 def _ms(started: float) -> float:

@@ -15,6 +15,7 @@ worker threads, one connection per thread at a time, taken from a small pool.
 
 from __future__ import annotations
 
+import os
 import queue
 import sqlite3
 import threading
@@ -31,6 +32,7 @@ import trio
 
 from recado.clock import SystemClock, iso
 from recado.daemon.logs import get_logger
+from recado.private_files import make_private, open_private
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (
     CommitFailed,
@@ -171,6 +173,11 @@ class Storage:
         or a StorageFault naming the path and the fix when the database cannot take writes."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_writable(self.path)
+        # Created 0600 before SQLite sees it: SQLite gives -wal and -shm the database's mode.
+        make_private(self.path)
+        for journal in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")):
+            if journal.exists():
+                make_private(journal)
         conn: sqlite3.Connection | None = None
         try:
             conn = connect_writer(self.path)
@@ -411,6 +418,8 @@ class Storage:
             raise FileExistsError(f"{dest} already exists; a backup never overwrites a file")
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_name(dest.name + ".partial")
+        # 0600 before SQLite opens it (a leftover of a failed backup is emptied, not reused).
+        os.close(open_private(partial, os.O_WRONLY | os.O_TRUNC))
         target = sqlite3.connect(partial)
         try:
             with self._reader() as src:

@@ -3,9 +3,10 @@
 It validates ``POST /{version}/{phone_number_id}/messages`` bodies as the Cloud API does
 (token, ``to``, text length, template name/language/parameter count), answers with wamids or
 Graph error objects, records every request, and can be scripted per test: fail the next N
-calls with a code, answer 429/5xx, hang past the client's timeout, or close the connection
-after reading the request. It can post signed status webhooks back to the daemon, in order or
-shuffled, echoing ``biz_opaque_callback_data``.
+calls with a code, answer 429/5xx, hang past the client's timeout, close the connection
+after reading the request, or echo the request's ``Authorization`` header back in its
+answer, as careless proxies and debugging upstreams do. It can post signed status webhooks
+back to the daemon, in order or shuffled, echoing ``biz_opaque_callback_data``.
 
 Built on trio + h11 directly (not an ASGI app) so it can drop a connection mid-request.
 
@@ -59,7 +60,7 @@ class Recorded:
 
 @dataclass
 class Behaviour:
-    kind: str  # error | http | hang | drop
+    kind: str  # error | http | hang | drop | echo
     code: int | None = None
     subcode: int | None = None
     http_status: int = 400
@@ -140,6 +141,13 @@ class GraphDouble(H11Double):
         """Read the request, then close the connection without answering."""
         for _ in range(n):
             self._script.append(Behaviour("drop"))
+
+    def echo_auth_next(self, n: int, *, http_status: int = 400, code: int = 100) -> None:
+        """Answer with the request's ``Authorization`` header in the body: on 200 beside the
+        wamid, otherwise in a Graph error's message and details (or, for a ``code`` of 0, in
+        a plain JSON body without a Graph error)."""
+        for _ in range(n):
+            self._script.append(Behaviour("echo", code, http_status=http_status))
 
     def sends(self) -> list[Recorded]:
         return [r for r in self.requests if _MESSAGES_PATH.match(r.path)]
@@ -262,6 +270,8 @@ class GraphDouble(H11Double):
                 ),
             )
             return True
+        if behaviour is not None and behaviour.kind == "echo":
+            return await self._echo(conn, stream, record, behaviour)
         status, answer = self._validate_send(headers, body)
         record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
         await respond(conn, stream, status, answer)
@@ -276,6 +286,31 @@ class GraphDouble(H11Double):
                     callback_data=body.get("biz_opaque_callback_data"),
                 )
             )
+        return True
+
+    async def _echo(
+        self,
+        conn: h11.Connection,
+        stream: trio.SocketStream,
+        record: Recorded,
+        behaviour: Behaviour,
+    ) -> bool:
+        auth = record.headers.get("authorization", "")
+        if behaviour.http_status == 200:
+            status, answer = self._validate_send(record.headers, record.body)
+            if status == 200:
+                answer["debug"] = {"request_headers": dict(record.headers), "auth": auth}
+        elif behaviour.code:
+            status = behaviour.http_status
+            answer = _graph_error(
+                behaviour.code,
+                f"({behaviour.code}) Rejected the request sent with Authorization: {auth}",
+                details=f"request headers were {json.dumps(record.headers)}",
+            )
+        else:
+            status, answer = behaviour.http_status, {"proxy_error": f"upstream refused {auth}"}
+        record.answered = f"echo {status}"
+        await respond(conn, stream, status, answer)
         return True
 
     def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:

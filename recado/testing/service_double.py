@@ -3,7 +3,9 @@ operations or a finance system, and for a sync source.
 
 It records every request (method, path, query, headers, JSON body) and answers as told:
 ``ok`` (the default), ``fail`` with a status, ``hang``, ``429`` with ``Retry-After``,
-``drop`` (closes without answering) or ``flap`` (fail, ok, fail, ok ...). One-off answers
+``drop`` (closes without answering), ``flap`` (fail, ok, fail, ok ...) or ``echo`` (the
+request's headers, its credential included, sent back in the body, with the status it is
+told; as a sync page, one item whose id is the credential). One-off answers
 can be queued with ``script``. For sync tests it serves pages by cursor:
 ``pages[cursor] = {"items": [...], "next_cursor": "..."}``, with the cursor read from the
 query parameter ``cursor_param``.
@@ -44,10 +46,11 @@ class Request:
 
 @dataclass
 class Answer:
-    kind: str  # ok | fail | hang | 429 | drop
+    kind: str  # ok | fail | hang | 429 | drop | echo
     status: int = 200
     retry_after: str | None = None
     seconds: float = 3600.0
+    header: str = "authorization"  # the one an echo repeats
 
 
 @dataclass
@@ -80,6 +83,9 @@ class ServiceDouble(H11Double):
 
     def drop(self) -> None:
         self.mode, self.flap = Answer("drop"), False
+
+    def echo(self, status: int = 422, header: str = "authorization") -> None:
+        self.mode, self.flap = Answer("echo", status, header=header.lower()), False
 
     def flapping(self, status: int = 503) -> None:
         self.mode, self.flap, self._flap_next_fails = Answer("fail", status), True, True
@@ -128,6 +134,17 @@ class ServiceDouble(H11Double):
             record.answered = f"http {answer.status}"
             extra = [("retry-after", answer.retry_after)] if answer.retry_after else []
             await respond(conn, stream, answer.status, {"error": "scripted"}, extra)
+            return True
+        if answer.kind == "echo":
+            record.answered = f"echo {answer.status}"
+            credential = headers.get(answer.header, "")
+            echoed = {
+                "error": f"refused the credential {credential}",
+                "received_headers": headers,
+                "items": [{"id": credential, "note": f"seen {credential}"}],
+                "next_cursor": "",
+            }
+            await respond(conn, stream, answer.status, echoed)
             return True
         if record.method == "GET" and self.pages:
             return await self._page(conn, stream, record)

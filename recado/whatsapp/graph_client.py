@@ -4,10 +4,15 @@ The distinction that matters is whether the request may have reached Meta: a con
 was never made sent nothing (safe to retry), while a timeout or a dropped connection after
 the request was written leaves the outcome unknown (the job becomes ``uncertain`` and is
 never retried automatically).
+
+Whatever Meta (or a proxy in front of it) answers is redacted here, where it enters: an
+error body that echoes the bearer token must not carry it into the database, the pages or
+a backup (``recado.redaction``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from typing import Any
 import httpx
 
 from recado.outbound import ClientPool
+from recado.redaction import redact, redact_json
 
 
 @dataclass(frozen=True)
@@ -95,32 +101,35 @@ class GraphClient:
         try:
             response = await client.post(self.path, json=body, headers=headers)
         except httpx.ConnectTimeout as exc:
-            return NotSent("connect_timeout", str(exc) or "connect timeout")
+            return NotSent("connect_timeout", _said(exc, "connect timeout"))
         except httpx.ConnectError as exc:
-            return NotSent("connect_error", str(exc) or "connection refused")
+            return NotSent("connect_error", _said(exc, "connection refused"))
         except httpx.PoolTimeout as exc:
-            return NotSent("connect_timeout", str(exc) or "no free connection")
+            return NotSent("connect_timeout", _said(exc, "no free connection"))
         except httpx.ReadTimeout as exc:
-            return Unknown("read_timeout", str(exc) or "no answer before the timeout")
+            return Unknown("read_timeout", _said(exc, "no answer before the timeout"))
         except (httpx.WriteError, httpx.WriteTimeout) as exc:
-            return Unknown("write_error", str(exc) or "the request was cut while being written")
+            return Unknown("write_error", _said(exc, "the request was cut while being written"))
         except httpx.HTTPError as exc:
-            return Unknown("dropped", f"{type(exc).__name__}: {exc}")
+            return Unknown("dropped", redact(f"{type(exc).__name__}: {exc}"))
+        text = redact(response.text)
         try:
-            answer = response.json()
-        except ValueError:
+            # Redacted again once decoded: a JSON escape (\u0041) can spell a secret the
+            # raw text did not show.
+            answer = redact_json(json.loads(text))
+        except (ValueError, RecursionError):
             answer = None
         if response.is_success:
             try:
                 message = answer["messages"][0]
                 contacts = answer.get("contacts") or [{}]
                 return Accepted(message["id"], contacts[0].get("wa_id"), answer)
-            except (TypeError, KeyError, IndexError):
+            except (TypeError, KeyError, IndexError, AttributeError):
                 # 2xx without a wamid: it may have been accepted; never send it again blindly.
                 return Unknown("bad_answer", f"HTTP {response.status_code} without a message id")
         error = answer.get("error") if isinstance(answer, dict) else None
         if not isinstance(error, dict):
-            return Rejected(response.status_code, None, None, None, response.text[:500], answer)
+            return Rejected(response.status_code, None, None, None, text[:500], answer)
         data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
         return Rejected(
             response.status_code,
@@ -130,3 +139,7 @@ class GraphClient:
             str(data.get("details") or error.get("message") or ""),
             answer,
         )
+
+
+def _said(exc: Exception, fallback: str) -> str:
+    return redact(str(exc)) or fallback

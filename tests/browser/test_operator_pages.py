@@ -163,19 +163,28 @@ def test_retry_from_the_page_and_the_token_that_guards_it(
     # Retrying what is not in the DLQ: a page that says why, in pt-BR.
     page.goto(f"{daemon.operator_url}/circuit-breakers")
     token = page.context.cookies()[0]["value"]
+    # Playwright's request API is not the browser: it says where it comes from only when told.
+    own = {"Origin": daemon.operator_url}
     answer = page.request.post(
         f"{daemon.operator_url}/dlq/999/retry",
         form={"csrf_token": token, "next": "/dlq"},
+        headers=own,
         max_redirects=0,
     )
     assert answer.status == 404 and "no delivery 999" in answer.text()
 
-    # Without the page's cookie (another site posting), or with another token: refused.
+    # Without the page's cookie (another site posting), with another token, or from
+    # elsewhere: refused.
     url = f"{daemon.operator_url}/circuit-breakers/financeiro/reset"
-    assert httpx.post(url, data={"csrf_token": token}).status_code == 401
-    cookies = {"recado_csrf": token}
-    assert httpx.post(url, data={"csrf_token": "x" * 43}, cookies=cookies).status_code == 401
-    ok = httpx.post(url, data={"csrf_token": token, "next": "//evil.example"}, cookies=cookies)
+    assert httpx.post(url, data={"csrf_token": token}, headers=own).status_code == 401
+    jar = {**own, "Cookie": f"recado_csrf={token}"}
+    assert httpx.post(url, data={"csrf_token": "x" * 43}, headers=jar).status_code == 401
+    from_elsewhere = {**jar, "Origin": "http://evil.example"}
+    from_nowhere = {"Cookie": f"recado_csrf={token}"}
+    for headers in (from_elsewhere, from_nowhere):
+        refused = httpx.post(url, data={"csrf_token": token}, headers=headers)
+        assert refused.status_code == 403 and refused.json()["error"] == "cross_site"
+    ok = httpx.post(url, data={"csrf_token": token, "next": "/\\evil.example"}, headers=jar)
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     audit = httpx.get(f"{daemon.operator_url}/audit.json").json()["items"]
     assert {"dlq.retry", "breaker.reset"} <= {a["action"] for a in audit}

@@ -1,0 +1,176 @@
+"""Hiding secrets in text: the configured ones, the ones learnt at run time, and anything
+token-shaped.
+
+One matcher for every door a secret could leave by: log lines (``recado.daemon.logs``) and
+the text peers send back (``recado.whatsapp.graph_client``, ``recado.services.client``),
+which ends up in the database, on operator pages and in backups. It sits below storage and
+the clients, so each of them redacts where peer text enters instead of every reader
+remembering to. A peer that echoes a token back usually does it verbatim, JSON-escaped or
+URL-encoded; each secret is matched in all those forms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+__all__ = [
+    "MIN_SECRET_LEN",
+    "REDACTED",
+    "add_secret",
+    "add_variant",
+    "redact",
+    "redact_bytes",
+    "redact_json",
+    "set_secrets",
+]
+
+REDACTED = "[redacted]"
+# Shorter values are too likely to occur by chance (ids, numbers) and would shred text.
+MIN_SECRET_LEN = 6
+
+_PATTERNS = [
+    # The token's own alphabet (RFC 6750 b64token) stops the match before a closing quote or
+    # an escape, so a quoted value stays well-formed after the substitution.
+    (re.compile(r"(\bBearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), rf"\1{REDACTED}"),
+    # OAuth and webhook query values. "code" only counts after ? or &: as a bare key it is
+    # our own error_code=/status_code= fields and Graph's JSON "code", which must stay.
+    (
+        re.compile(
+            r"((?:(?<![\w.])(?:access_token|refresh_token|input_token|fb_exchange_token"
+            r"|client_secret|hub\.verify_token)|(?<=[?&])code)=)"
+            r"[^&\s\"'\\#]+"
+        ),
+        rf"\1{REDACTED}",
+    ),
+    # The same names as JSON keys (a token exchange answer printed while debugging), in raw
+    # or already-escaped form.
+    (
+        re.compile(r'((?:access_token|client_secret)\\?"\s*:\s*\\?")[^"\\]+'),
+        rf"\1{REDACTED}",
+    ),
+]
+_BYTE_PATTERNS = [
+    (re.compile(regex.pattern.encode(), regex.flags & re.IGNORECASE), repl.encode())
+    for regex, repl in _PATTERNS
+]
+
+
+def _json_forms(secret: str) -> set[str]:
+    forms = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    # Some encoders escape the solidus; base64 and URL-ish tokens are full of them.
+    return forms | {f.replace("/", "\\/") for f in forms}
+
+
+def _url_forms(secret: str) -> set[str]:
+    return {quote(secret, safe=""), quote_plus(secret, safe="")}
+
+
+class _Secrets:
+    """The values to hide, as one compiled alternation (longest first, so a secret that
+    contains another is hidden whole)."""
+
+    def __init__(self) -> None:
+        self.configured: frozenset[str] = frozenset()
+        self.runtime: frozenset[str] = frozenset()
+        self.variants: list[Callable[[str], str]] = []
+        self.pattern: re.Pattern[str] | None = None
+        self.byte_pattern: re.Pattern[bytes] | None = None
+
+    def rebuild(self) -> None:
+        forms: set[str] = set()
+        for secret in self.configured | self.runtime:
+            forms |= {secret, *_json_forms(secret), *_url_forms(secret)}
+            forms |= {variant(secret) for variant in self.variants}
+        ordered = sorted(forms, key=len, reverse=True)
+        encoded = sorted({f.encode("utf-8", "surrogatepass") for f in forms}, key=len, reverse=True)
+        # Assigned in one step each: a thread redacting meanwhile sees an old or a new one.
+        self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self.byte_pattern = re.compile(b"|".join(map(re.escape, encoded))) if encoded else None
+
+
+_secrets = _Secrets()
+
+
+def _clean(values: Iterable[str]) -> frozenset[str]:
+    stripped = (v.strip() for v in values if isinstance(v, str))
+    return frozenset(v for v in stripped if len(v) >= MIN_SECRET_LEN)
+
+
+def set_secrets(secrets: Iterable[str]) -> None:
+    """Replace the configured secrets (start, config reload); values added with
+    :func:`add_secret` are kept."""
+    _secrets.configured = _clean(secrets)
+    _secrets.rebuild()
+
+
+def add_secret(secret: str) -> None:
+    """Hide a secret learnt at run time (a token from Embedded Signup, decrypted from the
+    database) until the process exits; config reloads do not forget it."""
+    new = _clean([secret])
+    if not new <= _secrets.runtime:
+        _secrets.runtime |= new
+        _secrets.rebuild()
+
+
+def add_variant(form: Callable[[str], str]) -> None:
+    """Also match each secret as ``form`` writes it (the log line's own quoting)."""
+    _secrets.variants.append(form)
+    _secrets.rebuild()
+
+
+def redact(text: str) -> str:
+    """``text`` with every configured secret and every token-shaped value hidden."""
+    pattern = _secrets.pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    for regex, replacement in _PATTERNS:
+        text = regex.sub(replacement, text)
+    return text
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """:func:`redact` for a body that may not even be text: matched as UTF-8 bytes, so an
+    undecodable byte next to a secret does not hide it from the matcher."""
+    pattern = _secrets.byte_pattern
+    if pattern is not None:
+        data = pattern.sub(REDACTED.encode(), data)
+    for regex, replacement in _BYTE_PATTERNS:
+        data = regex.sub(replacement, data)
+    return data
+
+
+def redact_json(value: Any) -> Any:
+    """A copy of a decoded JSON value with every string (keys included) redacted.
+
+    Iterative, not recursive: a peer's answer nested as deep as the JSON decoder allows
+    must not cost a RecursionError here.
+    """
+    if not isinstance(value, dict | list):
+        return redact(value) if isinstance(value, str) else value
+    # (container read from the peer, its redacted copy still to be filled)
+    stack: list[tuple[Any, list[Any] | dict[str, Any]]] = []
+
+    def copy(item: Any) -> Any:
+        if isinstance(item, dict):
+            out_map: dict[str, Any] = {}
+            stack.append((item, out_map))
+            return out_map
+        if isinstance(item, list):
+            out_list: list[Any] = []
+            stack.append((item, out_list))
+            return out_list
+        return redact(item) if isinstance(item, str) else item
+
+    result = copy(value)
+    while stack:
+        source, dest = stack.pop()
+        if isinstance(dest, dict):
+            for key, item in source.items():
+                dest[redact(key) if isinstance(key, str) else key] = copy(item)
+        else:
+            dest.extend(copy(item) for item in source)
+    return result
