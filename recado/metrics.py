@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from recado.storage.faults import FAULT_KINDS
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -28,6 +30,17 @@ class Metrics:
         )
         self.storage_writes = Gauge(
             "recado_storage_writes", "Writes committed or failed", registry=self.registry
+        )
+        self.storage_fault = Gauge(
+            "recado_storage_fault",
+            "1 while commits fail for this storage reason (disk_full, read_only, locked, ...)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.storage_commit_failures = Gauge(
+            "recado_storage_commit_failures",
+            "Group commits that failed (storage faults)",
+            registry=self.registry,
         )
 
         self.deliveries = Counter(
@@ -73,6 +86,11 @@ class Metrics:
             ["listener"],
             registry=self.registry,
         )
+
+    def set_storage_fault(self, kind: str | None, commit_failures: int) -> None:
+        for name in FAULT_KINDS:
+            self.storage_fault.labels(name).set(1 if name == kind else 0)
+        self.storage_commit_failures.set(commit_failures)
 
     def count(self, sample: str, **labels: str) -> int:
         return int(self.registry.get_sample_value(sample, labels) or 0)

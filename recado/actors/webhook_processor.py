@@ -2,8 +2,10 @@
 
 The HTTP handler commits the raw body and answers 200; it then pokes this actor, which
 drains everything pending. A body that fails is marked failed with the exception text and
-kept; the bodies after it still go through. ``replay`` re-runs stored bodies (after a code
-fix) and is a no-op for the ones already applied.
+kept; the bodies after it still go through. A body whose apply failed because storage
+failed (a StorageFault) is not the body's fault: it stays pending, and the actor drains
+again once storage takes writes. ``replay`` re-runs stored bodies (after a code fix) and is
+a no-op for the ones already applied.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.daemon.logs import get_logger
 from recado.rules.voucher import voucher_key
-from recado.storage.inbox import inbox_bodies, mark_failed, pending_inbox
+from recado.storage.faults import StorageFault
+from recado.storage.inbox import (
+    inbox_bodies,
+    mark_failed,
+    pending_inbox,
+    requeue_storage_failures,
+)
 from recado.storage.webhook_apply import ReplyContext, apply_body
 
 log = get_logger("webhook_processor")
 
 BATCH = 64
+# A read that fails for a storage reason while writes work does not clear on a commit:
+# how long to wait before trying again.
+READ_RETRY_S = 5.0
 
 
 @dataclass
@@ -44,6 +55,7 @@ class WebhookProcessor:
         self.processed = 0
         self.failed = 0
         self._lock = trio.Lock()
+        self._storage_fault: StorageFault | None = None
 
     def poke(self) -> None:
         """New bodies are committed; called by the HTTP handler after its 200-worthy commit."""
@@ -51,27 +63,48 @@ class WebhookProcessor:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
+        storage = self.daemon.storage
+        requeued = False
         while True:
-            await self.drain()
+            try:
+                if not requeued:
+                    # Set aside as failed by an older recado when storage failed under them.
+                    count = await storage.write(requeue_storage_failures)
+                    requeued = True
+                    if count:
+                        log.info("webhooks_requeued", bodies=count)
+                await self.drain()
+            except StorageFault as fault:
+                log.warning("webhooks_wait_for_storage", kind=fault.kind)
+                if storage.fault is not None:
+                    await storage.wait_healthy()
+                else:
+                    await self._wakeup.wait(at_most_s=READ_RETRY_S)
+                continue
             await self._wakeup.wait()
 
     async def drain(self) -> int:
-        """Apply every pending body; returns how many were applied or failed."""
+        """Apply every pending body; returns how many were applied or failed. Raises the
+        StorageFault that left bodies pending, once the others have been tried."""
         done = 0
         async with self._lock:
+            self._storage_fault = None
             last_id = 0
             while True:
                 rows = await self.daemon.storage.read(pending_inbox, last_id, BATCH)
                 if not rows:
-                    return done
+                    break
                 async with trio.open_nursery() as nursery:
                     # Bodies in one read share group commits; order between bodies of a
                     # batch does not matter because every row is idempotent and statuses
                     # are ranked, not ordered by arrival.
                     for inbox_id, body in rows:
                         nursery.start_soon(self._apply_one, inbox_id, body)
+                if self._storage_fault is not None:
+                    raise self._storage_fault
                 last_id = rows[-1][0]
                 done += len(rows)
+        return done
 
     def _replies(self) -> ReplyContext:
         cfg = self.daemon.config
@@ -91,11 +124,19 @@ class WebhookProcessor:
             counts = await self.daemon.storage.write(
                 apply_body, inbox_id, body, now, self._replies()
             )
+        except StorageFault as fault:
+            self._storage_fault = fault
+            return False
         except Exception as exc:
-            self.failed += 1
             error = f"{type(exc).__name__}: {exc}"
+            try:
+                await self.daemon.storage.write(mark_failed, inbox_id, error, now)
+            except StorageFault as fault:
+                # Not marked: it stays pending and fails (and is marked) on the next drain.
+                self._storage_fault = fault
+                return False
+            self.failed += 1
             log.error("webhook_failed", inbox_id=inbox_id, error=error)
-            await self.daemon.storage.write(mark_failed, inbox_id, error, now)
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
@@ -129,6 +170,8 @@ class WebhookProcessor:
         now = self.daemon.clock.now()
         try:
             await self.daemon.storage.write(apply_body, inbox_id, body, now, self._replies())
+        except StorageFault:
+            raise  # the operator's replay answers 503; the body keeps its state
         except Exception as exc:
             await self.daemon.storage.write(
                 mark_failed, inbox_id, f"{type(exc).__name__}: {exc}", now

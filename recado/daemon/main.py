@@ -35,6 +35,7 @@ from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
 from recado.http.serve import BindError, ConnectionGate, Listener, serve_http
 from recado.storage.actor import Storage
+from recado.storage.faults import StorageFault, check_writable
 from recado.storage.sending import get_setting
 
 log = get_logger("daemon")
@@ -92,7 +93,8 @@ async def run_daemon(
             'test hooks cannot be enabled while whatsapp.mode = "enabled" (real sends)'
         )
     data_dir = cfg.daemon.data_path
-    await trio.to_thread.run_sync(lambda: data_dir.mkdir(parents=True, exist_ok=True))
+    # A data directory or database that cannot be written refuses the start (StorageFault).
+    await trio.to_thread.run_sync(check_writable, data_dir / "recado.db")
     try:
         lock = await trio.to_thread.run_sync(acquire_lock, data_dir)
     except DataDirBusy as exc:
@@ -157,7 +159,7 @@ async def _run_opened(
     api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
     set_secrets(secrets_of(cfg, api_key, secret_key))
 
-    storage = Storage(data_dir / "recado.db", group_commit=group_commit)
+    storage = Storage(data_dir / "recado.db", group_commit=group_commit, now=clock.now)
     version = await trio.to_thread.run_sync(storage.open_sync)
     log.info("storage_open", path=str(storage.path), schema_version=version)
 
@@ -342,6 +344,9 @@ def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = Tru
         )
     except StartupError as exc:
         log.error("not_started", reason=str(exc))
+        return 1
+    except StorageFault as exc:
+        log.error("not_started", reason=exc.detail)
         return 1
     except Exception as exc:
         from recado.storage.migrate import SchemaTooNew

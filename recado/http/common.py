@@ -6,6 +6,7 @@ from typing import Any
 
 from quart import Quart, Response, jsonify
 
+from recado.clock import iso
 from recado.daemon.context import Daemon
 
 
@@ -13,6 +14,8 @@ def readiness(daemon: Daemon) -> dict[str, Any]:
     reasons = []
     if not daemon.storage.is_open:
         reasons.append("storage is not open")
+    if (fault := daemon.storage.fault) is not None:
+        reasons.append(f"storage fault since {iso(fault.since)}: {fault.kind} ({fault.detail})")
     for name, status in daemon.supervisor.actors.items():
         if status.state != "running":
             reasons.append(f"actor {name} is {status.as_json()['state']}")

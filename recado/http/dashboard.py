@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from recado.clock import iso
 from recado.daemon.context import Daemon
 from recado.http.hub_pages import sync_overview
+from recado.http.i18n import format_local
 from recado.rules.health import HealthFacts, connection_state, evaluate
+from recado.rules.storage_faults import alert_texts
 from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
@@ -40,10 +42,20 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     breakers = daemon.hub.board.snapshot(now) if daemon.hub else {}
     alerts_open = await daemon.storage.read(open_alert_count)
     actors = daemon.supervisor.snapshot()
+    fault = daemon.storage.fault
+    locale = cfg.ui.locale
+    # Raised while nothing could be written: shown from memory until storage works again.
+    unwritten = []
+    for alert in daemon.storage.faults.alerts:
+        text_pt, text_en = alert_texts(alert.kind)
+        text = text_en if locale == "en" else text_pt
+        unwritten.append({"at": iso(alert.since), "code": alert.code, "text": text})
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=bool(daemon.sender and daemon.sender.paused),
         storage_writable=daemon.storage.is_open,
+        storage_fault=fault.kind if fault else None,
+        storage_fault_since=format_local(fault.since, tz) if fault else "",
         crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
         open_breakers=tuple(n for n, b in breakers.items() if b["state"] != "closed"),
         dlq_total=hub["dead_total"],
@@ -67,7 +79,6 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted
     )
     health = evaluate(facts)
-    locale = cfg.ui.locale
     return {
         "status": health.status,
         "reasons": [
@@ -87,7 +98,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
                 "recado_webhook_requests_total", outcome="bad_signature"
             ),
         },
-        "alerts": {"open": alerts_open},
+        # Open alerts include those of a storage fault not written yet (storage.alerts).
+        "alerts": {"open": alerts_open + len(unwritten)},
         "events": {"pending": hub["pending_events"], "today": events_today},
         "queues": {
             "retry_queue": {"total": hub["retry_total"], "ready": hub["retry_ready"]},
@@ -102,6 +114,15 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             "writes": daemon.storage.stats.writes,
             "largest_batch": daemon.storage.stats.largest_batch,
             "commit_failures": daemon.storage.stats.commit_failures,
+            "fault": None
+            if fault is None
+            else {
+                "kind": fault.kind,
+                "since": iso(fault.since),
+                "detail": fault.detail,
+                "failures": fault.failures,
+            },
+            "alerts": unwritten,
         },
         "started_at": iso(daemon.started_at),
     }

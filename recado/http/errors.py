@@ -8,6 +8,8 @@ from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from recado.daemon.logs import get_logger
+from recado.rules.storage_faults import RETRY_AFTER_S, http_detail
+from recado.storage.faults import StorageFault
 
 log = get_logger("http")
 
@@ -30,6 +32,14 @@ def install_error_handlers(app: Quart) -> None:
         response = json_error(exc.code or 500, code, detail)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(StorageFault)
+    async def storage_fault(exc: StorageFault) -> Response:
+        # Not the request's fault and nothing was stored: a client (Meta) retries a 503.
+        log.warning("request_storage_fault", kind=exc.kind, detail=exc.detail)
+        response = json_error(503, "storage_unavailable", http_detail(exc.kind))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
 
     @app.errorhandler(Exception)

@@ -68,6 +68,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             m.actor_restarts.labels(name).set(status.restarts)
         m.storage_batches.set(daemon.storage.stats.batches)
         m.storage_writes.set(daemon.storage.stats.writes)
+        fault = daemon.storage.fault
+        m.set_storage_fault(fault and fault.kind, daemon.storage.stats.commit_failures)
         hub = await daemon.storage.read(hub_counts, iso(daemon.clock.now()))
         m.hub_queue.labels("retry").set(hub["retry_total"])
         m.hub_queue.labels("dead").set(hub["dead_total"])

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recado.rules.storage_faults import FAULT_NAMES
+
 DLQ_DEGRADED = 10
 RETRY_QUEUE_DEGRADED = 50
 EVENT_SUCCESS_MIN = 0.95
@@ -24,6 +26,9 @@ class HealthFacts:
     mode: str
     whatsapp_auth_broken: bool = False
     storage_writable: bool = True
+    # The kind of the storage fault in force (commits failing), and since when (local time).
+    storage_fault: str | None = None
+    storage_fault_since: str = ""
     crash_looping_actors: tuple[str, ...] = ()
     open_breakers: tuple[str, ...] = ()
     dlq_total: int = 0
@@ -68,7 +73,21 @@ def evaluate(f: HealthFacts) -> Health:
                 "Meta refused the WhatsApp token; sending is paused.",
             )
         )
-    if not f.storage_writable:
+    if f.storage_fault is not None:
+        pt, en = FAULT_NAMES.get(f.storage_fault, FAULT_NAMES["io_error"])
+        add(
+            Reason(
+                f"storage_{f.storage_fault}",
+                "critical",
+                f"O banco de dados não aceita gravações desde {f.storage_fault_since}: {pt}. "
+                "Webhooks e eventos são respondidos com 503 para serem reenviados; tudo é "
+                "retomado quando o banco voltar a gravar.",
+                f"The database has refused writes since {f.storage_fault_since}: {en}. "
+                "Webhooks and events are answered 503 so they are sent again; everything "
+                "resumes once the database takes writes again.",
+            )
+        )
+    elif not f.storage_writable:
         add(
             Reason(
                 "storage",

@@ -23,14 +23,29 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import outcome
 import trio
 
+from recado.clock import SystemClock, iso
 from recado.daemon.logs import get_logger
 from recado.private_files import make_private, open_private
+from recado.storage.fault_alerts import keep_fault_alerts
+from recado.storage.faults import (
+    CommitFailed,
+    FaultInfo,
+    FaultState,
+    StorageFault,
+    StorageUnavailable,
+    as_fault,
+    check_writable,
+    fault_kind,
+    open_fault,
+    refine_kind,
+)
 from recado.storage.migrate import migrate
 
 log = get_logger("storage")
@@ -41,56 +56,6 @@ T = TypeVar("T")
 # Bounds of one group commit: enough to amortize an fsync over many writers, small enough
 # that no caller waits long behind a huge batch.
 MAX_BATCH = 512
-
-
-class StorageFault(Exception):
-    """The database could not take a write for a reason of its own (disk full, read-only
-    file, locked by another process, I/O error, not running): never the record's fault.
-
-    Callers keep the record as it is and try again once storage works again; an actor
-    never sets a record aside (failed, dead) because of a StorageFault.
-    """
-
-    def __init__(self, kind: str, detail: str) -> None:
-        self.kind = kind  # disk_full | read_only | locked | io_error | unavailable
-        self.detail = detail
-        super().__init__(f"{kind}: {detail}")
-
-
-class StorageUnavailable(StorageFault):
-    """The storage actor is not running, so a write could not be committed."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("unavailable", detail)
-
-
-class CommitFailed(StorageFault):
-    """The transaction holding this write could not be committed; nothing of it is stored."""
-
-    def __init__(self, detail: str, kind: str = "io_error") -> None:
-        super().__init__(kind, detail)
-
-
-# SQLite's primary result codes that mean "the storage", not "this write's data".
-_FAULT_CODES = {
-    13: "disk_full",  # SQLITE_FULL
-    8: "read_only",  # SQLITE_READONLY
-    5: "locked",  # SQLITE_BUSY (another process holds the lock past busy_timeout)
-    6: "locked",  # SQLITE_LOCKED
-    10: "io_error",  # SQLITE_IOERR
-    14: "io_error",  # SQLITE_CANTOPEN
-    3: "read_only",  # SQLITE_PERM
-}
-
-
-def fault_kind(exc: BaseException) -> str | None:
-    """The StorageFault kind of an sqlite3 error, or None when it is about the data."""
-    if not isinstance(exc, sqlite3.Error):
-        return None
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
-        return None
-    return _FAULT_CODES.get(code & 0xFF)
 
 
 class _WriteRequest:
@@ -153,6 +118,8 @@ def connect_reader(path: Path) -> sqlite3.Connection:
 
 
 _STOP = object()
+# The writer thread died inside a batch (a bug, not a storage fault): answer, record nothing.
+_CRASHED = object()
 
 
 class Storage:
@@ -170,10 +137,13 @@ class Storage:
         group_commit: bool = True,
         max_batch: int = MAX_BATCH,
         readers: int = 4,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.path = path
         self.max_batch = max_batch if group_commit else 1
         self.stats = StorageStats()
+        self.faults = FaultState()
+        self.now = now or SystemClock().now
         self.schema_version: int | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._conn: sqlite3.Connection | None = None
@@ -189,20 +159,36 @@ class Storage:
     def is_open(self) -> bool:
         return self._running
 
+    @property
+    def fault(self) -> FaultInfo | None:
+        """The storage fault in force (cleared by the next successful commit), if any."""
+        return self.faults.current
+
+    async def wait_healthy(self) -> None:
+        """Return once commits go through again (at once when there is no fault)."""
+        await self.faults.wait_healthy()
+
     def open_sync(self) -> int:
-        """Open the file, apply migrations; returns the schema version. Raises SchemaTooNew."""
+        """Open the file, apply migrations; returns the schema version. Raises SchemaTooNew,
+        or a StorageFault naming the path and the fix when the database cannot take writes."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_writable(self.path)
         # Created 0600 before SQLite sees it: SQLite gives -wal and -shm the database's mode.
         make_private(self.path)
         for journal in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")):
             if journal.exists():
                 make_private(journal)
-        conn = connect_writer(self.path)
+        conn: sqlite3.Connection | None = None
         try:
+            conn = connect_writer(self.path)
             self.schema_version = migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            fault = open_fault(self.path, exc)
+            if fault is None:
+                raise
+            raise fault from exc
         self._conn = conn
         return self.schema_version
 
@@ -221,7 +207,10 @@ class Storage:
         self._running = True
         task_status.started()
         try:
-            await stopped.wait()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(keep_fault_alerts, self)
+                await stopped.wait()
+                nursery.cancel_scope.cancel()
         finally:
             self._running = False
             if not stopped.is_set():
@@ -249,21 +238,35 @@ class Storage:
                         stop_after = True
                         break
                     batch.append(item)
+                result: object = _CRASHED
                 try:
-                    self._commit_batch(batch)
+                    result = self._commit_batch(batch)
                 finally:
                     for req in batch:
                         if req.result is None:
                             req.result = outcome.Error(
                                 CommitFailed("the storage actor failed during this batch")
                             )
-                    _call_in_trio(token, _answer, batch)
+                    _call_in_trio(token, self._settle, batch, result)
                 if stop_after:
                     return
         except BaseException as exc:
             self._stopped_reason = exc
         finally:
             _call_in_trio(token, stopped.set)
+
+    def _settle(self, batch: list[_WriteRequest], result: object) -> None:
+        """In trio, once a batch is over: keep the fault state, then wake the callers (so a
+        caller that got a StorageFault finds it in ``fault``)."""
+        if isinstance(result, StorageFault):
+            if self.faults.failed(result, self.now()):
+                log.error("storage_fault", kind=result.kind, detail=result.detail)
+        elif result is None:
+            over = self.faults.committed()
+            if over is not None:
+                since = iso(over.since)
+                log.warning("storage_recovered", kind=over.kind, since=since, n=over.failures)
+        _answer(batch)
 
     async def close(self) -> None:
         """Stop accepting writes; the writer commits what is queued, then stops."""
@@ -305,12 +308,13 @@ class Storage:
         self._queue.put(req)
         return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
 
-    def _commit_batch(self, batch: list[_WriteRequest]) -> None:
+    def _commit_batch(self, batch: list[_WriteRequest]) -> StorageFault | None:
+        """Run and commit one batch; the StorageFault that failed all of it, if one did."""
         conn = self._conn
         if conn is None:
             for req in batch:
                 req.result = outcome.Error(StorageUnavailable("storage is not open"))
-            return
+            return StorageUnavailable("storage is not open")
         started = time.perf_counter()
         try:
             # Fast path: the whole batch in one transaction without savepoints, which cost
@@ -323,19 +327,25 @@ class Storage:
                 self._run_batch(conn, batch, savepoints=True)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.rollback()
+            # A failed BEGIN or COMMIT, or a write that hit a storage error: nothing of the
+            # batch is stored, and it is the storage's fault, not any write's.
+            with suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.rollback()
             self.stats.commit_failures += 1
-            log.error("commit_failed", writes=len(batch), error=str(exc))
+            kind = refine_kind(fault_kind(exc) or "io_error", self.path.parent)
+            detail = f"commit failed: {exc}"
+            log.debug("commit_failed", writes=len(batch), kind=kind, error=str(exc))
             for req in batch:
-                req.result = outcome.Error(CommitFailed(f"commit failed: {exc}"))
-            return
+                req.result = outcome.Error(CommitFailed(detail, kind=kind))
+            return CommitFailed(detail, kind=kind)
         ms = (time.perf_counter() - started) * 1000
         self.stats.batches += 1
         self.stats.writes += len(batch)
         self.stats.failed_writes += sum(isinstance(r.result, outcome.Error) for r in batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         self.stats.last_commit_ms = ms
+        return None
 
     @staticmethod
     def _run_batch(
@@ -349,6 +359,10 @@ class Storage:
             try:
                 value = req.fn(conn, *req.args)
             except Exception as exc:
+                if fault_kind(exc) is not None:
+                    # SQLite may already have rolled the whole transaction back: going on
+                    # would run the other writes outside it. The batch fails as a fault.
+                    raise
                 if not savepoints:
                     return False
                 conn.execute("ROLLBACK TO w")
@@ -364,13 +378,26 @@ class Storage:
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._read_pool.pop() if self._read_pool else connect_reader(self.path)
+        conn: sqlite3.Connection | None = None
         try:
+            conn = self._read_pool.pop() if self._read_pool else connect_reader(self.path)
             yield conn
+        except sqlite3.Error as exc:
+            fault = as_fault(exc, "read failed")
+            # Plain SQLITE_READONLY on a query_only reader is a caller trying to write.
+            if fault is None or getattr(exc, "sqlite_errorcode", 0) == sqlite3.SQLITE_READONLY:
+                raise
+            # A connection that met a storage error is not trusted again.
+            if conn is not None:
+                with suppress(sqlite3.Error):
+                    conn.close()
+                conn = None
+            raise fault from exc
         finally:
-            if conn.in_transaction:
-                conn.rollback()
-            self._read_pool.append(conn)
+            if conn is not None:
+                if conn.in_transaction:
+                    conn.rollback()
+                self._read_pool.append(conn)
 
     def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self._reader() as conn:

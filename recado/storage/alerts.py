@@ -48,3 +48,21 @@ def resolve_alerts(conn: sqlite3.Connection, code: str, subject: str, now: datet
 
 def open_alert_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL").fetchone()[0])
+
+
+def add_past_alerts(
+    conn: sqlite3.Connection,
+    alerts: list[tuple[datetime, str, str, str, str]],
+    resolved_at: datetime | None,
+) -> None:
+    """Alerts raised while nothing could be written (a storage fault), with the time each
+    started; ``resolved_at`` when the condition was over by the time they could be written.
+    Each item is (at, severity, code, text_pt, text_en)."""
+    conn.executemany(
+        "INSERT INTO alerts(at, severity, code, subject, text_pt, text_en, resolved_at) "
+        "VALUES (?, ?, ?, '', ?, ?, ?)",
+        [
+            (iso(at), severity, code, text_pt, text_en, iso(resolved_at) if resolved_at else None)
+            for at, severity, code, text_pt, text_en in alerts
+        ],
+    )

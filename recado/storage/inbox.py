@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from recado.clock import iso
+from recado.rules.storage_faults import is_storage_error_text
 
 
 def insert_inbox(
@@ -77,6 +78,21 @@ def mark_failed(conn: sqlite3.Connection, inbox_id: int, error: str, at: datetim
         "WHERE id = ? AND processed_at IS NULL",
         (error[:4000], iso(at), inbox_id),
     )
+
+
+def requeue_storage_failures(conn: sqlite3.Connection) -> int:
+    """Bodies once marked failed because storage failed (not their data) become pending
+    again; returns how many."""
+    rows = conn.execute(
+        "SELECT id, error FROM webhook_inbox WHERE processed_at IS NULL AND error IS NOT NULL"
+    ).fetchall()
+    ids = [(r["id"],) for r in rows if is_storage_error_text(r["error"])]
+    conn.executemany(
+        "UPDATE webhook_inbox SET error = NULL, failed_at = NULL WHERE id = ? "
+        "AND processed_at IS NULL",
+        ids,
+    )
+    return len(ids)
 
 
 def recent_inbox(
