@@ -100,6 +100,8 @@ def test_a_running_daemon_keeps_its_data_private(tmp_path: Path, umask_value: in
             ]
             modes = {n: oct(mode(daemon.data_dir / n)) for n in names}
             assert modes == {n: "0o600" for n in names}
+            # The directory that holds them is the daemon's alone too.
+            assert oct(mode(daemon.data_dir)) == "0o700"
         finally:
             assert daemon.terminate() == 0
     finally:

@@ -27,6 +27,18 @@ def _reason(pt: str, en: str, **extra: Any) -> dict[str, Any]:
     return {"pt-BR": pt, "en": en, **extra}
 
 
+def log_outcome(job: dict[str, Any], state: str, reason_code: str | None, **fields: Any) -> None:
+    """One info line per send outcome, so the journal tells what happened to each job."""
+    log.info(
+        "message_" + state,
+        job=job["id"],
+        kind=job["kind"],
+        appointment=job.get("appointment_id"),
+        reason=reason_code,
+        **fields,
+    )
+
+
 async def record_result(
     sender: Sender, job: dict[str, Any], attempt_id: int, result: gc.SendResult
 ) -> None:
@@ -44,6 +56,7 @@ async def record_result(
             result.answer,
             False,
         )
+        log_outcome(job, "sent", None, wamid=result.wamid)
         return
     if isinstance(result, gc.Unknown):
         deadline = now + timedelta(seconds=wa.uncertain_timeout_s)
@@ -85,6 +98,7 @@ async def record_result(
             "rejected",
             *common,
         )
+        log_outcome(job, state, reason_code, code=result.code)
         if c.kind == graph_errors.AUTH:
             await sender.pause_sending(c, now)
         elif c.alert and c.kind != graph_errors.WINDOW_CLOSED:
@@ -123,6 +137,7 @@ async def _retry_or_die(
             code,
             answer,
         )
+        log_outcome(job, "dead", c.reason_code, attempts=attempt)
         return
     delay = message_backoff(
         attempt, wa.retry_base_s, wa.retry_cap_s, sender.rng.random(), c.backoff
@@ -140,3 +155,4 @@ async def _retry_or_die(
         code,
         answer,
     )
+    log_outcome(job, "retry", c.reason_code, attempts=attempt, delay_s=round(delay, 1))

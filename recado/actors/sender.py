@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
-from recado.actors.send_results import SEND_TIMEOUT_S, record_result
+from recado.actors.send_results import SEND_TIMEOUT_S, log_outcome, record_result
 from recado.actors.wakeup import Wakeup
 from recado.clock import from_unix, iso, parse_iso, wait_s
 from recado.daemon.context import Daemon
@@ -225,7 +225,7 @@ class Sender:
     async def _internal_error(self, job: dict[str, Any], exc: Exception) -> None:
         """The job's data (or a bug) made processing raise: set it aside, go on."""
         error = describe(exc)
-        log.exception("send_internal_error", job=job["id"], error=error)
+        log.exception("send_internal_error", job=job["id"], kind=job.get("kind"), error=error)
         now = self.daemon.clock.now()
         deadline = now + timedelta(seconds=self._wa.uncertain_timeout_s)
         try:
@@ -282,6 +282,7 @@ class Sender:
             await storage.write(
                 q.record_final, job["id"], None, now, state, decision.reason, reason
             )
+            log_outcome(job, state, decision.reason)
             return
         assert isinstance(decision, Proceed)
         body = self._body(job, decision.to, tz)
@@ -300,6 +301,7 @@ class Sender:
                     None,
                     True,
                 )
+                log_outcome(job, "sent", None, dry_run=True)
             return
         if self._client is None:
             await self._finish(
@@ -347,6 +349,7 @@ class Sender:
         await self.daemon.storage.write(
             q.record_final, job["id"], None, now, state, code, _reason(pt_br, en)
         )
+        log_outcome(job, state, code)
 
     async def _window(self, wa_id: str, now: datetime) -> WindowState:
         row = await self.daemon.storage.read(ledger_row, wa_id)

@@ -8,6 +8,7 @@ of the data directory it is the daemon user's alone (``recado.private_files``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -38,7 +39,9 @@ def read_runtime(data_dir: Path) -> dict[str, Any] | None:
 
 
 def remove_runtime(data_dir: Path) -> None:
-    (data_dir / NAME).unlink(missing_ok=True)
+    # On a file system gone read-only the file stays; the next start's pid check ignores it.
+    with contextlib.suppress(OSError):
+        (data_dir / NAME).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from quart import Response, jsonify, redirect
+from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
 
 from recado.clock import iso
 from recado.daemon.context import Daemon
+from recado.daemon.logs import get_logger
 from recado.daemon.reload import reload_config
 from recado.http.alert_pages import install_alert_pages
 from recado.http.appointment_pages import install_appointment_pages
@@ -29,6 +30,8 @@ from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.storage.audit import list_audit, record_audit
 from recado.storage.deliveries import hub_counts
+
+log = get_logger("operator")
 
 PATH_MAX = 4096
 BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
@@ -51,6 +54,18 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
+
+    @app.after_request
+    async def log_action(response: Response) -> Response:
+        # Every operator action, from a page, a script or the CLI, leaves one journal line.
+        if request.method == "POST":
+            log.info(
+                "operator_action" if response.status_code < 400 else "operator_action_refused",
+                path=request.path,
+                status=response.status_code,
+                remote_ip=client_ip(),
+            )
+        return response
 
     @app.get("/")
     async def index() -> Response:

@@ -11,12 +11,15 @@ from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from recado.daemon.context import Daemon
+from recado.daemon.logs import get_logger
 from recado.http.auth import client_ip
 from recado.http.errors import json_error
 from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.storage.inbox import insert_inbox, insert_reject
 from recado.whatsapp.signature import SignatureCheck, verify, verify_token_matches
 from recado.whatsapp.webhook_parse import EnvelopeError, check_envelope
+
+log = get_logger("webhooks")
 
 _SIGNATURE_DETAIL = {
     SignatureCheck.missing: "the X-Hub-Signature-256 header is missing",
@@ -44,6 +47,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             body: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
         except RequestEntityTooLarge:
             metrics.webhook_requests.labels("too_large").inc()
+            log.info("webhook_rejected", reason="too_large", remote_ip=client_ip())
             raise
         secret = daemon.config.whatsapp.app_secret
         signature_ok: bool | None = None
@@ -51,6 +55,9 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             check = verify(secret, body, request.headers.get("X-Hub-Signature-256"))
             if check is not SignatureCheck.ok:
                 metrics.webhook_requests.labels("bad_signature").inc()
+                log.info(
+                    "webhook_rejected", reason=f"signature_{check.value}", remote_ip=client_ip()
+                )
                 return json_error(401, "bad_signature", _SIGNATURE_DETAIL[check])
             signature_ok = True
         now = daemon.clock.now()
@@ -60,6 +67,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
         )
         if isinstance(envelope, EnvelopeError):
             metrics.webhook_requests.labels("rejected").inc()
+            log.info("webhook_rejected", reason=envelope.code, remote_ip=client_ip())
             await daemon.storage.write(
                 insert_reject, now, envelope.code, envelope.detail, body, client_ip()
             )

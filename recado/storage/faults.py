@@ -152,7 +152,8 @@ def check_writable(path: Path) -> None:
     heals on its own once there is space.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0700: the data directory holds the database, keys and backups, nothing to share.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageNotWritable(path, exc) from exc
     problem = probe_directory(path.parent)
