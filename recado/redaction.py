@@ -1,7 +1,7 @@
 """Hiding secrets in text: the configured ones, the ones learnt at run time, and anything
 token-shaped.
 
-One matcher for every door a secret could leave by: log lines (``recado.daemon.logs``) and
+One matcher for every door a secret could leave by: log lines (``recado.logs``) and
 the text peers send back (``recado.whatsapp.graph_client``, ``recado.services.client``),
 which ends up in the database, on operator pages and in backups. It sits below storage and
 the clients, so each of them redacts where peer text enters instead of every reader

@@ -8,9 +8,9 @@ import pytest
 import trio
 
 from recado.clock import Clock
-from recado.daemon.config import load_config
-from recado.daemon.context import Daemon
+from recado.config import load_config
 from recado.daemon.main import ActorFactory, run_daemon
+from recado.runtime.context import Daemon
 from recado.testing.daemon_process import write_config
 
 StartDaemon = Callable[..., "asynccontextmanager[Daemon]"]

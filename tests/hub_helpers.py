@@ -14,7 +14,7 @@ import httpx
 import trio
 
 from recado.clock import Clock
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.testing.service_double import ServiceDouble
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query

@@ -73,7 +73,7 @@ async def test_reschedule_sends_the_booking_link_and_emits_an_event(daemon_dir: 
     extra = '[studio]\nbooking_url = "https://agenda.example/studio"\n'
     async with stack(daemon_dir, "", "enabled") as (daemon, double, client):
         daemon.config_path.write_text(daemon.config_path.read_text() + extra)
-        from recado.daemon.reload import reload_config
+        from recado.runtime.reload import reload_config
 
         await reload_config(daemon, source="test")
         job = await _booked(daemon, client)

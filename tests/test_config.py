@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from recado.cli.check_config import check_config
-from recado.daemon.config import ConfigError, load_config, reload_diff, summarize
-from recado.daemon.config_checks import parse_action, parse_delay, parse_endpoint, parse_listen
+from recado.config import ConfigError, load_config, reload_diff, summarize
+from recado.config.checks import parse_listen
+from recado.rules.flows import parse_action, parse_delay, parse_endpoint
 
 
 def _write(tmp_path: Path, text: str) -> Path:

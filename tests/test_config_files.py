@@ -19,11 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recado.daemon import config as config_module
-from recado.daemon.config import Config, ConfigError, load_config
-from recado.daemon.config_checks import flow_table, parse_listen
+from recado.config import Config, ConfigError, load_config
+from recado.config import schema as config_module
+from recado.config.checks import parse_listen
 from recado.daemon.runtime_file import read_runtime
 from recado.rules import bounds
+from recado.rules.flows import flow_table
 from recado.testing.daemon_process import DaemonProcess, write_config
 from tests.process_helpers import cli
 
@@ -232,7 +233,7 @@ def _dotted_key(key: str) -> str:
 def _runs_with(cfg: Config) -> None:
     """What the daemon derives from its config at start and while it runs."""
     ZoneInfo(cfg.daemon.timezone)
-    flow_table(cfg)
+    flow_table(cfg.flows)
     parse_listen(cfg.http.public_listen)
     parse_listen(cfg.http.operator_listen)
     w = cfg.whatsapp

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import trio
 
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.storage.alerts import list_alerts
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config

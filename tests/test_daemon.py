@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import trio
 
-from recado.daemon.context import Daemon
 from recado.daemon.main import ActorSpec
+from recado.runtime.context import Daemon
 from tests.conftest import running_daemon
 
 

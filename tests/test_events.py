@@ -11,8 +11,8 @@ import httpx
 import msgspec
 import pytest
 
-from recado.daemon.context import Daemon
-from recado.daemon.reload import apply_paths
+from recado.runtime.context import Daemon
+from recado.runtime.reload import apply_paths
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query
 

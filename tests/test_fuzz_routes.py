@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from werkzeug.routing import Map, Rule
 
 import recado.http
-from recado.daemon.context import Daemon
 from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
+from recado.runtime.context import Daemon
 from recado.whatsapp.signature import sign
 from tests.conftest import running_daemon
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, write_secrets

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.whatsapp.signature import sign
 from tests.conftest import running_daemon
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, query, write_secrets

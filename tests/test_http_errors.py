@@ -10,9 +10,10 @@ import pytest
 import trio
 from quart_trio import QuartTrio
 
-from recado.daemon.supervisor import Supervisor
-from recado.http.serve import ConnectionGate, Listener, serve_http
-from recado.metrics import Metrics
+from recado.http.serve import ConnectionGate, serve_http
+from recado.runtime.listeners import Listener
+from recado.runtime.metrics import Metrics
+from recado.runtime.supervisor import Supervisor
 from tests.conftest import running_daemon
 from tests.raw_http import exchange
 

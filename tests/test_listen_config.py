@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recado.daemon.config import ConfigError, HttpSection, load_config
-from recado.daemon.listen_checks import check_listen, is_private_host
+from recado.config import ConfigError, HttpSection, load_config
+from recado.config.listen import check_listen, is_private_host
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 

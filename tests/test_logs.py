@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from recado import redaction
-from recado.daemon import logs
-from recado.daemon.logs import (
+from recado import logs, redaction
+from recado.logs import (
     add_secret,
     current_actor,
     get_logger,

@@ -16,10 +16,10 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recado.daemon import config_checks
-from recado.daemon.config import Config, load_config
-from recado.daemon.context import Daemon
-from recado.daemon.reload import Refused, Reload, plan_reload
+from recado.config import Config, load_config
+from recado.config import checks as config_checks
+from recado.runtime.context import Daemon
+from recado.runtime.reload import Refused, Reload, plan_reload
 from recado.testing.daemon_process import write_config
 from tests.conftest import running_daemon
 from tests.webhook_helpers import query

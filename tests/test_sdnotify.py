@@ -14,8 +14,8 @@ import pytest
 import trio
 import trio.testing
 
-from recado.daemon import sdnotify
-from recado.daemon.logs import setup_logging
+from recado.logs import setup_logging
+from recado.runtime import sdnotify
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recado import redaction
-from recado.daemon.context import Daemon
 from recado.http.operator_app import create_operator_app
+from recado.runtime.context import Daemon
 from recado.testing.graph_double import GraphDouble
 from recado.testing.service_double import ServiceDouble
 from tests.conftest import running_daemon

@@ -13,7 +13,7 @@ import httpx
 import trio
 
 from recado.clock import Clock
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from recado.testing.graph_double import GraphDouble
 from tests.conftest import running_daemon
@@ -298,7 +298,7 @@ async def test_closed_window_reason_names_the_times(daemon_dir: Path) -> None:
 
 
 async def test_kill_switch_holds_jobs_until_turned_off(daemon_dir: Path) -> None:
-    from recado.daemon.reload import reload_config
+    from recado.runtime.reload import reload_config
 
     async with stack(daemon_dir, "kill_switch = true\n") as (daemon, double, client):
         await book(daemon, client)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from recado.clock import iso
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from tests.test_sender import PHONE, book, settle, stack
 from tests.webhook_helpers import deliver, query

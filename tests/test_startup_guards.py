@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from recado.daemon.config import load_config
+from recado.config import load_config
 from recado.testing.daemon_process import DaemonProcess, write_config
 
 

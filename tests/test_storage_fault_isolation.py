@@ -15,7 +15,7 @@ import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S
 from recado.clock import TrioClock, parse_iso
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from tests.hub_helpers import hub_stack, real_pause
 from tests.test_sender import book, stack
 from tests.webhook_helpers import query

@@ -17,9 +17,9 @@ import httpx
 import pytest
 import trio
 
-from recado.daemon.context import Daemon
 from recado.rules.health import HealthFacts, evaluate
 from recado.rules.storage_faults import alert_texts
+from recado.runtime.context import Daemon
 from recado.storage.actor import Storage, StorageFault
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config

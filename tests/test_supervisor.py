@@ -7,7 +7,7 @@ import itertools
 import pytest
 import trio
 
-from recado.daemon.supervisor import Supervisor, restart_delay
+from recado.runtime.supervisor import Supervisor, restart_delay
 
 
 def test_restart_delay_doubles_up_to_30s() -> None:

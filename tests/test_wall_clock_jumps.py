@@ -17,7 +17,7 @@ from typing import Any
 import trio
 
 from recado.clock import MAX_WALL_WAIT_S, TrioClock, parse_iso
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.testing.service_double import ServiceDouble
 from tests.hub_helpers import hub_stack, real_pause
 from tests.test_sender import book, stack

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import trio
 
-from recado.daemon.context import Daemon
 from recado.daemon.main import ActorSpec, _healthy, _why_unhealthy
+from recado.runtime.context import Daemon
 from tests.conftest import running_daemon
 
 WATCHDOG_USEC = 200_000  # a ping every 0.1 s

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from tests.conftest import running_daemon
 

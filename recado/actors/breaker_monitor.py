@@ -15,11 +15,11 @@ from typing import Any
 
 import trio
 
-from recado.actors.wakeup import Wakeup
 from recado.clock import iso, parse_iso, wait_s
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules import breaker as br
+from recado.runtime.context import Daemon
+from recado.runtime.wakeup import Wakeup
 from recado.storage.deliveries import load_breakers, save_breaker
 
 log = get_logger("breakers")

@@ -27,15 +27,14 @@ import trio
 
 from recado.actors.breaker_monitor import BreakerBoard
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
-from recado.actors.wakeup import Wakeup
 from recado.clock import iso, parse_iso, wait_s
-from recado.daemon.config_checks import HttpAction, WhatsAppAction, parse_action
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules import http_outcome as ho
-from recado.rules.flows import idempotency_key
+from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
 from recado.rules.retry_schedule import delivery_step
+from recado.runtime.context import Daemon
+from recado.runtime.wakeup import Wakeup
 from recado.services.client import (
     CONNECTIONS_PER_SERVICE,
     Answer,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules import graph_errors
 from recado.rules.retry_schedule import message_backoff
 from recado.rules.send_reasons import uncertain_reason

@@ -29,10 +29,8 @@ import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.send_results import SEND_TIMEOUT_S, log_outcome, record_result
-from recado.actors.wakeup import Wakeup
 from recado.clock import from_unix, iso, parse_iso, wait_s
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules import graph_errors
 from recado.rules.pair_pacing import Bucket, take
 from recado.rules.send_policy import (
@@ -47,6 +45,8 @@ from recado.rules.send_policy import (
 )
 from recado.rules.send_reasons import internal_error_reason
 from recado.rules.window import Ledger, WindowState, window_state
+from recado.runtime.context import Daemon
+from recado.runtime.wakeup import Wakeup
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
 from recado.storage.events import JobSettings, plan_missing_jobs

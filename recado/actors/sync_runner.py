@@ -32,16 +32,16 @@ import msgspec
 import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
-from recado.actors.wakeup import Wakeup
 from recado.clock import parse_iso, wait_s
-from recado.daemon.config import SyncJob
-from recado.daemon.config_checks import Endpoint, parse_endpoint
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.config import SyncJob
+from recado.logs import get_logger
 from recado.redaction import redact
 from recado.rules import http_outcome as ho
+from recado.rules.flows import Endpoint, parse_endpoint
 from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.schedule import plan
+from recado.runtime.context import Daemon
+from recado.runtime.wakeup import Wakeup
 from recado.services.client import Answer, ServiceClient, service_clients
 from recado.storage import sync as q
 

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from recado.actors.wakeup import Wakeup
 from recado.clock import iso
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules.voucher import voucher_key
+from recado.runtime.context import Daemon
+from recado.runtime.wakeup import Wakeup
 from recado.storage.faults import StorageFault
 from recado.storage.inbox import (
     inbox_bodies,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from recado.daemon.config import ConfigError, default_config_path, load_config, summarize
+from recado.config import ConfigError, default_config_path, load_config, summarize
 
 
 def check_config(path: Path | None) -> int:

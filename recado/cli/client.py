@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from recado.daemon.config import ConfigError, load_config
+from recado.config import ConfigError, load_config
 from recado.daemon.local_keys import read_local_api_key
 from recado.daemon.runtime_file import read_runtime
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from recado.cli import hub, simulate
 from recado.cli.client import CliError, OperatorClient, fail
-from recado.daemon.config import default_config_path
+from recado.config import default_config_path
 
 
 def _config_path(args: argparse.Namespace) -> Path:

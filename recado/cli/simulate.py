@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from recado.cli.client import CliError, OperatorClient
-from recado.daemon.config import ConfigError, load_config
+from recado.config import ConfigError, load_config
 from recado.daemon.runtime_file import read_runtime
 from recado.rules.buttons import BUTTONS
 from recado.rules.phone import PhoneError, normalize_phone, wa_id_of

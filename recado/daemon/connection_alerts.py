@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import trio
 
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules import connection_cap as rules
+from recado.runtime.context import Daemon
 from recado.storage.alerts import add_alert, resolve_alerts
 
 log = get_logger("http")

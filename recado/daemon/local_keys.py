@@ -15,8 +15,8 @@ import binascii
 import secrets
 from pathlib import Path
 
-from recado.daemon.text_files import NotUtf8, read_utf8
 from recado.private_files import write_private
+from recado.text_files import NotUtf8, read_utf8
 
 API_KEY_FILE = "api_key"
 SECRET_KEY_FILE = "secret_key"

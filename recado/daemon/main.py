@@ -18,22 +18,23 @@ from typing import Any
 import trio
 
 from recado.clock import Clock, SystemClock, iso
-from recado.daemon import sdnotify
-from recado.daemon.config import Config, ConfigError, load_config
-from recado.daemon.config_checks import flow_table
+from recado.config import Config, ConfigError, load_config
 from recado.daemon.connection_alerts import CapAlerts
-from recado.daemon.context import Daemon
 from recado.daemon.fd_limit import ensure_fd_budget
 from recado.daemon.local_keys import LocalKeyError, local_api_key, local_secret_key
 from recado.daemon.lock import DataDirBusy
 from recado.daemon.lock import acquire as acquire_lock
-from recado.daemon.logs import get_logger, set_secrets
-from recado.daemon.reload import reload_config, secrets_of
 from recado.daemon.runtime_file import remove_runtime, write_runtime
-from recado.daemon.supervisor import Supervisor
 from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
-from recado.http.serve import BindError, ConnectionGate, Listener, serve_http
+from recado.http.serve import ConnectionGate, serve_http
+from recado.logs import get_logger, set_secrets
+from recado.rules.flows import flow_table
+from recado.runtime import sdnotify
+from recado.runtime.context import Daemon
+from recado.runtime.listeners import BindError, Listener
+from recado.runtime.reload import reload_config, secrets_of
+from recado.runtime.supervisor import Supervisor
 from recado.storage.actor import Storage
 from recado.storage.faults import StorageFault, check_writable
 from recado.storage.sending import get_setting
@@ -175,7 +176,7 @@ async def _run_opened(
         started_at=clock.now(),
         listeners=listeners,
         test_hooks=test_hooks,
-        flows=flow_table(cfg),
+        flows=flow_table(cfg.flows),
     )
     daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
     grace = float(cfg.daemon.shutdown_grace_s)
@@ -326,7 +327,7 @@ async def _signal_loop(daemon: Daemon) -> None:
 
 def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = True) -> int:
     """Entry point of ``recado run``; returns the process exit code."""
-    from recado.daemon.logs import setup_logging
+    from recado.logs import setup_logging
 
     setup_logging("info")
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
-from recado.daemon.context import Daemon
 from recado.http.views import respond
+from recado.runtime.context import Daemon
 from recado.storage.alerts import list_alerts
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from quart import Quart, Response
 
-from recado.daemon.context import Daemon
 from recado.http.errors import json_error
 from recado.http.views import respond
+from recado.runtime.context import Daemon
 from recado.storage.appointments import appointment_detail
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from quart import Quart, Response, jsonify
 
 from recado.clock import iso
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 
 
 def readiness(daemon: Daemon) -> dict[str, Any]:

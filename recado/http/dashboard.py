@@ -7,11 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.clock import iso
-from recado.daemon.context import Daemon
 from recado.http.hub_pages import sync_overview
 from recado.http.i18n import format_local
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.storage_faults import alert_texts
+from recado.runtime.context import Daemon
 from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments

@@ -13,9 +13,9 @@ import json
 
 from quart import Quart, Response, render_template, request
 
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
 from recado.http.error_text import back_label, error_words
+from recado.logs import get_logger
+from recado.runtime.context import Daemon
 
 log = get_logger("http")
 

@@ -7,7 +7,7 @@ from typing import Any
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules.storage_faults import RETRY_AFTER_S, http_detail
 from recado.storage.faults import StorageFault
 

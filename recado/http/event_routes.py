@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from quart import Quart, Response, jsonify, request
 
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
 from recado.events.payloads import Appointment, EventInvalid, validate_event
 from recado.http.auth import client_ip, require_api_key
 from recado.http.errors import json_error
+from recado.logs import get_logger
+from recado.runtime.context import Daemon
 from recado.storage.events import JobSettings, record_event
 
 log = get_logger("events")

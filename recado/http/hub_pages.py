@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from quart import Quart, Response, jsonify
 
 from recado.clock import iso
-from recado.daemon.context import Daemon
 from recado.http.auth import client_ip
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.params import query_choice, query_day, query_int
 from recado.http.views import respond
 from recado.rules.bounds import SQL_INT_MAX, sql_int_ok
+from recado.runtime.context import Daemon
 from recado.storage import deliveries as dq
 from recado.storage import sync as sq
 from recado.storage.audit import record_audit

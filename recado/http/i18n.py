@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from quart import Quart
 
 from recado.clock import from_unix, parse_iso
-from recado.daemon.context import Daemon
+from recado.runtime.context import Daemon
 
 TEXT: dict[str, dict[str, str]] = {
     "pt-BR": {

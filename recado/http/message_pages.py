@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from quart import Quart, Response, jsonify, request
 
 from recado.clock import from_unix, iso, parse_iso
-from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
@@ -19,6 +18,7 @@ from recado.http.views import respond
 from recado.rules.instants import parse_instant
 from recado.rules.message_retry import refusal_text
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
+from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
 from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
 from recado.storage.sending import set_setting

@@ -9,9 +9,6 @@ from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
 
 from recado.clock import iso
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
-from recado.daemon.reload import reload_config
 from recado.http.alert_pages import install_alert_pages
 from recado.http.appointment_pages import install_appointment_pages
 from recado.http.auth import client_ip, json_body
@@ -28,6 +25,9 @@ from recado.http.params import install_params, query_int
 from recado.http.test_hooks import install_test_hooks
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
+from recado.logs import get_logger
+from recado.runtime.context import Daemon
+from recado.runtime.reload import reload_config
 from recado.storage.audit import list_audit, record_audit
 from recado.storage.deliveries import hub_counts
 

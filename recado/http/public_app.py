@@ -6,7 +6,6 @@ from pathlib import Path
 
 from quart_trio import QuartTrio
 
-from recado.daemon.context import Daemon
 from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
 from recado.http.errors import install_error_handlers
@@ -14,6 +13,7 @@ from recado.http.event_routes import install_event_routes
 from recado.http.params import install_params
 from recado.http.voucher_routes import install_voucher_routes
 from recado.http.webhook_routes import install_webhook_routes
+from recado.runtime.context import Daemon
 
 
 def create_public_app(daemon: Daemon) -> QuartTrio:

@@ -14,9 +14,7 @@ import errno
 import json
 import logging
 import os
-import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import trio
@@ -25,79 +23,23 @@ from hypercorn.trio.lifespan import Lifespan
 from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import ConnectionState
-from hypercorn.utils import ShutdownError, raise_shutdown, repr_socket_addr, wrap_app
+from hypercorn.utils import ShutdownError, raise_shutdown, wrap_app
 
-from recado.daemon.listen_checks import ParseError, parse_listen
-from recado.daemon.logs import get_logger
 from recado.http.hypercorn_errors import install_json_error_responses
-from recado.metrics import Metrics
+from recado.logs import get_logger
+from recado.runtime.listeners import Listener
+from recado.runtime.metrics import Metrics
 
 log = get_logger("http")
 
 install_json_error_responses()
 
-# Connections waiting for accept(); a burst beyond this is refused by the kernel.
-BACKLOG = 512
 # A refused client gets this long to read the 503 before the socket goes (closing with its
 # request unread would send a reset that can wipe the 503 out of the client's buffer).
 REFUSE_LINGER_S = 1.0
 RETRY_AFTER_S = 5
 # accept(2) errors that mean "out of descriptors or memory for now" (trio's own list).
 _ACCEPT_CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
-
-
-class BindError(Exception):
-    """A listening address cannot be bound; the message names the config key."""
-
-
-@dataclass
-class Listener:
-    """One listening address, bound once at start. ``bound`` holds the real address, so the
-    runtime file and the CLI see the port the kernel picked when the config asked for 0."""
-
-    name: str
-    bind: str
-    max_connections: int = 64
-    # hypercorn's per-read timeout; None leaves reads unbounded (operator listener).
-    read_timeout_s: float | None = None
-    bound: str | None = None
-    sockets: list[socket.socket] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"http.{self.name}_listen"
-
-    @property
-    def url(self) -> str | None:
-        return f"http://{self.bound}" if self.bound else None
-
-    def open(self) -> None:
-        """Bind and listen, or raise BindError with one line naming the key and address."""
-        try:
-            host, port = parse_listen(self.bind)
-        except ParseError as exc:
-            raise BindError(f"{self.key}: {exc}") from None
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, port))
-            sock.listen(BACKLOG)
-            sock.setblocking(False)
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise BindError(f"{self.key}: {self.bind} is already in use") from None
-            reason = exc.strerror or str(exc)
-            raise BindError(f"{self.key}: {self.bind} cannot be bound ({reason})") from None
-        self.sockets = [sock]
-        self.bound = repr_socket_addr(sock.family, sock.getsockname())
-
-    def close(self) -> None:
-        for sock in self.sockets:
-            sock.close()
-        self.sockets = []
 
 
 class CapWatcher(Protocol):

@@ -10,9 +10,9 @@ import sqlite3
 
 from quart import Quart, Response, jsonify
 
-from recado.daemon.context import Daemon
 from recado.http.auth import json_body
 from recado.http.errors import json_error
+from recado.runtime.context import Daemon
 
 
 def _insert_ack(conn: sqlite3.Connection, key: str) -> int:

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from quart import Quart, Response, render_template, request
 
 from recado.clock import parse_iso
-from recado.daemon.context import Daemon
 from recado.http.error_pages import prefers_html
 from recado.http.error_text import VOUCHER_MISSING
 from recado.http.errors import json_error
 from recado.rules.voucher import voucher_key, voucher_ok
+from recado.runtime.context import Daemon
 
 _STATUS = {"scheduled": "Agendado", "confirmed": "Confirmado", "canceled": "Cancelado"}
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from quart import Quart, Response, jsonify
 
 from recado.clock import from_unix, iso
-from recado.daemon.context import Daemon
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
@@ -16,6 +15,7 @@ from recado.http.views import respond
 from recado.rules.bounds import sql_int_ok
 from recado.rules.instants import OutOfRange, parse_instant
 from recado.rules.window import Ledger, window_state
+from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
 from recado.storage.conversations import ledger_row, recent_activity
 from recado.storage.inbox import recent_inbox

@@ -10,11 +10,11 @@ from __future__ import annotations
 from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from recado.daemon.context import Daemon
-from recado.daemon.logs import get_logger
 from recado.http.auth import client_ip
 from recado.http.errors import json_error
+from recado.logs import get_logger
 from recado.rules.json_depth import depth_ok, too_deep_detail
+from recado.runtime.context import Daemon
 from recado.storage.inbox import insert_inbox, insert_reject
 from recado.whatsapp.signature import SignatureCheck, verify, verify_token_matches
 from recado.whatsapp.webhook_parse import EnvelopeError, check_envelope

@@ -31,7 +31,7 @@ import outcome
 import trio
 
 from recado.clock import SystemClock, iso
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.private_files import make_private, open_private
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (

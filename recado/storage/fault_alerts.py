@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 from recado.rules.storage_faults import alert_texts
 from recado.storage.alerts import add_past_alerts
 from recado.storage.faults import FaultAlert, StorageFault

@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import trio
 
-from recado.daemon import config_checks, sdnotify
-from recado.daemon.config import Config, ConfigError, flatten, load_config, reload_diff
-from recado.daemon.logs import get_logger, set_level, set_secrets
+from recado.config import Config, ConfigError, flatten, load_config, reload_diff
+from recado.config import checks as config_checks
+from recado.logs import get_logger, set_level, set_secrets
 from recado.redaction import redact
+from recado.runtime import sdnotify
 from recado.storage.audit import record_audit
 
 if TYPE_CHECKING:
-    from recado.daemon.context import Daemon
+    from recado.runtime.context import Daemon
 
 __all__ = ["Refused", "Reload", "apply_paths", "plan_reload", "reload_config", "secrets_of"]
 

@@ -1,33 +1,29 @@
-"""What the config means, checked after its shape: addresses, zones, references.
-
-Also the small parsers later code uses for the strings the config holds (listen addresses,
-flow actions, delays, ``service:METHOD:path`` endpoints).
-"""
+"""What the config means, checked after its shape: addresses, zones, references between
+flows, services and templates. The grammar of flow actions, delays and endpoints lives in
+``rules/flows.py`` (actors read it at run time), listen addresses in ``config/listen.py``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from recado.daemon.listen_checks import ParseError, check_listen
-from recado.daemon.listen_checks import parse_listen as parse_listen
-from recado.rules.flows import FlowTable, PlannedAction
+from recado.config.listen import check_listen
+from recado.config.listen import parse_listen as parse_listen
+from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
+from recado.rules.flows import parse_endpoint as parse_endpoint
 
 if TYPE_CHECKING:
-    from recado.daemon.config import Config
+    from recado.config.schema import Config
 
 MODES = ("disabled", "dry_run", "enabled")
 LOCALES = ("pt-BR", "en")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 TEMPLATE_PARAMS = ("client_name", "service", "date", "time", "location", "studio_name")
 BUTTONS = ("CONFIRM", "RESCHEDULE", "TALK")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 EVENT_TYPES = (
     "appointment.created",
     "appointment.rescheduled",
@@ -44,11 +40,7 @@ EVENT_TYPES = (
 MAX_CONNECTIONS = 100_000
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$")
-_DELAY = re.compile(r"^(\d+)(s|m|h|d)$")
 
-
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_MAX_DELAY_S = 365 * 86400
 # Upper bounds of the numbers that reach time arithmetic or loops: beyond them a value is a
 # typo, and an unchecked one overflows a datetime (1e300 hours before an appointment) or
 # waits forever.
@@ -69,57 +61,6 @@ _SERVICE_AT_MOST: tuple[tuple[str, float], ...] = (
     ("breaker.failure_threshold", 10_000),
     ("breaker.open_s", 7 * _DAY_S),
 )
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    service: str
-    method: str
-    path: str
-
-
-@dataclass(frozen=True)
-class HttpAction:
-    endpoint: Endpoint
-    text: str
-
-
-@dataclass(frozen=True)
-class WhatsAppAction:
-    template: str
-    text: str
-
-
-def parse_endpoint(text: str) -> Endpoint:
-    service, _, rest = text.partition(":")
-    method, _, path = rest.partition(":")
-    if not service or not method or not path:
-        raise ParseError(f'"{text}" is not <service>:<METHOD>:<path>')
-    if method not in METHODS:
-        raise ParseError(f'method "{method}" in "{text}" is not one of {", ".join(METHODS)}')
-    if not path.startswith("/"):
-        raise ParseError(f'path "{path}" in "{text}" must start with /')
-    return Endpoint(service, method, path)
-
-
-def parse_action(text: str) -> HttpAction | WhatsAppAction:
-    kind, _, rest = text.partition(":")
-    if kind == "http":
-        return HttpAction(parse_endpoint(rest), text)
-    if kind == "whatsapp" and rest:
-        return WhatsAppAction(rest, text)
-    raise ParseError(f'"{text}" is not http:<service>:<METHOD>:<path> or whatsapp:<template>')
-
-
-def parse_delay(text: str) -> timedelta:
-    m = _DELAY.match(text)
-    if not m:
-        raise ParseError(f'"{text}" is not a delay like 30s, 15m, 2h or 1d')
-    n, unit = int(m.group(1)), m.group(2)
-    delay = timedelta(seconds=n * _UNIT_S[unit]) if n * _UNIT_S[unit] <= _MAX_DELAY_S else None
-    if delay is None:
-        raise ParseError(f'"{text}" is longer than 365d')
-    return delay
 
 
 def check(cfg: Config) -> list[str]:
@@ -331,16 +272,3 @@ def _http_url(add: Any, key: str, value: str) -> None:
 def _positive(add: Any, key: str, value: float) -> None:
     if value <= 0:
         add(f"{key}: got {value} (expected more than 0)")
-
-
-def flow_table(cfg: Config) -> FlowTable:
-    """The checked ``[[flows]]`` as the storage expands them: event type → actions."""
-    table: dict[str, list[PlannedAction]] = {}
-    for flow in cfg.flows:
-        for action in flow.actions:
-            text = action if isinstance(action, str) else action.action
-            delay = 0.0 if isinstance(action, str) else parse_delay(action.delay).total_seconds()
-            parsed = parse_action(text)
-            service = parsed.endpoint.service if isinstance(parsed, HttpAction) else None
-            table.setdefault(flow.event, []).append(PlannedAction(text, service, delay))
-    return {event: tuple(actions) for event, actions in table.items()}

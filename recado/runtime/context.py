@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import trio
 
 from recado.clock import Clock
-from recado.daemon.config import Config
-from recado.daemon.supervisor import Supervisor
-from recado.http.serve import Listener
-from recado.metrics import Metrics
+from recado.config import Config
 from recado.rules.flows import FlowTable
+from recado.runtime.listeners import Listener
+from recado.runtime.metrics import Metrics
+from recado.runtime.supervisor import Supervisor
 from recado.storage.actor import Storage
 
 if TYPE_CHECKING:

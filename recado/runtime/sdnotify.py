@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import trio
 
-from recado.daemon.logs import get_logger
+from recado.logs import get_logger
 
 __all__ = [
     "notify",

@@ -13,8 +13,10 @@ import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from recado.rules.flows import ParseError
+
 if TYPE_CHECKING:
-    from recado.daemon.config import HttpSection
+    from recado.config.schema import HttpSection
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -32,10 +34,6 @@ PRIVATE_NETWORKS = tuple(
         "fe80::/10",  # link-local
     )
 )
-
-
-class ParseError(ValueError):
-    pass
 
 
 def parse_listen(text: str) -> tuple[str, int]:

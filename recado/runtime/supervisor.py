@@ -15,7 +15,7 @@ from typing import Any
 
 import trio
 
-from recado.daemon.logs import current_actor, get_logger
+from recado.logs import current_actor, get_logger
 
 log = get_logger("supervisor")
 

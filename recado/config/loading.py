@@ -1,4 +1,4 @@
-"""The config file (CONTRACT §3): msgspec Structs, every problem reported at once.
+"""Reading the config file: every problem reported at once.
 
 msgspec stops at the first error, so the TOML is first walked against the Struct definitions
 field by field, collecting one line per problem (``key.path: what is wrong (expected …)``);
@@ -13,192 +13,25 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import msgspec
 
-from recado.daemon import config_checks
-from recado.daemon.text_files import NotUtf8, read_utf8
+from recado.config import checks as config_checks
+from recado.config.schema import (
+    _RESOLVED,
+    _S,
+    _SECRETS,
+    Config,
+)
+from recado.text_files import NotUtf8, read_utf8
 
 
 class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class DaemonSection(_S):
-    data_dir: str = "./var"
-    timezone: str = "America/Sao_Paulo"
-    shutdown_grace_s: float = 10
-    log_level: str = "info"
-    # Resolved, not read from the file: the config file's directory.
-    base_dir: str = ""
-
-    @property
-    def data_path(self) -> Path:
-        path = Path(self.data_dir)
-        return path if path.is_absolute() else (Path(self.base_dir) / path).resolve()
-
-
-class HttpSection(_S):
-    public_listen: str = "127.0.0.1:8080"
-    operator_listen: str = "127.0.0.1:8081"
-    public_base_url: str = "http://127.0.0.1:8080"
-    max_body_bytes: int = 4_194_304
-    operator_public_ok: bool = False
-    public_max_connections: int = 256
-    operator_max_connections: int = 64
-    public_body_timeout_s: float = 10
-
-
-class SecuritySection(_S):
-    api_key_file: str = ""
-    secret_key_file: str = ""
-    api_key: str = ""
-    secret_key: str = ""
-
-
-class UiSection(_S):
-    locale: str = "pt-BR"
-
-
-class StudioSection(_S):
-    name: str = "Studio"
-    location_line: str = ""
-    booking_url: str = ""
-
-
-_PARAMS = ["client_name", "service", "date", "time", "location"]
-_BUTTONS = ["CONFIRM", "RESCHEDULE", "TALK"]
-
-
-class Template(_S):
-    name: str
-    language: str = "pt_BR"
-    body_params: list[str] = msgspec.field(default_factory=lambda: list(_PARAMS))
-    buttons: list[str] = msgspec.field(default_factory=list)
-
-
-def _default_templates() -> dict[str, Template]:
-    return {
-        "appointment_created": Template(
-            name="aviso_de_agendamento", body_params=list(_PARAMS), buttons=list(_BUTTONS)
-        ),
-        "appointment_reminder": Template(
-            name="confirmacao_de_agendamento_24h",
-            body_params=list(_PARAMS),
-            buttons=list(_BUTTONS),
-        ),
-    }
-
-
-class WhatsAppSection(_S):
-    mode: str = "dry_run"
-    kill_switch: bool = False
-    allowlist: list[str] = msgspec.field(default_factory=list)
-    test_recipient: str = ""
-    graph_base_url: str = "https://graph.facebook.com"
-    api_version: str = "v21.0"
-    phone_number_id: str = ""
-    waba_id: str = ""
-    access_token_file: str = ""
-    app_id: str = ""
-    app_secret_file: str = ""
-    verify_token_file: str = ""
-    max_attempts: int = 5
-    retry_base_s: float = 30
-    retry_cap_s: float = 3600
-    messages_per_second: float = 20
-    reminder_hours_before: float = 24
-    uncertain_timeout_s: float = 600
-    embedded_signup_enabled: bool = False
-    es_config_id: str = ""
-    templates: dict[str, Template] = msgspec.field(default_factory=_default_templates)
-    access_token: str = ""
-    app_secret: str = ""
-    verify_token: str = ""
-
-
-class BreakerSettings(_S):
-    failure_threshold: int = 5
-    open_s: float = 60
-
-
-class Service(_S):
-    name: str
-    base_url: str
-    auth_header: str = "Authorization"
-    auth_value_file: str = ""
-    timeout_s: float = 10
-    max_attempts: int = 5  # per delivery, then dead (DLQ)
-    breaker: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
-    auth_value: str = ""
-
-
-class DelayedAction(_S):
-    action: str
-    delay: str = "0s"
-
-
-class Flow(_S):
-    event: str
-    actions: list[str | DelayedAction] = msgspec.field(default_factory=list)
-
-
-class SyncJob(_S):
-    name: str
-    schedule: str
-    source: str
-    target: str
-
-
-class Config(_S):
-    daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
-    http: HttpSection = msgspec.field(default_factory=HttpSection)
-    security: SecuritySection = msgspec.field(default_factory=SecuritySection)
-    ui: UiSection = msgspec.field(default_factory=UiSection)
-    studio: StudioSection = msgspec.field(default_factory=StudioSection)
-    whatsapp: WhatsAppSection = msgspec.field(default_factory=WhatsAppSection)
-    services: list[Service] = msgspec.field(default_factory=list)
-    flows: list[Flow] = msgspec.field(default_factory=list)
-    sync: list[SyncJob] = msgspec.field(default_factory=list)
-
-    def secret_values(self) -> list[str]:
-        values = [
-            self.security.api_key,
-            self.security.secret_key,
-            self.whatsapp.access_token,
-            self.whatsapp.app_secret,
-            self.whatsapp.verify_token,
-            *(s.auth_value for s in self.services),
-        ]
-        return [v for v in values if v]
-
-
-# Keys filled by the loader, never read from the file; the secret ones say where to put them.
-_SECRETS: dict[type[_S], tuple[str, ...]] = {
-    SecuritySection: ("api_key", "secret_key"),
-    WhatsAppSection: ("access_token", "app_secret", "verify_token"),
-    Service: ("auth_value",),
-}
-_RESOLVED: dict[type[_S], tuple[str, ...]] = {DaemonSection: ("base_dir",)}
-
-RELOADABLE = (
-    "whatsapp.mode",
-    "whatsapp.kill_switch",
-    "whatsapp.allowlist",
-    "whatsapp.test_recipient",
-    "daemon.log_level",
-    "ui.locale",
-    "studio.",
-)
 
 
 def default_config_path() -> Path:
@@ -438,78 +271,3 @@ def _resolve(cfg: Config, base_dir: Path, env: Mapping[str, str], problems: list
         ),
         services=services,
     )
-
-
-# -- summary and reload -------------------------------------------------------------------
-
-
-_SECRET_PATHS = {
-    "security.api_key": "security.api_key_file",
-    "security.secret_key": "security.secret_key_file",
-    "whatsapp.access_token": "whatsapp.access_token_file",
-    "whatsapp.app_secret": "whatsapp.app_secret_file",
-    "whatsapp.verify_token": "whatsapp.verify_token_file",
-}
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Every leaf of the config by its dotted key (lists whole: ``services``, ``flows``)."""
-    out: dict[str, Any] = {}
-    if isinstance(value, msgspec.Struct):
-        for f in msgspec.structs.fields(value):
-            out.update(flatten(getattr(value, f.name), f"{prefix}{f.name}."))
-        return out
-    if (
-        isinstance(value, dict)
-        and value
-        and all(isinstance(v, msgspec.Struct) for v in value.values())
-    ):
-        for k, v in value.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-        return out
-    out[prefix.rstrip(".")] = msgspec.to_builtins(value)
-    return out
-
-
-def _is_secret(key: str) -> bool:
-    return key in _SECRET_PATHS or (key.startswith("services") and key.endswith(".auth_value"))
-
-
-def summarize(cfg: Config) -> str:
-    flat = flatten(cfg)
-    lines = []
-    for key, value in flat.items():
-        if key == "daemon.base_dir" or key.startswith(("services", "flows", "sync")):
-            continue
-        if _is_secret(key):
-            source = flat.get(_SECRET_PATHS[key]) if key in _SECRET_PATHS else ""
-            shown = (
-                ("set" + (f" (from file {source})" if source else " (from env)"))
-                if value
-                else "not set"
-            )
-            lines.append(f"  {key} = {shown}")
-        elif not key.endswith("_file"):
-            lines.append(f"  {key} = {value!r}")
-    lines.append(f"  daemon.data_dir (resolved) = {cfg.daemon.data_path}")
-    for svc in cfg.services:
-        auth = "set" if svc.auth_value else "not set"
-        lines.append(f"  service {svc.name}: {svc.base_url} (auth {auth})")
-    for flow in cfg.flows:
-        lines.append(f"  flow {flow.event}: {len(flow.actions)} action(s)")
-    for job in cfg.sync:
-        lines.append(f"  sync {job.name}: {job.schedule}")
-    return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class ReloadDiff:
-    applied: list[str]
-    needs_restart: list[str]
-
-
-def reload_diff(old: Config, new: Config) -> ReloadDiff:
-    a, b = flatten(old), flatten(new)
-    changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-    applied = [k for k in changed if k.startswith(RELOADABLE) and k in a and k in b]
-    return ReloadDiff(applied, [k for k in changed if k not in applied])

@@ -1,0 +1,180 @@
+"""The config file's schema: one msgspec Struct per section (docs/reference.md §3). Unknown
+keys are errors; secrets are filled in by the loader, never read from the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+
+class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class DaemonSection(_S):
+    data_dir: str = "./var"
+    timezone: str = "America/Sao_Paulo"
+    shutdown_grace_s: float = 10
+    log_level: str = "info"
+    # Resolved, not read from the file: the config file's directory.
+    base_dir: str = ""
+
+    @property
+    def data_path(self) -> Path:
+        path = Path(self.data_dir)
+        return path if path.is_absolute() else (Path(self.base_dir) / path).resolve()
+
+
+class HttpSection(_S):
+    public_listen: str = "127.0.0.1:8080"
+    operator_listen: str = "127.0.0.1:8081"
+    public_base_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = 4_194_304
+    operator_public_ok: bool = False
+    public_max_connections: int = 256
+    operator_max_connections: int = 64
+    public_body_timeout_s: float = 10
+
+
+class SecuritySection(_S):
+    api_key_file: str = ""
+    secret_key_file: str = ""
+    api_key: str = ""
+    secret_key: str = ""
+
+
+class UiSection(_S):
+    locale: str = "pt-BR"
+
+
+class StudioSection(_S):
+    name: str = "Studio"
+    location_line: str = ""
+    booking_url: str = ""
+
+
+_PARAMS = ["client_name", "service", "date", "time", "location"]
+_BUTTONS = ["CONFIRM", "RESCHEDULE", "TALK"]
+
+
+class Template(_S):
+    name: str
+    language: str = "pt_BR"
+    body_params: list[str] = msgspec.field(default_factory=lambda: list(_PARAMS))
+    buttons: list[str] = msgspec.field(default_factory=list)
+
+
+def _default_templates() -> dict[str, Template]:
+    return {
+        "appointment_created": Template(
+            name="aviso_de_agendamento", body_params=list(_PARAMS), buttons=list(_BUTTONS)
+        ),
+        "appointment_reminder": Template(
+            name="confirmacao_de_agendamento_24h",
+            body_params=list(_PARAMS),
+            buttons=list(_BUTTONS),
+        ),
+    }
+
+
+class WhatsAppSection(_S):
+    mode: str = "dry_run"
+    kill_switch: bool = False
+    allowlist: list[str] = msgspec.field(default_factory=list)
+    test_recipient: str = ""
+    graph_base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    phone_number_id: str = ""
+    waba_id: str = ""
+    access_token_file: str = ""
+    app_id: str = ""
+    app_secret_file: str = ""
+    verify_token_file: str = ""
+    max_attempts: int = 5
+    retry_base_s: float = 30
+    retry_cap_s: float = 3600
+    messages_per_second: float = 20
+    reminder_hours_before: float = 24
+    uncertain_timeout_s: float = 600
+    embedded_signup_enabled: bool = False
+    es_config_id: str = ""
+    templates: dict[str, Template] = msgspec.field(default_factory=_default_templates)
+    access_token: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+
+
+class BreakerSettings(_S):
+    failure_threshold: int = 5
+    open_s: float = 60
+
+
+class Service(_S):
+    name: str
+    base_url: str
+    auth_header: str = "Authorization"
+    auth_value_file: str = ""
+    timeout_s: float = 10
+    max_attempts: int = 5  # per delivery, then dead (DLQ)
+    breaker: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
+    auth_value: str = ""
+
+
+class DelayedAction(_S):
+    action: str
+    delay: str = "0s"
+
+
+class Flow(_S):
+    event: str
+    actions: list[str | DelayedAction] = msgspec.field(default_factory=list)
+
+
+class SyncJob(_S):
+    name: str
+    schedule: str
+    source: str
+    target: str
+
+
+class Config(_S):
+    daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
+    http: HttpSection = msgspec.field(default_factory=HttpSection)
+    security: SecuritySection = msgspec.field(default_factory=SecuritySection)
+    ui: UiSection = msgspec.field(default_factory=UiSection)
+    studio: StudioSection = msgspec.field(default_factory=StudioSection)
+    whatsapp: WhatsAppSection = msgspec.field(default_factory=WhatsAppSection)
+    services: list[Service] = msgspec.field(default_factory=list)
+    flows: list[Flow] = msgspec.field(default_factory=list)
+    sync: list[SyncJob] = msgspec.field(default_factory=list)
+
+    def secret_values(self) -> list[str]:
+        values = [
+            self.security.api_key,
+            self.security.secret_key,
+            self.whatsapp.access_token,
+            self.whatsapp.app_secret,
+            self.whatsapp.verify_token,
+            *(s.auth_value for s in self.services),
+        ]
+        return [v for v in values if v]
+
+
+# Keys filled by the loader, never read from the file; the secret ones say where to put them.
+_SECRETS: dict[type[_S], tuple[str, ...]] = {
+    SecuritySection: ("api_key", "secret_key"),
+    WhatsAppSection: ("access_token", "app_secret", "verify_token"),
+    Service: ("auth_value",),
+}
+_RESOLVED: dict[type[_S], tuple[str, ...]] = {DaemonSection: ("base_dir",)}
+
+RELOADABLE = (
+    "whatsapp.mode",
+    "whatsapp.kill_switch",
+    "whatsapp.allowlist",
+    "whatsapp.test_recipient",
+    "daemon.log_level",
+    "ui.locale",
+    "studio.",
+)
