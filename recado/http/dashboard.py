@@ -39,7 +39,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         }
         for name, job in (await sync_overview(daemon)).items()
     }
-    breakers = daemon.hub.board.snapshot(now) if daemon.hub else {}
+    breakers = daemon.breakers.snapshot(now)
     alerts_open = await daemon.storage.read(open_alert_count)
     actors = daemon.supervisor.snapshot()
     fault = daemon.storage.fault
@@ -52,7 +52,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         unwritten.append({"at": iso(alert.since), "code": alert.code, "text": text})
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
-        whatsapp_auth_broken=bool(daemon.sender and daemon.sender.paused),
+        whatsapp_auth_broken=daemon.sending_paused is not None,
         storage_writable=daemon.storage.is_open,
         storage_fault=fault.kind if fault else None,
         storage_fault_since=format_local(fault.since, tz) if fault else "",
@@ -73,7 +73,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             else 0
         ),
     )
-    paused = bool(daemon.sender and daemon.sender.paused)
+    paused = daemon.sending_paused is not None
     last_accepted = await daemon.storage.read(last_accepted_send)
     connection = connection_state(
         bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted

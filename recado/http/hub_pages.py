@@ -84,7 +84,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
         )
         if (refusal := _refusal(delivery_id, result)) is not None:
             return refusal
-        daemon.poke_hub()
+        daemon.after_commit("deliveries")
         return jsonify({"message": "Item queued for retry", "event_id": result["event_id"]})
 
     @app.post("/dlq/<rowid:delivery_id>/archive")
@@ -105,10 +105,10 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/circuit-breakers/<service>/reset")
     @guarded
     async def breaker_reset(service: str) -> Response:
-        if daemon.hub is None or service not in daemon.hub.board.states:
+        if service not in daemon.breakers.states:
             return json_error(404, "not_found", f'no service "{service}" in [[services]]')
-        before = daemon.hub.board.states[service]
-        after = await daemon.hub.board.reset(service)
+        before = daemon.breakers.states[service]
+        after = await daemon.breakers.reset(service)
         await daemon.storage.write(
             record_audit,
             daemon.clock.now(),
@@ -118,7 +118,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
             "operator",
             {"from": before.state, "failure_count": before.failure_count},
         )
-        daemon.poke_hub()
+        daemon.after_commit("deliveries")
         return jsonify(
             {
                 "message": "Breaker reset",
@@ -136,9 +136,7 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/sync/<name>/run")
     @guarded
     async def sync_run(name: str) -> Response:
-        if daemon.sync is None:
-            return json_error(503, "not_ready", "the sync runner is not running")
-        outcome = daemon.sync.request_run(name)
+        outcome = daemon.commands.sync.request_run(name)
         if outcome == "unknown":
             return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
         if outcome == "running":
@@ -153,13 +151,11 @@ def install_hub_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/sync/<name>/failures/<int:failure_id>/retry")
     @guarded
     async def sync_retry_item(name: str, failure_id: int) -> Response:
-        if daemon.sync is None:
-            return json_error(503, "not_ready", "the sync runner is not running")
-        if name not in daemon.sync.jobs:
+        if not daemon.commands.sync.has_job(name):
             return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
         result = {"outcome": "not_found"}
         if sql_int_ok(failure_id):
-            result = await daemon.sync.retry_item(name, failure_id, client_ip())
+            result = await daemon.commands.sync.retry_item(name, failure_id, client_ip())
         if result["outcome"] == "not_found":
             return json_error(404, "not_found", f'no item {failure_id} set aside by "{name}"')
         if result["outcome"] == "resolved_already":
@@ -201,14 +197,14 @@ async def report_data(daemon: Daemon, day: date) -> dict[str, Any]:
 async def sync_overview(daemon: Daemon, runs: int = 0) -> dict[str, Any]:
     names = [j.name for j in daemon.config.sync]
     summary = await daemon.storage.read(sq.summary, names, daemon.clock.now())
-    runner = daemon.sync
+    runner = daemon.commands.sync
     for job in daemon.config.sync:
         item = summary[job.name]
-        nxt = runner.next_fire.get(job.name) if runner else None
+        nxt = runner.next_fire(job.name)
         item |= {
             "schedule": job.schedule,
             "next_run": iso(nxt) if nxt else None,
-            "running": bool(runner and job.name in runner.running),
+            "running": runner.running(job.name),
         }
         if runs:
             item["runs"] = await daemon.storage.read(sq.runs, job.name, runs)
@@ -232,9 +228,7 @@ def _failure(row: dict[str, Any], locale: str) -> dict[str, Any]:
 
 
 def _breakers(daemon: Daemon) -> dict[str, Any]:
-    if daemon.hub is None:
-        return {}
-    return daemon.hub.board.snapshot(daemon.clock.now())
+    return daemon.breakers.snapshot(daemon.clock.now())
 
 
 def _audited(

@@ -124,8 +124,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
             "operator",
             {"on": on},
         )
-        if daemon.sender is not None:
-            daemon.sender.poke()
+        daemon.after_commit("sender")
         return jsonify(
             {
                 "kill_switch": daemon.kill_switch_on,
@@ -166,8 +165,7 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
             reason=result["reason"],
             state=result["state"],
         )
-    if daemon.sender is not None:
-        daemon.sender.poke()
+    daemon.after_commit("sender")
     return jsonify(
         {"id": message_id, "state": result["state"], "previous_state": result["previous_state"]}
     )
