@@ -44,7 +44,7 @@ from recado.runtime.supervisor import Supervisor
 from recado.runtime.wakeup import Wakeups
 from recado.storage.actor import Storage
 from recado.storage.faults import StorageFault, check_writable
-from recado.storage.sending import get_setting
+from recado.storage.settings import KILL_SWITCH, get_setting
 
 log = get_logger("daemon")
 
@@ -182,7 +182,7 @@ async def _run_opened(
         test_hooks=test_hooks,
         flows=flow_table(cfg.flows),
     )
-    daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
+    daemon.kill_switch_override = bool(await storage.read(get_setting, KILL_SWITCH))
     grace = float(cfg.daemon.shutdown_grace_s)
     try:
         async with trio.open_nursery() as root:

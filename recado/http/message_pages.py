@@ -15,13 +15,14 @@ from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.params import BadParam, ascii_digits, query_choice, query_day, query_int
 from recado.http.views import respond
+from recado.rules import message_reasons
 from recado.rules.instants import parse_instant
 from recado.rules.message_retry import refusal_text
 from recado.rules.status_order import RANK, SIDE_STATES, reason_text
 from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
 from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
-from recado.storage.sending import set_setting
+from recado.storage.settings import KILL_SWITCH, set_setting
 
 STATES = (*RANK, *SIDE_STATES)
 KINDS = (
@@ -72,7 +73,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         )
         locale = daemon.config.ui.locale
         for item in items:
-            item["reason_text"] = (item["reason"] or {}).get(locale) if item["reason"] else None
+            item["reason_text"] = message_reasons.reason_text(item["reason"], locale, tz())
             item["created_local"] = local(item["created_at"])
         next_before = (items[-1]["created_at"] + items[-1]["id"]) if len(items) == limit else None
         return await respond("messages.html", {"items": items, "next_before": next_before})
@@ -90,7 +91,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 None if verdict["allowed"] else refusal_text(verdict["reason"], locale)
             )
         return await respond(
-            "message.html", {**_timeline(detail, locale, local), "actions": actions}
+            "message.html", {**_timeline(detail, locale, local, tz()), "actions": actions}
         )
 
     @app.post("/messages/<message_id>/retry")
@@ -113,7 +114,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         if not isinstance(on, bool):
             return json_error(422, "invalid_field", "on: expected true or false")
         now = daemon.clock.now()
-        await daemon.storage.write(set_setting, "kill_switch", on, now)
+        await daemon.storage.write(set_setting, KILL_SWITCH, on, now)
         daemon.kill_switch_override = on
         await daemon.storage.write(
             record_audit,
@@ -171,7 +172,7 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
     )
 
 
-def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]:
+def _timeline(detail: dict[str, Any], locale: str, local: Any, tz: ZoneInfo) -> dict[str, Any]:
     m = detail["message"]
     events: list[dict[str, Any]] = [
         {"at": m["created_at"], "local": local(m["created_at"]), "what": "queued"}
@@ -215,5 +216,5 @@ def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]
     # Meta's timestamps are whole seconds: within a second, a status follows the attempt.
     order = {"queued": 0, "attempt": 1, "status": 2}
     events.sort(key=lambda e: (e["at"][:19], order[e["what"]]))
-    reason = m["reason"] or {}
-    return {"message": {**m, "reason_text": reason.get(locale)}, "timeline": events}
+    text = message_reasons.reason_text(m["reason"], locale, tz)
+    return {"message": {**m, "reason_text": text}, "timeline": events}

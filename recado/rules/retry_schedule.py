@@ -2,7 +2,8 @@
 
 - Messages (CONTRACT §3 ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
   ``base × 2^(attempt−1)`` capped, with full jitter; Meta's pair rate limit (131056) asks for
-  4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour.
+  4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour;
+  after ``whatsapp.max_attempts`` sends the job is dead.
 - Hub deliveries (CONTRACT §7): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
   a service's ``Retry-After`` is honoured when it asks for longer, up to an hour.
 """
@@ -33,6 +34,21 @@ def message_backoff(
     if hint == "long":
         delay = max(delay, min(LONG_BACKOFF_MIN_S, cap_s))
     return delay
+
+
+def message_step(
+    attempt: int,
+    max_attempts: int,
+    base_s: float,
+    cap_s: float,
+    rand: float,
+    hint: str = "normal",
+) -> float | None:
+    """After the ``attempt``-th failed send (1-based) that may be retried: seconds until the
+    next one, or None when the attempts are spent (the job is dead)."""
+    if attempt >= max_attempts:
+        return None
+    return message_backoff(attempt, base_s, cap_s, rand, hint)
 
 
 def delivery_delay(attempt: int, rand: float, retry_after_s: float | None = None) -> timedelta:

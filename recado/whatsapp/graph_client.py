@@ -22,39 +22,18 @@ import httpx
 
 from recado.outbound import ClientPool
 from recado.redaction import redact, redact_json
+from recado.rules.graph_results import Accepted, NotSent, Rejected, SendResult, Unknown
 from recado.rules.json_depth import depth_ok
 
-
-@dataclass(frozen=True)
-class Accepted:
-    wamid: str
-    wa_id: str | None
-    answer: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Rejected:
-    http_status: int
-    code: int | None
-    subcode: int | None
-    is_transient: bool | None
-    details: str
-    answer: Any
-
-
-@dataclass(frozen=True)
-class NotSent:
-    kind: str  # connect_error | connect_timeout | dns
-    detail: str
-
-
-@dataclass(frozen=True)
-class Unknown:
-    kind: str  # read_timeout | write_error | dropped | bad_answer
-    detail: str
-
-
-SendResult = Accepted | Rejected | NotSent | Unknown
+__all__ = [
+    "Accepted",
+    "Connection",
+    "GraphClient",
+    "NotSent",
+    "Rejected",
+    "SendResult",
+    "Unknown",
+]
 
 
 @dataclass(frozen=True)
