@@ -17,7 +17,6 @@ is not the delivery's fault: it stays due and the worker waits for storage to wo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from datetime import datetime
@@ -31,6 +30,7 @@ from recado.logs import get_logger
 from recado.rules import http_outcome as ho
 from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
+from recado.rules.message_identity import message_id
 from recado.rules.retry_schedule import delivery_step
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
@@ -41,6 +41,7 @@ from recado.services.client import (
     service_clients,
 )
 from recado.storage import deliveries as q
+from recado.storage.message_queue import NewMessage
 
 log = get_logger("delivery_worker")
 
@@ -234,23 +235,20 @@ class DeliveryWorker:
         template = _template_of(row["action"])
         assert template is not None
         now = self.daemon.clock.now()
-        key = idempotency_key(row["event_id"], row["action"])
         try:
             message = hub_message(json.loads(row["data_json"]), row["occurred_at"])
         except BadEventData as exc:
             await self._give_up(row, exc.pt_br, exc.en)
             return
-        job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-        await self.daemon.storage.write(
-            q.hand_off_message,
-            row["id"],
-            job_id,
+        queued = NewMessage(
+            message_id(template, row["event_id"], row["action"]),
             template,
-            message.to,
-            message.values,
-            row["event_id"],
             now,
+            phone=message.to,
+            event_id=row["event_id"],
+            params=message.values,
         )
+        await self.daemon.storage.write(q.hand_off_message, row["id"], queued, now)
         self.daemon.after_commit("sender")
 
     async def _set_aside(self, row: dict[str, Any], exc: Exception) -> None:

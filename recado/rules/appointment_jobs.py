@@ -14,9 +14,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from recado.rules.message_identity import message_id
 
 NOTICE = "appointment_created"
 REMINDER = "appointment_reminder"
@@ -39,8 +40,7 @@ class JobPlan:
 
 def job_id(kind: str, appointment_id: str, starts_at: datetime) -> str:
     """Deterministic, so the dedupe key and the id agree and a rerun plans the same row."""
-    key = f"{kind}|{appointment_id}|{starts_at.isoformat()}".encode()
-    return "job_" + hashlib.sha256(key).hexdigest()[:24]
+    return message_id(kind, appointment_id, starts_at.isoformat())
 
 
 def plan_jobs(

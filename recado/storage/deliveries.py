@@ -16,6 +16,7 @@ from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
+from recado.storage.message_queue import NewMessage, queue_message
 
 OPEN_STATES = ("pending", "retrying")
 
@@ -301,31 +302,10 @@ def event_envelope(row: dict[str, Any]) -> bytes:
 
 
 def hand_off_message(
-    conn: sqlite3.Connection,
-    delivery_id: int,
-    job_id: str,
-    template: str,
-    to: str,
-    values: dict[str, str],
-    event_id: str,
-    now: datetime,
+    conn: sqlite3.Connection, delivery_id: int, message: NewMessage, now: datetime
 ) -> bool:
-    """A whatsapp:<template> action: the job is queued for the sender, in the same
-    transaction that marks the delivery done (the job id is derived from the delivery, so
-    a repeat after a crash finds the job already there)."""
-    conn.execute(
-        "INSERT OR IGNORE INTO messages(id, kind, wa_id, to_number, state, created_at, "
-        "updated_at, due_at, event_id, params_json) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-        (
-            job_id,
-            template,
-            to.lstrip("+"),
-            to,
-            iso(now),
-            iso(now),
-            iso(now),
-            event_id,
-            json.dumps(values, ensure_ascii=False, sort_keys=True),
-        ),
-    )
+    """A whatsapp:<template> action: the message is queued for the sender, in the same
+    transaction that marks the delivery done (its id is derived from the delivery, so a
+    repeat after a crash finds it already there)."""
+    queue_message(conn, message, now)
     return record_attempt(conn, delivery_id, now, now, None, None, "handed_off", None, "done", None)

@@ -15,7 +15,6 @@ fails the whole body, which is kept for a later attempt.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from contextlib import suppress
@@ -26,12 +25,15 @@ from zoneinfo import ZoneInfo
 
 from recado.clock import from_unix, iso, parse_iso
 from recado.rules.buttons import button_action, parse_payload
-from recado.rules.flows import FlowTable, actions_for
+from recado.rules.flows import FlowTable
+from recado.rules.kinds import BUTTON_REPLY
+from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.storage.actor import fault_kind
 from recado.storage.alerts import add_alert
-from recado.storage.deliveries import expand_flows
+from recado.storage.events import NewEvent, insert_event
+from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
 
@@ -313,20 +315,15 @@ def _answer_button(
             )
         if action.event_type:
             data = {"appointment_id": appointment_id, "wa_id": m.wa_id, "wamid": m.wamid}
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO events(id, type, occurred_at, data_json, body_sha256, "
-                "received_at, source) VALUES (?, ?, ?, ?, ?, ?, 'button')",
-                (
-                    f"btn:{m.wamid}",
-                    action.event_type,
-                    iso(from_unix(m.timestamp) or now),
-                    json.dumps(data, sort_keys=True),
-                    m.wamid,
-                    iso(now),
-                ),
+            tapped = NewEvent(
+                f"btn:{m.wamid}",
+                action.event_type,
+                from_unix(m.timestamp) or now,
+                data,
+                m.wamid,
+                "button",
             )
-            if cur.rowcount:
-                expand_flows(conn, f"btn:{m.wamid}", actions_for(ctx.flows, action.event_type), now)
+            insert_event(conn, tapped, now, ctx.flows)
         if action.alert:
             add_alert(
                 conn,
@@ -338,22 +335,16 @@ def _answer_button(
                 f'{apt["client_name"]} tapped "{m.reply_title or button}" ({apt["service"]}).',
             )
         if ctx.mode != "disabled":
-            conn.execute(
-                "INSERT OR IGNORE INTO messages(id, kind, appointment_id, wa_id, to_number, "
-                "state, created_at, updated_at, due_at, text_body, inbound_wamid) "
-                "VALUES (?, 'button_reply', ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-                (
-                    "job_" + hashlib.sha256(f"button_reply|{m.wamid}".encode()).hexdigest()[:24],
-                    appointment_id,
-                    m.wa_id,
-                    "+" + m.wa_id,
-                    iso(now),
-                    iso(now),
-                    iso(now),
-                    action.reply,
-                    m.wamid,
-                ),
+            reply = NewMessage(
+                message_id(BUTTON_REPLY, m.wamid),
+                BUTTON_REPLY,
+                now,
+                wa_id=m.wa_id,
+                appointment_id=appointment_id,
+                text_body=action.reply,
+                inbound_wamid=m.wamid,
             )
+            queue_message(conn, reply, now)
     conn.execute(
         "UPDATE inbound_messages SET handled_at = ?, handled_as = ? WHERE wamid = ?",
         (iso(now), handled, m.wamid),
