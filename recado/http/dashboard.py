@@ -12,6 +12,7 @@ from recado.http.i18n import format_local
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.storage_faults import alert_texts
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
 from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
@@ -42,6 +43,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     breakers = daemon.breakers.snapshot(now)
     alerts_open = await daemon.storage.read(open_alert_count)
     actors = daemon.supervisor.snapshot()
+    runtime = runtime_facts(daemon)
     fault = daemon.storage.fault
     locale = cfg.ui.locale
     # Raised while nothing could be written: shown from memory until storage works again.
@@ -53,10 +55,10 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=daemon.sending_paused is not None,
-        storage_writable=daemon.storage.is_open,
+        storage_writable=runtime.storage_open,
         storage_fault=fault.kind if fault else None,
         storage_fault_since=format_local(fault.since, tz) if fault else "",
-        crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
+        crash_looping_actors=runtime.crash_looping,
         open_breakers=tuple(n for n, b in breakers.items() if b["state"] != "closed"),
         dlq_total=hub["dead_total"],
         retry_queue_total=hub["retry_total"],

@@ -33,6 +33,7 @@ from recado.rules.voucher import voucher_url
 from recado.storage.actor import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.events import NewEvent, insert_event
+from recado.storage.ledger import record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
@@ -144,21 +145,8 @@ def _inbound(
     )
     if cur.rowcount == 0:
         return "inbound_duplicate"
-    # The ledger only moves forward: an old message delivered late by a retry never moves
-    # last_inbound back, and only messages from the client count (CONTRACT §6).
-    conn.execute(
-        "INSERT INTO conversations(wa_id, profile_name, last_inbound_at, last_inbound_wamid, "
-        "inbound_count, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-        "ON CONFLICT(wa_id) DO UPDATE SET "
-        " profile_name = COALESCE(excluded.profile_name, profile_name),"
-        " last_inbound_wamid = CASE WHEN last_inbound_at IS NULL "
-        "   OR excluded.last_inbound_at > last_inbound_at "
-        "   THEN excluded.last_inbound_wamid ELSE last_inbound_wamid END,"
-        " last_inbound_at = MAX(COALESCE(last_inbound_at, 0), excluded.last_inbound_at),"
-        " inbound_count = inbound_count + 1,"
-        " updated_at = excluded.updated_at",
-        (m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at),
-    )
+    # Only messages from the client move the window, and never back (rules/window.py).
+    record_inbound(conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at)
     return "inbound"
 
 
