@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
 
+from recado.rules.kinds import FREE_FORM_KINDS
 from recado.rules.message_retry import retry_due_at, retry_verdict
 from recado.rules.send_policy import (
-    FREE_FORM_KINDS,
     AppointmentFacts,
     CallOff,
     Fail,

@@ -41,8 +41,9 @@ from recado.actors.send_results import (
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
 from recado.rules import send_outcome as so
+from recado.rules.kinds import FREE_FORM_KINDS
 from recado.rules.pair_pacing import Bucket, take
-from recado.rules.send_policy import FREE_FORM_KINDS, AppointmentFacts, Proceed, Wait, decide
+from recado.rules.send_policy import AppointmentFacts, Proceed, Wait, decide
 from recado.rules.window import window_state
 from recado.runtime.context import Daemon
 from recado.storage import sending as q

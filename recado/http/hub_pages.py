@@ -18,13 +18,13 @@ from recado.http.errors import json_error
 from recado.http.params import query_choice, query_day, query_int
 from recado.http.views import respond
 from recado.rules.bounds import SQL_INT_MAX, sql_int_ok
+from recado.rules.states import DLQ_STATES
 from recado.runtime.context import Daemon
 from recado.storage import deliveries as dq
 from recado.storage import sync as sq
 from recado.storage.audit import record_audit
 from recado.storage.messages import messages_by_state
 
-DLQ_STATES = ("dead", "archived")
 PER_PAGE_MAX = 500
 
 

@@ -17,21 +17,14 @@ from recado.http.params import BadParam, ascii_digits, query_choice, query_day, 
 from recado.http.views import respond
 from recado.rules import message_reasons
 from recado.rules.instants import parse_instant
+from recado.rules.kinds import MESSAGE_KINDS as KINDS
 from recado.rules.message_retry import refusal_text
-from recado.rules.status_order import RANK, SIDE_STATES, reason_text
+from recado.rules.states import MESSAGE_STATES as STATES
+from recado.rules.status_order import reason_text
 from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
 from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
 from recado.storage.settings import KILL_SWITCH, set_setting
-
-STATES = (*RANK, *SIDE_STATES)
-KINDS = (
-    "appointment_created",
-    "appointment_reminder",
-    "appointment_canceled",
-    "button_reply",
-    "contingency_reply",
-)
 
 
 def install_message_pages(app: Quart, daemon: Daemon) -> None:

@@ -24,10 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from recado.rules.kinds import APPOINTMENT_CANCELED, FREE_FORM_KINDS
 from recado.rules.window import WindowState
-
-FREE_FORM_KINDS = ("appointment_canceled", "button_reply", "contingency_reply")
-CANCEL_NOTICE = "appointment_canceled"
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class AppointmentFacts:
 
 def appointment_verdict(kind: str, apt: AppointmentFacts | None, now: datetime) -> Decision | None:
     """Whether the appointment still wants this job; None when it does (or has none)."""
-    if apt is None or kind == CANCEL_NOTICE:
+    if apt is None or kind == APPOINTMENT_CANCELED:
         return None
     if apt.status == "canceled":
         return CallOff("appointment_canceled")

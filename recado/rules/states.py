@@ -18,3 +18,29 @@ CANCELED = "canceled"
 MESSAGE_FLOW = (QUEUED, SENDING, SENT, DELIVERED, READ, PLAYED)
 MESSAGE_SIDE = (FAILED, SKIPPED, DEAD, UNCERTAIN, CANCELED)
 MESSAGE_STATES = (*MESSAGE_FLOW, *MESSAGE_SIDE)
+
+# Deliveries (a flow action of an event): pending → done, or retrying → done | dead;
+# an operator archives a dead one or sends it again.
+PENDING = "pending"
+RETRYING = "retrying"
+DONE = "done"
+ARCHIVED = "archived"
+DELIVERY_OPEN = (PENDING, RETRYING)
+DLQ_STATES = (DEAD, ARCHIVED)
+DELIVERY_STATES = (*DELIVERY_OPEN, DONE, *DLQ_STATES)
+
+# Circuit breakers of the studio's services (rules/breaker.py).
+CLOSED = "closed"
+OPEN = "open"
+HALF_OPEN = "half_open"
+BREAKER_STATES = (CLOSED, HALF_OPEN, OPEN)
+
+# Sync runs.
+RUNNING = "running"
+SYNC_RUN_STATES = (RUNNING, DONE, FAILED)
+
+# Alerts, by severity (open until resolved_at is set).
+CRITICAL = "critical"
+WARNING = "warning"
+INFO = "info"
+ALERT_SEVERITIES = (CRITICAL, WARNING, INFO)

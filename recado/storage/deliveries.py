@@ -12,13 +12,36 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
 from recado.storage.message_queue import NewMessage, queue_message
 
-OPEN_STATES = ("pending", "retrying")
+
+class DueDelivery(msgspec.Struct, frozen=True):
+    """A delivery come due, with the event it carries as it was accepted."""
+
+    id: int
+    event_id: str
+    action: str
+    service: str | None  # None for a whatsapp:<template> action
+    state: str
+    attempts: int
+    type: str
+    occurred_at: str
+    data_json: str
+
+
+class BreakerRow(msgspec.Struct, frozen=True):
+    """A service's breaker as last saved (``opened_at`` as stored text)."""
+
+    service: str
+    state: str
+    failure_count: int
+    opened_at: str | None
 
 
 def expand_flows(
@@ -42,7 +65,7 @@ def due_deliveries(
     blocked: tuple[str, ...],
     in_flight: tuple[int, ...],
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[DueDelivery]:
     """Due deliveries with their event, leaving out those in flight and the services whose
     breaker holds them back."""
     rows = conn.execute(
@@ -54,7 +77,7 @@ def due_deliveries(
         "ORDER BY d.next_attempt_at, d.id LIMIT ?",
         (now, *blocked, *in_flight, limit),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DueDelivery(**dict(r)) for r in rows]
 
 
 def next_delivery_due(
@@ -152,9 +175,9 @@ def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: dateti
     )
 
 
-def load_breakers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM breakers").fetchall()
-    return {r["service"]: dict(r) for r in rows}
+def load_breakers(conn: sqlite3.Connection) -> dict[str, BreakerRow]:
+    rows = conn.execute("SELECT service, state, failure_count, opened_at FROM breakers").fetchall()
+    return {r["service"]: BreakerRow(**dict(r)) for r in rows}
 
 
 def dlq_page(
@@ -288,14 +311,14 @@ def delivery_report(conn: sqlite3.Connection, start: str, end: str) -> dict[str,
     return {"total": row["total"], "success": row["success"], "dead_letter_added": dead}
 
 
-def event_envelope(row: dict[str, Any]) -> bytes:
+def event_envelope(d: DueDelivery) -> bytes:
     """The JSON body a destination receives: the event as it was accepted."""
     return json.dumps(
         {
-            "id": row["event_id"],
-            "type": row["type"],
-            "occurred_at": row["occurred_at"],
-            "data": json.loads(row["data_json"]),
+            "id": d.event_id,
+            "type": d.type,
+            "occurred_at": d.occurred_at,
+            "data": json.loads(d.data_json),
         },
         ensure_ascii=False,
     ).encode()

@@ -16,7 +16,7 @@ from recado.rules.message_identity import recipient
 @dataclass(frozen=True)
 class NewMessage:
     id: str  # rules.message_identity.message_id of what planned it
-    kind: str  # a template name, or a free-form kind (rules/send_policy.FREE_FORM_KINDS)
+    kind: str  # a template name, or a free-form kind (rules/kinds.py)
     due_at: datetime
     # What is known of the client: its E.164 phone, or the WhatsApp id it wrote from.
     phone: str | None = None
