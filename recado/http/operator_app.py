@@ -7,6 +7,7 @@ from pathlib import Path
 
 from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
+from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from recado.clock import iso
 from recado.http.alert_pages import install_alert_pages
@@ -68,7 +69,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         return response
 
     @app.get("/")
-    async def index() -> Response:
+    async def index() -> WerkzeugResponse:
         return redirect("/dashboard")
 
     @app.get("/dashboard")
@@ -84,7 +85,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         m.storage_batches.set(daemon.storage.stats.batches)
         m.storage_writes.set(daemon.storage.stats.writes)
         fault = daemon.storage.fault
-        m.set_storage_fault(fault and fault.kind, daemon.storage.stats.commit_failures)
+        m.set_storage_fault(fault.kind if fault else None, daemon.storage.stats.commit_failures)
         hub = await daemon.storage.read(hub_counts, iso(daemon.clock.now()))
         m.hub_queue.labels("retry").set(hub["retry_total"])
         m.hub_queue.labels("dead").set(hub["dead_total"])

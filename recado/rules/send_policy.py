@@ -67,7 +67,9 @@ class AppointmentFacts:
     job_starts_at: datetime | None
 
 
-def appointment_verdict(kind: str, apt: AppointmentFacts | None, now: datetime) -> Decision | None:
+def appointment_verdict(
+    kind: str, apt: AppointmentFacts | None, now: datetime
+) -> CallOff | Skip | None:
     """Whether the appointment still wants this job; None when it does (or has none)."""
     if apt is None or kind == APPOINTMENT_CANCELED:
         return None

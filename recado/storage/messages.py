@@ -98,7 +98,9 @@ def _summary(request: dict[str, Any]) -> dict[str, Any]:
     """What was asked of Meta, without repeating the whole body on the page."""
     if request.get("type") == "template":
         t = request.get("template", {})
-        body = next((c for c in t.get("components", []) if c.get("type") == "body"), {})
+        body: dict[str, Any] = next(
+            (c for c in t.get("components", []) if c.get("type") == "body"), {}
+        )
         return {
             "to": request.get("to"),
             "type": "template",

@@ -75,7 +75,7 @@ def apply_body(
                 (inbox_id, seq),
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
-            if kind == "inbound" and replies is not None:
+            if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
             if fault_kind(exc) is not None:
