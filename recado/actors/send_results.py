@@ -101,6 +101,35 @@ async def settle(
     _log(job, update, attempt, now)
 
 
+class Claimed:
+    """Outcomes of claimed jobs (``sending``) that storage has not taken yet. The answer is
+    known and the request never goes again, so a storage fault must not leave the job
+    ``sending`` until the next start: the outcome is kept here and written once storage
+    works (lost only if the sender stops, and then the start makes the job uncertain)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._pending: dict[str, tuple[DueJob, int, datetime, JobUpdate, int | None]] = {}
+
+    async def settle(
+        self,
+        job: DueJob,
+        attempt_id: int,
+        now: datetime,
+        update: JobUpdate,
+        attempt: int | None = None,
+    ) -> None:
+        self._pending[job.id] = (job, attempt_id, now, update, attempt)
+        await settle(self.daemon, job, attempt_id, now, update, attempt)
+        del self._pending[job.id]
+
+    async def retry(self) -> None:
+        """Write what a storage fault held back; raises the fault while it lasts."""
+        for job_id, (job, attempt_id, now, update, attempt) in list(self._pending.items()):
+            await settle(self.daemon, job, attempt_id, now, update, attempt)
+            del self._pending[job_id]
+
+
 def log_outcome(job: DueJob, state: str, reason_code: str | None, **fields: Any) -> None:
     """One info line per send outcome, so the journal tells what happened to each job."""
     log.info(

@@ -32,6 +32,7 @@ import trio
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.send_body import job_body
 from recado.actors.send_results import (
+    Claimed,
     graph_client,
     load_pause,
     send_settings,
@@ -71,6 +72,7 @@ class Sender:
         self._pair_wake = math.inf
         self._paced: set[str] = set()
         self._storage_fault: BaseException | None = None
+        self._claimed = Claimed(daemon)
         # The mode the queue was last planned under: leaving "disabled" plans what was
         # accepted meanwhile (at start too, after a restart with another mode).
         self._planned_mode: str | None = None
@@ -121,6 +123,7 @@ class Sender:
     async def _tick(self) -> bool:
         """Send what is due; True when there may be more due right away."""
         storage, now = self.daemon.storage, self.daemon.clock.now()
+        await self._claimed.retry()
         await self._plan_if_mode_left_disabled(now)
         expired = await storage.write(q.expire_uncertain, now)
         if expired:
@@ -235,7 +238,7 @@ class Sender:
         if decision.dry_run:
             attempt_id = await storage.write(q.mark_sending, job.id, now, decision.to, True, body)
             if attempt_id is not None:
-                await settle(self.daemon, job, attempt_id, now, so.dry_run_sent(job.id))
+                await self._claimed.settle(job, attempt_id, now, so.dry_run_sent(job.id))
             return
         assert self._client is not None  # decide fails the job when WhatsApp is not set up
         async with self._client.connection() as conn:
@@ -247,4 +250,4 @@ class Sender:
         update = so.after_send(
             job.id, result, job.attempts + 1, send_settings(self._wa), now, self.rng.random()
         )
-        await settle(self.daemon, job, attempt_id, now, update, job.attempts + 1)
+        await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)
