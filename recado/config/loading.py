@@ -216,6 +216,10 @@ def _secret(
             )
             return ""
         expanded = expanded.replace("${CREDENTIALS_DIRECTORY}", creds)
+    if "\x00" in expanded:
+        # No file system path holds a NUL byte; open() would raise ValueError, not OSError.
+        problems.append(f"{key_path}_file: contains a NUL byte (expected a file path)")
+        return ""
     path = Path(expanded)
     if not path.is_absolute():
         path = base_dir / path
