@@ -9,8 +9,8 @@ from quart import Quart, Response, render_template, request
 
 from recado.clock import parse_iso
 from recado.http.error_pages import prefers_html
-from recado.http.error_text import VOUCHER_MISSING
 from recado.http.errors import json_error
+from recado.http.i18n import page_locale, voucher_missing_words
 from recado.rules.voucher import voucher_key, voucher_ok
 from recado.runtime.context import Daemon
 
@@ -38,8 +38,8 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
             # The same answer for a bad signature and an unknown id: nothing to enumerate.
             if not prefers_html():
                 return json_error(404, "not_found", "no such voucher")
-            locale = cfg.ui.locale
-            title, what = VOUCHER_MISSING.get(locale, VOUCHER_MISSING["pt-BR"])
+            locale = page_locale(daemon)
+            title, what = voucher_missing_words(locale)
             html = await render_template(
                 "voucher_missing.html",
                 locale=locale,
