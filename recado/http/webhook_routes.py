@@ -17,7 +17,7 @@ from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.runtime.context import Daemon
 from recado.storage.inbox import insert_inbox, insert_reject
 from recado.whatsapp.signature import SignatureCheck, verify, verify_token_matches
-from recado.whatsapp.webhook_parse import EnvelopeError, check_envelope
+from recado.whatsapp.webhook_envelope import EnvelopeError, check_envelope
 
 log = get_logger("webhooks")
 
