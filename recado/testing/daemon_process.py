@@ -153,6 +153,7 @@ class DaemonProcess:
         import resource
 
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        assert self.soft_nofile is not None  # only set as preexec_fn when given
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.soft_nofile, hard))
 
     @property
