@@ -23,9 +23,7 @@ def _config_path(args: argparse.Namespace) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from recado.daemon.main import run
 
-    return run(
-        _config_path(args), test_hooks=args.test_hooks, group_commit=not args.no_group_commit
-    )
+    return run(_config_path(args))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -175,9 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
-    p.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)
-    # Benchmarks only: one transaction per write, to measure what group commit buys.
-    p.add_argument("--no-group-commit", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", parents=[common], help="validate the config file")

@@ -22,7 +22,6 @@ from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
 from recado.http.params import install_params, query_int
-from recado.http.test_hooks import install_test_hooks
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.logs import get_logger
@@ -146,6 +145,4 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         response.status_code = 422 if "error" in result else 200
         return response
 
-    if daemon.test_hooks:
-        install_test_hooks(app, daemon)
     return app

@@ -134,13 +134,12 @@ class Storage:
         self,
         path: Path,
         *,
-        group_commit: bool = True,
         max_batch: int = MAX_BATCH,
         readers: int = 4,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.path = path
-        self.max_batch = max_batch if group_commit else 1
+        self.max_batch = max_batch
         self.stats = StorageStats()
         self.faults = FaultState()
         self.now = now or SystemClock().now

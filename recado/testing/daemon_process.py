@@ -51,6 +51,7 @@ class DaemonProcess:
         config_path: Path,
         *,
         test_hooks: bool = True,
+        group_commit: bool = True,
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
         watchdog_usec: int | None = None,
@@ -61,6 +62,7 @@ class DaemonProcess:
         self.soft_nofile = soft_nofile
         self.data_dir = config_path.parent / "var"
         self.test_hooks = test_hooks
+        self.group_commit = group_commit
         self.extra_args = extra_args
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -80,10 +82,7 @@ class DaemonProcess:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(sock_path))
         sock.settimeout(0.2)
-        args = [sys.executable, "-m", "recado", "run", "--config", str(self.config_path)]
-        if self.test_hooks:
-            args.append("--test-hooks")
-        args.extend(self.extra_args)
+        args = [*self.command(), "--config", str(self.config_path), *self.extra_args]
         env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
         env.pop("WATCHDOG_USEC", None)
         env.pop("WATCHDOG_PID", None)
@@ -132,6 +131,16 @@ class DaemonProcess:
         self.public_url = info["public"]
         self.operator_url = info["operator"]
         return self
+
+    def command(self) -> list[str]:
+        """``recado run``, or the testing entry point when a hook is asked for."""
+        hooks = [
+            *(["--test-hooks"] if self.test_hooks else []),
+            *([] if self.group_commit else ["--no-group-commit"]),
+        ]
+        if not hooks:
+            return [sys.executable, "-m", "recado", "run"]
+        return [sys.executable, "-m", "recado.testing.run_with_hooks", *hooks]
 
     def _listen(self, sock: socket.socket, sock_path: Path) -> None:
         try:
