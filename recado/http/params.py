@@ -8,7 +8,7 @@ times go through ``recado.rules.instants``, so they are inside the sane range.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from quart import Quart, Response, request
@@ -16,7 +16,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from recado.http.errors import json_error
 from recado.rules.bounds import SQL_INT_MAX
-from recado.rules.instants import parse_day, parse_instant
+from recado.rules.instants import parse_day
 
 
 class BadParam(Exception):
@@ -53,16 +53,6 @@ def query_day(name: str) -> date | None:
         return None
     try:
         return parse_day(raw)
-    except ValueError as exc:
-        raise BadParam(name, str(exc)) from None
-
-
-def query_instant(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_instant(raw)
     except ValueError as exc:
         raise BadParam(name, str(exc)) from None
 

@@ -309,9 +309,6 @@ class Classification:
     backoff: str = "normal"
     alert: bool = False
 
-    def reason(self, locale: str) -> str:
-        return self.en if locale == "en" else self.pt_br
-
 
 def classify(
     http_status: int | None,
@@ -355,7 +352,7 @@ def classify(
     )
 
 
-TRANSPORT_BEFORE_WRITE = ("connect_error", "connect_timeout", "dns")
+TRANSPORT_BEFORE_WRITE = ("connect_error", "connect_timeout")
 
 
 def classify_transport(kind: str) -> Classification:

@@ -17,8 +17,6 @@ from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
 
-OPEN_STATES = ("pending", "retrying")
-
 
 def expand_flows(
     conn: sqlite3.Connection, event_id: str, actions: tuple[PlannedAction, ...], now: datetime
