@@ -31,8 +31,7 @@ async def _tap(
         ]
     )
     assert (await post_body(daemon, client, body)).status_code == 200
-    assert daemon.webhooks is not None
-    await daemon.webhooks.drain()
+    await daemon.commands.webhooks.drain()
 
 
 async def _booked(daemon, client) -> dict:  # type: ignore[no-untyped-def]

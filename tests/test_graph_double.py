@@ -174,8 +174,7 @@ async def test_status_webhooks_reach_the_daemon_signed(daemon_dir: Path) -> None
                 shuffle=True,
             )
             assert codes == [200, 200, 200]
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         rows = query(daemon, "SELECT status, callback_data FROM message_statuses ORDER BY ts")
         assert rows == [
             {"status": s, "callback_data": "job-1"} for s in ("sent", "delivered", "read")

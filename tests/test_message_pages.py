@@ -15,8 +15,7 @@ async def test_list_filters_and_timeline(daemon_dir: Path) -> None:
         await notice_reaches(daemon, "sent")
         job = notice(daemon)
         await double.emit_statuses(job["wamid"], ["delivered", "sent"], "+5511987654321")
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         op = daemon.listeners["operator"].url
         items = (await client.get(f"{op}/messages.json", params={"state": "delivered"})).json()
         assert [m["id"] for m in items["items"]] == [job["id"]]

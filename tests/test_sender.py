@@ -140,8 +140,7 @@ async def test_notice_goes_out_once_and_statuses_follow(daemon_dir: Path) -> Non
         ]
         assert sent.body["to"] == PHONE
         await double.emit_statuses(job["wamid"], ["sent", "delivered", "read"], PHONE, shuffle=True)
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         assert notice(daemon)["state"] == "read"
         # The reminder is planned for later, not sent.
         assert query(daemon, "SELECT state FROM messages WHERE kind='appointment_reminder'") == [
@@ -218,8 +217,7 @@ async def test_dropped_connection_is_uncertain_and_resolved_by_a_status(daemon_d
             client,
             wb.envelope([wb.status("wamid.LATE1", "delivered", callback_data=job["id"])]),
         )
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         assert (notice(daemon)["state"], notice(daemon)["wamid"]) == ("delivered", "wamid.LATE1")
 
 
@@ -249,8 +247,7 @@ async def test_cancellation_notice_needs_an_open_window(daemon_dir: Path) -> Non
         await post_body(
             daemon, client, wb.envelope([wb.inbound_text("oi", wa_id=PHONE[1:], ts=now - 60)])
         )
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         await book(daemon, client, apt="a2")
         await book(
             daemon,
@@ -277,8 +274,7 @@ async def test_closed_window_reason_names_the_times(daemon_dir: Path) -> None:
         await post_body(
             daemon, client, wb.envelope([wb.inbound_text("oi", wa_id=PHONE[1:], ts=old)])
         )
-        assert daemon.webhooks is not None
-        await daemon.webhooks.drain()
+        await daemon.commands.webhooks.drain()
         await book(daemon, client, apt="a1")
         await book(daemon, client, apt="a1", etype="appointment.canceled", notify_client=True)
         await settle(

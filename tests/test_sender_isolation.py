@@ -124,7 +124,7 @@ def notice_id(daemon: Daemon) -> str:
 async def test_a_failed_job_is_retried_by_the_operator_once_fixed(daemon_dir: Path) -> None:
     async with stack(daemon_dir) as (daemon, double, client):
         _insert_job(daemon, "job-fix", "appointment_created", params_json="{")
-        daemon.sender.poke()  # type: ignore[union-attr]
+        daemon.after_commit("sender")
         await settle(
             daemon, "SELECT state FROM messages WHERE id = 'job-fix'", [{"state": "failed"}]
         )

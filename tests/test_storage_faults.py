@@ -34,7 +34,14 @@ from tests.fault_helpers import (
     small_tmpfs,
 )
 from tests.hub_helpers import Hub, hub_stack, real_pause
-from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, query, webhook_daemon, write_secrets
+from tests.webhook_helpers import (
+    APP_SECRET,
+    WEBHOOK_TOML,
+    processor,
+    query,
+    webhook_daemon,
+    write_secrets,
+)
 
 FLOWS = """
 [[flows]]
@@ -150,12 +157,12 @@ async def test_disk_full_is_503_named_and_every_accepted_body_applied_once_space
     with small_tmpfs(daemon_dir / "var", "6m") as var:
         async with webhook_daemon(daemon_dir) as (daemon, client):
             operator = daemon.listeners["operator"].url
-            assert operator is not None and daemon.webhooks is not None
+            assert operator is not None
             for _ in range(3):
                 assert (await _post(daemon, client, "OK", accepted)).status_code == 200
             # Bodies acknowledged while the processor is busy (a replay holds the same lock),
             # then the disk fills before they are applied: today two stayed failed forever.
-            async with daemon.webhooks._lock:
+            async with processor(daemon)._lock:
                 for _ in range(5):
                     assert (await _post(daemon, client, "WAIT", accepted)).status_code == 200
                 filler = await trio.to_thread.run_sync(fill_disk, var)
@@ -355,8 +362,7 @@ async def test_a_lock_held_by_another_process_is_503_named_and_healed_on_release
         operator = daemon.listeners["operator"].url
         assert operator is not None
         assert (await _post(daemon, client, "OK", accepted)).status_code == 200
-        assert daemon.webhooks is not None
-        async with daemon.webhooks._lock:
+        async with processor(daemon)._lock:
             for _ in range(3):
                 assert (await _post(daemon, client, "WAIT", accepted)).status_code == 200
             holder = await trio.to_thread.run_sync(LockHolder, daemon.storage.path)

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from recado.actors.webhook_processor import WebhookProcessor
 from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from tests.conftest import running_daemon
@@ -45,8 +46,14 @@ async def deliver(daemon: Daemon, client: httpx.AsyncClient, *changes: dict[str,
     """Post changes as one signed body and wait until the processor has applied it."""
     response = await post_body(daemon, client, wb.envelope(list(changes)))
     assert response.status_code == 200, response.text
-    assert daemon.webhooks is not None
-    await daemon.webhooks.drain()
+    await daemon.commands.webhooks.drain()
+
+
+def processor(daemon: Daemon) -> WebhookProcessor:
+    """The webhook processor behind the daemon's commands (tests hold its lock)."""
+    found = daemon.commands.webhooks
+    assert isinstance(found, WebhookProcessor)
+    return found
 
 
 def query(daemon: Daemon, sql: str, *args: Any) -> list[dict[str, Any]]:

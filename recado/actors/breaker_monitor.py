@@ -1,121 +1,19 @@
-"""The circuit breakers of the studio's services, and the actor that moves them on time.
+"""The actor that moves the circuit breakers on time.
 
-``BreakerBoard`` keeps each service's breaker (``rules/breaker.py``) in memory, loaded from
-the database at start so an open breaker survives a restart. The delivery worker asks it
-before each delivery and reports each outcome; every change of state is saved with the
-attempt that caused it. The monitor sleeps until the earliest open breaker may half-open,
-makes it so (saved and logged) and wakes the delivery worker for the probe.
+It sleeps until the earliest open breaker may half-open, makes it so (saved and logged by the
+board, ``runtime/breakers.py``) and the board's change wakes the delivery worker for the
+probe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-
 import trio
 
-from recado.clock import iso, parse_iso, wait_s
-from recado.logs import get_logger
+from recado.clock import wait_s
 from recado.rules import breaker as br
+from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
-from recado.runtime.wakeup import Wakeup
-from recado.storage.deliveries import load_breakers, save_breaker
-
-log = get_logger("breakers")
-
-
-class BreakerBoard:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        self.settings = {s.name: s.breaker for s in daemon.config.services}
-        self.states: dict[str, br.Breaker] = {name: br.Breaker() for name in self.settings}
-        self.changed = Wakeup()
-        self.on_change: Callable[[], None] = lambda: None
-
-    async def load(self) -> None:
-        rows = await self.daemon.storage.read(load_breakers)
-        for name, row in rows.items():
-            if name in self.states:
-                opened = parse_iso(row["opened_at"]) if row["opened_at"] else None
-                self.states[name] = br.Breaker(row["state"], row["failure_count"], opened)
-                if row["state"] != br.CLOSED:
-                    log.warning(
-                        "breaker_restored", service=name, state=row["state"], opened_at=opened
-                    )
-
-    def blocked(self, now: datetime) -> tuple[str, ...]:
-        """Services whose deliveries must wait right now."""
-        out = []
-        for name, b in self.states.items():
-            ok, _ = br.admit(b, now, self.settings[name].open_s)
-            if not ok:
-                out.append(name)
-        return tuple(sorted(out))
-
-    def admit(self, service: str, now: datetime) -> bool:
-        before = self.states[service]
-        ok, after = br.admit(before, now, self.settings[service].open_s)
-        self.change(service, before, after)
-        return ok
-
-    def outcome(self, service: str, failed: bool, now: datetime) -> br.Breaker:
-        """The breaker after a delivery's outcome (the caller saves it with the attempt)."""
-        before = self.states[service]
-        if failed:
-            after = br.on_failure(before, now, self.settings[service].failure_threshold)
-        else:
-            after = br.on_success(before)
-        self.change(service, before, after)
-        return after
-
-    def abandoned(self, service: str) -> None:
-        self.states[service] = br.on_abandoned(self.states[service])
-
-    async def reset(self, service: str) -> br.Breaker:
-        before = self.states[service]
-        after = br.reset(before)
-        await self.daemon.storage.write(save_breaker, service, after, self.daemon.clock.now())
-        self.change(service, before, after)
-        return after
-
-    def next_change_at(self) -> datetime | None:
-        times = [
-            t
-            for name, b in self.states.items()
-            if (t := b.reopens_at(self.settings[name].open_s)) is not None
-        ]
-        return min(times, default=None)
-
-    def snapshot(self, now: datetime) -> dict[str, dict[str, Any]]:
-        out = {}
-        for name, b in sorted(self.states.items()):
-            settings = self.settings[name]
-            reopens = b.reopens_at(settings.open_s)
-            out[name] = {
-                "state": b.state,
-                "failure_count": b.failure_count,
-                "failure_threshold": settings.failure_threshold,
-                "open_s": settings.open_s,
-                "opened_at": iso(b.opened_at) if b.opened_at else None,
-                "half_open_at": iso(reopens) if reopens else None,
-            }
-        return out
-
-    def change(self, service: str, before: br.Breaker, after: br.Breaker) -> None:
-        """Take the new state; a change of state is logged and wakes whoever waits on it."""
-        self.states[service] = after
-        if before.state == after.state:
-            return
-        level = log.warning if after.state == br.OPEN else log.info
-        level(
-            "breaker_" + after.state,
-            service=service,
-            was=before.state,
-            failure_count=after.failure_count,
-        )
-        self.changed.poke()
-        self.on_change()
+from recado.storage.deliveries import save_breaker
 
 
 class BreakerMonitor:
@@ -132,4 +30,4 @@ class BreakerMonitor:
                 if after is not b:
                     await self.daemon.storage.write(save_breaker, name, after, now)
                     self.board.change(name, b, after)
-            await self.board.changed.wait(wait_s(self.board.next_change_at(), now))
+            await self.daemon.wakeups.breakers.wait(wait_s(self.board.next_change_at(), now))

@@ -4,7 +4,7 @@
 id>:<action>`` (the same on every attempt, so a destination can drop a repeat) and the
 service's auth header. ``whatsapp:<template>`` queues a message job for the sender. The
 outcome goes through ``rules/http_outcome.py`` and ``rules/retry_schedule.py``; the
-service's breaker (``BreakerBoard``) is asked before each delivery, and while it holds a
+service's breaker (``runtime/breakers.py``) is asked before each delivery, and while it holds a
 service back, that service's deliveries wait without spending attempts.
 
 Delivery is at least once: a crash between the request and the commit of its outcome sends
@@ -25,7 +25,6 @@ from typing import Any
 
 import trio
 
-from recado.actors.breaker_monitor import BreakerBoard
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
@@ -33,8 +32,8 @@ from recado.rules import http_outcome as ho
 from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
 from recado.rules.retry_schedule import delivery_step
+from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
-from recado.runtime.wakeup import Wakeup
 from recado.services.client import (
     CONNECTIONS_PER_SERVICE,
     Answer,
@@ -59,7 +58,6 @@ class DeliveryWorker:
         self.daemon = daemon
         self.board = board
         self.rng = rng or random.Random()
-        self._wakeup = Wakeup()
         self._in_flight: set[int] = set()
         self._busy: dict[str, int] = {}
         self._slots = trio.Semaphore(IN_FLIGHT)
@@ -67,10 +65,6 @@ class DeliveryWorker:
         self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
         self._templates = set(daemon.config.whatsapp.templates)
         self._storage_fault: BaseException | None = None
-        board.on_change = self.poke
-
-    def poke(self) -> None:
-        self._wakeup.poke()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await self.board.load()
@@ -150,7 +144,7 @@ class DeliveryWorker:
         nxt = await self.daemon.storage.read(
             q.next_delivery_due, self._held(now), tuple(self._in_flight)
         )
-        await self._wakeup.wait(wait_s(parse_iso(nxt) if nxt else None, now))
+        await self.daemon.wakeups.deliveries.wait(wait_s(parse_iso(nxt) if nxt else None, now))
 
     async def _deliver(self, row: dict[str, Any]) -> None:
         settled = False
@@ -169,7 +163,7 @@ class DeliveryWorker:
                     self.board.abandoned(row["service"])
             self._in_flight.discard(row["id"])
             self._slots.release()
-            self.poke()
+            self.daemon.after_commit("deliveries")
 
     async def _post(self, row: dict[str, Any]) -> None:
         action = parse_action(row["action"])
@@ -257,8 +251,7 @@ class DeliveryWorker:
             row["event_id"],
             now,
         )
-        if self.daemon.sender is not None:
-            self.daemon.sender.poke()
+        self.daemon.after_commit("sender")
 
     async def _set_aside(self, row: dict[str, Any], exc: Exception) -> None:
         """Processing the delivery raised: a storage fault waits for storage; anything else

@@ -46,7 +46,6 @@ from recado.rules.send_policy import (
 from recado.rules.send_reasons import internal_error_reason
 from recado.rules.window import Ledger, WindowState, window_state
 from recado.runtime.context import Daemon
-from recado.runtime.wakeup import Wakeup
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
 from recado.storage.events import JobSettings, plan_missing_jobs
@@ -79,7 +78,6 @@ class Sender:
     def __init__(self, daemon: Daemon, rng: random.Random | None = None) -> None:
         self.daemon = daemon
         self.rng = rng or random.Random()
-        self._wakeup = Wakeup()
         self._client: gc.GraphClient | None = None
         # A semaphore, not a CapacityLimiter: the slot is taken by the loop and given back
         # by the task that did the send.
@@ -89,13 +87,9 @@ class Sender:
         self._pair_wake = math.inf
         self._paced: set[str] = set()
         self._storage_fault: BaseException | None = None
-        self.paused: dict[str, Any] | None = None
         # The mode the queue was last planned under: leaving "disabled" plans what was
         # accepted meanwhile (at start too, after a restart with another mode).
         self._planned_mode: str | None = None
-
-    def poke(self) -> None:
-        self._wakeup.poke()
 
     @property
     def _wa(self) -> Any:
@@ -143,10 +137,10 @@ class Sender:
             await self.daemon.storage.write(q.delete_setting, PAUSE_KEY)
             log.info("sending_resumed", reason="access token changed")
             paused = None
-        self.paused = paused
+        self.daemon.sending_paused = paused
 
     def _halted(self) -> bool:
-        return self.paused is not None or self.daemon.kill_switch_on
+        return self.daemon.sending_paused is not None or self.daemon.kill_switch_on
 
     async def _plan_if_mode_left_disabled(self, now: datetime) -> None:
         mode = self._wa.mode
@@ -201,7 +195,7 @@ class Sender:
             nxt = await self.daemon.storage.read(q.next_due_at, tuple(sorted(self._paced)))
             delay = wait_s(parse_iso(nxt) if nxt else None, self.daemon.clock.now())
             delay = min(delay, self._pair_wake)
-        await self._wakeup.wait(delay)
+        await self.daemon.wakeups.sender.wait(delay)
 
     async def _pace(self) -> None:
         mps = self._wa.messages_per_second
@@ -261,7 +255,7 @@ class Sender:
             to=job["to_number"],
             mode=self._wa.mode,
             kill_switch=self.daemon.kill_switch_on,
-            sending_paused=self.paused is not None,
+            sending_paused=self.daemon.sending_paused is not None,
             allowlist=list(self._wa.allowlist),
             test_recipient=self._wa.test_recipient,
             window=window,
@@ -400,7 +394,7 @@ class Sender:
         await self.daemon.storage.write(
             q.add_alert, now, "critical", "whatsapp_auth", "whatsapp", c.pt_br, c.en
         )
-        self.paused = pause
+        self.daemon.sending_paused = pause
         log.error("sending_paused", reason=c.reason_code)
 
 

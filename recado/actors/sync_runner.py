@@ -75,17 +75,26 @@ class SyncRunner:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
         self.jobs: dict[str, SyncJob] = {j.name: j for j in daemon.config.sync}
-        self.running: dict[str, int] = {}
-        self.next_fire: dict[str, datetime] = {}
+        self._running: dict[str, int] = {}
+        self._next_fire: dict[str, datetime] = {}
         self._manual: dict[str, bool] = {}
         self._wake: dict[str, Wakeup] = {name: Wakeup() for name in self.jobs}
         self._clients: dict[str, ServiceClient] = {}
+
+    def has_job(self, name: str) -> bool:
+        return name in self.jobs
+
+    def next_fire(self, name: str) -> datetime | None:
+        return self._next_fire.get(name)
+
+    def running(self, name: str) -> bool:
+        return name in self._running
 
     def request_run(self, name: str) -> str:
         """``started``, ``running`` (one is in progress) or ``unknown``."""
         if name not in self.jobs:
             return "unknown"
-        if name in self.running or self._manual.get(name):
+        if name in self._running or self._manual.get(name):
             return "running"
         self._manual[name] = True
         self._wake[name].poke()
@@ -96,7 +105,7 @@ class SyncRunner:
         if interrupted:
             log.warning("sync_runs_interrupted", runs=interrupted)
         self._clients = service_clients(self.daemon.config.services)
-        self.running.clear()
+        self._running.clear()
         task_status.started()
         try:
             async with trio.open_nursery() as nursery:
@@ -130,7 +139,7 @@ class SyncRunner:
         last = parse_iso(state["last_fire_at"]) if state["last_fire_at"] else None
         now = self.daemon.clock.now()
         p = plan(job.schedule, last, now, tz)
-        self.next_fire[job.name] = p.next_fire
+        self._next_fire[job.name] = p.next_fire
         if self._manual.get(job.name):
             await self._run(job, "manual", None, state["cursor"])
             self._manual[job.name] = False
@@ -147,7 +156,7 @@ class SyncRunner:
         run_id = await storage.write(
             q.start_run, job.name, trigger, self.daemon.clock.now(), cursor_before
         )
-        self.running[job.name] = run_id
+        self._running[job.name] = run_id
         log.info("sync_started", job=job.name, run=run_id, trigger=trigger, cursor=cursor_before)
         counts = {"read": 0, "written": 0, "set_aside": 0}
         cursor = cursor_before
@@ -181,7 +190,7 @@ class SyncRunner:
                         fire_at,
                         counts["set_aside"],
                     )
-            self.running.pop(job.name, None)
+            self._running.pop(job.name, None)
         self.daemon.metrics.sync_runs.labels(job.name, status).inc()
         level = log.info if status == "done" else log.warning
         level(

@@ -10,9 +10,7 @@ a no-op for the ones already applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import trio
@@ -20,8 +18,8 @@ import trio
 from recado.clock import iso
 from recado.logs import get_logger
 from recado.rules.voucher import voucher_key
+from recado.runtime.commands import ReplayResult
 from recado.runtime.context import Daemon
-from recado.runtime.wakeup import Wakeup
 from recado.storage.faults import StorageFault
 from recado.storage.inbox import (
     inbox_bodies,
@@ -39,27 +37,13 @@ BATCH = 64
 READ_RETRY_S = 5.0
 
 
-@dataclass
-class ReplayResult:
-    bodies: int = 0
-    failed: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        return {"bodies": self.bodies, "failed": self.failed}
-
-
 class WebhookProcessor:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
-        self._wakeup = Wakeup()
         self.processed = 0
         self.failed = 0
         self._lock = trio.Lock()
         self._storage_fault: StorageFault | None = None
-
-    def poke(self) -> None:
-        """New bodies are committed; called by the HTTP handler after its 200-worthy commit."""
-        self._wakeup.poke()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
@@ -79,9 +63,9 @@ class WebhookProcessor:
                 if storage.fault is not None:
                     await storage.wait_healthy()
                 else:
-                    await self._wakeup.wait(at_most_s=READ_RETRY_S)
+                    await self.daemon.wakeups.webhooks.wait(at_most_s=READ_RETRY_S)
                 continue
-            await self._wakeup.wait()
+            await self.daemon.wakeups.webhooks.wait()
 
     async def drain(self) -> int:
         """Apply every pending body; returns how many were applied or failed. Raises the
@@ -140,9 +124,9 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
-        if self.daemon.sender is not None and any(k.startswith("button_") for k in counts):
-            self.daemon.sender.poke()
-            self.daemon.poke_hub()
+        if any(k.startswith("button_") for k in counts):
+            # A tap queued a reply and may have emitted an event with deliveries.
+            self.daemon.after_commit("sender", "deliveries")
         return True
 
     async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:

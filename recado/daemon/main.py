@@ -17,6 +17,11 @@ from typing import Any
 
 import trio
 
+from recado.actors.breaker_monitor import BreakerMonitor
+from recado.actors.delivery_worker import DeliveryWorker
+from recado.actors.sender import Sender
+from recado.actors.sync_runner import SyncRunner
+from recado.actors.webhook_processor import WebhookProcessor
 from recado.clock import Clock, SystemClock, iso
 from recado.config import Config, ConfigError, load_config
 from recado.daemon.connection_alerts import CapAlerts
@@ -32,10 +37,12 @@ from recado.http.serve import ConnectionGate, serve_http
 from recado.logs import get_logger, set_secrets
 from recado.rules.flows import flow_table
 from recado.runtime import sdnotify
+from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
 from recado.runtime.listeners import BindError, Listener
 from recado.runtime.reload import reload_config, secrets_of
 from recado.runtime.supervisor import Supervisor
+from recado.runtime.wakeup import Wakeups
 from recado.storage.actor import MAX_BATCH, Storage
 from recado.storage.faults import StorageFault, check_writable
 from recado.storage.sending import get_setting
@@ -57,25 +64,18 @@ class StartupError(Exception):
 
 
 def domain_actors(daemon: Daemon) -> list[ActorSpec]:
-    """The long-running actors of the product, created before the listeners open so that
-    a request never finds its actor missing."""
-    from recado.actors.breaker_monitor import BreakerBoard, BreakerMonitor
-    from recado.actors.delivery_worker import DeliveryWorker
-    from recado.actors.sender import Sender
-    from recado.actors.sync_runner import SyncRunner
-    from recado.actors.webhook_processor import WebhookProcessor
-
-    daemon.webhooks = WebhookProcessor(daemon)
-    daemon.sender = Sender(daemon)
-    board = BreakerBoard(daemon)
-    daemon.hub = DeliveryWorker(daemon, board)
-    daemon.sync = SyncRunner(daemon)
+    """The long-running actors of the product, created (and their operator commands
+    registered) before the listeners open, so that a request never finds one missing."""
+    webhooks = WebhookProcessor(daemon)
+    sync = SyncRunner(daemon)
+    daemon.commands.webhooks = webhooks
+    daemon.commands.sync = sync
     return [
-        ActorSpec("webhook_processor", daemon.webhooks.run),
-        ActorSpec("sender", daemon.sender.run),
-        ActorSpec("delivery_worker", daemon.hub.run),
-        ActorSpec("breaker_monitor", BreakerMonitor(daemon, board).run),
-        ActorSpec("sync_runner", daemon.sync.run),
+        ActorSpec("webhook_processor", webhooks.run),
+        ActorSpec("sender", Sender(daemon).run),
+        ActorSpec("delivery_worker", DeliveryWorker(daemon, daemon.breakers).run),
+        ActorSpec("breaker_monitor", BreakerMonitor(daemon, daemon.breakers).run),
+        ActorSpec("sync_runner", sync.run),
     ]
 
 
@@ -166,6 +166,8 @@ async def _run_opened(
     log.info("storage_open", path=str(storage.path), schema_version=version)
 
     supervisor = Supervisor()
+    wakeups = Wakeups()
+    breakers = BreakerBoard({s.name: s.breaker for s in cfg.services}, storage, clock, wakeups)
     daemon = Daemon(
         config=cfg,
         config_path=config_path,
@@ -176,6 +178,8 @@ async def _run_opened(
         secret_key=secret_key,
         started_at=clock.now(),
         listeners=listeners,
+        wakeups=wakeups,
+        breakers=breakers,
         test_hooks=hooks.writes_around_checks,
         flows=flow_table(cfg.flows),
     )

@@ -12,9 +12,7 @@ from recado.http.auth import client_ip
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond
-from recado.rules import breaker as br
 from recado.runtime.context import Daemon
-from recado.storage.operator_actions import reset_breaker
 
 
 class BreakersPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,8 +21,7 @@ class BreakersPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def breakers_data(daemon: Daemon) -> BreakersPage:
-    board = daemon.hub.board if daemon.hub is not None else None
-    return BreakersPage(breakers=board.snapshot(daemon.clock.now()) if board else {})
+    return BreakersPage(breakers=daemon.breakers.snapshot(daemon.clock.now()))
 
 
 def install_breaker_pages(app: Quart, daemon: Daemon) -> None:
@@ -38,15 +35,11 @@ def install_breaker_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/circuit-breakers/<service>/reset")
     @guarded
     async def breaker_reset(service: str) -> Response:
-        if daemon.hub is None or service not in daemon.hub.board.states:
+        board = daemon.breakers
+        if service not in board.states:
             return json_error(404, "not_found", f'no service "{service}" in [[services]]')
-        board = daemon.hub.board
-        before = board.states[service]
-        after = br.reset(before)
-        now = daemon.clock.now()
-        await daemon.storage.write(reset_breaker, service, before, after, now, client_ip())
-        board.change(service, before, after)
-        daemon.poke_hub()
+        after = await board.reset(service, client_ip())
+        daemon.after_commit("deliveries")
         return jsonify(
             {
                 "message": "Breaker reset",

@@ -140,14 +140,14 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         )
         for name, s in summaries.items()
     }
-    breakers = daemon.hub.board.snapshot(now) if daemon.hub else {}
+    breakers = daemon.breakers.snapshot(now)
     alerts_open = await read(open_alert_count)
     fault = daemon.storage.fault
     unwritten = [
         UnwrittenAlert(at=iso(a.since), code=a.code, text=pick(locale, *alert_texts(a.kind)))
         for a in daemon.storage.faults.alerts
     ]
-    paused = bool(daemon.sender and daemon.sender.paused)
+    paused = daemon.sending_paused is not None
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=paused,

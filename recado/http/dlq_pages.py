@@ -112,7 +112,7 @@ def install_dlq_pages(app: Quart, daemon: Daemon) -> None:
         )
         if (refusal := _refusal(delivery_id, result)) is not None:
             return refusal
-        daemon.poke_hub()
+        daemon.after_commit("deliveries")
         return jsonify({"message": "Item queued for retry", "event_id": result.event_id})
 
     @app.post("/dlq/<rowid:delivery_id>/archive")

@@ -52,9 +52,7 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
             )
         if outcome == "duplicate":
             return jsonify({"id": event.id, "status": "duplicate"})
-        if daemon.sender is not None:
-            daemon.sender.poke()
-        daemon.poke_hub()
+        daemon.after_commit("sender", "deliveries")
         body: dict[str, object] = {"id": event.id, "status": "accepted"}
         if isinstance(event.appointment, Appointment) and cfg.whatsapp.mode == "disabled":
             body["messages_planned"] = 0

@@ -178,8 +178,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
             return json_error(422, "invalid_field", "on: expected true or false")
         await daemon.storage.write(set_kill_switch, on, daemon.clock.now(), client_ip())
         daemon.kill_switch_override = on
-        if daemon.sender is not None:
-            daemon.sender.poke()
+        daemon.after_commit("sender")
         return jsonify(
             {
                 "kill_switch": daemon.kill_switch_on,
@@ -220,8 +219,7 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
             reason=result["reason"],
             state=result["state"],
         )
-    if daemon.sender is not None:
-        daemon.sender.poke()
+    daemon.after_commit("sender")
     return jsonify(
         {"id": message_id, "state": result["state"], "previous_state": result["previous_state"]}
     )

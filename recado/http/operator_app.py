@@ -97,9 +97,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         m.hub_queue.labels("retry").set(hub.retry_total)
         m.hub_queue.labels("dead").set(hub.dead_total)
         m.hub_queue.labels("pending_events").set(hub.pending_events)
-        if daemon.hub is not None:
-            for service, b in daemon.hub.board.states.items():
-                m.breaker_state.labels(service).set(BREAKER_GAUGE[b.state])
+        for service, b in daemon.breakers.states.items():
+            m.breaker_state.labels(service).set(BREAKER_GAUGE[b.state])
         return Response(m.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.post("/backup")

@@ -48,17 +48,17 @@ class SyncPage(msgspec.Struct, frozen=True, kw_only=True):
 async def sync_data(daemon: Daemon) -> SyncPage:
     names = [j.name for j in daemon.config.sync]
     summary = await daemon.storage.read(sq.summary, names, daemon.clock.now())
-    runner = daemon.sync
+    runner = daemon.commands.sync
     locale = page_locale(daemon)
     jobs = {}
     for job in daemon.config.sync:
-        nxt = runner.next_fire.get(job.name) if runner else None
+        nxt = runner.next_fire(job.name)
         failures = await daemon.storage.read(sq.open_failures, job.name)
         jobs[job.name] = SyncJobView(
             **msgspec.structs.asdict(summary[job.name]),
             schedule=job.schedule,
             next_run=iso(nxt) if nxt else None,
-            running=bool(runner and job.name in runner.running),
+            running=runner.running(job.name),
             runs=await daemon.storage.read(sq.runs, job.name, RUNS_SHOWN),
             failures=[_failure(f, locale) for f in failures],
         )
@@ -90,9 +90,7 @@ def install_sync_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/sync/<name>/run")
     @guarded
     async def sync_run(name: str) -> Response:
-        if daemon.sync is None:
-            return json_error(503, "not_ready", "the sync runner is not running")
-        outcome = daemon.sync.request_run(name)
+        outcome = daemon.commands.sync.request_run(name)
         if outcome == "unknown":
             return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
         if outcome == "running":
@@ -107,13 +105,11 @@ def install_sync_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/sync/<name>/failures/<int:failure_id>/retry")
     @guarded
     async def sync_retry_item(name: str, failure_id: int) -> Response:
-        if daemon.sync is None:
-            return json_error(503, "not_ready", "the sync runner is not running")
-        if name not in daemon.sync.jobs:
+        if not daemon.commands.sync.has_job(name):
             return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
         result = {"outcome": "not_found"}
         if sql_int_ok(failure_id):
-            result = await daemon.sync.retry_item(name, failure_id, client_ip())
+            result = await daemon.commands.sync.retry_item(name, failure_id, client_ip())
         if result["outcome"] == "not_found":
             return json_error(404, "not_found", f'no item {failure_id} set aside by "{name}"')
         if result["outcome"] == "resolved_already":

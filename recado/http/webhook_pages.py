@@ -161,8 +161,7 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
             return json_error(
                 422, "invalid_field", "id: expected an inbox id (a 64-bit integer)", field="id"
             )
-        assert daemon.webhooks is not None
-        result = await daemon.webhooks.replay(since, only_id)
+        result = await daemon.commands.webhooks.replay(since, only_id)
         # A replay is many transactions (one per body): its audit row follows the last.
         await daemon.storage.write(
             record_audit,

@@ -77,8 +77,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             insert_inbox, now, body, signature_ok, fields, client_ip()
         )
         metrics.webhook_requests.labels("accepted").inc()
-        if daemon.webhooks is not None:
-            daemon.webhooks.poke()
+        daemon.after_commit("webhooks")
         return Response(
             f'{{"status":"received","id":{inbox_id}}}', status=200, content_type="application/json"
         )

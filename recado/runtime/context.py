@@ -1,7 +1,9 @@
 """The daemon's shared state, handed to the HTTP apps and actors.
 
-Holds references, not policy: the config in force, the storage actor, the supervisor, the
-clock, the listeners and the shutdown event.
+Holds references, not policy, and names no actor: the config in force, the storage actor,
+the supervisor, the clock, the listeners and the shutdown event; and what the parts share:
+the named wake-ups, the breaker board, the operator commands (answered by whichever actor
+the daemon registered) and the facts an actor found that pages show (sending paused).
 """
 
 from __future__ import annotations
@@ -9,23 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import trio
 
 from recado.clock import Clock
 from recado.config import Config
 from recado.rules.flows import FlowTable
+from recado.runtime.breakers import BreakerBoard
+from recado.runtime.commands import Commands
 from recado.runtime.listeners import Listener
 from recado.runtime.metrics import Metrics
 from recado.runtime.supervisor import Supervisor
+from recado.runtime.wakeup import Consumer, Wakeups
 from recado.storage.actor import Storage
-
-if TYPE_CHECKING:
-    from recado.actors.delivery_worker import DeliveryWorker
-    from recado.actors.sender import Sender
-    from recado.actors.sync_runner import SyncRunner
-    from recado.actors.webhook_processor import WebhookProcessor
 
 
 @dataclass
@@ -39,18 +38,20 @@ class Daemon:
     secret_key: bytes
     started_at: datetime
     listeners: dict[str, Listener]
+    wakeups: Wakeups
+    breakers: BreakerBoard
     test_hooks: bool = False
     stopping: trio.Event = field(default_factory=trio.Event)
     ready: bool = False
     metrics: Metrics = field(default_factory=Metrics)
-    webhooks: WebhookProcessor | None = None
-    sender: Sender | None = None
-    hub: DeliveryWorker | None = None
-    sync: SyncRunner | None = None
+    commands: Commands = field(default_factory=Commands)
     # [[flows]] compiled once at start (flows are not reloadable).
     flows: FlowTable = field(default_factory=dict)
     # Set from the operator pages or CLI, persisted; either this or the config turns it on.
     kill_switch_override: bool = False
+    # Meta refused the token: the pause as persisted (settings "sending_paused"), or None.
+    # Set by the sender; read by the dashboard.
+    sending_paused: dict[str, Any] | None = None
     # One reload at a time (SIGHUP and POST /config/reload may arrive together).
     reload_lock: trio.Lock = field(default_factory=trio.Lock)
 
@@ -58,9 +59,9 @@ class Daemon:
     def kill_switch_on(self) -> bool:
         return self.kill_switch_override or self.config.whatsapp.kill_switch
 
-    def poke_hub(self) -> None:
-        if self.hub is not None:
-            self.hub.poke()
+    def after_commit(self, *consumers: Consumer) -> None:
+        """Work for ``consumers`` was committed: wake them (whoever listens)."""
+        self.wakeups.poke(*consumers)
 
     @property
     def data_dir(self) -> Path:

@@ -202,8 +202,7 @@ async def _apply(daemon: Daemon, plan: Reload) -> None:
 
 async def _after_apply(daemon: Daemon, before: Config) -> None:
     """What a newly applied config sets in motion (``before`` is the config it replaced)."""
-    if daemon.sender is not None:
-        daemon.sender.poke()  # the kill switch or the mode may have changed
+    daemon.after_commit("sender")  # the kill switch or the mode may have changed
 
 
 async def _refuse(daemon: Daemon, source: str, refused: Refused) -> dict[str, Any]:

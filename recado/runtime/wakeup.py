@@ -4,6 +4,8 @@ works or sleeps coalesce into one wake-up."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import Literal
 
 import trio
 
@@ -24,3 +26,26 @@ class Wakeup:
                 self._recv.receive_nowait()
             except trio.WouldBlock:
                 break
+
+
+# Who sleeps until there is work, by name: a part that committed work for one of them says
+# so by name, and never needs to know which actor (if any) is listening.
+Consumer = Literal["sender", "deliveries", "webhooks", "breakers"]
+
+
+@dataclass(frozen=True)
+class Wakeups:
+    """One wake-up per consumer, shared through the daemon's context."""
+
+    sender: Wakeup = field(default_factory=Wakeup)
+    deliveries: Wakeup = field(default_factory=Wakeup)
+    webhooks: Wakeup = field(default_factory=Wakeup)
+    breakers: Wakeup = field(default_factory=Wakeup)
+
+    def poke(self, *consumers: Consumer) -> None:
+        for name in consumers:
+            self.of(name).poke()
+
+    def of(self, name: Consumer) -> Wakeup:
+        wakeup: Wakeup = getattr(self, name)
+        return wakeup
