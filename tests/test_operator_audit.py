@@ -17,6 +17,7 @@ import trio
 
 from recado.clock import TrioClock
 from recado.runtime.context import Daemon
+from recado.storage.sync import start_run
 from tests.conftest import running_daemon
 from tests.hub_helpers import hub_stack
 from tests.webhook_helpers import query
@@ -104,3 +105,24 @@ async def test_dlq_actions_and_their_audit_rows_are_one(
         allow_audit(hub.daemon, action)
         assert (await hub.post(f"/dlq/{item['id']}/{verb}")).status_code == 200
         assert audited(hub.daemon, action) == [{"target": str(item["id"])}]
+
+
+async def test_a_sync_run_asked_for_is_audited_with_its_start(daemon_dir: Path) -> None:
+    """The audit row of "run it now" is written by the run's start: no run, no row; a run,
+    one row naming who asked."""
+    async with running_daemon(daemon_dir) as daemon:
+        now = daemon.clock.now()
+        refuse_audit(daemon, "sync.run")
+        with pytest.raises(sqlite3.IntegrityError):
+            await daemon.storage.write(start_run, "nightly", "manual", now, "", "10.0.0.7")
+        assert query(daemon, "SELECT id FROM sync_runs") == []
+        allow_audit(daemon, "sync.run")
+        run_id = await daemon.storage.write(start_run, "nightly", "manual", now, "", "10.0.0.7")
+        await daemon.storage.write(start_run, "nightly", "schedule", now, "")
+        assert query(daemon, "SELECT id, trigger FROM sync_runs") == [
+            {"id": run_id, "trigger": "manual"},
+            {"id": run_id + 1, "trigger": "schedule"},
+        ]
+        assert query(
+            daemon, "SELECT target, source_ip FROM audit_log WHERE action = 'sync.run'"
+        ) == [{"target": "nightly", "source_ip": "10.0.0.7"}]

@@ -16,7 +16,6 @@ from recado.rules.bounds import sql_int_ok
 from recado.rules.locale import pick
 from recado.runtime.context import Daemon
 from recado.storage import sync as sq
-from recado.storage.audit import record_audit
 
 RUNS_SHOWN = 10
 
@@ -90,14 +89,11 @@ def install_sync_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/sync/<name>/run")
     @guarded
     async def sync_run(name: str) -> Response:
-        outcome = daemon.commands.sync.request_run(name)
+        outcome = daemon.commands.sync.request_run(name, client_ip())
         if outcome == "unknown":
             return json_error(404, "not_found", f'no sync job "{name}" in [[sync]]')
         if outcome == "running":
             return json_error(409, "already_running", f'sync job "{name}" is already running')
-        await daemon.storage.write(
-            record_audit, daemon.clock.now(), "sync.run", name, client_ip(), "operator", {}
-        )
         response = jsonify({"message": "Sync run started", "job": name})
         response.status_code = 202
         return response

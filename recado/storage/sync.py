@@ -90,12 +90,23 @@ def fail_interrupted(conn: sqlite3.Connection, now: datetime) -> int:
     return cur.rowcount
 
 
-def start_run(conn: sqlite3.Connection, job: str, trigger: str, now: datetime, cursor: str) -> int:
+def start_run(
+    conn: sqlite3.Connection,
+    job: str,
+    trigger: str,
+    now: datetime,
+    cursor: str,
+    requested_from: str | None = None,
+) -> int:
+    """The run's row; a run an operator asked for (from ``requested_from``, their address)
+    is audited in the same transaction, so the audit says a run started only if it did."""
     cur = conn.execute(
         "INSERT INTO sync_runs(job, trigger, started_at, status, cursor_before) "
         "VALUES (?, ?, ?, 'running', ?)",
         (job, trigger, iso(now), cursor),
     )
+    if requested_from is not None:
+        record_audit(conn, now, "sync.run", job, requested_from, "operator", {})
     return int(cur.lastrowid or 0)
 
 
