@@ -1,4 +1,4 @@
-"""The public voucher page (CONTRACT §4.5): the appointment, behind a signed link."""
+"""The public voucher page (docs/reference.md §4.4): the appointment, behind a signed link."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Meta's webhook endpoint: verify handshake, and durable-before-200 ingestion (CONTRACT §4.1-2).
+"""Meta's webhook endpoint: verify handshake, and durable-before-200 ingestion
+(docs/reference.md §4.1-4.2).
 
 Nothing is parsed into domain rows here: the raw bytes are checked (size, signature, envelope)
 and committed to the inbox; the 200 goes out only after that commit. The webhook processor

@@ -1,4 +1,4 @@
-"""What a failed WhatsApp send means, and what to do about it (WHATSAPP.md §6, §10).
+"""What a failed WhatsApp send means, and what to do about it (docs/whatsapp-notes.md §4-5).
 
 The same classifier runs on a send's HTTP answer and on a ``failed`` status webhook's
 ``errors[].code``. Classification is on the Graph ``code`` first (never on the message
