@@ -194,8 +194,8 @@ async def test_backup_is_consistent_and_verified(tmp_path: Path) -> None:
             await storage.write(_put, f"k{i}", i)
         dest = tmp_path / "backups" / "b1.db"
         result = await storage.backup(dest)
-        assert result["integrity_check"] == "ok"
-        assert result["path"] == str(dest)
+        assert result.integrity_check == "ok"
+        assert result.path == str(dest)
         with pytest.raises(FileExistsError):
             await storage.backup(dest)
         await storage.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import msgspec
 from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
 from werkzeug.wrappers.response import Response as WerkzeugResponse
@@ -134,9 +135,9 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             str(dest),
             client_ip(),
             "operator",
-            {"bytes": result["bytes"]},
+            {"bytes": result.bytes},
         )
-        return jsonify(result)
+        return jsonify(msgspec.to_builtins(result))
 
     @app.post("/config/reload")
     @guarded
