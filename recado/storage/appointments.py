@@ -26,6 +26,17 @@ class AppointmentEvent(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # api | button
 
 
+class VoucherAppointment(msgspec.Struct, frozen=True, kw_only=True):
+    """What the client's public voucher page shows of an appointment."""
+
+    id: str
+    client_name: str
+    service: str
+    starts_at: str
+    location: str
+    status: str
+
+
 class AppointmentDetail(msgspec.Struct, frozen=True, kw_only=True):
     """An appointment as its events left it, with the messages planned for it."""
 
@@ -71,3 +82,12 @@ def appointment_detail(conn: sqlite3.Connection, appointment_id: str) -> Appoint
         messages=[AppointmentMessage(**dict(m)) for m in messages],
         events=[AppointmentEvent(**dict(e)) for e in events],
     )
+
+
+def voucher_appointment(conn: sqlite3.Connection, appointment_id: str) -> VoucherAppointment | None:
+    row = conn.execute(
+        "SELECT id, client_name, service, starts_at, location, status FROM appointments "
+        "WHERE id = ?",
+        (appointment_id,),
+    ).fetchone()
+    return VoucherAppointment(**dict(row)) if row else None
