@@ -70,7 +70,6 @@ class MessageStatus(msgspec.Struct, frozen=True, kw_only=True):
     ts: int
     outcome: str  # applied | ignored | pending
     ignored_reason: str | None
-    errors_json: str | None
     received_at: str
 
 
@@ -164,7 +163,7 @@ def message_detail(conn: sqlite3.Connection, message_id: str) -> MessageDetail |
     statuses = [
         MessageStatus(**dict(s))
         for s in conn.execute(
-            "SELECT status, ts, outcome, ignored_reason, errors_json, received_at "
+            "SELECT status, ts, outcome, ignored_reason, received_at "
             "FROM message_statuses WHERE message_id = ? OR (wamid = ? AND wamid IS NOT NULL) "
             "ORDER BY ts, id",
             (message_id, message.wamid),
