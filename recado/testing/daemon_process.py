@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shlex
 import signal
 import socket
 import subprocess
@@ -159,8 +161,6 @@ class DaemonProcess:
         return [at for at, message in self.notified if "WATCHDOG=1" in message.split("\n")]
 
     def _limit_files(self) -> None:
-        import resource
-
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         assert self.soft_nofile is not None  # only set as preexec_fn when given
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.soft_nofile, hard))
@@ -203,8 +203,6 @@ class DaemonProcess:
 
     def log_events(self) -> list[dict[str, Any]]:
         """Parsed ``key=value`` log lines (just enough for tests to find events)."""
-        import shlex
-
         events = []
         for line in self.log_text().splitlines():
             try:
