@@ -87,6 +87,7 @@ class StorageStats:
 def _answer(batch: list[_WriteRequest]) -> None:
     for req in batch:
         if req.task is not None and not req.abandoned:
+            assert req.result is not None  # a batch is answered once every write settled
             trio.lowlevel.reschedule(req.task, req.result)
             req.task = None
 
