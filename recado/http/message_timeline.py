@@ -21,15 +21,22 @@ class GraphErrorView(msgspec.Struct, frozen=True, kw_only=True):
     message: Any
 
 
-class Queued(msgspec.Struct, frozen=True, kw_only=True):
-    at: str
-    local: str
-    what: str = "queued"
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="what"):
+    """One line of the timeline; ``what`` (the tag) says which kind."""
+
+    at: str  # when, as stored (statuses: Meta's timestamp)
+    local: str  # the same in the studio's zone
+
+    @property
+    def what(self) -> str:
+        return str(self.__struct_config__.tag)
 
 
-class Attempt(msgspec.Struct, frozen=True, kw_only=True):
-    at: str
-    local: str
+class Queued(Event, frozen=True, kw_only=True, tag="queued"):
+    pass
+
+
+class Attempt(Event, frozen=True, kw_only=True, tag="attempt"):
     n: int
     outcome: str
     dry_run: bool
@@ -38,17 +45,13 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     http_status: int | None
     wamid: str | None
     error: GraphErrorView | None
-    what: str = "attempt"
 
 
-class Status(msgspec.Struct, frozen=True, kw_only=True):
-    at: str
-    local: str
+class Status(Event, frozen=True, kw_only=True, tag="status"):
     status: str
     applied: bool
     outcome: str
     reason: str | None
-    what: str = "status"
 
 
 TimelineEvent = Queued | Attempt | Status
