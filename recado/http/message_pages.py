@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import msgspec
-from quart import Quart, Response, jsonify, request
+from quart import Quart, Response, jsonify
 
 from recado.clock import iso
 from recado.http.auth import client_ip, json_body
@@ -14,9 +14,14 @@ from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.i18n import format_local, page_locale, studio_zone
 from recado.http.message_timeline import TimelineEvent, timeline
-from recado.http.params import BadParam, query_choice, query_day, query_limit, query_phone
+from recado.http.params import (
+    query_choice,
+    query_day,
+    query_limit,
+    query_phone,
+    query_time_cursor,
+)
 from recado.http.views import respond
-from recado.rules.instants import parse_instant
 from recado.rules.message_retry import refusal_text
 from recado.rules.status_order import RANK, SIDE_STATES
 from recado.runtime.context import Daemon
@@ -84,7 +89,12 @@ def message_filters(daemon: Daemon) -> MessageFilters:
         None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
     )
     return MessageFilters(
-        state=state, kind=kind, day=start, phone=phone, before=_cursor(), limit=limit
+        state=state,
+        kind=kind,
+        day=start,
+        phone=phone,
+        before=query_time_cursor("before"),
+        limit=limit,
     )
 
 
@@ -185,19 +195,6 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 "from_config": daemon.config.whatsapp.kill_switch,
             }
         )
-
-
-def _cursor() -> str | None:
-    """``before``: the ``next_before`` of a previous page, a stored time then a message id."""
-    raw = request.args.get("before") or None
-    if raw is not None:
-        try:
-            parse_instant(raw[:24])
-            if not raw.isascii() or len(raw) > 224:
-                raise ValueError(raw)
-        except ValueError:
-            raise BadParam("before", "expected the next_before value of a previous page") from None
-    return raw
 
 
 async def _act(daemon: Daemon, message_id: str, action: str) -> Response:

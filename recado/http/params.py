@@ -17,7 +17,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from recado.http.errors import json_error
 from recado.rules.bounds import SQL_INT_MAX
-from recado.rules.instants import parse_day
+from recado.rules.instants import parse_day, parse_instant
 
 
 class BadParam(Exception):
@@ -96,6 +96,20 @@ def query_page(name: str, per_page: int) -> Paging:
     """The page asked for (from 1) of ``per_page`` rows (a ``query_limit``); the offset they
     make fits SQLite's 64 bits too."""
     return Paging(query_int(name, 1, maximum=SQL_INT_MAX // per_page), per_page)
+
+
+def query_time_cursor(name: str) -> str | None:
+    """The ``next_before`` of a previous page of a list ordered by time: a stored instant
+    then a row id, ASCII, bounded."""
+    raw = request.args.get(name) or None
+    if raw is not None:
+        try:
+            parse_instant(raw[:24])
+            if not raw.isascii() or len(raw) > 224:
+                raise ValueError(raw)
+        except ValueError:
+            raise BadParam(name, "expected the next_before value of a previous page") from None
+    return raw
 
 
 def query_flag(name: str) -> bool:
