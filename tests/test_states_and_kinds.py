@@ -9,7 +9,7 @@ import pytest
 
 from recado.config import checks
 from recado.events import payloads
-from recado.http import hub_pages, message_pages
+from recado.http import dlq_pages, message_pages
 from recado.http.i18n import TEXT
 from recado.rules import breaker, buttons, kinds, message_retry, status_order
 from recado.rules import states as st
@@ -37,7 +37,7 @@ def test_every_state_and_kind_has_its_word(
 def test_the_lists_elsewhere_are_the_ones_defined_once() -> None:
     assert message_pages.STATES is st.MESSAGE_STATES
     assert message_pages.KINDS is kinds.MESSAGE_KINDS
-    assert hub_pages.DLQ_STATES is st.DLQ_STATES
+    assert dlq_pages.DLQ_STATES is st.DLQ_STATES
     assert checks.BUTTONS is buttons.BUTTONS
     assert checks.EVENT_TYPES is kinds.EVENT_TYPES
     assert (breaker.CLOSED, breaker.OPEN, breaker.HALF_OPEN) == (st.CLOSED, st.OPEN, st.HALF_OPEN)

@@ -1,5 +1,5 @@
-"""The events API's payloads (CONTRACT §4.3): msgspec Structs and the checks that name every
-bad field for a 422, all at once (as ``check-config`` does)."""
+"""The events API's payloads (docs/reference.md §4.3, §5): msgspec Structs and the checks
+that name every bad field for a 422, all at once (as ``check-config`` does)."""
 
 from __future__ import annotations
 

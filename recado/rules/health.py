@@ -6,7 +6,7 @@ Readiness: storage open and not failing, every actor running, and the daemon pas
 open; an actor in a crash loop is no reason, since systemd would restart the whole daemon in
 a loop and data never heals by restarting (the dashboard and an alert say it instead).
 
-Dashboard (CONTRACT §8):
+Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,

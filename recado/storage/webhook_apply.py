@@ -145,7 +145,8 @@ def _inbound(
     )
     if cur.rowcount == 0:
         return "inbound_duplicate"
-    # Only messages from the client move the window, and never back (rules/window.py).
+    # Only messages from the client move the window, and never back (docs/reference.md §7,
+    # rules/window.py).
     record_inbound(conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at)
     return "inbound"
 
