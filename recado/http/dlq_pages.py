@@ -27,7 +27,6 @@ from recado.storage.operator_actions import (
 )
 
 
-
 class DlqItem(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     event_id: str

@@ -15,6 +15,7 @@ from typing import Any
 from recado.rules import graph_errors
 from recado.rules.graph_results import Rejected
 from recado.rules.instants import iso
+from recado.rules.locale import pick
 
 Reason = dict[str, Any]
 
@@ -152,11 +153,10 @@ def reason_text(stored: Reason | None, locale: str, tz: tzinfo) -> str | None:
         return None
     if "pt-BR" in stored or "en" in stored:
         # Stored by an older recado with its sentences: read as they were written.
-        text = stored.get(locale)
+        text = pick(locale, stored.get("pt-BR"), stored.get("en"))
         return text if isinstance(text, str) else None
     code = str(stored.get("code") or "")
-    pt, en = _texts(code, stored, tz)
-    return en if locale == "en" else pt
+    return pick(locale, *_texts(code, stored, tz))
 
 
 def _texts(code: str, stored: Reason, tz: tzinfo) -> tuple[str, str]:
