@@ -96,6 +96,7 @@ def _walk(value: Any, typ: type[_S], path: str, problems: list[str]) -> dict[str
             where = f"{path}.{name}" if path else name
             problems.append(f"{where}: missing (expected {_describe(field.type)})")
     if any(f.required and n not in clean for n, f in fields.items()):
+        # A sentinel, not a table: the caller drops the value and keeps collecting problems.
         return _BAD  # type: ignore[return-value]
     return clean
 

@@ -30,7 +30,7 @@ def message_backoff(
     ceiling = min(base_s * 2 ** (attempt - 1), cap_s)
     if hint == "short":
         ceiling = min(ceiling, max(base_s, 5.0))
-    delay = ceiling * rand
+    delay = float(ceiling * rand)
     if hint == "long":
         delay = max(delay, min(LONG_BACKOFF_MIN_S, cap_s))
     return delay

@@ -88,7 +88,7 @@ def next_delivery_due(
         f"AND {_not_held(blocked, in_flight, '')}",
         (*blocked, *in_flight),
     ).fetchone()
-    return row[0]
+    return str(row[0]) if row[0] is not None else None
 
 
 def _not_held(blocked: tuple[str, ...], in_flight: tuple[int, ...], p: str) -> str:

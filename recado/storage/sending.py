@@ -68,7 +68,7 @@ def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | 
         f"AND COALESCE(to_number, '') NOT IN ({marks}))",
         paced,
     ).fetchone()
-    return row[0]
+    return str(row[0]) if row[0] is not None else None
 
 
 def mark_sending(

@@ -30,7 +30,7 @@ from recado.rules.kinds import BUTTON_REPLY
 from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
-from recado.storage.actor import fault_kind
+from recado.storage.faults import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.events import NewEvent, insert_event
 from recado.storage.ledger import record_inbound
@@ -213,7 +213,9 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
 def _message_for(
     conn: sqlite3.Connection, wamid: str, callback_data: str | None
 ) -> sqlite3.Row | None:
-    row = conn.execute("SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)).fetchone()
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)
+    ).fetchone()
     if row is not None or not callback_data:
         return row
     # A send whose answer we never saw (timeout, crash) is found by the job id Meta echoes
