@@ -170,6 +170,8 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         unplanned_appointments=(
             await read(unplanned_appointments, iso(now)) if cfg.whatsapp.mode == "disabled" else 0
         ),
+        api_version=cfg.whatsapp.api_version,
+        today=now.astimezone(tz).date(),
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(

@@ -10,7 +10,8 @@ Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode.
+a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode,
+the Graph API version within 90 days of its expiry or past it (``rules/graph_versions``).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
 nobody mistakes a silent daemon for a healthy one. Without an app secret outside "enabled"
 mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real is sent yet.
@@ -18,8 +19,11 @@ mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
+from recado.rules.graph_versions import DEFAULT_VERSION, expiry_warning
 from recado.rules.storage_faults import FAULT_NAMES
 
 DLQ_DEGRADED = 10
@@ -96,6 +100,9 @@ class HealthFacts:
     kill_switch: bool = False
     # Future appointments with no messages planned (accepted while mode was "disabled").
     unplanned_appointments: int = 0
+    # ``whatsapp.api_version`` and the studio's day: a version near its expiry degrades.
+    api_version: str = ""
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +237,8 @@ def evaluate(f: HealthFacts) -> Health:
                 + ("." if enabled else " (required before turning real sends on)."),
             )
         )
+    if f.today is not None:
+        _api_version(add, f.api_version, f.today)
     if f.mode == "disabled":
         waiting = (
             f" {f.unplanned_appointments} agendamento(s) futuro(s) ainda sem mensagens; "
@@ -263,6 +272,32 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     return Health(status_of(reasons), reasons)
+
+
+def _api_version(add: Callable[[Reason], None], version: str, today: date) -> None:
+    expiry = expiry_warning(version, today)
+    if expiry is None:
+        return
+    key = "whatsapp.api_version"
+    if expiry.expires_on is None:
+        new = DEFAULT_VERSION
+        pt = f"A versão {version} da API da Meta já expirou ({key}): use {new} ou mais nova."
+        en = f"Meta's API version {version} has expired ({key}): use {new} or newer."
+    else:
+        on = expiry.expires_on.strftime("%d/%m/%Y")
+        if expiry.expired:
+            pt = f"A versão {version} da API da Meta expirou em {on} ({key}): atualize-a."
+            en = f"Meta's API version {version} expired on {on} ({key}): move it forward."
+        else:
+            pt = (
+                f"A versão {version} da API da Meta expira em {on} ({expiry.days_left} dias); "
+                f"atualize {key}."
+            )
+            en = (
+                f"Meta's API version {version} expires on {on} ({expiry.days_left} days); "
+                f"move {key} forward."
+            )
+    add(Reason("api_version_expiring", "degraded", pt, en))
 
 
 # From worst to best: the dashboard's status is the worst severity among its reasons.
