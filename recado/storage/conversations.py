@@ -30,8 +30,10 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     wamid: str
     ts: int
     type: str
-    text: str | None
+    text: str | None  # an edited text's last version; None once the client deleted it
     received_at: str
+    edited: bool = False
+    revoked: bool = False
 
 
 def ledger_row(conn: sqlite3.Connection, wa_id: str) -> dict[str, Any] | None:
@@ -51,15 +53,29 @@ def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None
 
 def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Activity]:
     """Inbound messages and echoes (outbound by the studio's app) of one client, newest
-    first."""
+    first. An edit or a revoke of a message shown is folded into it (its last text, or
+    none); one whose message never arrived is shown as it came."""
     rows = conn.execute(
         "SELECT * FROM ("
-        " SELECT 'inbound' AS direction, wamid, ts, type, COALESCE(text_body, reply_title) "
-        "  AS text, received_at FROM inbound_messages WHERE wa_id = ?"
+        " SELECT 'inbound' AS direction, i.wamid, i.ts, i.type, "
+        "  CASE WHEN r.wamid IS NOT NULL THEN NULL "
+        "   ELSE COALESCE(e.text_body, i.text_body, i.reply_title) END AS text, "
+        "  i.received_at, e.wamid IS NOT NULL AS edited, r.wamid IS NOT NULL AS revoked "
+        "  FROM inbound_messages i "
+        "  LEFT JOIN inbound_messages e ON e.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "   WHERE x.original_wamid = i.wamid AND x.type = 'edit' ORDER BY x.ts DESC, "
+        "   x.rowid DESC LIMIT 1) "
+        "  LEFT JOIN inbound_messages r ON r.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "   WHERE x.original_wamid = i.wamid AND x.type = 'revoke' LIMIT 1) "
+        "  WHERE i.wa_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
+        "   SELECT 1 FROM inbound_messages o WHERE o.wamid = i.original_wamid))"
         " UNION ALL"
-        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at FROM echo_messages "
-        "  WHERE wa_id = ?"
+        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at, 0, 0 "
+        "  FROM echo_messages WHERE wa_id = ?"
         ") ORDER BY ts DESC LIMIT ?",
         (wa_id, wa_id, limit),
     ).fetchall()
-    return [Activity(**dict(r)) for r in rows]
+    return [
+        Activity(**{**dict(r), "edited": bool(r["edited"]), "revoked": bool(r["revoked"])})
+        for r in rows
+    ]
