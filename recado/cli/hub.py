@@ -164,4 +164,6 @@ def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:
         print(f"sync {name}: {s['success']}/{s['total']} runs done")
     states = ", ".join(f"{k} {v}" for k, v in data["messages"].items()) or "none"
     print(f"messages: {states}")
+    billable = ", ".join(f"{k} {v}" for k, v in data.get("billable", {}).items()) or "none"
+    print(f"billable by category: {billable}")
     return 0
