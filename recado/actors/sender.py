@@ -46,6 +46,7 @@ from recado.rules.send_policy import (
 from recado.rules.send_reasons import internal_error_reason
 from recado.rules.window import Ledger, WindowState, window_state
 from recado.runtime.context import Daemon
+from recado.runtime.template_checks import template_problem
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
 from recado.storage.events import JobSettings, plan_missing_jobs
@@ -250,6 +251,9 @@ class Sender:
         window = None
         if job["kind"] in FREE_FORM_KINDS:
             window = await self._window(job["wa_id"], now)
+        problem = None
+        if job["kind"] not in FREE_FORM_KINDS and not job["text_body"]:
+            problem = await template_problem(self.daemon, job["kind"])
         decision = decide(
             kind=job["kind"],
             to=job["to_number"],
@@ -262,12 +266,15 @@ class Sender:
             now=now,
             appointment=appointment,
             template_configured=job["kind"] in cfg.whatsapp.templates,
+            template_problem=problem.code if problem else None,
         )
         if isinstance(decision, Wait):
             return
         if isinstance(decision, Skip | CallOff | Fail):
             state = {Skip: "skipped", CallOff: "canceled", Fail: "failed"}[type(decision)]
             reason = _skip_reason(decision.reason, window, tz)
+            if problem is not None and decision.reason == problem.code:
+                reason = _reason(problem.pt_br, problem.en, **problem.params)
             if decision.reason == "template_not_configured":
                 reason = _reason(
                     f'O modelo "{job["kind"]}" não está mais na configuração.',
@@ -380,6 +387,7 @@ class Sender:
             list(template.buttons),
             view.appointment_id,
             job["id"],
+            template.sent_names if template.named else None,
         )
 
     async def pause_sending(self, c: graph_errors.Classification, now: datetime) -> None:

@@ -35,6 +35,12 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
+from recado.testing.graph_templates import (
+    TemplateSpec,
+    answer_listing,
+    check_template_send,
+    status_change,
+)
 from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
@@ -67,13 +73,6 @@ class Behaviour:
     message: str = ""
     seconds: float = 0.0
     is_transient: bool | None = None
-
-
-@dataclass
-class TemplateSpec:
-    language: str
-    body_params: int
-    buttons: int = 0
 
 
 @dataclass
@@ -148,6 +147,14 @@ class GraphDouble(H11Double):
         a plain JSON body without a Graph error)."""
         for _ in range(n):
             self._script.append(Behaviour("echo", code, http_status=http_status))
+
+    async def set_status(self, name: str, status: str, reason: str | None = "NONE") -> int:
+        """Change a template's status, as Meta does, and post the webhook that says so."""
+        spec = self.templates[name]
+        spec.status = "APPROVED" if status == "REINSTATED" else status
+        return await self.post_webhook(
+            wb.envelope([status_change(name, spec, status, reason)], waba_id=self.waba_id)
+        )
 
     def sends(self) -> list[Recorded]:
         return [r for r in self.requests if _MESSAGES_PATH.match(r.path)]
@@ -236,6 +243,20 @@ class GraphDouble(H11Double):
         self._request_seen.set()
         self._request_seen = trio.Event()
 
+        listing = answer_listing(
+            self.templates,
+            self.token,
+            self.waba_id,
+            request.method.decode(),
+            request.target.decode(),
+            headers,
+            _graph_error,
+            self.url,
+        )
+        if listing is not None:
+            record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
+            await respond(conn, stream, *listing)
+            return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:
             record.answered = "http 404"
@@ -353,32 +374,7 @@ class GraphDouble(H11Double):
         return 200, answer
 
     def _check_template(self, template: Any) -> dict[str, Any] | None:
-        if not isinstance(template, dict) or not isinstance(template.get("name"), str):
-            return _graph_error(131008, "(#131008) Required parameter is missing: template.name")
-        spec = self.templates.get(template["name"])
-        language = (template.get("language") or {}).get("code")
-        if spec is None or language != spec.language:
-            return _graph_error(
-                132001,
-                "(#132001) Template name does not exist in the translation",
-                details=f"template name ({template['name']}) does not exist in {language}",
-            )
-        body_params = 0
-        for component in template.get("components") or []:
-            if component.get("type") == "body":
-                body_params = len(component.get("parameters") or [])
-            if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
-                index = int(component.get("index", -1))
-                if not 0 <= index < spec.buttons:
-                    return _graph_error(131009, "(#131009) Parameter value is not valid: index")
-        if body_params != spec.body_params:
-            return _graph_error(
-                132000,
-                "(#132000) Number of parameters does not match the expected number of params",
-                details=f"body: number of localizable_params ({body_params}) does not match "
-                f"the expected number of params ({spec.body_params})",
-            )
-        return None
+        return check_template_send(self.templates, template, _graph_error)
 
 
 def _graph_error(
