@@ -12,11 +12,13 @@ from recado.http.i18n import format_local
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.storage_faults import alert_texts
 from recado.runtime.context import Daemon
+from recado.runtime.template_checks import all_checks
 from recado.storage.alerts import open_alert_count
 from recado.storage.deliveries import event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
 from recado.storage.sending import last_accepted_send
+from recado.storage.templates import sync_state
 
 
 def start_of_local_day(now: datetime, tz: ZoneInfo) -> datetime:
@@ -50,6 +52,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         text_pt, text_en = alert_texts(alert.kind)
         text = text_en if locale == "en" else text_pt
         unwritten.append({"at": iso(alert.since), "code": alert.code, "text": text})
+    checks = await all_checks(daemon)
+    last_sync = (await daemon.storage.read(sync_state)).last
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=daemon.sending_paused is not None,
@@ -72,6 +76,14 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             if cfg.whatsapp.mode == "disabled"
             else 0
         ),
+        template_problems=tuple(
+            (c.problems[0].pt_br, c.problems[0].en) for c in checks if c.problems
+        ),
+        template_sync_failed=(
+            (last_sync.error_pt or "", last_sync.error_en or "")
+            if last_sync is not None and last_sync.outcome == "failed"
+            else None
+        ),
     )
     paused = daemon.sending_paused is not None
     last_accepted = await daemon.storage.read(last_accepted_send)
@@ -82,7 +94,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
     return {
         "status": health.status,
         "reasons": [
-            {"code": r.code, "severity": r.severity, "text": r.text(locale)} for r in health.reasons
+            {"code": r.code, "severity": r.severity, "text": r.text(locale), "href": r.href}
+            for r in health.reasons
         ],
         "whatsapp": {
             "connected": connection == "active",

@@ -421,6 +421,106 @@ TEXT["en"].update(
     }
 )
 
+# The templates page: configured templates beside Meta's definitions, and their sync.
+TEXT["pt-BR"].update(
+    {
+        "templates": "Modelos",
+        "tpl.configured": "Modelos configurados",
+        "tpl.at_meta": "Modelos na Meta",
+        "tpl.key": "Uso",
+        "tpl.name": "Nome",
+        "tpl.language": "Idioma",
+        "tpl.status": "Situação na Meta",
+        "tpl.category": "Categoria",
+        "tpl.quality": "Qualidade",
+        "tpl.format": "Parâmetros",
+        "tpl.format.positional": "posicionais",
+        "tpl.format.named": "nomeados",
+        "tpl.format.unknown": "desconhecidos",
+        "tpl.body_params": "Parâmetros do corpo",
+        "tpl.buttons": "Botões",
+        "tpl.problems": "Diferenças",
+        "tpl.ok": "confere com a Meta",
+        "tpl.unknown": (
+            "sem definição da Meta ainda (nenhuma leitura dos modelos): nada é verificado"
+        ),
+        "tpl.not_at_meta": "não encontrado",
+        "tpl.changed_by": "Mudou por",
+        "tpl.source.sync": "leitura",
+        "tpl.source.webhook": "webhook",
+        "tpl.used_as": "Configurado como",
+        "tpl.sync": "Leitura dos modelos",
+        "tpl.sync_now": "Sincronizar agora",
+        "tpl.last_sync": "Última leitura",
+        "tpl.last_ok": "Última leitura bem-sucedida",
+        "tpl.next_sync": "Próxima leitura",
+        "tpl.never": "nunca",
+        "tpl.sync_failed": "A última leitura falhou; valem as definições lidas antes",
+        "tpl.failures_since_ok": "Falhas desde a última leitura bem-sucedida",
+        "tpl.not_configured": (
+            "Os modelos não são lidos: falta whatsapp.access_token_file ou whatsapp.waba_id. "
+            "Sem definição da Meta, nenhum envio é bloqueado."
+        ),
+        "tpl.recent": "Leituras recentes",
+        "tpl.outcome.ok": "concluída",
+        "tpl.outcome.failed": "falhou",
+        "tpl.trigger.start": "ao iniciar",
+        "tpl.trigger.hourly": "de hora em hora",
+        "tpl.trigger.operator": "pedida pelo operador",
+        "tpl.count": "Modelos lidos",
+        "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
+    }
+)
+TEXT["en"].update(
+    {
+        "templates": "Templates",
+        "tpl.configured": "Configured templates",
+        "tpl.at_meta": "Templates at Meta",
+        "tpl.key": "Used for",
+        "tpl.name": "Name",
+        "tpl.language": "Language",
+        "tpl.status": "Status at Meta",
+        "tpl.category": "Category",
+        "tpl.quality": "Quality",
+        "tpl.format": "Parameters",
+        "tpl.format.positional": "positional",
+        "tpl.format.named": "named",
+        "tpl.format.unknown": "unknown",
+        "tpl.body_params": "Body parameters",
+        "tpl.buttons": "Buttons",
+        "tpl.problems": "Differences",
+        "tpl.ok": "matches Meta",
+        "tpl.unknown": (
+            "no definition from Meta yet (the templates were never read): nothing is checked"
+        ),
+        "tpl.not_at_meta": "not found",
+        "tpl.changed_by": "Changed by",
+        "tpl.source.sync": "read",
+        "tpl.source.webhook": "webhook",
+        "tpl.used_as": "Configured as",
+        "tpl.sync": "Reading the templates",
+        "tpl.sync_now": "Sync now",
+        "tpl.last_sync": "Last read",
+        "tpl.last_ok": "Last successful read",
+        "tpl.next_sync": "Next read",
+        "tpl.never": "never",
+        "tpl.sync_failed": "The last read failed; the definitions read before still apply",
+        "tpl.failures_since_ok": "Failures since the last successful read",
+        "tpl.not_configured": (
+            "The templates are not read: whatsapp.access_token_file or whatsapp.waba_id is "
+            "missing. Without Meta's definitions no send is blocked."
+        ),
+        "tpl.recent": "Recent reads",
+        "tpl.outcome.ok": "done",
+        "tpl.outcome.failed": "failed",
+        "tpl.trigger.start": "at start",
+        "tpl.trigger.hourly": "hourly",
+        "tpl.trigger.operator": "asked by an operator",
+        "tpl.count": "Templates read",
+        "tpl.none_at_meta": "No template read from Meta.",
+    }
+)
+
 
 def translate(locale: str, key: str) -> str:
     table = TEXT.get(locale, TEXT["pt-BR"])

@@ -22,6 +22,7 @@ from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
 from recado.http.params import install_params, query_int
+from recado.http.template_pages import install_template_pages
 from recado.http.test_hooks import install_test_hooks
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
@@ -53,6 +54,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_hub_pages(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
+    install_template_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request
