@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 
 from recado.clock import TrioClock
-from recado.testing.graph_templates import TemplateSpec
+from recado.testing.graph_templates import TemplateSpec, listing_item
 from tests.hub_helpers import real_pause
 from tests.template_helpers import reason_of, stored, template_stack
 from tests.test_sender import book, notice_reaches, settle
@@ -115,3 +115,57 @@ async def test_the_hourly_sync_sees_a_change_no_webhook_told(
         assert stored(s.daemon, "aviso_de_agendamento")["status"] == "DISABLED"
         (last,) = query(s.daemon, "SELECT trigger FROM wa_template_syncs WHERE id = 2")
         assert last["trigger"] == "hourly"
+
+
+async def test_an_item_that_cannot_be_read_is_set_aside_and_the_rest_is_kept(
+    daemon_dir: Path,
+) -> None:
+    async with template_stack(daemon_dir, _specs()) as s:
+        await s.synced()
+        good = listing_item("aviso_de_agendamento", TemplateSpec("pt_BR", 5, 3))
+        s.double.listing_script.append(
+            (200, {"data": [good, "junk", {"name": "sem_status", "language": "pt_BR"}]})
+        )
+        answer = (await s.post("/templates/sync")).json()["sync"]
+        assert (answer["outcome"], answer["templates"], answer["set_aside"]) == ("ok", 1, 2)
+        assert [r["name"] for r in query(s.daemon, "SELECT name FROM wa_templates")] == [
+            "aviso_de_agendamento"
+        ]
+
+
+async def test_an_answer_that_is_no_listing_fails_the_read_and_keeps_what_was_known(
+    daemon_dir: Path,
+) -> None:
+    deep: list[object] = []
+    for _ in range(100):
+        deep = [deep]
+    looping = {
+        "data": [],
+        "paging": {"cursors": {"after": "QUFB"}, "next": "https://graph.example/next"},
+    }
+    answers = [
+        ((200, {"templates": []}), "bad_answer"),
+        ((200, {"data": deep}), "bad_answer"),
+        ((200, [1, 2]), "bad_answer"),
+        ((500, {"oops": True}), "http_500"),
+        ((400, {"error": {"code": 100, "message": "(#100) Invalid parameter"}}), "graph_100"),
+    ]
+    async with template_stack(daemon_dir, _specs()) as s:
+        await s.synced()
+        for (status, body), code in answers:
+            s.double.listing_script.append((status, body))
+            failed = (await s.post("/templates/sync")).json()["sync"]
+            assert (failed["outcome"], failed["error_code"]) == ("failed", code), body
+            assert len(query(s.daemon, "SELECT name FROM wa_templates")) == 2
+        s.double.listing_script.extend([(200, looping), (200, looping)])
+        failed = (await s.post("/templates/sync")).json()["sync"]
+        assert failed["error_en"].endswith("(the paging cursor repeats).")
+        bad = query(
+            s.daemon, "SELECT error_pt FROM wa_template_syncs WHERE error_code = 'graph_100'"
+        )
+        assert bad == [
+            {
+                "error_pt": "A Meta recusou a leitura dos modelos (HTTP 400, código 100): "
+                "(#100) Invalid parameter."
+            }
+        ]

@@ -51,6 +51,8 @@ class TemplateSyncer:
             await trio.sleep_forever()  # nothing to read until a token and a WABA id are set
         trigger = "start"
         while True:
+            # Hourly from the start of each read, however long it took.
+            self._next_at = self.daemon.clock.now() + EVERY
             try:
                 await self._sync(trigger)
             except Exception as exc:
@@ -60,7 +62,6 @@ class TemplateSyncer:
                 await trio.sleep(STORAGE_RETRY_S)
                 continue
             trigger = "hourly"
-            self._next_at = self.daemon.clock.now() + EVERY
             await self._until(self._next_at)
 
     async def _until(self, at: datetime) -> None:

@@ -91,6 +91,8 @@ class GraphDouble(H11Double):
     requests: list[Recorded] = field(default_factory=list)
     port: int = 0
     _script: deque[Behaviour] = field(default_factory=deque)
+    # Scripted answers (status, body) to the next template listings, before the real ones.
+    listing_script: deque[tuple[int, Any]] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # wamids are unique across runs, as Meta's are: a second double on the same database
     # must not hand out wamids the first one already did.
@@ -253,6 +255,8 @@ class GraphDouble(H11Double):
             _graph_error,
             self.url,
         )
+        if listing is not None and self.listing_script:
+            listing = self.listing_script.popleft()
         if listing is not None:
             record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
             await respond(conn, stream, *listing)
