@@ -133,7 +133,7 @@ async def templates_data(daemon: Daemon) -> TemplatesPage:
         meta=meta_views,
         sync=SyncView(
             configured=daemon.commands.templates.configured(),
-            waba_id=waba_id(daemon.config),
+            waba_id=waba_id(daemon),
             next_at=iso(nxt) if nxt else None,
             last=last,
             last_ok=state.last_ok,

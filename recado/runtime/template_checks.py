@@ -1,22 +1,37 @@
 """Each configured template checked against Meta's definition as stored: what a send of it
 meets before it leaves (the sender), and what the dashboard and the templates page show.
 
-The WABA is the one in the configuration (``whatsapp.waba_id``), as for the sender's token.
+The templates are read with the token and the WABA of the configuration
+(``access_token_file``, ``whatsapp.waba_id``), as the sender's token: ``listing_access`` is
+the one place that says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from recado.config import Config
 from recado.config.schema import Template
 from recado.rules.template_check import Problem, Wanted, problems
 from recado.runtime.context import Daemon
 from recado.storage.templates import definitions_for
 
 
-def waba_id(config: Config) -> str:
-    return config.whatsapp.waba_id
+@dataclass(frozen=True)
+class ListingAccess:
+    token: str = field(repr=False)
+    waba_id: str
+
+
+def waba_id(daemon: Daemon) -> str:
+    return daemon.config.whatsapp.waba_id
+
+
+def listing_access(daemon: Daemon) -> ListingAccess | None:
+    """The token and WABA the templates are read with, or None (they cannot be read)."""
+    wa = daemon.config.whatsapp
+    if wa.access_token and waba_id(daemon):
+        return ListingAccess(wa.access_token, waba_id(daemon))
+    return None
 
 
 def wanted(key: str, template: Template) -> Wanted:
@@ -43,7 +58,7 @@ async def check_configured(daemon: Daemon, key: str) -> ConfiguredCheck | None:
     template = daemon.config.whatsapp.templates.get(key)
     if template is None:
         return None
-    known = await daemon.storage.read(definitions_for, template.name, waba_id(daemon.config))
+    known = await daemon.storage.read(definitions_for, template.name, waba_id(daemon))
     return ConfiguredCheck(key, template, known is not None, problems(wanted(key, template), known))
 
 
