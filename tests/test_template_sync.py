@@ -9,11 +9,13 @@ from pathlib import Path
 
 import trio
 
+from recado.actors.isolation import STORAGE_RETRY_S
 from recado.clock import TrioClock
 from recado.testing.graph_templates import TemplateSpec, listing_item
 from tests.hub_helpers import real_pause
 from tests.template_helpers import reason_of, stored, template_stack
 from tests.test_sender import book, notice_reaches, settle
+from tests.test_storage_fault_isolation import LOCK_HELD_S, write_lock
 from tests.webhook_helpers import query
 
 FIVE = ["client_name", "service", "date", "time", "location"]
@@ -169,3 +171,21 @@ async def test_an_answer_that_is_no_listing_fails_the_read_and_keeps_what_was_kn
                 "(#100) Invalid parameter."
             }
         ]
+
+
+async def test_a_storage_fault_during_the_hourly_read_is_nobodys_fault(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    clock = TrioClock(datetime.now(UTC))
+    async with template_stack(daemon_dir, _specs(), clock=clock) as s:
+        await s.synced()
+        s.double.templates["aviso_de_agendamento"].status = "PAUSED"
+        with write_lock(s.daemon):
+            mock_clock.jump(3601)
+            await real_pause(LOCK_HELD_S)
+            assert len(s.listings()) >= 2  # it read Meta, and could not record it
+            assert stored(s.daemon, "aviso_de_agendamento")["status"] == "APPROVED"
+        mock_clock.jump(STORAGE_RETRY_S + 0.1)
+        await s.synced(2)
+        assert stored(s.daemon, "aviso_de_agendamento")["status"] == "PAUSED"
+        # (template_stack() asserts on exit that no actor was restarted.)
