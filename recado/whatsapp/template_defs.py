@@ -108,7 +108,8 @@ def _structure(components: Any, declared: str | None) -> dict[str, Any]:
         if not isinstance(component, dict):
             return unknown | {"components_json": raw}
         kind = _word(component.get("type"))
-        text = component.get("text") if isinstance(component.get("text"), str) else ""
+        raw_text = component.get("text")
+        text = raw_text if isinstance(raw_text, str) else ""
         if kind == "BODY":
             body = _placeholders(text)
         elif kind == "HEADER":
