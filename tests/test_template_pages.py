@@ -11,8 +11,10 @@ from pathlib import Path
 import trio
 
 from recado.cli.main import main as cli_main
+from recado.http.template_pages import TemplatesPage
 from recado.testing.graph_templates import TemplateSpec
 from tests.template_helpers import reason_of, stored, template_stack
+from tests.test_page_shapes import same_shape
 from tests.test_sender import book, notice_reaches, settle
 from tests.webhook_helpers import query
 
@@ -56,6 +58,8 @@ async def test_the_page_lists_each_template_with_what_differs(daemon_dir: Path) 
         )
         assert meta[("aviso_de_agendamento", "pt_BR")]["configured_as"] == ["appointment_created"]
         assert data["sync"]["last"]["outcome"] == "ok" and data["sync"]["error"] is None
+        # The JSON is exactly the page's Struct (docs/reference.md §9.2).
+        await same_shape(s.client, s.operator + "/templates.json", TemplatesPage)
 
         html = await s.client.get(s.operator + "/templates")
         assert html.status_code == 200

@@ -11,7 +11,9 @@ from recado.clock import iso
 from recado.http.auth import client_ip
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
+from recado.http.i18n import page_locale
 from recado.http.views import respond
+from recado.rules.locale import pick
 from recado.rules.template_check import STATUS_WORDS
 from recado.runtime.context import Daemon
 from recado.runtime.template_checks import all_checks, waba_id
@@ -54,6 +56,17 @@ class MetaView(msgspec.Struct, frozen=True, kw_only=True):
     configured_as: list[str]
 
 
+class ReadView(msgspec.Struct, frozen=True, kw_only=True):
+    """One read of the listing, its reason in the studio's language."""
+
+    trigger: str  # start | hourly | operator
+    finished_at: str
+    outcome: str  # ok | failed
+    templates: int
+    set_aside: int
+    error: str | None
+
+
 class SyncView(msgspec.Struct, frozen=True, kw_only=True):
     configured: bool  # a token and a WABA id: the listing can be read
     waba_id: str
@@ -62,7 +75,7 @@ class SyncView(msgspec.Struct, frozen=True, kw_only=True):
     last_ok: st.TemplateSync | None
     failures_since_ok: int
     error: str | None  # why the last read failed, in the studio's language
-    recent: list[st.TemplateSync]
+    recent: list[ReadView]
 
 
 class TemplatesPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,13 +86,12 @@ class TemplatesPage(msgspec.Struct, frozen=True, kw_only=True):
 
 def status_text(status: str, locale: str) -> str:
     if status == "APPROVED":
-        return "approved" if locale == "en" else "aprovado"
-    pt, en = STATUS_WORDS.get(status, (status, status))
-    return en if locale == "en" else pt
+        return pick(locale, "aprovado", "approved")
+    return pick(locale, *STATUS_WORDS.get(status, (status, status)))
 
 
 async def templates_data(daemon: Daemon) -> TemplatesPage:
-    locale = daemon.config.ui.locale
+    locale = page_locale(daemon)
     stored = await daemon.storage.read(st.all_templates)
     checks = await all_checks(daemon)
     by_key = {(t.name, t.language): t for t in stored}
@@ -126,7 +138,7 @@ async def templates_data(daemon: Daemon) -> TemplatesPage:
     last = state.last
     error = None
     if last is not None and last.outcome == "failed":
-        error = last.error_en if locale == "en" else last.error_pt
+        error = pick(locale, last.error_pt, last.error_en)
     nxt = daemon.commands.templates.next_sync_at()
     return TemplatesPage(
         configured=configured,
@@ -139,7 +151,17 @@ async def templates_data(daemon: Daemon) -> TemplatesPage:
             last_ok=state.last_ok,
             failures_since_ok=state.failures_since_ok,
             error=error,
-            recent=await daemon.storage.read(st.recent_syncs, SYNCS_SHOWN),
+            recent=[
+                ReadView(
+                    trigger=r.trigger,
+                    finished_at=r.finished_at,
+                    outcome=r.outcome,
+                    templates=r.templates,
+                    set_aside=r.set_aside,
+                    error=pick(locale, r.error_pt, r.error_en),
+                )
+                for r in await daemon.storage.read(st.recent_syncs, SYNCS_SHOWN)
+            ],
         ),
     )
 
@@ -150,7 +172,7 @@ def install_template_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/templates")
     @app.get("/templates.json")
     async def templates_page() -> Response:
-        return await respond("templates.html", msgspec.to_builtins(await templates_data(daemon)))
+        return await respond("templates.html", await templates_data(daemon))
 
     @app.post("/templates/sync")
     @guarded

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recado.rules.locale import pick
+
 APPROVED = "APPROVED"
 QUICK_REPLY = "QUICK_REPLY"
 MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT", "LOCATION")
@@ -100,7 +102,7 @@ class Problem:
     params: dict[str, Any] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
-        return self.en if locale == "en" else self.pt_br
+        return pick(locale, self.pt_br, self.en)
 
 
 def problems(wanted: Wanted, known: Sequence[Definition] | None) -> list[Problem]:

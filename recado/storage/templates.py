@@ -22,7 +22,7 @@ from recado.clock import iso
 from recado.rules.template_check import Definition
 from recado.storage.audit import record_audit
 from recado.whatsapp.template_api import Fetched, FetchFailed
-from recado.whatsapp.webhook_parse import TemplateStatus
+from recado.whatsapp.webhook_items import TemplateStatus
 
 SYNCS_KEPT = 200
 # Webhook events whose name is the template's new status (WHATSAPP.md §11).
