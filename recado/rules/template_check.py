@@ -1,4 +1,4 @@
-"""Whether a configured template can be sent as Meta defines it (WHATSAPP.md §5, §11, §13).
+"""Whether a configured template can be sent as Meta defines it (docs/whatsapp-notes.md §4).
 
 Meta answers a send whose template is not approved, does not exist in that language, or gets
 another number or kind of parameters with an error *after* the request (132000, 132001,

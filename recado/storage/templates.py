@@ -25,7 +25,7 @@ from recado.whatsapp.template_api import Fetched, FetchFailed
 from recado.whatsapp.webhook_items import TemplateStatus
 
 SYNCS_KEPT = 200
-# Webhook events whose name is the template's new status (WHATSAPP.md §11).
+# Webhook events whose name is the template's new status (docs/whatsapp-notes.md §4).
 STATUS_EVENTS = frozenset(
     {
         "APPROVED",

@@ -183,7 +183,8 @@ def check_template_send(
 
 
 def status_change(name: str, spec: TemplateSpec, event: str, reason: str | None) -> dict[str, Any]:
-    """The ``changes[]`` entry Meta sends when a template's status changes (WHATSAPP.md §11)."""
+    """The ``changes[]`` entry Meta sends when a template's status changes
+    (docs/whatsapp-notes.md §4)."""
     return {
         "field": "message_template_status_update",
         "value": {

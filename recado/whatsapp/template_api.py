@@ -1,5 +1,5 @@
 """Reading the WABA's templates from the Graph API: ``GET /{version}/{waba_id}/
-message_templates``, page after page (WHATSAPP.md §13).
+message_templates``, page after page (docs/whatsapp-notes.md §4).
 
 Paging follows the ``after`` cursor on our own base URL, never the ``paging.next`` URL the
 answer carries: the bearer token goes only where the configuration points. Every answer is

@@ -1,5 +1,5 @@
 """Meta's template definitions as ``GET /{waba_id}/message_templates`` returns them, read into
-what the checks before a send compare (WHATSAPP.md §5, §13).
+what the checks before a send compare (docs/whatsapp-notes.md §4).
 
 One item of the answer's ``data``::
 

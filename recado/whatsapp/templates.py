@@ -61,8 +61,8 @@ def template_body(
     callback_data: str,
     param_names: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A template send; with ``param_names`` (a NAMED template, WHATSAPP.md §13) each value
-    goes with its ``parameter_name``."""
+    """A template send; with ``param_names`` (a NAMED template, docs/whatsapp-notes.md §4)
+    each value goes with its ``parameter_name``."""
     if param_names is None:
         parameters = [{"type": "text", "text": p} for p in params]
     else:
