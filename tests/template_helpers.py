@@ -20,6 +20,7 @@ from recado.testing.graph_double import GraphDouble
 from recado.testing.graph_templates import TemplateSpec
 from tests.conftest import running_daemon
 from tests.hub_helpers import real_pause
+from tests.reasons import reason_in
 from tests.test_sender import TOKEN, _toml
 from tests.webhook_helpers import APP_SECRET, query, write_secrets
 
@@ -96,7 +97,15 @@ def stored(daemon: Daemon, name: str) -> dict[str, Any]:
 
 
 def reason_of(daemon: Daemon, kind: str = "appointment_created") -> dict[str, Any]:
+    """The message's stored reason (its code and parameters) and its sentences, read as the
+    pages read them."""
     sql = "SELECT state, reason_code, reason_json FROM messages WHERE kind = ?"
     (row,) = query(daemon, sql, kind)
-    reason = json.loads(row["reason_json"] or "{}")
-    return {"state": row["state"], "code": row["reason_code"], **reason}
+    stored = json.loads(row["reason_json"] or "{}")
+    return {
+        "state": row["state"],
+        "code": row["reason_code"],
+        **stored,
+        "pt-BR": reason_in(row["reason_json"], "pt-BR"),
+        "en": reason_in(row["reason_json"], "en"),
+    }

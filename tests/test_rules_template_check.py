@@ -7,11 +7,20 @@ names that thing, with both sides' numbers (or names) in the sentence."""
 from __future__ import annotations
 
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recado.rules.template_check import STATUS_WORDS, Definition, Wanted, check, problems
+from recado.rules.message_reasons import reason_text
+from recado.rules.template_check import (
+    CODES,
+    STATUS_WORDS,
+    Definition,
+    Wanted,
+    check,
+    problems,
+)
 
 NAMES = st.lists(st.text(alphabet="abcdefghij_", min_size=1, max_size=10), max_size=8, unique=True)
 OTHER_BUTTONS = st.lists(st.sampled_from(["URL", "PHONE_NUMBER", "COPY_CODE"]), max_size=2)
@@ -178,3 +187,42 @@ def test_the_first_problem_is_the_one_a_send_names() -> None:
     first = check(wanted, [definition])
     assert first is not None and first.code == "template_not_approved"
     assert first.text("en").startswith("The template aviso (pt_BR) is paused")
+
+
+PARAM_KEYS = ("template", "language", "status", "meta", "configured", "missing", "extra")
+PARAM_KEYS += ("languages", "header", "index")
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.sampled_from(CODES),
+    st.dictionaries(
+        st.sampled_from(PARAM_KEYS),
+        JSON,
+    ),
+)
+def test_a_stored_reason_reads_as_a_sentence_whatever_its_parameters(
+    code: str, params: dict[str, object]
+) -> None:
+    """A skipped message's reason is read again from its code and parameters on every page
+    (rules/message_reasons): parameters a stored reason lacks or garbled never raise."""
+    stored = {"code": code, **params}
+    for locale in ("pt-BR", "en"):
+        text = reason_text(stored, locale, ZoneInfo("America/Sao_Paulo"))
+        assert isinstance(text, str) and text
+
+
+@given(matching(), st.sampled_from(sorted(STATUS_WORDS)))
+def test_the_stored_reason_reads_as_the_problem_said(
+    case: tuple[Wanted, Definition], status: str
+) -> None:
+    wanted, definition = case
+    found = check(wanted, [replace(definition, status=status)])
+    assert found is not None
+    stored = {"code": found.code, **found.params}
+    assert reason_text(stored, "pt-BR", ZoneInfo("UTC")) == found.pt_br
+    assert reason_text(stored, "en", ZoneInfo("UTC")) == found.en

@@ -13,6 +13,7 @@ import trio
 from recado.cli.main import main as cli_main
 from recado.http.template_pages import TemplatesPage
 from recado.testing.graph_templates import TemplateSpec
+from tests.reasons import reason_in
 from tests.template_helpers import reason_of, stored, template_stack
 from tests.test_page_shapes import same_shape
 from tests.test_sender import book, notice_reaches, settle
@@ -277,14 +278,12 @@ async def test_a_named_template_is_sent_with_its_parameter_names(daemon_dir: Pat
             "AND kind = 'appointment_created'",
             [{"state": "skipped"}],
         )
-        reason = json.loads(
-            query(
-                s.daemon,
-                "SELECT reason_json FROM messages WHERE appointment_id = 'apt-2' "
-                "AND kind = 'appointment_created'",
-            )[0]["reason_json"]
+        (row,) = query(
+            s.daemon,
+            "SELECT reason_json FROM messages WHERE appointment_id = 'apt-2' "
+            "AND kind = 'appointment_created'",
         )
-        assert reason["pt-BR"] == (
+        assert reason_in(row["reason_json"], "pt-BR") == (
             "O modelo aviso_nomeado (pt_BR) espera {{dia}}, que a configuração não envia; e "
             "não tem {{data}}, que a configuração envia."
         )

@@ -23,7 +23,7 @@ is never blocked for lack of a sync.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,15 +94,37 @@ class Definition:
         return self.named is not None and self.body_params is not None
 
 
+CODES = (
+    "template_missing",
+    "template_language",
+    "template_not_approved",
+    "template_parameter_format",
+    "template_body_params",
+    "template_param_names",
+    "template_header",
+    "template_buttons",
+    "template_button_kind",
+)
+
+
 @dataclass(frozen=True)
 class Problem:
+    """A difference, as a code with plain JSON parameters: what a skipped message stores as
+    its reason, and what its sentence is read from again (``sentence``)."""
+
     code: str
-    pt_br: str
-    en: str
     params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def pt_br(self) -> str:
+        return sentence(self.code, self.params)[0]
+
+    @property
+    def en(self) -> str:
+        return sentence(self.code, self.params)[1]
+
     def text(self, locale: str) -> str:
-        return pick(locale, self.pt_br, self.en)
+        return pick(locale, *sentence(self.code, self.params))
 
 
 def problems(wanted: Wanted, known: Sequence[Definition] | None) -> list[Problem]:
@@ -111,46 +133,20 @@ def problems(wanted: Wanted, known: Sequence[Definition] | None) -> list[Problem
     if known is None:
         return []
     found = [d for d in known if d.name == wanted.name]
-    label = f"{wanted.name} ({wanted.language})"
     base = {"template": wanted.name, "language": wanted.language, "key": wanted.key}
     if not found:
-        return [
-            Problem(
-                "template_missing",
-                f"O modelo {wanted.name} não existe na conta do WhatsApp segundo a Meta.",
-                f"The template {wanted.name} does not exist in the WhatsApp account "
-                "according to Meta.",
-                base,
-            )
-        ]
+        return [Problem("template_missing", base)]
     definition = next((d for d in found if d.language == wanted.language), None)
     if definition is None:
-        languages = ", ".join(sorted(d.language for d in found))
-        return [
-            Problem(
-                "template_language",
-                f"O modelo {wanted.name} não existe em {wanted.language} na Meta "
-                f"(idiomas na Meta: {languages}).",
-                f"The template {wanted.name} does not exist in {wanted.language} at Meta "
-                f"(languages at Meta: {languages}).",
-                base | {"languages": sorted(d.language for d in found)},
-            )
-        ]
+        languages = sorted(d.language for d in found)
+        return [Problem("template_language", base | {"languages": languages})]
     out: list[Problem] = []
     if definition.status != APPROVED:
-        pt, en = STATUS_WORDS.get(definition.status, (definition.status, definition.status))
-        out.append(
-            Problem(
-                "template_not_approved",
-                f"O modelo {label} está {pt} na Meta; só modelos aprovados podem ser enviados.",
-                f"The template {label} is {en} at Meta; only approved templates can be sent.",
-                base | {"status": definition.status},
-            )
-        )
+        out.append(Problem("template_not_approved", base | {"status": definition.status}))
     if definition.structure_known:
-        out.extend(_body(wanted, definition, label, base))
-        out.extend(_header(definition, label, base))
-        out.extend(_buttons(wanted, definition, label, base))
+        out.extend(_body(wanted, definition, base))
+        out.extend(_header(definition, base))
+        out.extend(_buttons(wanted, definition, base))
     return out
 
 
@@ -160,119 +156,152 @@ def check(wanted: Wanted, known: Sequence[Definition] | None) -> Problem | None:
     return found[0] if found else None
 
 
-def _body(w: Wanted, d: Definition, label: str, base: dict[str, Any]) -> list[Problem]:
+def _body(w: Wanted, d: Definition, base: dict[str, Any]) -> list[Problem]:
     assert d.body_params is not None and d.named is not None
     out = []
     if d.named != w.named:
-        kind_pt, kind_en = ("nomeados", "named") if d.named else ("posicionais", "positional")
-        ours_pt, ours_en = ("nomeados", "named") if w.named else ("posicionais", "positional")
-        out.append(
-            Problem(
-                "template_parameter_format",
-                f"O modelo {label} usa parâmetros {kind_pt} na Meta, mas a configuração envia "
-                f"parâmetros {ours_pt}.",
-                f"The template {label} takes {kind_en} parameters at Meta, but the "
-                f"configuration sends {ours_en} ones.",
-                base | {"meta": "named" if d.named else "positional"},
-            )
-        )
-    meta_n, ours_n = len(d.body_params), len(w.params)
-    if meta_n != ours_n:
-        out.append(
-            Problem(
-                "template_body_params",
-                f"O modelo {label} tem {_n(meta_n, 'parâmetro', 'parâmetros')} no corpo na "
-                f"Meta, mas a configuração envia {ours_n}.",
-                f"The template {label} has {_n(meta_n, 'body parameter', 'body parameters')} "
-                f"at Meta, but the configuration sends {ours_n}.",
-                base | {"meta": meta_n, "configured": ours_n},
-            )
-        )
+        formats = {"meta": _format(d.named), "configured": _format(w.named)}
+        out.append(Problem("template_parameter_format", base | formats))
+    if len(d.body_params) != len(w.params):
+        counts = {"meta": len(d.body_params), "configured": len(w.params)}
+        out.append(Problem("template_body_params", base | counts))
     if d.named and w.named:
         missing = [p for p in d.body_params if p not in w.params]
         extra = [p for p in w.params if p not in d.body_params]
         if missing or extra:
-            pt, en = [], []
-            if missing:
-                pt.append(f"espera {_names(missing)}, que a configuração não envia")
-                en.append(f"expects {_names(missing)}, which the configuration does not send")
-            if extra:
-                pt.append(f"não tem {_names(extra)}, que a configuração envia")
-                en.append(f"has no {_names(extra)}, which the configuration sends")
-            out.append(
-                Problem(
-                    "template_param_names",
-                    f"O modelo {label} " + "; e ".join(pt) + ".",
-                    f"The template {label} " + "; and ".join(en) + ".",
-                    base | {"missing": missing, "extra": extra},
-                )
-            )
+            out.append(Problem("template_param_names", base | {"missing": missing, "extra": extra}))
     return out
 
 
-def _header(d: Definition, label: str, base: dict[str, Any]) -> list[Problem]:
+def _header(d: Definition, base: dict[str, Any]) -> list[Problem]:
     if d.header_format in MEDIA_HEADERS:
-        pt, en = HEADER_WORDS[d.header_format]
-        return [
-            Problem(
-                "template_header",
-                f"O modelo {label} tem um cabeçalho {pt} na Meta, mas a configuração não "
-                "envia cabeçalho.",
-                f"The template {label} has {en} header at Meta, but the configuration sends "
-                "no header.",
-                base | {"header": d.header_format},
-            )
-        ]
+        return [Problem("template_header", base | {"header": d.header_format})]
     if d.header_params:
-        n = d.header_params
-        return [
-            Problem(
-                "template_header",
-                f"O modelo {label} tem {_n(n, 'parâmetro', 'parâmetros')} no cabeçalho na "
-                "Meta, mas a configuração não envia cabeçalho.",
-                f"The template {label} has {_n(n, 'header parameter', 'header parameters')} "
-                "at Meta, but the configuration sends no header.",
-                base | {"header": "TEXT", "meta": n},
-            )
-        ]
+        return [Problem("template_header", base | {"header": "TEXT", "meta": d.header_params})]
     return []
 
 
-def _buttons(w: Wanted, d: Definition, label: str, base: dict[str, Any]) -> list[Problem]:
+def _buttons(w: Wanted, d: Definition, base: dict[str, Any]) -> list[Problem]:
     buttons = d.buttons or ()
     quick = sum(1 for b in buttons if b == QUICK_REPLY)
     out = []
     if quick != w.buttons:
-        out.append(
-            Problem(
-                "template_buttons",
-                f"O modelo {label} tem {_n(quick, 'botão', 'botões')} de resposta rápida na "
-                f"Meta, mas a configuração envia {w.buttons}.",
-                f"The template {label} has {_n(quick, 'quick-reply button', 'quick-reply buttons')}"
-                f" at Meta, but the configuration sends {w.buttons}.",
-                base | {"meta": quick, "configured": w.buttons},
-            )
-        )
+        out.append(Problem("template_buttons", base | {"meta": quick, "configured": w.buttons}))
     # A send fills button i with a quick-reply payload: the button there must be one.
     for index, kind in enumerate(buttons[: w.buttons]):
         if kind != QUICK_REPLY:
-            pt, en = BUTTON_WORDS.get(kind, (kind, kind))
-            out.append(
-                Problem(
-                    "template_button_kind",
-                    f"O botão {index + 1} do modelo {label} é do tipo {pt} na Meta, mas a "
-                    "configuração envia uma resposta rápida nele.",
-                    f"Button {index + 1} of the template {label} is a {en} button at Meta, but "
-                    "the configuration sends a quick reply in it.",
-                    base | {"index": index, "meta": kind},
-                )
-            )
+            out.append(Problem("template_button_kind", base | {"index": index, "meta": kind}))
             break
     return out
 
 
-def _n(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
+def _format(named: bool) -> str:
+    return "named" if named else "positional"
+
+
+def sentence(code: str, p: Mapping[str, Any]) -> tuple[str, str]:
+    """The problem's sentence (pt-BR, English) from its code and parameters; parameters a
+    stored reason lacks read as blanks, never as an error on a page."""
+    name, language = _s(p.get("template")), _s(p.get("language"))
+    label = f"{name} ({language})"
+    meta, ours = p.get("meta"), p.get("configured")
+    if code == "template_missing":
+        return (
+            f"O modelo {name} não existe na conta do WhatsApp segundo a Meta.",
+            f"The template {name} does not exist in the WhatsApp account according to Meta.",
+        )
+    if code == "template_language":
+        languages = ", ".join(_strs(p.get("languages")))
+        return (
+            f"O modelo {name} não existe em {language} na Meta (idiomas na Meta: {languages}).",
+            f"The template {name} does not exist in {language} at Meta "
+            f"(languages at Meta: {languages}).",
+        )
+    if code == "template_not_approved":
+        status = _s(p.get("status"))
+        pt, en = STATUS_WORDS.get(status, (status, status))
+        return (
+            f"O modelo {label} está {pt} na Meta; só modelos aprovados podem ser enviados.",
+            f"The template {label} is {en} at Meta; only approved templates can be sent.",
+        )
+    if code == "template_parameter_format":
+        meta_pt, meta_en = _FORMAT_WORDS.get(_s(meta), ("", ""))
+        ours_pt, ours_en = _FORMAT_WORDS.get(_s(ours), ("", ""))
+        return (
+            f"O modelo {label} usa parâmetros {meta_pt} na Meta, mas a configuração envia "
+            f"parâmetros {ours_pt}.",
+            f"The template {label} takes {meta_en} parameters at Meta, but the configuration "
+            f"sends {ours_en} ones.",
+        )
+    if code == "template_body_params":
+        return (
+            f"O modelo {label} tem {_n(meta, 'parâmetro', 'parâmetros')} no corpo na Meta, mas "
+            f"a configuração envia {_s(ours)}.",
+            f"The template {label} has {_n(meta, 'body parameter', 'body parameters')} at "
+            f"Meta, but the configuration sends {_s(ours)}.",
+        )
+    if code == "template_param_names":
+        missing, extra = _strs(p.get("missing")), _strs(p.get("extra"))
+        parts_pt, parts_en = [], []
+        if missing:
+            parts_pt.append(f"espera {_names(missing)}, que a configuração não envia")
+            parts_en.append(f"expects {_names(missing)}, which the configuration does not send")
+        if extra:
+            parts_pt.append(f"não tem {_names(extra)}, que a configuração envia")
+            parts_en.append(f"has no {_names(extra)}, which the configuration sends")
+        return (
+            f"O modelo {label} " + "; e ".join(parts_pt) + ".",
+            f"The template {label} " + "; and ".join(parts_en) + ".",
+        )
+    if code == "template_header":
+        header = _s(p.get("header"))
+        if header in HEADER_WORDS:
+            pt, en = HEADER_WORDS[header]
+            return (
+                f"O modelo {label} tem um cabeçalho {pt} na Meta, mas a configuração não "
+                "envia cabeçalho.",
+                f"The template {label} has {en} header at Meta, but the configuration sends "
+                "no header.",
+            )
+        return (
+            f"O modelo {label} tem {_n(meta, 'parâmetro', 'parâmetros')} no cabeçalho na "
+            "Meta, mas a configuração não envia cabeçalho.",
+            f"The template {label} has {_n(meta, 'header parameter', 'header parameters')} "
+            "at Meta, but the configuration sends no header.",
+        )
+    if code == "template_buttons":
+        return (
+            f"O modelo {label} tem {_n(meta, 'botão', 'botões')} de resposta rápida na Meta, "
+            f"mas a configuração envia {_s(ours)}.",
+            f"The template {label} has {_n(meta, 'quick-reply button', 'quick-reply buttons')}"
+            f" at Meta, but the configuration sends {_s(ours)}.",
+        )
+    if code == "template_button_kind":
+        index = p.get("index")
+        position = index + 1 if isinstance(index, int) and not isinstance(index, bool) else ""
+        pt, en = BUTTON_WORDS.get(_s(meta), (_s(meta), _s(meta)))
+        return (
+            f"O botão {position} do modelo {label} é do tipo {pt} na Meta, mas a configuração "
+            "envia uma resposta rápida nele.",
+            f"Button {position} of the template {label} is a {en} button at Meta, but the "
+            "configuration sends a quick reply in it.",
+        )
+    return code, code
+
+
+_FORMAT_WORDS = {"named": ("nomeados", "named"), "positional": ("posicionais", "positional")}
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _strs(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _n(count: Any, singular: str, plural: str) -> str:
+    return f"{_s(count)} {singular if count == 1 else plural}"
 
 
 def _names(names: list[str]) -> str:

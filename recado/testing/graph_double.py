@@ -35,8 +35,8 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
-from recado.testing.graph_templates import answer_listing, status_change
-from recado.testing.graph_wire import TemplateSpec, graph_error, validate_send
+from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
+from recado.testing.graph_wire import graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
