@@ -1,2 +1,0 @@
--- Reserved for issue 13's connection record (helper 13a), written in parallel: migrations
--- are numbered without gaps, and template sync (0009) came with its number. Applies nothing.
