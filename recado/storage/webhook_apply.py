@@ -38,7 +38,11 @@ from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.status_effects import after_applied, keep_pricing
 from recado.storage.templates import apply_template_update
 from recado.storage.webhook_set_aside import record_failure
+from recado.storage.whatsapp_events import emit_for
 from recado.whatsapp import webhook_parse as wp
+
+# The count of WhatsApp events a body emitted (their deliveries wait to be woken).
+EMITTED = "whatsapp_event"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def apply_body(
                 (inbox_id, seq),
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
+            if replies is not None and emit_for(conn, item, kind, now, replies.flows):
+                counts[EMITTED] = counts.get(EMITTED, 0) + 1
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
