@@ -27,7 +27,7 @@ from recado.storage.inbox import (
     pending_inbox,
     requeue_storage_failures,
 )
-from recado.storage.webhook_apply import EMITTED, ReplyContext, apply_body
+from recado.storage.webhook_apply import MAY_EMIT, ReplyContext, apply_body
 
 log = get_logger("webhook_processor")
 
@@ -124,7 +124,7 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
-        if EMITTED in counts or any(k.startswith("button_") for k in counts):
+        if MAY_EMIT & counts.keys() or any(k.startswith("button_") for k in counts):
             # A tap queued a reply and may have emitted an event with deliveries; a person's
             # message or a failed status emitted one.
             self.daemon.after_commit("sender", "deliveries")
@@ -164,7 +164,7 @@ class WebhookProcessor:
                 mark_failed, inbox_id, f"{type(exc).__name__}: {exc}", now
             )
             return False
-        if EMITTED in counts:
-            # An item set aside before applies now and emitted its event.
+        if MAY_EMIT & counts.keys():
+            # An item set aside before may apply now and emit its event.
             self.daemon.after_commit("deliveries")
         return True

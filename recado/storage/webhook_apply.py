@@ -41,8 +41,9 @@ from recado.storage.webhook_set_aside import record_failure
 from recado.storage.whatsapp_events import emit_for
 from recado.whatsapp import webhook_parse as wp
 
-# The count of WhatsApp events a body emitted (their deliveries wait to be woken).
-EMITTED = "whatsapp_event"
+# What a body applied for the first time that may have emitted a WhatsApp event
+# (storage/whatsapp_events.py): its deliveries wait to be woken.
+MAY_EMIT = frozenset({"inbound", "status_applied", "status_pending"})
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ def apply_body(
                 (inbox_id, seq),
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
-            if replies is not None and emit_for(conn, item, kind, now, replies.flows):
-                counts[EMITTED] = counts.get(EMITTED, 0) + 1
+            if replies is not None:
+                emit_for(conn, item, kind, now, replies.flows)
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
