@@ -53,3 +53,8 @@ WHERE EXISTS (
 UPDATE inbound_messages SET original_wamid = json_extract(content_json, '$.original_message_id')
 WHERE type IN ('edit', 'revoke') AND json_valid(content_json)
   AND json_type(content_json, '$.original_message_id') = 'text';
+
+-- A conversation's timeline lists what recado sent the client beside what they wrote.
+CREATE INDEX messages_wa_id ON messages(wa_id) WHERE wamid IS NOT NULL;
+CREATE INDEX message_statuses_message ON message_statuses(message_id)
+    WHERE message_id IS NOT NULL;
