@@ -17,7 +17,6 @@ not the job's fault: the job stays as it is and the sender retries once storage 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -46,6 +45,7 @@ from recado.rules.send_policy import (
 from recado.rules.send_reasons import internal_error_reason
 from recado.rules.window import Ledger, WindowState, window_state
 from recado.runtime.context import Daemon
+from recado.runtime.whatsapp_credentials import Credentials
 from recado.storage import sending as q
 from recado.storage.conversations import ledger_row
 from recado.storage.events import JobSettings, plan_missing_jobs
@@ -68,10 +68,6 @@ PAUSE_KEY = "sending_paused"
 
 def _reason(pt: str, en: str, **extra: Any) -> dict[str, Any]:
     return {"pt-BR": pt, "en": en, **extra}
-
-
-def token_fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 class Sender:
@@ -102,15 +98,6 @@ class Sender:
         if recovered:
             log.warning("interrupted_sends_uncertain", jobs=recovered)
         await self._load_pause()
-        if self._wa.access_token and self._wa.phone_number_id:
-            self._client = gc.GraphClient(
-                self._wa.graph_base_url,
-                self._wa.api_version,
-                self._wa.phone_number_id,
-                self._wa.access_token,
-                timeout_s=SEND_TIMEOUT_S,
-                connections=IN_FLIGHT,
-            )
         task_status.started()
         try:
             while True:
@@ -132,7 +119,8 @@ class Sender:
 
     async def _load_pause(self) -> None:
         paused = await self.daemon.storage.read(q.get_setting, PAUSE_KEY)
-        if paused and paused.get("token") != token_fingerprint(self._wa.access_token):
+        creds = self.daemon.whatsapp_credentials()
+        if paused and creds is not None and paused.get("token") != creds.fingerprint:
             # A new token was configured since: try again.
             await self.daemon.storage.write(q.delete_setting, PAUSE_KEY)
             log.info("sending_resumed", reason="access token changed")
@@ -297,7 +285,8 @@ class Sender:
                 )
                 log_outcome(job, "sent", None, dry_run=True)
             return
-        if self._client is None:
+        creds = self.daemon.whatsapp_credentials()
+        if creds is None:
             await self._finish(
                 job,
                 now,
@@ -307,7 +296,7 @@ class Sender:
                 "WhatsApp is not configured (token or phone number).",
             )
             return
-        async with self._client.connection() as conn:
+        async with self._client_for(creds).connection() as conn:
             attempt_id = await storage.write(
                 q.mark_sending, job["id"], now, decision.to, False, body
             )
@@ -315,6 +304,22 @@ class Sender:
                 return  # canceled or changed between the read and the claim
             result = await self._shielded_send(conn, body)
         await record_result(self, job, attempt_id, result)
+
+    def _client_for(self, creds: Credentials) -> gc.GraphClient:
+        """The connections to Meta, sending with the credentials in force (the connection's
+        token, or the config's): a new signup changes them without a restart."""
+        if self._client is None:
+            self._client = gc.GraphClient(
+                self._wa.graph_base_url,
+                self._wa.api_version,
+                creds.phone_number_id,
+                creds.token,
+                timeout_s=SEND_TIMEOUT_S,
+                connections=IN_FLIGHT,
+            )
+        self._client.token = creds.token
+        self._client.path = f"/{self._wa.api_version}/{creds.phone_number_id}/messages"
+        return self._client
 
     async def _shielded_send(self, conn: gc.Connection, body: dict[str, Any]) -> gc.SendResult:
         """The request, shielded from the daemon stopping: in flight when it stops, it gets
@@ -384,11 +389,12 @@ class Sender:
 
     async def pause_sending(self, c: graph_errors.Classification, now: datetime) -> None:
         """The token is broken: every job waits until a new token is configured."""
+        creds = self.daemon.whatsapp_credentials()
         pause = {
             "code": c.code,
             "reason_code": c.reason_code,
             "at": iso(now),
-            "token": token_fingerprint(self._wa.access_token),
+            "token": creds.fingerprint if creds else None,
         }
         await self.daemon.storage.write(q.set_setting, PAUSE_KEY, pause, now)
         await self.daemon.storage.write(
@@ -396,6 +402,8 @@ class Sender:
         )
         self.daemon.sending_paused = pause
         log.error("sending_paused", reason=c.reason_code)
+        if creds is not None:
+            await self.daemon.commands.connection.token_refused(creds, c.code, c.pt_br, c.en)
 
 
 def _skip_reason(code: str, window: WindowState | None, tz: ZoneInfo) -> dict[str, Any]:

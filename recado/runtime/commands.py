@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from recado.runtime.connection_commands import ConnectionCommands, NoConnection
+
 
 @dataclass
 class ReplayResult:
@@ -81,3 +83,4 @@ class NoSyncJobs:
 class Commands:
     webhooks: WebhookCommands = field(default_factory=NoWebhookProcessor)
     sync: SyncCommands = field(default_factory=NoSyncJobs)
+    connection: ConnectionCommands = field(default_factory=NoConnection)
