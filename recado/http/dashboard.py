@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.clock import iso
+from recado.http.connect_checklist import connection_facts
 from recado.http.hub_pages import sync_overview
 from recado.http.i18n import format_local
 from recado.rules.health import HealthFacts, connection_state, evaluate
@@ -50,6 +51,7 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
         text_pt, text_en = alert_texts(alert.kind)
         text = text_en if locale == "en" else text_pt
         unwritten.append({"at": iso(alert.since), "code": alert.code, "text": text})
+    record, conn_error, conn_warning, checklist = await connection_facts(daemon, now)
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=daemon.sending_paused is not None,
@@ -72,11 +74,16 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             if cfg.whatsapp.mode == "disabled"
             else 0
         ),
+        connection_error=conn_error,
+        connection_warning=conn_warning,
     )
     paused = daemon.sending_paused is not None
     last_accepted = await daemon.storage.read(last_accepted_send)
     connection = connection_state(
-        bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted
+        bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id),
+        paused,
+        last_accepted,
+        record["status"] if record else None,
     )
     health = evaluate(facts)
     return {
@@ -91,6 +98,8 @@ async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
             "mode": cfg.whatsapp.mode,
             "kill_switch": daemon.kill_switch_on,
             "sending_paused": paused,
+            "connection_id": record["id"] if record else None,
+            "setup": checklist if connection != "active" else None,
         },
         "webhooks": {
             **webhooks,

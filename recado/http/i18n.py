@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from quart import Quart
 
 from recado.clock import from_unix, parse_iso
+from recado.http import connect_texts
 from recado.runtime.context import Daemon
 
 TEXT: dict[str, dict[str, str]] = {
@@ -420,6 +421,10 @@ TEXT["en"].update(
         "set_aside_short": "set aside",
     }
 )
+
+# The Connect WhatsApp page's words live beside it.
+TEXT["pt-BR"].update(connect_texts.PT_BR)
+TEXT["en"].update(connect_texts.EN)
 
 
 def translate(locale: str, key: str) -> str:

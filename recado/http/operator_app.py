@@ -14,6 +14,7 @@ from recado.http.appointment_pages import install_appointment_pages
 from recado.http.auth import client_ip, json_body
 from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
+from recado.http.connect_pages import install_connect_pages
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
 from recado.http.error_pages import install_error_pages
@@ -53,6 +54,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_hub_pages(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
+    install_connect_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request

@@ -36,6 +36,8 @@ import trio
 
 from recado.testing import webhook_bodies as wb
 from recado.testing.h11_server import H11Double, respond
+from recado.testing.sdk_standin import SdkStandIn, answer_signup
+from recado.testing.signup_double import SignupGraph
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -98,6 +100,9 @@ class GraphDouble(H11Double):
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4).upper())
     _nursery: trio.Nursery | None = None
     _request_seen: trio.Event = field(default_factory=trio.Event)
+    # Embedded Signup: its Graph endpoints and the JS SDK stand-in (signup_double).
+    signup: SignupGraph = field(default_factory=SignupGraph)
+    sdk: SdkStandIn | None = None
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -236,6 +241,11 @@ class GraphDouble(H11Double):
         self._request_seen.set()
         self._request_seen = trio.Event()
 
+        self.sdk = self.sdk or SdkStandIn(self.signup)
+        answered = await answer_signup(self.sdk, conn, stream, request, headers, body)
+        if answered is not None:
+            record.answered = answered
+            return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:
             record.answered = "http 404"
@@ -314,6 +324,8 @@ class GraphDouble(H11Double):
         return True
 
     def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        if self.signup.accepts(headers.get("authorization", "")):
+            headers = {**headers, "authorization": f"Bearer {self.token}"}  # a signup's token
         auth = headers.get("authorization", "")
         if auth != f"Bearer {self.token}":
             return 401, _graph_error(

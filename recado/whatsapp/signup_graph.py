@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from recado.redaction import redact, redact_json
+from recado.redaction import add_secret, redact, redact_json
 from recado.rules.json_depth import depth_ok
 
 PHONE_FIELDS = "id,display_phone_number,verified_name,quality_rating,is_on_biz_app,platform_type"
@@ -68,6 +68,7 @@ class SignupGraph:
             "GET",
             f"/{self.version}/oauth/access_token",
             params={"client_id": app_id, "client_secret": app_secret, "code": code},
+            keep="access_token",
         )
 
     async def debug_token(self, token: str, app_id: str, app_secret: str) -> Answer:
@@ -132,7 +133,11 @@ class SignupGraph:
         token: str | None = None,
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        keep: str | None = None,
     ) -> Answer:
+        """``keep`` names the one field of a success that is a secret we asked for (the
+        token of the exchange): it is registered for redaction and handed back as is, while
+        everything else Meta said is redacted."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = await self._client.request(
@@ -140,12 +145,15 @@ class SignupGraph:
             )
         except httpx.HTTPError as exc:
             return Failed(None, None, None, redact(f"{type(exc).__name__}: {exc}"), True)
+        kept = _secret_field(response, keep) if keep and response.is_success else None
         text = redact(response.text)
         try:
             answer = redact_json(json.loads(text)) if depth_ok(response.content) else None
         except (ValueError, RecursionError):
             answer = None
         if response.is_success and isinstance(answer, dict):
+            if keep and kept:
+                answer[keep] = kept
             return Ok(answer, response.status_code)
         error = answer.get("error") if isinstance(answer, dict) else None
         status = response.status_code
@@ -161,3 +169,15 @@ class SignupGraph:
             transient = True  # Meta's own "try again later" codes (throttling, unavailable)
         message = str(error.get("error_user_msg") or error.get("message") or f"HTTP {status}")
         return Failed(status, code, subcode, message[:500], transient, answer)
+
+
+def _secret_field(response: httpx.Response, name: str) -> str | None:
+    try:
+        raw = json.loads(response.text) if depth_ok(response.content) else None
+    except (ValueError, RecursionError):
+        return None
+    value = raw.get(name) if isinstance(raw, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    add_secret(value)
+    return value
