@@ -49,6 +49,9 @@ class Health:
         # (connection id, step, reason code, pt, en): the token died; pause and alert.
         self._lost = lost
         self._next_check: datetime | None = None
+        # At start the token is checked whatever the last check said; later, daily.
+        # (At the stored precision, milliseconds: a check made in the same instant counts.)
+        self._started_at = parse_iso(iso(daemon.clock.now()))
 
     async def tick(self) -> None:
         now = self.daemon.clock.now()
@@ -66,7 +69,9 @@ class Health:
         if self._next_check is not None and now < self._next_check:
             return False
         checked = row["token_checked_at"]
-        return checked is None or now >= parse_iso(checked) + HEALTH_EVERY
+        if checked is None or parse_iso(checked) < self._started_at:
+            return True
+        return now >= parse_iso(checked) + HEALTH_EVERY
 
     async def _check_token(self, row: dict[str, Any], now: datetime) -> None:
         if not self._due(row, now):

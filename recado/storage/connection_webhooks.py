@@ -43,6 +43,18 @@ def apply_account_field(
         return False
     cid = int(row["id"])
     newest = row["meta_event_time"]
+    # Meta delivers a change more than once (each delivery is a body of its own): the same
+    # event at the same time, already in the history, is the same change.
+    said = f"{effect.reason_code} at {entry_time}" if entry_time is not None else ""
+    if (
+        said
+        and conn.execute(
+            "SELECT 1 FROM whatsapp_connection_steps WHERE connection_id = ? AND "
+            "step = 'account_update' AND detail LIKE ?",
+            (cid, said + "%"),
+        ).fetchone()
+    ):
+        return False
     if entry_time is not None and newest is not None and entry_time < newest:
         change(
             conn,
@@ -53,7 +65,7 @@ def apply_account_field(
                     Step(
                         "account_update",
                         "info",
-                        detail=f"{effect.event}: older than the update already applied",
+                        detail=f"{said}: older than the update already applied",
                     ),
                 ),
             ),
@@ -62,7 +74,7 @@ def apply_account_field(
     fields: dict[str, Any] = {}
     if entry_time is not None:
         fields["meta_event_time"] = entry_time
-    step = Step("account_update", "info", detail=effect.reason_code)
+    step = Step("account_update", "info", detail=said or effect.reason_code)
     if effect.status is None or effect.status == row["status"] == "disconnected":
         change(conn, cid, now, Change(fields=fields, steps=(step,)))
         return True
