@@ -100,7 +100,12 @@ class Health:
             await self._write(cid, now, cs.Change(fields=fields))
             await self._lost(cid, "health", "token_invalid", verdict.pt_br, verdict.en)
             return
-        step = cs.Step("health", "ok" if verdict.state == "valid" else "info", detail=verdict.en)
+        step = cs.Step(
+            "health",
+            "ok" if verdict.state == "valid" else "info",
+            detail=verdict.en,
+            detail_pt=verdict.pt_br,
+        )
         alert = None
         if verdict.state == "expiring" and not await self._alert_open(
             "whatsapp_token_expiring", cid
@@ -252,7 +257,7 @@ class Health:
                     reason_pt=pt,
                     reason_en=en,
                     error_step="store",
-                    steps=(cs.Step("store", "failed", detail="interrupted"),),
+                    steps=(cs.Step("store", "failed", detail=en, detail_pt=pt),),
                     event=(
                         "Embedded Signup Failed",
                         {"error_code": "interrupted", "step_failed": "store"},

@@ -37,6 +37,11 @@ from recado.whatsapp.signup_graph import Failed, Ok, SignupGraph
 log = get_logger("signup")
 
 TABLE = "whatsapp_connections"
+PIN_SOURCES = {
+    "generated": ("PIN novo, gerado pelo recado", "a new PIN, made by recado"),
+    "file": ("PIN do arquivo whatsapp.register_pin_file", "the PIN of whatsapp.register_pin_file"),
+    "kept": ("o PIN que o número já tinha", "the PIN the number already had"),
+}
 
 
 def digest(value: str) -> str:
@@ -192,11 +197,21 @@ class SignupFlow:
                 ),
                 "token_checked_at": iso(self.daemon.clock.now()),
             }
-            step = cs.Step("debug_token", "ok", detail=f"{len(granted)} target(s) granted")
+            step = cs.Step(
+                "debug_token",
+                "ok",
+                detail=f"{len(granted)} account(s) granted",
+                detail_pt=f"{len(granted)} conta(s) concedida(s)",
+            )
         else:
             # Optional: the daily check asks again. The grant is proved below by a real call.
             said = checked.message if isinstance(checked, Failed) else "no data"
-            step = cs.Step("debug_token", "skipped", detail=f"not answered: {said}")
+            step = cs.Step(
+                "debug_token",
+                "skipped",
+                detail=f"not answered, checked again daily: {said}",
+                detail_pt=f"sem resposta, verificado de novo na checagem diária: {said}",
+            )
         await self._change(run, cs.Change(fields=fields, steps=(step,)))
         # 3. The WABA, proved by listing its numbers with the new token.
         waba_id = rs.choose_waba(given.waba_id, granted)
@@ -243,7 +258,14 @@ class SignupFlow:
         # 5. A new number is registered with a PIN; a coexistence number never is.
         pin, pin_fields = None, {}
         if coexistence:
-            steps = [cs.Step("register", "skipped", detail="coexistence: no /register")]
+            steps = [
+                cs.Step(
+                    "register",
+                    "skipped",
+                    detail="coexistence: the number stays on the WhatsApp Business app",
+                    detail_pt="coexistência: o número continua no app WhatsApp Business",
+                )
+            ]
         else:
             pin, source = await self._pin(number.id)
             registered = await graph.register(number.id, token, pin)
@@ -251,7 +273,14 @@ class SignupFlow:
                 return await self._failed(run, "register", registered)
             key_id, sealed = self.keys.encrypt(pin, purpose_of(TABLE, run.connection_id, "pin_ct"))
             pin_fields = {"pin_ct": sealed, "pin_key_id": key_id, "pin_source": source}
-            steps = [cs.Step("register", "ok", detail=f"PIN {source}")]
+            steps = [
+                cs.Step(
+                    "register",
+                    "ok",
+                    detail=PIN_SOURCES[source][1],
+                    detail_pt=PIN_SOURCES[source][0],
+                )
+            ]
             if source != "generated":
                 pin = None  # shown once only when recado made it
         return await self._complete(run, token, number, coexistence, pin, pin_fields, steps)
@@ -357,7 +386,7 @@ class SignupFlow:
 
     async def _local(self, run: Run, step: str, why_pt: str, why_en: str) -> Answer:
         pt, en = rs.local_failure(step, why_pt, why_en)
-        failed = cs.Step(step, "failed", detail=why_en)
+        failed = cs.Step(step, "failed", detail=why_en, detail_pt=why_pt)
         return await self._error(run, step, pt, en, failed, step, why_en)
 
     async def _error(

@@ -136,7 +136,7 @@ class ConnectionActor:
                 reason_pt=pt,
                 reason_en=en,
                 error_step="store",
-                steps=(cs.Step("store", "failed", detail="token cannot be decrypted"),),
+                steps=(cs.Step("store", "failed", detail=en, detail_pt=pt),),
                 alert=("critical", "whatsapp_connection", pt, en),
             ),
         )
@@ -164,7 +164,7 @@ class ConnectionActor:
                 reason_pt=pt,
                 reason_en=en,
                 error_step=step,
-                steps=(cs.Step(step, "failed", detail=en),),
+                steps=(cs.Step(step, "failed", detail=en, detail_pt=pt),),
                 alert=("critical", "whatsapp_connection", pt, en),
                 pause=pause,
             ),
@@ -216,7 +216,12 @@ class ConnectionActor:
             )
         cid, token = int(row["id"]), self._token_of(row)
         unsubscribed = False
-        step = cs.Step("unsubscribe", "skipped", detail="no token or WABA to unsubscribe")
+        step = cs.Step(
+            "unsubscribe",
+            "skipped",
+            detail="no token or account to unsubscribe",
+            detail_pt="sem token ou conta para cancelar a inscrição",
+        )
         if token is not None and row["waba_id"]:
             answer = await self.graph.unsubscribe(row["waba_id"], token)
             unsubscribed = not isinstance(answer, Failed)
@@ -300,7 +305,9 @@ class ConnectionActor:
                 reason_pt=reason_pt,
                 reason_en=reason_en,
                 error_step="send",
-                steps=(cs.Step("send", "failed", code=code, detail=reason_en),),
+                steps=(
+                    cs.Step("send", "failed", code=code, detail=reason_en, detail_pt=reason_pt),
+                ),
             ),
         )
         self.daemon.connection_credentials = None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 
 from recado.http.auth import client_ip, json_body
 from recado.http.connect_auth import operator_or_page
@@ -75,7 +75,10 @@ async def connect_data(daemon: Daemon) -> dict[str, Any]:
     if row is not None:
         for step in await storage.read(cs.steps, row["id"], 50):
             labels = STEPS_EN if en else STEPS_PT
-            history.append({**step, "label": labels.get(step["step"], step["step"])})
+            text = step["detail"] if en or step["detail_pt"] is None else step["detail_pt"]
+            history.append(
+                {**step, "label": labels.get(step["step"], step["step"]), "detail_text": text}
+            )
     missing = [
         key
         for key, value in (
@@ -122,9 +125,11 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
         data = await connect_data(daemon)
         if wants_json():
             return jsonify(data)
-        await daemon.storage.write(
-            record_event, daemon.clock.now(), "WhatsApp Setup Screen Viewed", None, {}
-        )
+        # The page's own script fetches it again when a flow ends: not another visit.
+        if request.args.get("refresh") != "1":
+            await daemon.storage.write(
+                record_event, daemon.clock.now(), "WhatsApp Setup Screen Viewed", None, {}
+            )
         return await respond("connect_whatsapp.html", data, page_token=page_token())
 
     @app.get("/assets/connect_whatsapp.js")

@@ -41,6 +41,11 @@ STEPS_PT = {
     "send": "envio de mensagem",
     "health": "verificação diária do token",
     "unsubscribe": "cancelamento da inscrição",
+    "connected": "conexão concluída",
+    "superseded": "substituída",
+    "account_update": "atualização da conta (Meta)",
+    "quality_update": "atualização de qualidade (Meta)",
+    "number": "consulta do número",
 }
 STEPS_EN = {
     "state": "session check",
@@ -57,6 +62,11 @@ STEPS_EN = {
     "send": "sending a message",
     "health": "daily token check",
     "unsubscribe": "unsubscribing",
+    "connected": "connection completed",
+    "superseded": "replaced",
+    "account_update": "account update (Meta)",
+    "quality_update": "quality update (Meta)",
+    "number": "number lookup",
 }
 
 

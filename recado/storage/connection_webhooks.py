@@ -66,6 +66,7 @@ def apply_account_field(
                         "account_update",
                         "info",
                         detail=f"{said}: older than the update already applied",
+                        detail_pt=f"{said}: mais antiga que a atualização já aplicada",
                     ),
                 ),
             ),

@@ -84,6 +84,8 @@ class Step:
     code: int | None = None
     subcode: int | None = None
     detail: str = ""
+    # Our own words in pt-BR (``detail`` then holds them in English); None for Meta's.
+    detail_pt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,14 @@ def complete(
                 reason_code="superseded",
                 reason_pt=f"Substituída pela conexão {connection_id}.",
                 reason_en=f"Replaced by connection {connection_id}.",
-                steps=(Step("superseded", "info", detail=f"connection {connection_id}"),),
+                steps=(
+                    Step(
+                        "superseded",
+                        "info",
+                        detail=f"replaced by connection {connection_id}",
+                        detail_pt=f"substituída pela conexão {connection_id}",
+                    ),
+                ),
                 source_ip=ch.source_ip,
                 actor=ch.actor,
             ),
@@ -310,7 +319,7 @@ def complete(
 def _step(conn: sqlite3.Connection, connection_id: int, now: datetime, step: Step) -> None:
     conn.execute(
         "INSERT INTO whatsapp_connection_steps(connection_id, at, step, outcome, http_status, "
-        "code, subcode, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "code, subcode, detail, detail_pt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             connection_id,
             iso(now),
@@ -320,6 +329,7 @@ def _step(conn: sqlite3.Connection, connection_id: int, now: datetime, step: Ste
             step.code,
             step.subcode,
             step.detail[:500],
+            step.detail_pt[:500] if step.detail_pt is not None else None,
         ),
     )
 
@@ -364,7 +374,7 @@ def public(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def steps(conn: sqlite3.Connection, connection_id: int, limit: int = 200) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, at, step, outcome, http_status, code, subcode, detail "
+        "SELECT id, at, step, outcome, http_status, code, subcode, detail, detail_pt "
         "FROM whatsapp_connection_steps WHERE connection_id = ? ORDER BY id DESC LIMIT ?",
         (connection_id, limit),
     ).fetchall()

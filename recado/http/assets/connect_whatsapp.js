@@ -54,6 +54,21 @@
     });
   }
 
+  // What the daemon now knows (the record, its history, the funnel), from the page itself:
+  // the sections below the flow, and the connected card's facts, in the studio's words.
+  function refresh() {
+    return fetch(window.location.pathname + "?refresh=1", { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var details = fresh.getElementById("cw-details");
+        if (details) document.getElementById("cw-details").replaceWith(details);
+        var facts = fresh.querySelector("#cw-connected dl.cw-facts");
+        if (facts) document.querySelector("#cw-connected dl.cw-facts").replaceWith(facts);
+      })
+      .catch(function () {});
+  }
+
   function refused(answer) {
     var error = (answer.data && answer.data.error) || "";
     if (answer.status === 401 || error.indexOf("state_") === 0) {
@@ -90,11 +105,13 @@
     self.done = true;
     var code = self.login.authResponse && self.login.authResponse.code;
     var ev = self.event;
-    self.state.then(function (started) {
-      if (started.status !== 200) return refused(started);
-      if (code) return self.callback(started.data.state, code, ev);
-      return self.ended(started.data.state, ev);
-    });
+    self.state
+      .then(function (started) {
+        if (started.status !== 200) return refused(started);
+        if (code) return self.callback(started.data.state, code, ev);
+        return self.ended(started.data.state, ev);
+      })
+      .then(refresh);
   };
 
   Flow.prototype.callback = function (state, code, ev) {
@@ -111,7 +128,6 @@
       document.getElementById("cw-number").textContent = c.display_phone_number || "";
       document.getElementById("cw-business").textContent = c.business_name || "";
       document.getElementById("cw-waba").textContent = c.waba_id || "";
-      document.getElementById("cw-since").textContent = "";
       document.getElementById("cw-coexistence-note").hidden = !c.coexistence;
       if (answer.data.pin) {
         document.getElementById("cw-pin").textContent = answer.data.pin;

@@ -75,7 +75,8 @@ CREATE TABLE whatsapp_connection_steps (
     http_status    INTEGER,
     code           INTEGER,
     subcode        INTEGER,
-    detail         TEXT NOT NULL DEFAULT ''
+    detail         TEXT NOT NULL DEFAULT '',         -- Meta's words, or ours in English
+    detail_pt      TEXT                               -- ours in pt-BR, when they are ours
 );
 CREATE INDEX whatsapp_connection_steps_conn ON whatsapp_connection_steps(connection_id, id);
 
