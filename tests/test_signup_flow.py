@@ -403,3 +403,26 @@ async def test_sends_use_the_connection_and_disconnect_keeps_the_history(
         assert "pin" not in second
         assert double.signup.registered[NEW_NUMBER.phone_number_id] == pin
         await real_pause()
+
+
+async def test_the_page_speaks_english_with_ui_locale_en(daemon_dir: Path) -> None:
+    extra = '[ui]\nlocale = "en"\n'
+    async with signup_stack(daemon_dir, extra) as (daemon, double, client):
+        page = await client.get(op(daemon, "/connect/whatsapp"))
+        for words in (
+            "Connect WhatsApp",
+            "Start connection",
+            "Session expired. Click to reconnect.",
+            "Connection canceled. Click to try again.",
+            "contact support",
+        ):
+            assert words in page.text, words
+        assert "Iniciar conexão" not in page.text
+        double.signup.fail_next("subscribe", 1, 100)
+        state = await start(daemon, client)
+        answer = await callback(
+            daemon, client, double.signup.issue_code(NEW_NUMBER), state, **_hints()
+        )
+        assert answer.json()["message"].startswith("Step «subscribing the app")
+        page = await client.get(op(daemon, "/connect/whatsapp"))
+        assert "subscribing the app to the account (webhooks)" in page.text

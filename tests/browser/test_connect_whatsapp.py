@@ -263,3 +263,25 @@ def test_the_journey_through_every_state(
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     _shot(phone, "celular")
+
+
+def test_with_the_flag_off_the_page_says_how_to_turn_it_on(
+    browser: Browser, tmp_path: Path
+) -> None:
+    write_secrets(tmp_path)
+    (tmp_path / "token").write_text("graph-token-from-the-file\n")
+    config = write_config(
+        tmp_path,
+        'app_secret_file = "app_secret"\naccess_token_file = "token"\n'
+        'phone_number_id = "106540352242922"\n',
+    )
+    with DaemonProcess(config, test_hooks=False) as process:
+        page = browser.new_context(locale="pt-BR").new_page()
+        page.goto(f"{process.operator_url}/connect/whatsapp")
+        expect(page.locator("#cw-disabled")).to_contain_text("embedded_signup_enabled = true")
+        expect(page.locator("#cw-disabled")).to_contain_text("continua funcionando como hoje")
+        expect(page.locator("#cw-start")).to_have_count(0)
+        _shot(page, "desligado")
+        page.goto(f"{process.operator_url}/dashboard")
+        expect(page.locator("#setup-checklist li.todo")).to_have_count(4)
+        expect(page.locator("#connect-link")).to_have_attribute("href", "/connect/whatsapp")
