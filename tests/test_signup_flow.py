@@ -426,3 +426,25 @@ async def test_the_page_speaks_english_with_ui_locale_en(daemon_dir: Path) -> No
         assert answer.json()["message"].startswith("Step «subscribing the app")
         page = await client.get(op(daemon, "/connect/whatsapp"))
         assert "subscribing the app to the account (webhooks)" in page.text
+
+
+async def test_the_connection_pages_are_their_types(daemon_dir: Path) -> None:
+    from recado.http.connect_data import ConnectPage
+    from recado.runtime.connection_commands import ConnectionStatus
+    from tests.test_page_shapes import same_shape
+
+    async with signup_stack(daemon_dir) as (daemon, double, client):
+        await same_shape(client, op(daemon, "/connect/whatsapp.json"), ConnectPage)
+        double.signup.fail_next("register", 1, 133016)
+        state = await start(daemon, client)
+        await callback(daemon, client, double.signup.issue_code(NEW_NUMBER), state, **_hints())
+        await connect(daemon, double, client, COEXISTENCE)
+        page = await same_shape(client, op(daemon, "/connect/whatsapp.json"), ConnectPage)
+        assert page["funnel"]["errors"] == [
+            {"error_code": "133016", "step_failed": "register", "count": 1}
+        ]
+        assert page["history"] and page["connection"]["coexistence"] is True
+        body = await same_shape(
+            client, op(daemon, "/api/v1/whatsapp/connection/status"), ConnectionStatus
+        )
+        assert body["source"] == "connection"

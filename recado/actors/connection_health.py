@@ -20,7 +20,7 @@ from recado.rules import signup as rs
 from recado.rules.connection_health import HEALTH_EVERY, token_verdict
 from recado.rules.graph_errors import classify
 from recado.runtime.context import Daemon
-from recado.storage import connections as cs
+from recado.storage import whatsapp_connections as cs
 from recado.storage.alerts import add_alert, list_alerts, resolve_alerts
 from recado.storage.product_events import outcomes_since
 from recado.whatsapp.signup_graph import SYNC_TYPES, Failed, Ok, SignupGraph
@@ -139,7 +139,7 @@ class Health:
     async def _alert_open(self, code: str, connection_id: int) -> bool:
         subject = f"whatsapp_connection:{connection_id}"
         alerts = await self.daemon.storage.read(list_alerts, False)
-        return any(a["code"] == code and a["subject"] == subject for a in alerts)
+        return any(a.code == code and a.subject == subject for a in alerts)
 
     # -- coexistence: the two one-time syncs --------------------------------------------------
 
@@ -189,6 +189,7 @@ class Health:
             return
         answer = await self.graph.smb_app_data(phone, token, sync_type)
         attempt = int(sync["attempts"]) + 1
+        args: tuple[str, datetime | None, str | None, int | None, str]
         if isinstance(answer, Ok):
             request_id = str(answer.data.get("request_id") or "")
             step = cs.Step("smb_sync", "ok", detail=f"{sync_type}: request {request_id}")
@@ -216,7 +217,7 @@ class Health:
             args = ("failed", None, None, answer.code, answer.message)
         await self.daemon.storage.write(cs.update_smb_sync, cid, sync_type, now, *args, step)
         log.info("smb_sync", connection=cid, sync_type=sync_type, outcome=step.outcome)
-        if step.outcome == "failed":
+        if isinstance(answer, Failed) and step.outcome == "failed":
             await self.daemon.storage.write(
                 cs.change,
                 cid,
@@ -287,7 +288,7 @@ class Health:
         completed = counts.get("Embedded Signup Completed", 0)
         failed = counts.get("Embedded Signup Failed", 0)
         alerts = await self.daemon.storage.read(list_alerts, False)
-        is_open = any(a["code"] == ERROR_RATE_ALERT for a in alerts)
+        is_open = any(a.code == ERROR_RATE_ALERT for a in alerts)
         if rs.error_rate_exceeded(completed, failed) and not is_open:
             ended = completed + failed
             rate = failed / ended

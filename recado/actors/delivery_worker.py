@@ -1,4 +1,5 @@
-"""The delivery worker: takes due deliveries and carries each flow action out (CONTRACT §7).
+"""The delivery worker: takes due deliveries and carries each flow action out
+(docs/reference.md §8.1).
 
 ``http:<service>:<METHOD>:<path>`` posts the event envelope with ``Idempotency-Key: <event
 id>:<action>`` (the same on every attempt, so a destination can drop a repeat) and the

@@ -29,7 +29,7 @@ from recado.runtime.connection_commands import Answer, CallbackInput, PopupEnded
 from recado.runtime.context import Daemon
 from recado.runtime.keyring import KeyRing, KeyUnavailable, purpose_of
 from recado.runtime.whatsapp_credentials import Credentials
-from recado.storage import connections as cs
+from recado.storage import whatsapp_connections as cs
 from recado.storage.product_events import record_event
 from recado.token_crypto import Unreadable
 from recado.whatsapp.signup_graph import Failed, Ok, SignupGraph

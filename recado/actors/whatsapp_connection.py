@@ -19,11 +19,17 @@ from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.signup_flow import TABLE, SignupFlow
 from recado.clock import MAX_WALL_WAIT_S, iso
 from recado.logs import add_secret, get_logger
-from recado.runtime.connection_commands import Answer, CallbackInput, PopupEnded
+from recado.runtime.connection_commands import (
+    Answer,
+    CallbackInput,
+    ConnectionStatus,
+    PopupEnded,
+    connection_status,
+)
 from recado.runtime.context import Daemon
 from recado.runtime.keyring import KeyRing, KeyUnavailable, purpose_of
 from recado.runtime.whatsapp_credentials import Credentials
-from recado.storage import connections as cs
+from recado.storage import whatsapp_connections as cs
 from recado.storage.sending import get_setting
 from recado.token_crypto import Unreadable
 from recado.whatsapp.signup_graph import Failed, SignupGraph
@@ -184,29 +190,11 @@ class ConnectionActor:
     async def popup_ended(self, session: str, source_ip: str, ended: PopupEnded) -> Answer:
         return await self.flow.popup_ended(session, source_ip, ended)
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self) -> ConnectionStatus:
         row = await self.daemon.storage.read(cs.latest)
         creds = self.daemon.whatsapp_credentials()
         syncs = await self.daemon.storage.read(cs.smb_syncs, row["id"]) if row else []
-        return {
-            "status": row["status"] if row else "not_connected",
-            "connection": cs.public(row),
-            "source": creds.source if creds else "none",
-            "smb_syncs": [
-                {
-                    k: s[k]
-                    for k in (
-                        "sync_type",
-                        "status",
-                        "attempts",
-                        "requested_at",
-                        "deadline_at",
-                        "last_code",
-                    )
-                }
-                for s in syncs
-            ],
-        }
+        return connection_status(row, syncs, creds.source if creds else "none")
 
     async def disconnect(self, source_ip: str) -> Answer:
         row = await self.daemon.storage.read(cs.latest)

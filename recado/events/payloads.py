@@ -1,5 +1,5 @@
-"""The events API's payloads (CONTRACT §4.3): msgspec Structs and the checks that name every
-bad field for a 422, all at once (as ``check-config`` does)."""
+"""The events API's payloads (docs/reference.md §4.3, §5): msgspec Structs and the checks
+that name every bad field for a 422, all at once (as ``check-config`` does)."""
 
 from __future__ import annotations
 
@@ -176,7 +176,8 @@ def _check_data(
         apt = _convert(data, AppointmentData, "data", problems)
         # The checks of meaning run on every field of the right type, whatever is wrong
         # with the others, so one answer lists it all.
-        client = data.get("client") if isinstance(data.get("client"), dict) else {}
+        raw_client = data.get("client")
+        client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
         phone = _phone(client.get("phone"), problems)
         for name, value in (
             ("data.appointment_id", data.get("appointment_id")),

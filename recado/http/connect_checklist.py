@@ -10,7 +10,7 @@ from typing import Any
 from recado.clock import parse_iso
 from recado.rules.connection_health import TOKEN_WARN_BEFORE
 from recado.runtime.context import Daemon
-from recado.storage import connections as cs
+from recado.storage import whatsapp_connections as cs
 
 # Disconnected by the operator or replaced by a newer signup: nothing is wrong.
 CHOSEN = ("operator", "superseded")
@@ -22,7 +22,7 @@ async def connection_facts(
     dict[str, Any] | None,
     tuple[str, str] | None,
     tuple[str, str] | None,
-    list[dict[str, Any]],
+    list[tuple[str, bool]],
 ]:
     """(the record, its error (pt, en), its token warning (pt, en), the checklist)."""
     record = await daemon.storage.read(cs.latest)
@@ -35,10 +35,10 @@ async def connection_facts(
             warning = _expiry_warning(record, now)
     wa = daemon.config.whatsapp
     checklist = [
-        {"key": "app", "done": bool(wa.app_id and wa.es_config_id and wa.app_secret)},
-        {"key": "flag", "done": wa.embedded_signup_enabled},
-        {"key": "connect", "done": record is not None and record["status"] == "active"},
-        {"key": "mode", "done": wa.mode == "enabled"},
+        ("app", bool(wa.app_id and wa.es_config_id and wa.app_secret)),
+        ("flag", wa.embedded_signup_enabled),
+        ("connect", record is not None and record["status"] == "active"),
+        ("mode", wa.mode == "enabled"),
     ]
     return record, error, warning, checklist
 

@@ -18,23 +18,22 @@ public listener never takes a code.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import trio
 from quart import Quart, Response, jsonify, request
 
 from recado.http.auth import client_ip, json_body
 from recado.http.connect_auth import operator_or_page
-from recado.http.csrf import page_token, require_operator
+from recado.http.connect_data import connect_data
+from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.views import respond, wants_json
-from recado.rules.signup import STEPS_EN, STEPS_PT
 from recado.runtime.connection_commands import Answer, CallbackInput, PopupEnded
 from recado.runtime.context import Daemon
-from recado.storage import connections as cs
-from recado.storage.product_events import funnel, record_event
+from recado.storage.product_events import record_event
 
 _DIGITS = re.compile(r"\d{1,32}")
 _WORD = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -65,55 +64,6 @@ def _text(
     return value
 
 
-async def connect_data(daemon: Daemon) -> dict[str, Any]:
-    cfg, storage = daemon.config, daemon.storage
-    wa = cfg.whatsapp
-    status = await daemon.commands.connection.status()
-    row = status["connection"]
-    en = cfg.ui.locale == "en"
-    history = []
-    if row is not None:
-        for step in await storage.read(cs.steps, row["id"], 50):
-            labels = STEPS_EN if en else STEPS_PT
-            text = step["detail"] if en or step["detail_pt"] is None else step["detail_pt"]
-            history.append(
-                {**step, "label": labels.get(step["step"], step["step"]), "detail_text": text}
-            )
-    missing = [
-        key
-        for key, value in (
-            ("whatsapp.app_id", wa.app_id),
-            ("whatsapp.es_config_id", wa.es_config_id),
-            ("whatsapp.app_secret_file", wa.app_secret),
-        )
-        if not value
-    ]
-    now = daemon.clock.now()
-    reason = None
-    if row is not None:
-        reason = row["reason_en"] if en else row["reason_pt"]
-    return {
-        "enabled": wa.embedded_signup_enabled,
-        "missing": missing,
-        "status": status["status"],
-        "source": status["source"],
-        "connection": row,
-        "reason": reason,
-        "smb_syncs": status["smb_syncs"],
-        "history": history,
-        "funnel": await storage.read(funnel, now - timedelta(days=30)),
-        "sdk": {
-            "url": wa.sdk_url,
-            "app_id": wa.app_id,
-            "config_id": wa.es_config_id,
-            "version": wa.api_version,
-            "origin": wa.signup_origin.rstrip("/"),
-        }
-        if wa.embedded_signup_enabled
-        else None,
-    }
-
-
 def install_connect_pages(app: Quart, daemon: Daemon) -> None:
     guarded = require_operator(lambda: daemon.api_key)
     page_or_key = operator_or_page(lambda: daemon.api_key)
@@ -123,14 +73,12 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/connect/whatsapp.json")
     async def connect_page() -> Response:
         data = await connect_data(daemon)
-        if wants_json():
-            return jsonify(data)
         # The page's own script fetches it again when a flow ends: not another visit.
-        if request.args.get("refresh") != "1":
+        if not wants_json() and request.args.get("refresh") != "1":
             await daemon.storage.write(
                 record_event, daemon.clock.now(), "WhatsApp Setup Screen Viewed", None, {}
             )
-        return await respond("connect_whatsapp.html", data, page_token=page_token())
+        return await respond("connect_whatsapp.html", data)
 
     @app.get("/assets/connect_whatsapp.js")
     async def connect_script() -> Response:
@@ -188,7 +136,7 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
 
     @app.get("/api/v1/whatsapp/connection/status")
     async def connection_status() -> Response:
-        return jsonify(await commands.connection.status())
+        return jsonify(msgspec.to_builtins(await commands.connection.status()))
 
     @app.post("/api/v1/whatsapp/connection/disconnect")
     @guarded

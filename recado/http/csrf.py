@@ -1,5 +1,5 @@
-"""Operator actions from the pages themselves (CONTRACT §8: ``X-API-Key`` or the page's CSRF
-token), with three locks another site cannot open.
+"""Operator actions from the pages themselves (docs/reference.md §9.4: ``X-API-Key`` or the
+page's CSRF token), with three locks another site cannot open.
 
 - The request must come from this site: its ``Origin`` (or, when a browser leaves that out,
   its ``Referer``) is this request's own ``scheme://host``; a post that says neither is

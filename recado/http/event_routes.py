@@ -1,4 +1,4 @@
-"""``POST /api/v1/events`` (CONTRACT §4.3): validated, committed, then answered."""
+"""``POST /api/v1/events`` (docs/reference.md §4.3): validated, committed, then answered."""
 
 from __future__ import annotations
 

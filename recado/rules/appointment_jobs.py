@@ -1,4 +1,4 @@
-"""Which message jobs an appointment event plans and cancels (CONTRACT §5).
+"""Which message jobs an appointment event plans and cancels (docs/reference.md §6.2).
 
 - One job per ``(kind, appointment_id, starts_at)``: a repeated event plans nothing new.
 - ``created``: the notice now and the reminder at ``starts_at − reminder_hours_before``

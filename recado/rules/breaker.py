@@ -1,4 +1,4 @@
-"""A circuit breaker per service (CONTRACT §7) as a pure state machine.
+"""A circuit breaker per service (docs/reference.md §8.3) as a pure state machine.
 
 ``closed`` lets every delivery through and counts consecutive failures; at
 ``failure_threshold`` it turns ``open`` and nothing goes through for ``open_s``; then it is

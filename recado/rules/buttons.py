@@ -1,4 +1,4 @@
-"""What a tap on a template button does (CONTRACT §5).
+"""What a tap on a template button does (docs/reference.md §6.6).
 
 Payloads are ``<BUTTON>:<appointment_id>``. CONFIRM marks the appointment confirmed and
 answers with the voucher link; RESCHEDULE answers with the booking link and emits

@@ -41,7 +41,8 @@ def token_verdict(data: dict[str, Any], now: datetime) -> TokenVerdict:
     expires = _instant(data.get("expires_at"))
     data_access = _instant(data.get("data_access_expires_at"))
     if data.get("is_valid") is not True or (expires is not None and expires <= now):
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        found = data.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         sub = error.get("subcode") if isinstance(error.get("subcode"), int) else None
         words = SUBCODES_190.get(sub) if sub is not None else None
         if words is None and expires is not None and expires <= now:
@@ -106,7 +107,8 @@ class AccountEffect:
 
 def account_effect(value: dict[str, Any]) -> AccountEffect:
     event = str(value.get("event") or "UNKNOWN")
-    waba = value.get("waba_info") if isinstance(value.get("waba_info"), dict) else {}
+    found = value.get("waba_info")
+    waba: dict[str, Any] = found if isinstance(found, dict) else {}
     waba_id = str(waba["waba_id"]) if waba.get("waba_id") else None
     phone = value.get("phone_number")
     phone_number = digits(str(phone)) if phone else None

@@ -1,4 +1,4 @@
-"""Dashboard health (CONTRACT §8) as a pure function of facts the daemon gathers.
+"""Dashboard health (docs/reference.md §9.1) as a pure function of facts the daemon gathers.
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,

@@ -1,9 +1,9 @@
 """When to try again: pure schedules, with the randomness passed in.
 
-- Messages (CONTRACT §3 ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
+- Messages (docs/reference.md §6.5, ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
   ``base × 2^(attempt−1)`` capped, with full jitter; Meta's pair rate limit (131056) asks for
   4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour.
-- Hub deliveries (CONTRACT §7): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
+- Hub deliveries (docs/reference.md §8.2): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
   a service's ``Retry-After`` is honoured when it asks for longer, up to an hour.
 """
 

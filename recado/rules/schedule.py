@@ -1,4 +1,4 @@
-"""Cron schedules in the studio's time zone (sync jobs, CONTRACT §7).
+"""Cron schedules in the studio's time zone (sync jobs, docs/reference.md §8.5).
 
 Given the last scheduled instant already handled, ``plan`` says whether a run is due now
 (only once, however many fires were missed while the daemon was down) and when the next

@@ -1,5 +1,5 @@
 """Whether a due job goes out now, waits, or ends without a request, and to whom
-(CONTRACT §5). The same rules run on a job's first attempt, on every retry and on an
+(docs/reference.md §6.4). The same rules run on a job's first attempt, on every retry and on an
 operator's retry: nothing called off is ever sent.
 
 Order of the rules:

@@ -1,4 +1,4 @@
-"""Message states and how a status webhook moves them (CONTRACT §5).
+"""Message states and how a status webhook moves them (docs/reference.md §6.3).
 
 ``queued → sending → sent → delivered → read (→ played)``; side states ``failed``,
 ``skipped``, ``dead``, ``uncertain``, ``canceled``. A state never moves backwards: a status

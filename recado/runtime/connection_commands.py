@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
 from recado.runtime.whatsapp_credentials import Credentials
+from recado.storage import whatsapp_connections as cs
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,64 @@ class PopupEnded:
     error_message: str | None = None
 
 
+class ConnectionView(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    status: str  # connecting | active | disconnected | error
+    waba_id: str | None
+    phone_number_id: str | None
+    display_phone_number: str | None
+    business_name: str | None
+    coexistence: bool
+    pin_source: str | None
+    token_valid: bool | None
+    token_expires_at: str | None
+    data_access_expires_at: str | None
+    token_checked_at: str | None
+    quality_rating: str | None
+    messaging_limit: str | None
+    quality_event: str | None
+    quality_at: str | None
+    reason_code: str | None
+    reason_pt: str | None
+    reason_en: str | None
+    error_step: str | None
+    started_at: str
+    created_at: str
+    updated_at: str
+    connected_at: str | None
+    disconnected_at: str | None
+
+
+class SmbSync(msgspec.Struct, frozen=True, kw_only=True):
+    sync_type: str
+    status: str  # pending | done | failed
+    attempts: int
+    requested_at: str | None
+    deadline_at: str
+    last_code: int | None
+
+
+class ConnectionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /api/v1/whatsapp/connection/status``."""
+
+    status: str  # not_connected | connecting | active | disconnected | error
+    source: str  # connection | config | none: whose token the sender uses
+    connection: ConnectionView | None
+    smb_syncs: list[SmbSync]
+
+
+def connection_status(
+    row: dict[str, Any] | None, syncs: list[dict[str, Any]], source: str
+) -> ConnectionStatus:
+    public = cs.public(row)
+    return ConnectionStatus(
+        status=row["status"] if row else "not_connected",
+        source=source,
+        connection=msgspec.convert(public, ConnectionView) if public else None,
+        smb_syncs=[msgspec.convert(s, SmbSync) for s in syncs],
+    )
+
+
 class ConnectionCommands(Protocol):
     async def start(self, session: str, source_ip: str) -> Answer: ...
 
@@ -49,7 +110,7 @@ class ConnectionCommands(Protocol):
 
     async def popup_ended(self, session: str, source_ip: str, ended: PopupEnded) -> Answer: ...
 
-    async def status(self) -> dict[str, Any]: ...
+    async def status(self) -> ConnectionStatus: ...
 
     async def disconnect(self, source_ip: str) -> Answer: ...
 
@@ -77,8 +138,10 @@ class NoConnection:
     async def popup_ended(self, session: str, source_ip: str, ended: PopupEnded) -> Answer:
         return _UNAVAILABLE
 
-    async def status(self) -> dict[str, Any]:
-        return {"status": "not_connected", "connection": None, "source": "none"}
+    async def status(self) -> ConnectionStatus:
+        return ConnectionStatus(
+            status="not_connected", source="none", connection=None, smb_syncs=[]
+        )
 
     async def disconnect(self, source_ip: str) -> Answer:
         return _UNAVAILABLE

@@ -9,6 +9,7 @@ opens is kept out (its ciphertexts cannot be read, and say so), never overwritte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -103,8 +104,8 @@ class KeyRing:
             keys[current.id] = current
         self._keys, self._current, self.unreadable = keys, current, unreadable
 
-    def _open(self, row: dict[str, object]) -> tc.DataKey | None:
-        wrapped = bytes(row["wrapped"])  # type: ignore[arg-type]
+    def _open(self, row: dict[str, Any]) -> tc.DataKey | None:
+        wrapped = bytes(row["wrapped"])
         key_id = str(row["id"])
         for master in (self._master, self._previous):
             if master is None or master.id != row["master_id"]:

@@ -41,7 +41,6 @@ class ActorStatus:
     consecutive_failures: int = 0
     last_error: str | None = None
     last_started: float | None = None
-    next_start: float | None = None
     looping: bool = False
     failures: deque[float] = field(default_factory=lambda: deque(maxlen=CRASH_LOOP_FAILURES))
 
@@ -72,9 +71,6 @@ class Supervisor:
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         return {name: st.as_json() for name, st in sorted(self.actors.items())}
-
-    def all_running(self) -> bool:
-        return all(st.state == "running" for st in self.actors.values())
 
     def crash_looping(self) -> list[str]:
         return [name for name, st in self.actors.items() if st.crash_loop]
@@ -119,7 +115,6 @@ class Supervisor:
                 )
                 status.looping = looping
                 status.state = "crash_loop" if looping else "backoff"
-                status.next_start = now + delay
                 log.exception(
                     "actor_failed",
                     failed_actor=name,

@@ -16,7 +16,7 @@ from typing import Any
 
 from recado.clock import iso
 from recado.rules.connection_health import account_effect, digits, quality_update
-from recado.storage.connections import Change, Step, change
+from recado.storage.whatsapp_connections import Change, Step, change
 
 ACCOUNT_FIELDS = ("account_update", "phone_number_quality_update")
 
@@ -136,10 +136,11 @@ def _target(
 ) -> dict[str, Any] | None:
     """The connection an update is about: the one it names (by WABA, else by number), or,
     when it names neither, the one in force. One about another account changes nothing."""
+    args: tuple[str, ...] = ()
     if waba_id:
         sql, args = "SELECT * FROM whatsapp_connections WHERE waba_id = ?", (waba_id,)
     else:
-        sql, args = "SELECT * FROM whatsapp_connections WHERE status != 'connecting'", ()
+        sql = "SELECT * FROM whatsapp_connections WHERE status != 'connecting'"
     rows = [dict(r) for r in conn.execute(sql + " ORDER BY id DESC", args)]
     if phone and not waba_id:
         rows = [r for r in rows if digits(r["display_phone_number"] or "") == phone]

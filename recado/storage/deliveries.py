@@ -17,8 +17,6 @@ from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
 
-OPEN_STATES = ("pending", "retrying")
-
 
 def expand_flows(
     conn: sqlite3.Connection, event_id: str, actions: tuple[PlannedAction, ...], now: datetime
@@ -156,52 +154,6 @@ def load_breakers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return {r["service"]: dict(r) for r in rows}
 
 
-def dlq_page(
-    conn: sqlite3.Connection, state: str, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
-    total = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = ?", (state,)).fetchone()[0]
-    rows = conn.execute(
-        "SELECT id, event_id, action, service, state, attempts, last_status, last_error, "
-        " created_at, updated_at, dead_at FROM deliveries WHERE state = ? "
-        "ORDER BY dead_at DESC, id DESC LIMIT ? OFFSET ?",
-        (state, limit, offset),
-    ).fetchall()
-    return total, [dict(r) for r in rows]
-
-
-def delivery_detail(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id "
-        "WHERE d.id = ?",
-        (delivery_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    attempts = conn.execute(
-        "SELECT n, started_at, latency_ms, status_code, outcome, error FROM delivery_attempts "
-        "WHERE delivery_id = ? ORDER BY id",
-        (delivery_id,),
-    ).fetchall()
-    return {**dict(row), "history": [dict(a) for a in attempts]}
-
-
-def event_with_deliveries(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | None:
-    """An event as accepted, and where each of its flow actions stands."""
-    event = conn.execute(
-        "SELECT id, type, occurred_at, received_at, source, data_json FROM events WHERE id = ?",
-        (event_id,),
-    ).fetchone()
-    if event is None:
-        return None
-    rows = conn.execute(
-        "SELECT id, action, service, state, attempts, next_attempt_at, last_status, last_error, "
-        "done_at FROM deliveries WHERE event_id = ? ORDER BY id",
-        (event_id,),
-    ).fetchall()
-    data = {k: event[k] for k in ("id", "type", "occurred_at", "received_at", "source")}
-    return {**data, "data": json.loads(event["data_json"]), "deliveries": [dict(r) for r in rows]}
-
-
 def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
     """Back to pending with the attempt count reset; the history stays."""
     return _dlq_action(
@@ -237,54 +189,6 @@ def _dlq_action(
         return {"outcome": "wrong_state", "state": row["state"], "event_id": row["event_id"]}
     conn.execute(update, {"now": iso(now), "id": delivery_id})
     return {"outcome": outcome, "event_id": row["event_id"]}
-
-
-_EVENT_OUTCOMES = (
-    "SELECT COUNT(*) AS total, "
-    " COALESCE(SUM(dead > 0), 0) AS failed, "
-    " COALESCE(SUM(open = 0 AND dead = 0), 0) AS processed FROM ("
-    "  SELECT e.id, COALESCE(SUM(d.state IN ('pending', 'retrying')), 0) AS open, "
-    "   COALESCE(SUM(d.state IN ('dead', 'archived')), 0) AS dead "
-    "  FROM events e LEFT JOIN deliveries d ON d.event_id = e.id "
-    "  WHERE e.received_at >= ? AND e.received_at < ? GROUP BY e.id)"
-)
-
-
-def event_outcomes(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
-    """Events received in [start, end): processed (every delivery done), failed (a
-    delivery dead, or archived by an operator); the rest are still pending."""
-    row = conn.execute(_EVENT_OUTCOMES, (start, end)).fetchone()
-    return {"total": row["total"], "processed": row["processed"], "failed": row["failed"]}
-
-
-def hub_counts(conn: sqlite3.Connection, now: str) -> dict[str, int]:
-    pending = conn.execute(
-        "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE state IN ('pending', 'retrying')"
-    ).fetchone()[0]
-    retry = conn.execute(
-        "SELECT COUNT(*) AS total, COALESCE(SUM(next_attempt_at <= ?), 0) AS ready "
-        "FROM deliveries WHERE state = 'retrying'",
-        (now,),
-    ).fetchone()
-    dead = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").fetchone()[0]
-    return {
-        "pending_events": pending,
-        "retry_total": retry["total"],
-        "retry_ready": retry["ready"],
-        "dead_total": dead,
-    }
-
-
-def delivery_report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS success "
-        "FROM deliveries WHERE created_at >= ? AND created_at < ?",
-        (start, end),
-    ).fetchone()
-    dead = conn.execute(
-        "SELECT COUNT(*) FROM deliveries WHERE dead_at >= ? AND dead_at < ?", (start, end)
-    ).fetchone()[0]
-    return {"total": row["total"], "success": row["success"], "dead_letter_added": dead}
 
 
 def event_envelope(row: dict[str, Any]) -> bytes:

@@ -149,7 +149,7 @@ def _inbound(
     if cur.rowcount == 0:
         return "inbound_duplicate"
     # The ledger only moves forward: an old message delivered late by a retry never moves
-    # last_inbound back, and only messages from the client count (CONTRACT §6).
+    # last_inbound back, and only messages from the client count (docs/reference.md §7).
     conn.execute(
         "INSERT INTO conversations(wa_id, profile_name, last_inbound_at, last_inbound_wamid, "
         "inbound_count, updated_at) VALUES (?, ?, ?, ?, 1, ?) "

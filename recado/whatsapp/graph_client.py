@@ -44,7 +44,7 @@ class Rejected:
 
 @dataclass(frozen=True)
 class NotSent:
-    kind: str  # connect_error | connect_timeout | dns
+    kind: str  # connect_error | connect_timeout
     detail: str
 
 
