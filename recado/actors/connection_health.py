@@ -20,6 +20,7 @@ from recado.rules import signup as rs
 from recado.rules.connection_health import HEALTH_EVERY, token_verdict
 from recado.rules.graph_errors import classify
 from recado.runtime.context import Daemon
+from recado.storage import smb_syncs as smb
 from recado.storage import whatsapp_connections as cs
 from recado.storage.alerts import add_alert, list_alerts, resolve_alerts
 from recado.storage.product_events import outcomes_since
@@ -145,7 +146,7 @@ class Health:
 
     async def _smb_syncs(self, row: dict[str, Any], now: datetime) -> None:
         cid = int(row["id"])
-        syncs = await self.daemon.storage.read(cs.smb_syncs, cid)
+        syncs = await self.daemon.storage.read(smb.smb_syncs, cid)
         token = self._token_of(row)
         for sync in syncs:
             if sync["status"] != "pending" or token is None:
@@ -153,7 +154,7 @@ class Health:
             if sync["next_at"] and parse_iso(sync["next_at"]) > now:
                 continue
             await self._request_sync(cid, sync, token, now)
-        syncs = await self.daemon.storage.read(cs.smb_syncs, cid)
+        syncs = await self.daemon.storage.read(smb.smb_syncs, cid)
         late = [s for s in syncs if s["status"] != "done" and s["alerted_at"] is None]
         if late and now >= parse_iso(late[0]["deadline_at"]) - (
             rs.SMB_DEADLINE - rs.SMB_ALERT_AFTER
@@ -164,7 +165,7 @@ class Health:
                 "%d/%m/%Y %H:%M"
             )
             await self.daemon.storage.write(
-                cs.alert_smb_late,
+                smb.alert_smb_late,
                 cid,
                 now,
                 (
@@ -215,7 +216,7 @@ class Health:
                 f"{sync_type}: {answer.message}",
             )
             args = ("failed", None, None, answer.code, answer.message)
-        await self.daemon.storage.write(cs.update_smb_sync, cid, sync_type, now, *args, step)
+        await self.daemon.storage.write(smb.update_smb_sync, cid, sync_type, now, *args, step)
         log.info("smb_sync", connection=cid, sync_type=sync_type, outcome=step.outcome)
         if isinstance(answer, Failed) and step.outcome == "failed":
             await self.daemon.storage.write(

@@ -21,27 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from recado.actors.register_pin import PIN_SOURCES, register_pin
 from recado.clock import iso, parse_iso
 from recado.logs import add_secret, get_logger
 from recado.rules import signup as rs
 from recado.rules.connection_health import token_verdict
 from recado.runtime.connection_commands import Answer, CallbackInput, PopupEnded
 from recado.runtime.context import Daemon
-from recado.runtime.keyring import KeyRing, KeyUnavailable, purpose_of
+from recado.runtime.keyring import KeyRing, purpose_of
 from recado.runtime.whatsapp_credentials import Credentials
 from recado.storage import whatsapp_connections as cs
 from recado.storage.product_events import record_event
-from recado.token_crypto import Unreadable
 from recado.whatsapp.signup_graph import Failed, Ok, SignupGraph
 
 log = get_logger("signup")
 
 TABLE = "whatsapp_connections"
-PIN_SOURCES = {
-    "generated": ("PIN novo, gerado pelo recado", "a new PIN, made by recado"),
-    "file": ("PIN do arquivo whatsapp.register_pin_file", "the PIN of whatsapp.register_pin_file"),
-    "kept": ("o PIN que o número já tinha", "the PIN the number already had"),
-}
 
 
 def digest(value: str) -> str:
@@ -267,7 +262,7 @@ class SignupFlow:
                 )
             ]
         else:
-            pin, source = await self._pin(number.id)
+            pin, source = await register_pin(self.daemon, self.keys, number.id)
             registered = await graph.register(number.id, token, pin)
             if isinstance(registered, Failed) or registered.data.get("success") is not True:
                 return await self._failed(run, "register", registered)
@@ -340,25 +335,6 @@ class SignupFlow:
         if pin is not None:
             body["pin"] = pin
         return Answer(200, body)
-
-    async def _pin(self, phone_number_id: str) -> tuple[str, str]:
-        """The PIN to register with: the configured one, the one this number was registered
-        with before (it must equal the existing two-step PIN), or a new one."""
-        if self._wa.register_pin:
-            return self._wa.register_pin, "file"
-        rows = await self.daemon.storage.read(cs.pins_of, phone_number_id)
-        for row in rows:
-            try:
-                pin = self.keys.decrypt(
-                    row["pin_key_id"], bytes(row["pin_ct"]), purpose_of(TABLE, row["id"], "pin_ct")
-                )
-            except (KeyUnavailable, Unreadable):
-                continue  # sealed under a key this master key cannot open: a new PIN
-            add_secret(pin)
-            return pin, "kept"
-        pin = f"{secrets.randbelow(10**6):06d}"
-        add_secret(pin)
-        return pin, "generated"
 
     async def _change(self, run: Run, change: cs.Change) -> None:
         await self.daemon.storage.write(

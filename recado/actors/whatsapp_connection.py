@@ -29,6 +29,7 @@ from recado.runtime.connection_commands import (
 from recado.runtime.context import Daemon
 from recado.runtime.keyring import KeyRing, KeyUnavailable, purpose_of
 from recado.runtime.whatsapp_credentials import Credentials
+from recado.storage import smb_syncs as smb
 from recado.storage import whatsapp_connections as cs
 from recado.storage.sending import get_setting
 from recado.token_crypto import Unreadable
@@ -193,7 +194,7 @@ class ConnectionActor:
     async def status(self) -> ConnectionStatus:
         row = await self.daemon.storage.read(cs.latest)
         creds = self.daemon.whatsapp_credentials()
-        syncs = await self.daemon.storage.read(cs.smb_syncs, row["id"]) if row else []
+        syncs = await self.daemon.storage.read(smb.smb_syncs, row["id"]) if row else []
         return connection_status(row, syncs, creds.source if creds else "none")
 
     async def disconnect(self, source_ip: str) -> Answer:

@@ -19,7 +19,9 @@ from recado.clock import iso
 from recado.rules.signup import state_problem
 from recado.storage.alerts import add_alert
 from recado.storage.audit import record_audit
+from recado.storage.connection_steps import Step, add_step
 from recado.storage.product_events import record_event
+from recado.storage.smb_syncs import add_syncs
 
 PAUSE_KEY = "sending_paused"
 # Columns a change may set besides its status and reason.
@@ -74,18 +76,6 @@ PUBLIC = (
     "connected_at",
     "disconnected_at",
 )
-
-
-@dataclass(frozen=True)
-class Step:
-    step: str
-    outcome: str  # ok | failed | skipped | retry | info
-    http_status: int | None = None
-    code: int | None = None
-    subcode: int | None = None
-    detail: str = ""
-    # Our own words in pt-BR (``detail`` then holds them in English); None for Meta's.
-    detail_pt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +151,7 @@ def spend_state(
             ),
         )
         connection_id = int(cur.lastrowid or 0)
-        _step(conn, connection_id, now, Step("state", "ok"))
+        add_step(conn, connection_id, now, Step("state", "ok"))
         record_audit(
             conn,
             now,
@@ -234,7 +224,7 @@ def change(conn: sqlite3.Connection, connection_id: int, now: datetime, ch: Chan
         (*sets.values(), connection_id),
     )
     for step in ch.steps:
-        _step(conn, connection_id, now, step)
+        add_step(conn, connection_id, now, step)
     if (ch.status is not None and ch.status != row["status"]) or ch.reason_code is not None:
         status = ch.status or row["status"]
         record_audit(
@@ -305,37 +295,8 @@ def complete(
         )
     change(conn, connection_id, now, ch)
     if smb_deadline is not None:
-        conn.executemany(
-            "INSERT OR IGNORE INTO whatsapp_smb_syncs(connection_id, sync_type, status, "
-            "next_at, deadline_at) VALUES (?, ?, 'pending', ?, ?)",
-            [
-                (connection_id, sync_type, iso(now), iso(smb_deadline))
-                for sync_type in ("smb_app_state_sync", "history")
-            ],
-        )
+        add_syncs(conn, connection_id, now, smb_deadline)
     return others
-
-
-def _step(conn: sqlite3.Connection, connection_id: int, now: datetime, step: Step) -> None:
-    conn.execute(
-        "INSERT INTO whatsapp_connection_steps(connection_id, at, step, outcome, http_status, "
-        "code, subcode, detail, detail_pt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            connection_id,
-            iso(now),
-            step.step,
-            step.outcome,
-            step.http_status,
-            step.code,
-            step.subcode,
-            step.detail[:500],
-            step.detail_pt[:500] if step.detail_pt is not None else None,
-        ),
-    )
-
-
-def add_step(conn: sqlite3.Connection, connection_id: int, now: datetime, step: Step) -> None:
-    _step(conn, connection_id, now, step)
 
 
 def _set_pause(conn: sqlite3.Connection, pause: dict[str, Any], now: datetime) -> None:
@@ -397,56 +358,3 @@ def stale_connecting(conn: sqlite3.Connection, before: datetime) -> list[int]:
         (iso(before),),
     ).fetchall()
     return [int(r[0]) for r in rows]
-
-
-def smb_syncs(conn: sqlite3.Connection, connection_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT * FROM whatsapp_smb_syncs WHERE connection_id = ? ORDER BY sync_type DESC",
-        (connection_id,),
-    ).fetchall()
-    return [dict(r) for r in rows]
-
-
-def update_smb_sync(
-    conn: sqlite3.Connection,
-    connection_id: int,
-    sync_type: str,
-    now: datetime,
-    status: str,
-    next_at: datetime | None,
-    request_id: str | None,
-    code: int | None,
-    detail: str,
-    step: Step,
-) -> None:
-    conn.execute(
-        "UPDATE whatsapp_smb_syncs SET status = ?, attempts = attempts + 1, next_at = ?, "
-        "requested_at = ?, request_id = COALESCE(?, request_id), last_code = ?, "
-        "last_detail = ? WHERE connection_id = ? AND sync_type = ?",
-        (
-            status,
-            iso(next_at) if next_at else None,
-            iso(now),
-            request_id,
-            code,
-            detail[:500],
-            connection_id,
-            sync_type,
-        ),
-    )
-    _step(conn, connection_id, now, step)
-
-
-def alert_smb_late(
-    conn: sqlite3.Connection,
-    connection_id: int,
-    now: datetime,
-    alert: tuple[str, str, str, str],
-) -> None:
-    conn.execute(
-        "UPDATE whatsapp_smb_syncs SET alerted_at = ? WHERE connection_id = ? "
-        "AND status != 'done' AND alerted_at IS NULL",
-        (iso(now), connection_id),
-    )
-    severity, code, pt, en = alert
-    add_alert(conn, now, severity, code, f"whatsapp_connection:{connection_id}", pt, en)
