@@ -31,7 +31,7 @@ from recado.runtime.keyring import KeyRing, KeyUnavailable, purpose_of
 from recado.runtime.whatsapp_credentials import Credentials
 from recado.storage import smb_syncs as smb
 from recado.storage import whatsapp_connections as cs
-from recado.storage.sending import get_setting
+from recado.storage.settings import get_setting
 from recado.token_crypto import Unreadable
 from recado.whatsapp.signup_graph import Failed, SignupGraph
 

@@ -14,8 +14,10 @@ from croniter import croniter
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
 from recado.config.signup_checks import check_signup
+from recado.rules.buttons import BUTTONS
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
+from recado.rules.kinds import EVENT_TYPES
 
 if TYPE_CHECKING:
     from recado.config.schema import Config
@@ -24,19 +26,6 @@ MODES = ("disabled", "dry_run", "enabled")
 LOCALES = ("pt-BR", "en")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 TEMPLATE_PARAMS = ("client_name", "service", "date", "time", "location", "studio_name")
-BUTTONS = ("CONFIRM", "RESCHEDULE", "TALK")
-EVENT_TYPES = (
-    "appointment.created",
-    "appointment.rescheduled",
-    "appointment.canceled",
-    "appointment.reschedule_requested",
-    "handoff.requested",
-    "lead.created",
-    "client.registered",
-    "service.completed",
-    "payment.received",
-    "feedback.received",
-)
 # Each connection is a file descriptor; beyond this no sane RLIMIT_NOFILE holds both caps.
 MAX_CONNECTIONS = 100_000
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")

@@ -12,7 +12,7 @@ class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pass
 
 
-class DaemonSection(_S):
+class DaemonSection(_S, frozen=True):
     data_dir: str = "./var"
     timezone: str = "America/Sao_Paulo"
     shutdown_grace_s: float = 10
@@ -26,7 +26,7 @@ class DaemonSection(_S):
         return path if path.is_absolute() else (Path(self.base_dir) / path).resolve()
 
 
-class HttpSection(_S):
+class HttpSection(_S, frozen=True):
     public_listen: str = "127.0.0.1:8080"
     operator_listen: str = "127.0.0.1:8081"
     public_base_url: str = "http://127.0.0.1:8080"
@@ -37,7 +37,7 @@ class HttpSection(_S):
     public_body_timeout_s: float = 10
 
 
-class SecuritySection(_S):
+class SecuritySection(_S, frozen=True):
     api_key_file: str = ""
     secret_key_file: str = ""
     # The master key before a change, for the one start that re-wraps the data keys.
@@ -47,11 +47,11 @@ class SecuritySection(_S):
     previous_secret_key: str = ""
 
 
-class UiSection(_S):
+class UiSection(_S, frozen=True):
     locale: str = "pt-BR"
 
 
-class StudioSection(_S):
+class StudioSection(_S, frozen=True):
     name: str = "Studio"
     location_line: str = ""
     booking_url: str = ""
@@ -61,7 +61,7 @@ _PARAMS = ["client_name", "service", "date", "time", "location"]
 _BUTTONS = ["CONFIRM", "RESCHEDULE", "TALK"]
 
 
-class Template(_S):
+class Template(_S, frozen=True):
     name: str
     language: str = "pt_BR"
     body_params: list[str] = msgspec.field(default_factory=lambda: list(_PARAMS))
@@ -81,7 +81,7 @@ def _default_templates() -> dict[str, Template]:
     }
 
 
-class WhatsAppSection(_S):
+class WhatsAppSection(_S, frozen=True):
     mode: str = "dry_run"
     kill_switch: bool = False
     allowlist: list[str] = msgspec.field(default_factory=list)
@@ -115,12 +115,12 @@ class WhatsAppSection(_S):
     register_pin: str = ""
 
 
-class BreakerSettings(_S):
+class BreakerSettings(_S, frozen=True):
     failure_threshold: int = 5
     open_s: float = 60
 
 
-class Service(_S):
+class Service(_S, frozen=True):
     name: str
     base_url: str
     auth_header: str = "Authorization"
@@ -131,24 +131,24 @@ class Service(_S):
     auth_value: str = ""
 
 
-class DelayedAction(_S):
+class DelayedAction(_S, frozen=True):
     action: str
     delay: str = "0s"
 
 
-class Flow(_S):
+class Flow(_S, frozen=True):
     event: str
     actions: list[str | DelayedAction] = msgspec.field(default_factory=list)
 
 
-class SyncJob(_S):
+class SyncJob(_S, frozen=True):
     name: str
     schedule: str
     source: str
     target: str
 
 
-class Config(_S):
+class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
     security: SecuritySection = msgspec.field(default_factory=SecuritySection)

@@ -37,16 +37,18 @@ from recado.http.public_app import create_public_app
 from recado.http.serve import ConnectionGate, serve_http
 from recado.logs import get_logger, set_secrets
 from recado.rules.flows import flow_table
+from recado.rules.health import watchdog
 from recado.runtime import sdnotify
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
 from recado.runtime.listeners import BindError, Listener
 from recado.runtime.reload import reload_config, secrets_of
 from recado.runtime.supervisor import Supervisor
 from recado.runtime.wakeup import Wakeups
 from recado.storage.actor import MAX_BATCH, Storage
 from recado.storage.faults import StorageFault, check_writable
-from recado.storage.sending import get_setting
+from recado.storage.settings import KILL_SWITCH, get_setting
 
 log = get_logger("daemon")
 
@@ -188,7 +190,7 @@ async def _run_opened(
         test_hooks=hooks.writes_around_checks,
         flows=flow_table(cfg.flows),
     )
-    daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
+    daemon.kill_switch_override = bool(await storage.read(get_setting, KILL_SWITCH))
     grace = float(cfg.daemon.shutdown_grace_s)
     try:
         async with trio.open_nursery() as root:
@@ -246,8 +248,8 @@ async def _run_work(
             actors.start_soon(
                 partial(
                     sdnotify.watchdog_loop,
-                    lambda: _healthy(daemon),
-                    why_unhealthy=lambda: _why_unhealthy(daemon),
+                    lambda: watchdog(runtime_facts(daemon)).alive,
+                    why_unhealthy=lambda: watchdog(runtime_facts(daemon)).why_not,
                 )
             )
             await trio.to_thread.run_sync(_write_runtime, daemon)
@@ -314,18 +316,6 @@ def _write_runtime(daemon: Daemon) -> None:
             "config": str(daemon.config_path),
         },
     )
-
-
-def _healthy(daemon: Daemon) -> bool:
-    """What the systemd watchdog pings vouch for: the event loop runs (this is called from
-    it) and storage is open. An actor in a crash loop is not a reason: systemd would restart
-    the whole daemon in a loop, and data never heals by restarting. The dashboard and an
-    alert say it instead."""
-    return daemon.storage.is_open
-
-
-def _why_unhealthy(daemon: Daemon) -> str:
-    return "storage closed"
 
 
 async def _signal_loop(daemon: Daemon) -> None:

@@ -13,16 +13,14 @@ import msgspec
 
 from recado.rules.instants import parse_instant
 from recado.rules.json_depth import depth_ok, too_deep_detail
-from recado.rules.phone import PhoneError, normalize_phone
-
-APPOINTMENT_TYPES = ("appointment.created", "appointment.rescheduled", "appointment.canceled")
-FREE_FORM_TYPES = (
-    "lead.created",
-    "client.registered",
-    "service.completed",
-    "payment.received",
-    "feedback.received",
+from recado.rules.kinds import (
+    APPOINTMENT_CANCELED_EVENT,
+    APPOINTMENT_CREATED_EVENT,
+    APPOINTMENT_RESCHEDULED_EVENT,
+    APPOINTMENT_TYPES,
+    FREE_FORM_TYPES,
 )
+from recado.rules.phone import PhoneError, normalize_phone
 
 
 class Envelope(msgspec.Struct):
@@ -172,7 +170,7 @@ def _check_data(
         return None
     if data is None:
         return None
-    if event_type in ("appointment.created", "appointment.rescheduled"):
+    if event_type in (APPOINTMENT_CREATED_EVENT, APPOINTMENT_RESCHEDULED_EVENT):
         apt = _convert(data, AppointmentData, "data", problems)
         # The checks of meaning run on every field of the right type, whatever is wrong
         # with the others, so one answer lists it all.
@@ -203,7 +201,7 @@ def _check_data(
             apt.location,
             apt.notify_client,
         )
-    if event_type == "appointment.canceled":
+    if event_type == APPOINTMENT_CANCELED_EVENT:
         cancel = _convert(data, CancelData, "data", problems)
         if cancel is None:
             return None

@@ -16,6 +16,7 @@ from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
 from recado.rules.storage_faults import alert_texts
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
 from recado.storage import sync as sq
 from recado.storage.alerts import open_alert_count
 from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
@@ -152,6 +153,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     }
     breakers = daemon.breakers.snapshot(now)
     alerts_open = await read(open_alert_count)
+    runtime = runtime_facts(daemon)
     fault = daemon.storage.fault
     unwritten = [
         UnwrittenAlert(at=iso(a.since), code=a.code, text=pick(locale, *alert_texts(a.kind)))
@@ -162,10 +164,10 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=paused,
-        storage_writable=daemon.storage.is_open,
+        storage_writable=runtime.storage_open,
         storage_fault=fault.kind if fault else None,
         storage_fault_since=format_local(fault.since, tz) if fault else "",
-        crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
+        crash_looping_actors=runtime.crash_looping,
         open_breakers=tuple(n for n, b in breakers.items() if b["state"] != "closed"),
         dlq_total=hub.dead_total,
         retry_queue_total=hub.retry_total,

@@ -11,6 +11,7 @@ from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.params import Paging, query_choice, query_limit, query_page
 from recado.http.views import respond
+from recado.rules.states import DLQ_STATES
 from recado.runtime.context import Daemon
 from recado.storage.delivery_queries import (
     DeliveryDetail,
@@ -24,8 +25,6 @@ from recado.storage.operator_actions import (
     archive_dead_delivery,
     retry_dead_delivery,
 )
-
-DLQ_STATES = ("dead", "archived")
 
 
 class DlqItem(msgspec.Struct, frozen=True, kw_only=True):

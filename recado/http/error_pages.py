@@ -52,6 +52,7 @@ def install_error_pages(app: Quart, daemon: Daemon) -> None:
             return response
         if not prefers_html():
             return response
+        # Our JSON error responses hold bytes; get_data is typed as str | bytes.
         found = error_of(await response.get_data())  # type: ignore[arg-type]
         if found is None:
             return response

@@ -22,8 +22,10 @@ from recado.http.params import (
     query_time_cursor,
 )
 from recado.http.views import respond
+from recado.rules import message_reasons
+from recado.rules.kinds import MESSAGE_KINDS as KINDS
 from recado.rules.message_retry import refusal_text
-from recado.rules.status_order import RANK, SIDE_STATES
+from recado.rules.states import MESSAGE_STATES as STATES
 from recado.runtime.context import Daemon
 from recado.storage.message_queries import (
     MessageListItem,
@@ -34,15 +36,6 @@ from recado.storage.message_queries import (
 )
 from recado.storage.messages import act_on_message
 from recado.storage.operator_actions import set_kill_switch
-
-STATES = (*RANK, *SIDE_STATES)
-KINDS = (
-    "appointment_created",
-    "appointment_reminder",
-    "appointment_canceled",
-    "button_reply",
-    "contingency_reply",
-)
 
 
 class MessageRow(MessageListItem, frozen=True, kw_only=True):
@@ -117,7 +110,7 @@ async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
     rows = [
         MessageRow(
             **msgspec.structs.asdict(item),
-            reason_text=item.reason.get(locale) if item.reason else None,
+            reason_text=message_reasons.reason_text(item.reason, locale, tz),
             created_local=format_local(item.created_at, tz),
         )
         for item in items
@@ -130,7 +123,7 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
     detail = await daemon.storage.read(message_detail, message_id)
     if detail is None:
         return None
-    locale = page_locale(daemon)
+    locale, tz = page_locale(daemon), studio_zone(daemon)
     verdicts = await daemon.storage.read(message_actions, message_id, daemon.clock.now())
     actions = {
         name: ActionOffer(
@@ -144,9 +137,9 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
     return MessagePage(
         message=MessageView(
             **msgspec.structs.asdict(m),
-            reason_text=(m.reason or {}).get(locale),
+            reason_text=message_reasons.reason_text(m.reason, locale, tz),
         ),
-        timeline=timeline(detail, locale, studio_zone(daemon)),
+        timeline=timeline(detail, locale, tz),
         actions=actions,
     )
 

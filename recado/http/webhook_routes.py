@@ -45,7 +45,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
     @app.post("/webhooks/whatsapp")
     async def receive() -> Response:
         try:
-            body: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
+            body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
         except RequestEntityTooLarge:
             metrics.webhook_requests.labels("too_large").inc()
             log.info("webhook_rejected", reason="too_large", remote_ip=client_ip())

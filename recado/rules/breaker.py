@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-CLOSED = "closed"
-OPEN = "open"
-HALF_OPEN = "half_open"
+from recado.rules.states import CLOSED as CLOSED
+from recado.rules.states import HALF_OPEN as HALF_OPEN
+from recado.rules.states import OPEN as OPEN
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ class Plan:
 
 def next_fire(schedule: str, after: datetime, tz: ZoneInfo) -> datetime:
     it = croniter(schedule, after.astimezone(tz))
-    return it.get_next(datetime)
+    found: datetime = it.get_next(datetime)
+    return found
 
 
 def latest_fire(schedule: str, at_or_before: datetime, tz: ZoneInfo) -> datetime:
@@ -31,7 +32,8 @@ def latest_fire(schedule: str, at_or_before: datetime, tz: ZoneInfo) -> datetime
     it = croniter(schedule, local)
     if croniter.match(schedule, local) and local.second == 0 and local.microsecond == 0:
         return local
-    return it.get_prev(datetime)
+    found: datetime = it.get_prev(datetime)
+    return found
 
 
 def plan(schedule: str, last: datetime | None, now: datetime, tz: ZoneInfo) -> Plan:

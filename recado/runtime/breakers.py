@@ -42,12 +42,10 @@ class BreakerBoard:
         rows = await self._storage.read(load_breakers)
         for name, row in rows.items():
             if name in self.states:
-                opened = parse_iso(row["opened_at"]) if row["opened_at"] else None
-                self.states[name] = br.Breaker(row["state"], row["failure_count"], opened)
-                if row["state"] != br.CLOSED:
-                    log.warning(
-                        "breaker_restored", service=name, state=row["state"], opened_at=opened
-                    )
+                opened = parse_iso(row.opened_at) if row.opened_at else None
+                self.states[name] = br.Breaker(row.state, row.failure_count, opened)
+                if row.state != br.CLOSED:
+                    log.warning("breaker_restored", service=name, state=row.state, opened_at=opened)
 
     def blocked(self, now: datetime) -> tuple[str, ...]:
         """Services whose deliveries must wait right now."""

@@ -30,7 +30,7 @@ ActorFn = Callable[..., Awaitable[Any]]
 
 def restart_delay(consecutive_failures: int) -> float:
     """Delay before the next start after the n-th consecutive failure (n ≥ 1)."""
-    return min(BACKOFF_FIRST_S * 2 ** (consecutive_failures - 1), BACKOFF_MAX_S)
+    return float(min(BACKOFF_FIRST_S * 2 ** (consecutive_failures - 1), BACKOFF_MAX_S))
 
 
 @dataclass

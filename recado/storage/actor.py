@@ -285,6 +285,7 @@ class Storage:
             return trio.lowlevel.Abort.SUCCEEDED
 
         self._queue.put(req)
+        # The value is the write's outcome, unwrapped: typed Any by trio.
         return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
 
     def _commit_batch(self, batch: list[_WriteRequest]) -> StorageFault | None:

@@ -12,10 +12,36 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
+from recado.storage.message_queue import NewMessage, queue_message
+
+
+class DueDelivery(msgspec.Struct, frozen=True):
+    """A delivery come due, with the event it carries as it was accepted."""
+
+    id: int
+    event_id: str
+    action: str
+    service: str | None  # None for a whatsapp:<template> action
+    state: str
+    attempts: int
+    type: str
+    occurred_at: str
+    data_json: str
+
+
+class BreakerRow(msgspec.Struct, frozen=True):
+    """A service's breaker as last saved (``opened_at`` as stored text)."""
+
+    service: str
+    state: str
+    failure_count: int
+    opened_at: str | None
 
 
 def expand_flows(
@@ -39,7 +65,7 @@ def due_deliveries(
     blocked: tuple[str, ...],
     in_flight: tuple[int, ...],
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[DueDelivery]:
     """Due deliveries with their event, leaving out those in flight and the services whose
     breaker holds them back."""
     rows = conn.execute(
@@ -51,7 +77,7 @@ def due_deliveries(
         "ORDER BY d.next_attempt_at, d.id LIMIT ?",
         (now, *blocked, *in_flight, limit),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DueDelivery(**dict(r)) for r in rows]
 
 
 def next_delivery_due(
@@ -62,7 +88,7 @@ def next_delivery_due(
         f"AND {_not_held(blocked, in_flight, '')}",
         (*blocked, *in_flight),
     ).fetchone()
-    return row[0]
+    return str(row[0]) if row[0] is not None else None
 
 
 def _not_held(blocked: tuple[str, ...], in_flight: tuple[int, ...], p: str) -> str:
@@ -149,9 +175,9 @@ def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: dateti
     )
 
 
-def load_breakers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM breakers").fetchall()
-    return {r["service"]: dict(r) for r in rows}
+def load_breakers(conn: sqlite3.Connection) -> dict[str, BreakerRow]:
+    rows = conn.execute("SELECT service, state, failure_count, opened_at FROM breakers").fetchall()
+    return {r["service"]: BreakerRow(**dict(r)) for r in rows}
 
 
 def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
@@ -191,45 +217,24 @@ def _dlq_action(
     return {"outcome": outcome, "event_id": row["event_id"]}
 
 
-def event_envelope(row: dict[str, Any]) -> bytes:
+def event_envelope(d: DueDelivery) -> bytes:
     """The JSON body a destination receives: the event as it was accepted."""
     return json.dumps(
         {
-            "id": row["event_id"],
-            "type": row["type"],
-            "occurred_at": row["occurred_at"],
-            "data": json.loads(row["data_json"]),
+            "id": d.event_id,
+            "type": d.type,
+            "occurred_at": d.occurred_at,
+            "data": json.loads(d.data_json),
         },
         ensure_ascii=False,
     ).encode()
 
 
 def hand_off_message(
-    conn: sqlite3.Connection,
-    delivery_id: int,
-    job_id: str,
-    template: str,
-    to: str,
-    values: dict[str, str],
-    event_id: str,
-    now: datetime,
+    conn: sqlite3.Connection, delivery_id: int, message: NewMessage, now: datetime
 ) -> bool:
-    """A whatsapp:<template> action: the job is queued for the sender, in the same
-    transaction that marks the delivery done (the job id is derived from the delivery, so
-    a repeat after a crash finds the job already there)."""
-    conn.execute(
-        "INSERT OR IGNORE INTO messages(id, kind, wa_id, to_number, state, created_at, "
-        "updated_at, due_at, event_id, params_json) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-        (
-            job_id,
-            template,
-            to.lstrip("+"),
-            to,
-            iso(now),
-            iso(now),
-            iso(now),
-            event_id,
-            json.dumps(values, ensure_ascii=False, sort_keys=True),
-        ),
-    )
+    """A whatsapp:<template> action: the message is queued for the sender, in the same
+    transaction that marks the delivery done (its id is derived from the delivery, so a
+    repeat after a crash finds it already there)."""
+    queue_message(conn, message, now)
     return record_attempt(conn, delivery_id, now, now, None, None, "handed_off", None, "done", None)

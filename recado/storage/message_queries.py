@@ -29,7 +29,7 @@ class MessageListItem(msgspec.Struct, frozen=True, kw_only=True):
     due_at: str | None
     attempts: int
     reason_code: str | None
-    reason: dict[str, str] | None
+    reason: dict[str, Any] | None  # a code with its parameters (rules/message_reasons.py)
     dry_run: bool
     # A null "reason_json" beside a null "reason": the JSON of the list and the message page
     # always carried it for a message without a reason (and left it out otherwise).

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from recado.clock import iso, parse_iso
+from recado.rules import message_reasons
 from recado.rules.message_retry import discard_verdict, retry_due_at, retry_verdict
 from recado.rules.send_policy import AppointmentFacts
 from recado.storage.audit import record_audit
@@ -65,7 +66,7 @@ def act_on_message(
         )
         after, detail = "queued", {"from": before, "to": "queued", "due_at": iso(due)}
     else:
-        reason = {"pt-BR": "Descartada pelo operador.", "en": "Discarded by the operator."}
+        reason = message_reasons.reason("discarded")
         conn.execute(
             "UPDATE messages SET state = 'canceled', reason_code = 'discarded', reason_json = ?, "
             "updated_at = ? WHERE id = ?",

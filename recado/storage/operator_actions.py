@@ -17,7 +17,7 @@ from recado.rules.breaker import Breaker
 from recado.storage import deliveries as dq
 from recado.storage.audit import record_audit
 from recado.storage.deliveries import save_breaker
-from recado.storage.sending import set_setting
+from recado.storage.settings import KILL_SWITCH, set_setting
 
 OPERATOR = "operator"
 
@@ -29,7 +29,7 @@ class DlqOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def set_kill_switch(conn: sqlite3.Connection, on: bool, now: datetime, source_ip: str) -> None:
-    set_setting(conn, "kill_switch", on, now)
+    set_setting(conn, KILL_SWITCH, on, now)
     record_audit(
         conn, now, "whatsapp.kill_switch", "on" if on else "off", source_ip, OPERATOR, {"on": on}
     )

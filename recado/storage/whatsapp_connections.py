@@ -9,7 +9,6 @@ only as ciphertexts.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +20,12 @@ from recado.storage.alerts import add_alert
 from recado.storage.audit import record_audit
 from recado.storage.connection_steps import Step, add_step
 from recado.storage.product_events import record_event
+from recado.storage.settings import SENDING_PAUSED, delete_setting, set_setting
 from recado.storage.smb_syncs import add_syncs
 
-PAUSE_KEY = "sending_paused"
+PAUSE_KEY = SENDING_PAUSED
+__all__ = ["FIELDS", "PAUSE_KEY", "PUBLIC", "Change", "Step", "add_step"]
+
 # Columns a change may set besides its status and reason.
 FIELDS = frozenset(
     {
@@ -249,9 +251,9 @@ def change(conn: sqlite3.Connection, connection_id: int, now: datetime, ch: Chan
         severity, code, pt, en = ch.alert
         add_alert(conn, now, severity, code, f"whatsapp_connection:{connection_id}", pt, en)
     if ch.pause is not None:
-        _set_pause(conn, ch.pause, now)
+        set_setting(conn, SENDING_PAUSED, ch.pause, now)
     if ch.resume:
-        conn.execute("DELETE FROM settings WHERE key = ?", (PAUSE_KEY,))
+        delete_setting(conn, SENDING_PAUSED)
 
 
 def complete(
@@ -297,15 +299,6 @@ def complete(
     if smb_deadline is not None:
         add_syncs(conn, connection_id, now, smb_deadline)
     return others
-
-
-def _set_pause(conn: sqlite3.Connection, pause: dict[str, Any], now: datetime) -> None:
-    conn.execute(
-        "INSERT INTO settings(key, value_json, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, "
-        "updated_at = excluded.updated_at",
-        (PAUSE_KEY, json.dumps(pause), iso(now)),
-    )
 
 
 # -- reads ----------------------------------------------------------------------------------

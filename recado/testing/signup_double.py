@@ -39,6 +39,8 @@ _OAUTH = re.compile(r"^/v\d+\.\d+/oauth/access_token$")
 _DEBUG = re.compile(r"^/v\d+\.\d+/debug_token$")
 _EDGE = re.compile(r"^/v\d+\.\d+/(\d+)/(phone_numbers|subscribed_apps|register|smb_app_data)$")
 _NODE = re.compile(r"^/v\d+\.\d+/(\d+)$")
+# (path, query, headers, body) -> (status, answer)
+Handler = Callable[[str, dict[str, str], dict[str, str], Any], tuple[int, Any]]
 
 
 @dataclass
@@ -140,7 +142,7 @@ class SignupGraph:
 
     async def route(
         self, method: str, target: str, headers: dict[str, str], body: Any
-    ) -> tuple[int, dict[str, Any]] | None:
+    ) -> tuple[int, Any] | None:
         """The answer for a signup endpoint, or None when ``target`` is not one."""
         path, _, raw_query = target.partition("?")
         query = {k: v[0] for k, v in parse_qs(raw_query).items()}
@@ -158,7 +160,7 @@ class SignupGraph:
             )
         return handler(path, query, headers, body if isinstance(body, dict) else {})
 
-    def _match(self, method: str, path: str) -> tuple[str, Any]:
+    def _match(self, method: str, path: str) -> tuple[str, Handler | None]:
         if method == "GET" and _OAUTH.match(path):
             return "oauth", self._oauth
         if method == "GET" and _DEBUG.match(path):

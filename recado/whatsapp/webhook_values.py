@@ -57,11 +57,12 @@ def integer(value: Any, path: str, unix: bool = False) -> int | None:
         if len(value) > _MAX_DIGITS:
             raise BadValue(path, f"out of range: {len(value)} digits")
         value = int(value)
-    if not sql_int_ok(value):
-        raise BadValue(path, f"out of range: {str(value)[:40]} does not fit in 64 bits")
-    if unix and not unix_ok(value):
-        raise BadValue(path, f"out of range: {value} is not a unix time {RANGE_TEXT}")
-    return value
+    number: int = value
+    if not sql_int_ok(number):
+        raise BadValue(path, f"out of range: {str(number)[:40]} does not fit in 64 bits")
+    if unix and not unix_ok(number):
+        raise BadValue(path, f"out of range: {number} is not a unix time {RANGE_TEXT}")
+    return number
 
 
 def text(value: Any) -> str | None:

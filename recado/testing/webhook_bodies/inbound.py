@@ -18,7 +18,7 @@ def _messages_change(message: dict[str, Any], wa_id: str, name: str | None) -> d
 
 def inbound(
     mtype: str,
-    content: dict[str, Any] | None,
+    content: dict[str, Any] | list[Any] | None,
     *,
     wa_id: str = "5511987654321",
     ts: int = 1767225600,
@@ -96,7 +96,7 @@ def inbound_contacts(**kw: Any) -> dict[str, Any]:
         "contacts",
         [
             {
-                "name": {"formatted_name": "Bia"},  # type: ignore[arg-type]
+                "name": {"formatted_name": "Bia"},
                 "phones": [{"phone": "+5511912345678"}],
             }
         ],
