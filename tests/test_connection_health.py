@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,23 @@ import trio
 from recado.clock import TrioClock
 from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
+from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.signup_double import COEXISTENCE, NEW_NUMBER, account_update, quality_update
-from tests.signup_helpers import connect, key, op, real_pause, signup_stack, start, status, until
+from tests.conftest import running_daemon
+from tests.signup_helpers import (
+    connect,
+    key,
+    op,
+    real_pause,
+    signup_double,
+    signup_stack,
+    signup_toml,
+    start,
+    status,
+    until,
+)
 from tests.test_sender import book, notice, notice_reaches
-from tests.webhook_helpers import post_body, query
+from tests.webhook_helpers import post_body, query, write_secrets
 
 
 async def _dashboard(daemon: Daemon, client: httpx.AsyncClient) -> dict[str, Any]:
@@ -316,3 +330,62 @@ async def test_the_alert_rules_of_the_signup(
             lambda: _alerts(daemon, "whatsapp_signup_error_rate")[0]["resolved_at"],
             "the rate alert resolved",
         )
+
+
+async def test_a_signup_cut_by_a_crash_becomes_an_error_with_an_alert(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    """Callbacks not processed: the daemon is killed (-9) in the middle of a signup; the
+    next start finds the connection still ``connecting`` and says it was interrupted."""
+    write_secrets(daemon_dir)
+    double = signup_double()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(double.serve)
+        config = write_config(daemon_dir, signup_toml(double))
+        process = await trio.to_thread.run_sync(
+            lambda: DaemonProcess(config, test_hooks=False).start()
+        )
+        key_header = {"X-API-Key": (process.data_dir / "api_key").read_text().strip()}
+        double.signup.hang_next("subscribe")
+        async with httpx.AsyncClient() as client:
+            started = await client.post(
+                f"{process.operator_url}/api/v1/whatsapp/embedded-signup/start",
+                headers=key_header,
+            )
+            body = {
+                "code": double.signup.issue_code(NEW_NUMBER),
+                "state": started.json()["state"],
+                "waba_id": NEW_NUMBER.waba_id,
+                "phone_number_id": NEW_NUMBER.phone_number_id,
+            }
+
+            async def post_callback() -> None:
+                with suppress(httpx.HTTPError):
+                    await client.post(
+                        f"{process.operator_url}/api/v1/whatsapp/embedded-signup/callback",
+                        json=body,
+                        headers=key_header,
+                    )
+
+            nursery.start_soon(post_callback)
+            await until(lambda: "subscribe" in double.signup.calls, "the flow reached subscribe")
+            process.kill()
+        later = TrioClock(datetime.now(UTC) + timedelta(minutes=3))
+        async with running_daemon(
+            daemon_dir, signup_toml(double), test_hooks=False, clock=later
+        ) as daemon:
+            row = await until(
+                lambda: (
+                    (r := query(daemon, "SELECT * FROM whatsapp_connections"))
+                    and r[0]["status"] == "error"
+                    and r[0]
+                ),
+                "the interrupted signup marked in error",
+            )
+            assert row["reason_code"] == "interrupted"
+            assert "interrompido" in row["reason_pt"]
+            alert = _alerts(daemon, "whatsapp_signup_unprocessed")
+            assert alert and "interrompido" in alert[0]["text_pt"]
+            events = query(daemon, "SELECT name, properties_json FROM product_events")
+            assert json.loads(events[-1]["properties_json"])["error_code"] == "interrupted"
+        nursery.cancel_scope.cancel()

@@ -14,6 +14,8 @@ import pytest
 import trio
 
 from recado.clock import TrioClock
+from recado.http.connect_data import ConnectPage
+from recado.runtime.connection_commands import ConnectionStatus
 from recado.runtime.context import Daemon
 from recado.testing.graph_double import GraphDouble
 from recado.testing.signup_double import COEXISTENCE, NEW_NUMBER, Account
@@ -30,6 +32,7 @@ from tests.signup_helpers import (
     status,
     until,
 )
+from tests.test_page_shapes import same_shape
 from tests.test_sender import book, notice_reaches
 from tests.webhook_helpers import query, write_secrets
 
@@ -429,10 +432,6 @@ async def test_the_page_speaks_english_with_ui_locale_en(daemon_dir: Path) -> No
 
 
 async def test_the_connection_pages_are_their_types(daemon_dir: Path) -> None:
-    from recado.http.connect_data import ConnectPage
-    from recado.runtime.connection_commands import ConnectionStatus
-    from tests.test_page_shapes import same_shape
-
     async with signup_stack(daemon_dir) as (daemon, double, client):
         await same_shape(client, op(daemon, "/connect/whatsapp.json"), ConnectPage)
         double.signup.fail_next("register", 1, 133016)

@@ -106,6 +106,14 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
             if isinstance(value, Response):
                 return value
         given = CallbackInput(**fields)  # type: ignore[arg-type]
+        answer = Answer(
+            504,
+            {
+                "error": "signup_timeout",
+                "detail": f"the signup did not finish within {CALLBACK_DEADLINE_S:.0f} s; "
+                "its connection is marked interrupted shortly",
+            },
+        )
         with trio.CancelScope(shield=True) as scope:
             scope.deadline = trio.current_time() + CALLBACK_DEADLINE_S
             answer = await commands.connection.callback(session, client_ip(), given)

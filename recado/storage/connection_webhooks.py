@@ -50,8 +50,8 @@ def apply_account_field(
         said
         and conn.execute(
             "SELECT 1 FROM whatsapp_connection_steps WHERE connection_id = ? AND "
-            "step = 'account_update' AND detail LIKE ?",
-            (cid, said + "%"),
+            "step = 'account_update' AND substr(detail, 1, ?) = ?",
+            (cid, len(said), said),
         ).fetchone()
     ):
         return False

@@ -85,6 +85,7 @@ class Scripted:
     subcode: int | None = None
     message: str = ""
     is_transient: bool | None = None
+    hang: bool = False
 
 
 @dataclass
@@ -130,6 +131,11 @@ class SignupGraph:
         for _ in range(n):
             queue.append(Scripted(code, http_status, subcode, message, is_transient))
 
+    def hang_next(self, step: str) -> None:
+        """The next call of ``step`` is read and never answered (a daemon killed meanwhile
+        leaves its signup half done)."""
+        self._script.setdefault(step, deque()).append(Scripted(0, hang=True))
+
     def token_for(self, account: Account) -> str | None:
         return next((t for t, info in self.tokens.items() if info.account == account), None)
 
@@ -155,6 +161,8 @@ class SignupGraph:
         queue = self._script.get(step)
         if queue:
             s = queue.popleft()
+            if s.hang:
+                await trio.sleep_forever()
             return s.http_status, error(
                 s.code, s.message or f"scripted {step} error", s.subcode, s.is_transient
             )
