@@ -21,6 +21,7 @@ from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
+from recado.actors.template_sync import TemplateSyncer
 from recado.actors.webhook_processor import WebhookProcessor
 from recado.actors.whatsapp_connection import ConnectionActor
 from recado.clock import Clock, SystemClock, iso
@@ -72,9 +73,11 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     webhooks = WebhookProcessor(daemon)
     sync = SyncRunner(daemon)
     connection = ConnectionActor(daemon)
+    templates = TemplateSyncer(daemon)
     daemon.commands.webhooks = webhooks
     daemon.commands.sync = sync
     daemon.commands.connection = connection
+    daemon.commands.templates = templates
     return [
         # First: the sender starts with the connection's token already in memory.
         ActorSpec("whatsapp_connection", connection.run),
@@ -83,6 +86,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("delivery_worker", DeliveryWorker(daemon, daemon.breakers).run),
         ActorSpec("breaker_monitor", BreakerMonitor(daemon, daemon.breakers).run),
         ActorSpec("sync_runner", sync.run),
+        ActorSpec("template_sync", templates.run),
     ]
 
 

@@ -35,7 +35,8 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
-from recado.testing.graph_wire import TemplateSpec, graph_error, validate_send
+from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
+from recado.testing.graph_wire import graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
 from recado.testing.sdk_standin import SdkStandIn, answer_signup
 from recado.testing.signup_double import SignupGraph
@@ -87,6 +88,8 @@ class GraphDouble(H11Double):
     requests: list[Recorded] = field(default_factory=list)
     port: int = 0
     _script: deque[Behaviour] = field(default_factory=deque)
+    # Scripted answers (status, body) to the next template listings, before the real ones.
+    listing_script: deque[tuple[int, Any]] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # wamids are unique across runs, as Meta's are: a second double on the same database
     # must not hand out wamids the first one already did.
@@ -146,6 +149,14 @@ class GraphDouble(H11Double):
         a plain JSON body without a Graph error)."""
         for _ in range(n):
             self._script.append(Behaviour("echo", code, http_status=http_status))
+
+    async def set_status(self, name: str, status: str, reason: str | None = "NONE") -> int:
+        """Change a template's status, as Meta does, and post the webhook that says so."""
+        spec = self.templates[name]
+        spec.status = "APPROVED" if status == "REINSTATED" else status
+        return await self.post_webhook(
+            wb.envelope([status_change(name, spec, status, reason)], waba_id=self.waba_id)
+        )
 
     def sends(self) -> list[Recorded]:
         return [r for r in self.requests if _MESSAGES_PATH.match(r.path)]
@@ -218,6 +229,16 @@ class GraphDouble(H11Double):
             for s in order
         ]
 
+    def _listing_grant(self, headers: dict[str, str]) -> tuple[str, str]:
+        """The token and WABA a templates listing is answered for: a business token the
+        signup side issued reads its own WABA; any other request is checked against the
+        double's configured token and WABA."""
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        issued = self.signup.tokens.get(bearer)
+        if issued is not None and issued.valid:
+            return bearer, issued.account.waba_id
+        return self.token, self.waba_id
+
     # -- the server -------------------------------------------------------------------------
 
     async def _handle(
@@ -238,6 +259,23 @@ class GraphDouble(H11Double):
         answered = await answer_signup(self.sdk, conn, stream, request, headers, body)
         if answered is not None:
             record.answered = answered
+            return True
+        token, waba = self._listing_grant(headers)
+        listing = answer_listing(
+            self.templates,
+            token,
+            waba,
+            request.method.decode(),
+            request.target.decode(),
+            headers,
+            graph_error,
+            self.url,
+        )
+        if listing is not None and self.listing_script:
+            listing = self.listing_script.popleft()
+        if listing is not None:
+            record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
+            await respond(conn, stream, *listing)
             return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:

@@ -199,6 +199,52 @@ TEXT: dict[str, str] = {
     "item": "Item",
     "retry_item": "Retry",
     "set_aside_short": "set aside",
+    # The templates page: configured templates beside Meta's definitions, and their sync.
+    "templates": "Templates",
+    "tpl.configured": "Configured templates",
+    "tpl.at_meta": "Templates at Meta",
+    "tpl.key": "Used for",
+    "tpl.name": "Name",
+    "tpl.language": "Language",
+    "tpl.status": "Status at Meta",
+    "tpl.category": "Category",
+    "tpl.quality": "Quality",
+    "tpl.format": "Parameters",
+    "tpl.format.positional": "positional",
+    "tpl.format.named": "named",
+    "tpl.format.unknown": "unknown",
+    "tpl.body_params": "Body parameters",
+    "tpl.buttons": "Buttons",
+    "tpl.problems": "Differences",
+    "tpl.ok": "matches Meta",
+    "tpl.unknown": (
+        "no definition from Meta yet (the templates were never read): nothing is checked"
+    ),
+    "tpl.not_at_meta": "not found",
+    "tpl.changed_by": "Changed by",
+    "tpl.source.sync": "read",
+    "tpl.source.webhook": "webhook",
+    "tpl.used_as": "Configured as",
+    "tpl.sync": "Reading the templates",
+    "tpl.sync_now": "Sync now",
+    "tpl.last_sync": "Last read",
+    "tpl.last_ok": "Last successful read",
+    "tpl.next_sync": "Next read",
+    "tpl.never": "never",
+    "tpl.sync_failed": "The last read failed; the definitions read before still apply",
+    "tpl.failures_since_ok": "Failures since the last successful read",
+    "tpl.not_configured": (
+        "The templates are not read: whatsapp.access_token_file or whatsapp.waba_id is "
+        "missing. Without Meta's definitions no send is blocked."
+    ),
+    "tpl.recent": "Recent reads",
+    "tpl.outcome.ok": "done",
+    "tpl.outcome.failed": "failed",
+    "tpl.trigger.start": "at start",
+    "tpl.trigger.hourly": "hourly",
+    "tpl.trigger.operator": "asked by an operator",
+    "tpl.count": "Templates read",
+    "tpl.none_at_meta": "No template read from Meta.",
 }
 
 # The Connect WhatsApp page's words live beside it, in texts/connect.
