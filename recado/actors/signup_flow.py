@@ -314,10 +314,10 @@ class SignupFlow:
         deadline = now + rs.SMB_DEADLINE if coexistence else None
         await self.daemon.storage.write(cs.complete, run.connection_id, now, change, deadline)
         self.daemon.connection_credentials = Credentials(
-            token, number.id, "connection", run.connection_id
+            token, number.id, "connection", run.connection_id, run.waba_id or ""
         )
         self.daemon.sending_paused = None
-        self.daemon.after_commit("sender")
+        self.daemon.after_commit("sender", "templates")
         log.info(
             "whatsapp_connected",
             connection=run.connection_id,

@@ -108,7 +108,9 @@ class ConnectionActor:
         if row is not None and row["status"] == "active":
             token = self._token_of(row)
             if token is not None:
-                credentials = Credentials(token, row["phone_number_id"], "connection", row["id"])
+                credentials = Credentials(
+                    token, row["phone_number_id"], "connection", row["id"], row["waba_id"] or ""
+                )
             elif row["id"] not in self._flagged_unreadable:
                 self._flagged_unreadable.add(row["id"])
                 await self._unreadable(int(row["id"]))
@@ -120,7 +122,7 @@ class ConnectionActor:
             changed = changed or paused != self.daemon.sending_paused
             self.daemon.sending_paused = paused
             if changed:
-                self.daemon.after_commit("sender")
+                self.daemon.after_commit("sender", "templates")
 
     async def _unreadable(self, cid: int) -> None:
         pt = (
@@ -301,3 +303,13 @@ class ConnectionActor:
         )
         self.daemon.connection_credentials = None
         self.daemon.after_commit("connection")
+
+    async def read_refused(
+        self, credentials: Credentials, step: str, reason_code: str, pt: str, en: str
+    ) -> None:
+        """A read made with the connection's token (the templates) got 190: lost, unless
+        the connection changed meanwhile (a reconnect's new token is not the refused one)."""
+        current = self.daemon.connection_credentials
+        if current is None or current.connection_id is None or current != credentials:
+            return
+        await self._lost(current.connection_id, step, reason_code, pt, en)

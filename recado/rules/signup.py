@@ -46,6 +46,7 @@ STEPS_PT = {
     "account_update": "atualização da conta (Meta)",
     "quality_update": "atualização de qualidade (Meta)",
     "number": "consulta do número",
+    "templates": "leitura dos modelos de mensagem",
 }
 STEPS_EN = {
     "state": "session check",
@@ -67,6 +68,7 @@ STEPS_EN = {
     "account_update": "account update (Meta)",
     "quality_update": "quality update (Meta)",
     "number": "number lookup",
+    "templates": "reading the message templates",
 }
 
 

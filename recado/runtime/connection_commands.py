@@ -122,6 +122,13 @@ class ConnectionCommands(Protocol):
         """Meta answered 190 (or 0, 102) to a send made with ``credentials``."""
         ...
 
+    async def read_refused(
+        self, credentials: Credentials, step: str, reason_code: str, pt: str, en: str
+    ) -> None:
+        """Meta refused ``credentials``' token on a read (``step``: templates): the
+        connection is lost as on an invalid ``debug_token`` (error, sending paused, alert)."""
+        ...
+
 
 _UNAVAILABLE = Answer(
     503, {"error": "unavailable", "detail": "the WhatsApp connection is not running"}
@@ -151,5 +158,10 @@ class NoConnection:
 
     async def token_refused(
         self, credentials: Credentials, code: int | None, reason_pt: str, reason_en: str
+    ) -> None:
+        return None
+
+    async def read_refused(
+        self, credentials: Credentials, step: str, reason_code: str, pt: str, en: str
     ) -> None:
         return None

@@ -16,6 +16,7 @@ class Credentials:
     phone_number_id: str
     source: str  # connection | config
     connection_id: int | None = None
+    waba_id: str = ""  # the account its templates are read from ("" when none is known)
 
     @property
     def fingerprint(self) -> str:
@@ -29,7 +30,7 @@ def token_fingerprint(token: str) -> str:
 
 def from_config(wa: WhatsAppSection) -> Credentials | None:
     if wa.access_token and wa.phone_number_id:
-        return Credentials(wa.access_token, wa.phone_number_id, "config")
+        return Credentials(wa.access_token, wa.phone_number_id, "config", waba_id=wa.waba_id)
     return None
 
 

@@ -243,6 +243,7 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "at start",
     "tpl.trigger.hourly": "hourly",
     "tpl.trigger.operator": "asked by an operator",
+    "tpl.trigger.connection": "when the WhatsApp connection changed",
     "tpl.count": "Templates read",
     "tpl.none_at_meta": "No template read from Meta.",
 }

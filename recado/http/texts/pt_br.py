@@ -241,6 +241,7 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "ao iniciar",
     "tpl.trigger.hourly": "de hora em hora",
     "tpl.trigger.operator": "pedida pelo operador",
+    "tpl.trigger.connection": "ao mudar a conexão do WhatsApp",
     "tpl.count": "Modelos lidos",
     "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
 }
