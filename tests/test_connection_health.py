@@ -251,6 +251,26 @@ async def test_a_transient_sync_failure_is_retried_until_it_succeeds(
         assert _alerts(daemon, "whatsapp_smb_sync_late") == []
 
 
+async def test_a_190_on_a_coexistence_sync_loses_the_connection(daemon_dir: Path) -> None:
+    async with signup_stack(daemon_dir) as (daemon, double, client):
+        double.signup.fail_next("smb_app_data", 1, 190, http_status=401, subcode=460)
+        cid = (await connect(daemon, double, client, COEXISTENCE))["connection_id"]
+        record = await until(
+            lambda: (
+                (r := query(daemon, "SELECT * FROM whatsapp_connections WHERE id = ?", cid))
+                and r[0]["status"] == "error"
+                and r[0]
+            ),
+            "the connection in error",
+        )
+        assert record["error_step"] == "smb_sync"
+        assert "a senha foi trocada" in record["reason_pt"]
+        assert daemon.sending_paused is not None
+        assert [a["severity"] for a in _alerts(daemon, "whatsapp_connection")] == ["critical"]
+        assert _alerts(daemon, "whatsapp_smb_sync_refused") == []
+        assert ("smb_sync", "failed") in [(s["step"], s["outcome"]) for s in _steps(daemon, cid)]
+
+
 async def test_syncs_not_done_within_20_hours_raise_an_alert(
     daemon_dir: Path, mock_clock: trio.testing.MockClock
 ) -> None:

@@ -195,7 +195,7 @@ class Health:
             request_id = str(answer.data.get("request_id") or "")
             step = cs.Step("smb_sync", "ok", detail=f"{sync_type}: request {request_id}")
             args = ("done", None, request_id or None, None, "")
-        elif answer.transient:
+        elif answer.transient and not answer.token_dead:
             delay = min(SMB_RETRY_BASE_S * 2 ** (attempt - 1), SMB_RETRY_CAP_S)
             step = cs.Step(
                 "smb_sync",
@@ -218,7 +218,12 @@ class Health:
             args = ("failed", None, None, answer.code, answer.message)
         await self.daemon.storage.write(smb.update_smb_sync, cid, sync_type, now, *args, step)
         log.info("smb_sync", connection=cid, sync_type=sync_type, outcome=step.outcome)
-        if isinstance(answer, Failed) and step.outcome == "failed":
+        if isinstance(answer, Failed) and answer.token_dead:
+            # Not the sync's fault: the token is dead, so the connection is lost (190 on any
+            # call), with sending paused and its critical alert.
+            c = classify(answer.http_status, answer.code, answer.subcode)
+            await self._lost(cid, "smb_sync", c.reason_code, c.pt_br, c.en)
+        elif isinstance(answer, Failed) and step.outcome == "failed":
             await self.daemon.storage.write(
                 cs.change,
                 cid,
