@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from recado.clock import TrioClock
+from recado.config import ConfigError, load_config
 from recado.http.connect_data import ConnectPage
 from recado.runtime.connection_commands import ConnectionStatus
 from recado.runtime.context import Daemon
@@ -28,6 +29,7 @@ from tests.signup_helpers import (
     real_pause,
     signup_double,
     signup_stack,
+    signup_toml,
     start,
     status,
     until,
@@ -115,6 +117,49 @@ async def test_a_new_number_connects_and_the_code_is_exchanged_first(daemon_dir:
         dash = await _dashboard(daemon, client)
         assert dash["whatsapp"]["connected"] is True
         assert dash["whatsapp"]["connection"] == "active"
+
+
+async def test_a_pin_from_register_pin_file_is_registered_and_never_shown(
+    daemon_dir: Path,
+) -> None:
+    write_secrets(daemon_dir)
+    (daemon_dir / "pin").write_text("246810\n")
+    async with signup_stack(daemon_dir, 'register_pin_file = "pin"\n') as (
+        daemon,
+        double,
+        client,
+    ):
+        body = await connect(daemon, double, client)
+        assert body["status"] == "active"
+        assert double.signup.registered[NEW_NUMBER.phone_number_id] == "246810"
+        assert "pin" not in body  # the studio already knows its own PIN
+        (row,) = query(
+            daemon,
+            "SELECT pin_source, pin_ct FROM whatsapp_connections WHERE id = ?",
+            body["connection_id"],
+        )
+        assert row["pin_source"] == "file" and b"246810" not in bytes(row["pin_ct"])
+        (step,) = query(
+            daemon,
+            "SELECT detail FROM whatsapp_connection_steps WHERE step = 'register'",
+        )
+        assert step["detail"] == "the PIN of whatsapp.register_pin_file"
+        page = (await client.get(op(daemon, "/connect/whatsapp"))).text
+        assert "246810" not in page and "PIN do arquivo whatsapp.register_pin_file" in page
+
+
+@pytest.mark.parametrize("pin", ["12345", "1234567", "12a456", "١٢٣٤٥٦"])
+def test_a_register_pin_that_is_not_6_digits_refuses_the_config(tmp_path: Path, pin: str) -> None:
+    write_secrets(tmp_path)
+    (tmp_path / "pin").write_text(pin + "\n", encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[whatsapp]\n" + signup_toml(signup_double(), 'register_pin_file = "pin"\n'),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "whatsapp.register_pin_file: the PIN is not 6 digits" in str(info.value)
 
 
 async def test_coexistence_with_only_the_waba_skips_register_and_requests_both_syncs(
@@ -334,6 +379,10 @@ async def test_the_callback_refuses_malformed_fields(daemon_dir: Path) -> None:
             ({"code": "c"}, "state"),
             ({"code": "c", "state": "s", "waba_id": "12ab"}, "waba_id"),
             ({"code": "c", "state": "s", "phone_number_id": 5}, "phone_number_id"),
+            # Digits of other scripts are digits to a regex's \d, never to Meta's ids.
+            ({"code": "c", "state": "s", "waba_id": "٥٢٤١٠٠"}, "waba_id"),
+            ({"code": "c", "state": "s", "phone_number_id": "１０６５００"}, "phone_number_id"),
+            ({"code": "c", "state": "s", "waba_id": "524100\n"}, "waba_id"),
             ({"code": "c" * 5000, "state": "s"}, "code"),
             ({"code": "c", "state": "s" * 200}, "state"),
         ):

@@ -12,14 +12,15 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from recado.config.schema import Config
 
-_PIN = re.compile(r"^\d{6}$")
+# ASCII digits only (\d takes any script's digits, which Meta refuses), and no newline.
+_PIN = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 def check_signup(cfg: Config) -> list[str]:
     problems: list[str] = []
     add = problems.append
     w = cfg.whatsapp
-    if w.register_pin and not _PIN.match(w.register_pin):
+    if w.register_pin and not _PIN.fullmatch(w.register_pin):
         add(
             "whatsapp.register_pin_file: the PIN is not 6 digits "
             "(expected the number's two-step verification PIN, e.g. 123456)"

@@ -35,7 +35,8 @@ from recado.runtime.connection_commands import Answer, CallbackInput, PopupEnded
 from recado.runtime.context import Daemon
 from recado.storage.product_events import record_event
 
-_DIGITS = re.compile(r"\d{1,32}")
+# ASCII only: \d takes any script's digits, and Meta's ids are ASCII.
+_DIGITS = re.compile(r"[0-9]{1,32}")
 _WORD = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _CODE = re.compile(r"[!-~]{1,4096}")
 _STATE = re.compile(r"[A-Za-z0-9_-]{1,128}")

@@ -337,7 +337,7 @@ class SignupGraph:
             )
         pin = b.get("pin")
         if b.get("messaging_product") != "whatsapp" or not (
-            isinstance(pin, str) and re.fullmatch(r"\d{6}", pin)
+            isinstance(pin, str) and re.fullmatch(r"[0-9]{6}", pin)
         ):
             return 400, error(100, "(#100) messaging_product and a 6-digit pin are required")
         calls = self.register_calls.get(phone, 0) + 1
