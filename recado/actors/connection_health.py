@@ -120,12 +120,12 @@ class Health:
         answer = await self.graph.phone_number(row["phone_number_id"], token)
         if isinstance(answer, Ok):
             fields = {
-                k: answer.data[k]
+                k: rs.meta_text(answer.data[k])
                 for k in ("display_phone_number", "quality_rating")
                 if isinstance(answer.data.get(k), str)
             }
             if isinstance(answer.data.get("verified_name"), str):
-                fields["business_name"] = answer.data["verified_name"]
+                fields["business_name"] = rs.meta_text(answer.data["verified_name"])
             step = cs.Step("number", "ok", detail=str(fields.get("quality_rating") or ""))
             await self._write(cid, now, cs.Change(fields=fields, steps=(step,)))
         elif answer.token_dead:

@@ -8,11 +8,17 @@ with the token; the number must be one of the WABA's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from recado.rules.graph_errors import SUBCODES_190
+
+# Meta's object ids go into request paths: ASCII digits only (never "../", "?", other
+# scripts' digits), and a bounded length. Meta's words (names, numbers) are bounded too.
+_META_ID = re.compile(r"[0-9]{1,32}", re.ASCII)
+TEXT_MAX = 256
 
 STATE_TTL = timedelta(minutes=10)
 # The popup's code lives about 30 s (Meta); the page hands it over at once.
@@ -103,16 +109,31 @@ class Number:
     is_on_biz_app: bool | None
 
 
+def meta_id(value: Any) -> str | None:
+    """``value`` as a Meta object id (text of ASCII digits), or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    return text if _META_ID.fullmatch(text) else None
+
+
+def meta_text(value: Any) -> str:
+    """A word of Meta's (a name, a display number) as bounded text; "" when not text."""
+    return value[:TEXT_MAX] if isinstance(value, str) else ""
+
+
 def granted_wabas(debug_data: dict[str, Any]) -> list[str]:
     """Every target id of every granular scope, whatever the scope's name (Meta renamed
-    them in June 2026; a check on the names refused every signup)."""
+    them in June 2026; a check on the names refused every signup). A target that is not an
+    id is left out."""
     out: list[str] = []
-    for scope in debug_data.get("granular_scopes") or []:
-        if not isinstance(scope, dict):
-            continue
-        for target in scope.get("target_ids") or []:
-            if isinstance(target, str | int) and str(target) not in out:
-                out.append(str(target))
+    scopes = debug_data.get("granular_scopes")
+    for scope in scopes if isinstance(scopes, list) else []:
+        targets = scope.get("target_ids") if isinstance(scope, dict) else None
+        for target in targets if isinstance(targets, list) else []:
+            found = meta_id(target)
+            if found is not None and found not in out:
+                out.append(found)
     return out
 
 
@@ -127,17 +148,20 @@ def choose_waba(hint: str | None, granted: list[str]) -> str | None:
 
 
 def parse_numbers(data: dict[str, Any]) -> list[Number]:
+    """The WABA's numbers Meta listed; an item without a valid id is left out."""
     out = []
-    for item in data.get("data") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+    items = data.get("data")
+    for item in items if isinstance(items, list) else []:
+        number_id = meta_id(item.get("id")) if isinstance(item, dict) else None
+        if number_id is None:
             continue
         on_app = item.get("is_on_biz_app")
         out.append(
             Number(
-                str(item["id"]),
-                str(item.get("display_phone_number") or ""),
-                str(item.get("verified_name") or ""),
-                str(item["quality_rating"]) if item.get("quality_rating") else None,
+                number_id,
+                meta_text(item.get("display_phone_number")),
+                meta_text(item.get("verified_name")),
+                meta_text(item.get("quality_rating")) or None,
                 on_app if isinstance(on_app, bool) else None,
             )
         )
