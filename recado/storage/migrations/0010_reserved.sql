@@ -1,2 +1,0 @@
--- Reserved for issue 12b (pricing and edits): the runner refuses gaps, so this branch holds
--- the number until 12b's 0010 is merged. The lead drops this file at merge.
