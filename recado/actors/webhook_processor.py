@@ -128,6 +128,8 @@ class WebhookProcessor:
             # A tap queued a reply and may have emitted an event with deliveries; a person's
             # message or a failed status emitted one.
             self.daemon.after_commit("sender", "deliveries")
+        if "connection_update" in counts:
+            self.daemon.after_commit("connection")
         return True
 
     async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:

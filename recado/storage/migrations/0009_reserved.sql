@@ -1,2 +1,0 @@
--- Reserved for issue 12a (customers, BSUID): the runner refuses gaps, so this branch holds
--- the number until 12a's 0009 is merged. The lead drops this file at merge.
