@@ -30,9 +30,9 @@ from recado.rules.kinds import BUTTON_REPLY
 from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
-from recado.storage.faults import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.events import NewEvent, insert_event
+from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.webhook_set_aside import record_failure
