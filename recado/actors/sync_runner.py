@@ -39,7 +39,7 @@ from recado.redaction import redact
 from recado.rules import http_outcome as ho
 from recado.rules.flows import Endpoint, parse_endpoint
 from recado.rules.json_depth import depth_ok, too_deep_detail
-from recado.rules.schedule import plan
+from recado.rules.schedule import ScheduleError, plan
 from recado.runtime.context import Daemon
 from recado.runtime.wakeup import Wakeup
 from recado.services.client import Answer, ServiceClient, service_clients
@@ -48,6 +48,8 @@ from recado.storage import sync as q
 log = get_logger("sync_runner")
 
 MAX_PAGES = 10_000
+# How often a job set aside (its schedule cannot be planned) is tried again.
+JOB_RETRY_S = 300.0
 
 
 class Page(msgspec.Struct):
@@ -77,6 +79,8 @@ class SyncRunner:
         self.jobs: dict[str, SyncJob] = {j.name: j for j in daemon.config.sync}
         self._running: dict[str, int] = {}
         self._next_fire: dict[str, datetime] = {}
+        # Jobs set aside: (code, what happened), code "schedule" or "internal_error".
+        self._problems: dict[str, tuple[str, str]] = {}
         # A run an operator asked for, by job: the address they asked from.
         self._manual: dict[str, str] = {}
         self._wake: dict[str, Wakeup] = {name: Wakeup() for name in self.jobs}
@@ -90,6 +94,10 @@ class SyncRunner:
 
     def running(self, name: str) -> bool:
         return name in self._running
+
+    def problem(self, name: str) -> tuple[str, str] | None:
+        """Why the job is set aside (not scheduled): its code and what happened; or None."""
+        return self._problems.get(name)
 
     def request_run(self, name: str, source_ip: str) -> str:
         """``started``, ``running`` (one is in progress) or ``unknown``."""
@@ -125,26 +133,44 @@ class SyncRunner:
         while True:
             try:
                 first = await self._step(job, tz, first)
+                self._problems.pop(job.name, None)
             except Exception as exc:
-                if not is_storage_fault(exc):
-                    raise
-                # The run (if one started) stays "running" until storage works or the next
-                # start marks it interrupted; the fire is tried again.
-                log.warning("sync_storage_fault", job=job.name, error=describe(exc))
-                await trio.sleep(STORAGE_RETRY_S)
+                if is_storage_fault(exc):
+                    # The run (if one started) stays "running" until storage works or the
+                    # next start marks it interrupted; the fire is tried again.
+                    log.warning("sync_storage_fault", job=job.name, error=describe(exc))
+                    await trio.sleep(STORAGE_RETRY_S)
+                    continue
+                await self._set_job_aside(job, exc)
+
+    async def _set_job_aside(self, job: SyncJob, exc: Exception) -> None:
+        """This job cannot be planned (its schedule ran out of fires, or a bug): it waits,
+        named on the sync page and the dashboard, while the other jobs run; a run asked for
+        by hand still goes, and the job is tried again now and then."""
+        schedule = isinstance(exc, ScheduleError)
+        problem = ("schedule", str(exc)) if schedule else ("internal_error", describe(exc))
+        if self._problems.get(job.name) != problem:
+            # Called while the exception is handled: a bug's traceback goes with it.
+            report = log.error if schedule else log.exception
+            report("sync_job_set_aside", job=job.name, reason=problem[0], error=problem[1])
+        self._problems[job.name] = problem
+        self._next_fire.pop(job.name, None)
+        await self._wake[job.name].wait(JOB_RETRY_S)
 
     async def _step(self, job: SyncJob, tz: ZoneInfo, first: bool) -> bool:
         """Run the job if a run is due (or asked for), else wait for its next fire."""
         state = await self.daemon.storage.read(q.job_state, job.name)
         assert state is not None
+        if job.name in self._manual:
+            # Before the schedule is read: a job whose schedule fails can still run by hand.
+            await self._run(job, "manual", None, state["cursor"], self._manual[job.name])
+            del self._manual[job.name]
+            return False
         last = parse_iso(state["last_fire_at"]) if state["last_fire_at"] else None
         now = self.daemon.clock.now()
         p = plan(job.schedule, last, now, tz)
         self._next_fire[job.name] = p.next_fire
-        if job.name in self._manual:
-            await self._run(job, "manual", None, state["cursor"], self._manual[job.name])
-            del self._manual[job.name]
-        elif p.due is not None:
+        if p.due is not None:
             await self._run(job, "catch_up" if first else "schedule", p.due, state["cursor"])
         else:
             await self._wake[job.name].wait(wait_s(p.next_fire, now))

@@ -36,6 +36,10 @@ class SyncJobView(sq.SyncSummary, frozen=True, kw_only=True):
     schedule: str
     next_run: str | None
     running: bool
+    # Set aside (not scheduled): "schedule" (no next fire) or "internal_error", and what
+    # happened; None while the job is scheduled.
+    problem: str | None
+    problem_detail: str | None
     runs: list[sq.SyncRun]
     failures: list[SyncFailureView]
 
@@ -52,12 +56,15 @@ async def sync_data(daemon: Daemon) -> SyncPage:
     jobs = {}
     for job in daemon.config.sync:
         nxt = runner.next_fire(job.name)
+        problem = runner.problem(job.name)
         failures = await daemon.storage.read(sq.open_failures, job.name)
         jobs[job.name] = SyncJobView(
             **msgspec.structs.asdict(summary[job.name]),
             schedule=job.schedule,
             next_run=iso(nxt) if nxt else None,
             running=runner.running(job.name),
+            problem=problem[0] if problem else None,
+            problem_detail=problem[1] if problem else None,
             runs=await daemon.storage.read(sq.runs, job.name, RUNS_SHOWN),
             failures=[_failure(f, locale) for f in failures],
         )
