@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import msgspec
 import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
@@ -38,11 +37,11 @@ from recado.logs import get_logger
 from recado.redaction import redact
 from recado.rules import http_outcome as ho
 from recado.rules.flows import Endpoint, parse_endpoint
-from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.schedule import ScheduleError, plan
 from recado.runtime.context import Daemon
 from recado.runtime.wakeup import Wakeup
 from recado.services.client import Answer, ServiceClient, service_clients
+from recado.services.sync_page import MAX_CURSOR_CHARS, PageError, SourcePage, read_item, read_page
 from recado.storage import sync as q
 
 log = get_logger("sync_runner")
@@ -50,11 +49,6 @@ log = get_logger("sync_runner")
 MAX_PAGES = 10_000
 # How often a job set aside (its schedule cannot be planned) is tried again.
 JOB_RETRY_S = 300.0
-
-
-class Page(msgspec.Struct):
-    items: list[Any]
-    next_cursor: str | None = None
 
 
 class RunFailed(Exception):
@@ -238,37 +232,51 @@ class SyncRunner:
 
     async def _pages(self, job: SyncJob, run_id: int, cursor: str, counts: dict[str, int]) -> str:
         source, target = parse_endpoint(job.source), parse_endpoint(job.target)
+        if len(cursor) > MAX_CURSOR_CHARS:
+            # Stored before cursors were bounded: no source can be asked for it (the URL is
+            # too long), so keeping it would fail every run for good. The job reads again from
+            # the start; the targets see the same idempotency keys.
+            log.warning("sync_cursor_dropped", job=job.name, run=run_id, length=len(cursor))
+            cursor = ""
         for page_no in range(1, MAX_PAGES + 1):
             page = await self._fetch(source, cursor, page_no)
             counts["read"] += len(page.items)
             for item in page.items:
-                try:
-                    result = await self._post(job.name, target, item)
-                except Exception as exc:
-                    if is_storage_fault(exc):
-                        raise
-                    log.exception("sync_item_crashed", job=job.name, run=run_id)
-                    error = redact(describe(exc))
-                    result = ItemResult(
-                        "internal_error",
-                        None,
-                        f"Erro interno ao processar o item ({error}).",
-                        f"Internal error while processing the item ({error}).",
-                    )
+                if item.problem_en:
+                    reason = ItemResult("refused", None, item.problem_pt, item.problem_en)
+                    await self._set_aside(job.name, run_id, item.raw, reason, raw=True)
+                    counts["set_aside"] += 1
+                    continue
+                result = await self._item(job.name, run_id, target, item.value)
                 if result.outcome == "unavailable":
                     raise RunFailed(result.reason_en)
                 if result.outcome == "written":
                     counts["written"] += 1
                     continue
-                await self._set_aside(job.name, run_id, item, result)
+                await self._set_aside(job.name, run_id, item.value, result)
                 counts["set_aside"] += 1
-            nxt = page.next_cursor or ""
+            nxt = page.next_cursor
             if not page.items or not nxt or nxt == cursor:
                 return nxt or cursor
             cursor = nxt
         raise RunFailed(f"the source kept paging after {MAX_PAGES} pages (cursor {cursor!r})")
 
-    async def _fetch(self, source: Endpoint, cursor: str, page_no: int) -> Page:
+    async def _item(self, job: str, run_id: int, target: Endpoint, item: Any) -> ItemResult:
+        try:
+            return await self._post(job, target, item)
+        except Exception as exc:
+            if is_storage_fault(exc):
+                raise
+            log.exception("sync_item_crashed", job=job, run=run_id)
+            error = redact(describe(exc))
+            return ItemResult(
+                "internal_error",
+                None,
+                f"Erro interno ao processar o item ({error}).",
+                f"Internal error while processing the item ({error}).",
+            )
+
+    async def _fetch(self, source: Endpoint, cursor: str, page_no: int) -> SourcePage:
         path = source.path.replace("{cursor}", quote(cursor, safe=""))
         result = await self._clients[source.service].request(source.method, path)
         if not isinstance(result, Answer):
@@ -277,15 +285,10 @@ class SyncRunner:
             )
         if not 200 <= result.status < 300:
             raise RunFailed(f"page {page_no} from {source.service}: HTTP {result.status}")
-        if not depth_ok(result.body):
-            raise RunFailed(f"page {page_no} from {source.service}: {too_deep_detail()}")
         try:
-            return msgspec.json.decode(result.body, type=Page)
-        except msgspec.DecodeError as exc:
-            raise RunFailed(
-                f"page {page_no} from {source.service} is not "
-                f'{{"items": [...], "next_cursor": "..."}}: {exc}'
-            ) from exc
+            return read_page(result.body)
+        except PageError as exc:
+            raise RunFailed(f"page {page_no} from {source.service}: {exc}") from exc
 
     async def _post(self, job: str, target: Endpoint, item: Any) -> ItemResult:
         key = f"sync:{job}:{item_key(item)}"
@@ -317,14 +320,21 @@ class SyncRunner:
             f"{outcome.en}{evidence}",
         )
 
-    async def _set_aside(self, job: str, run_id: int, item: Any, result: ItemResult) -> None:
-        key = item_key(item)
+    async def _set_aside(
+        self, job: str, run_id: int, item: Any, result: ItemResult, raw: bool = False
+    ) -> None:
+        """``raw``: ``item`` is the bytes of an item that could not be read, kept as sent."""
+        if raw:
+            key = "raw-" + hashlib.sha256(item).hexdigest()[:32]
+            text = item.decode("utf-8", "replace")
+        else:
+            key, text = item_key(item), json.dumps(item, ensure_ascii=False, sort_keys=True)
         await self.daemon.storage.write(
             q.set_aside,
             job,
             run_id,
             key,
-            json.dumps(item, ensure_ascii=False, sort_keys=True),
+            text,
             "refused" if result.outcome == "refused" else "internal_error",
             result.reason_pt,
             result.reason_en,
@@ -342,7 +352,12 @@ class SyncRunner:
         if found["resolved_at"] is not None:
             return {"outcome": "resolved_already"}
         target = parse_endpoint(self.jobs[name].target)
-        result = await self._post(name, target, json.loads(found["item_json"]))
+        page_item = read_item(found["item_json"].encode())
+        if page_item.problem_en:
+            # Re-checked as the run checked it: an item too deep is refused again, not posted.
+            result = ItemResult("refused", None, page_item.problem_pt, page_item.problem_en)
+        else:
+            result = await self._post(name, target, page_item.value)
         outcome = "resolved" if result.outcome == "written" else result.outcome
         code = {"refused": "refused", "unavailable": "unavailable"}.get(outcome)
         stored = await self.daemon.storage.write(

@@ -23,6 +23,8 @@ from recado.redaction import redact, redact_bytes
 
 USER_AGENT = f"recado/{__version__}"
 CONNECTIONS_PER_SERVICE = 8
+# The most of an answer read (a sync page, an error body).
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # timeout | connect | error
+    kind: str  # timeout | connect | error | too_large
     detail: str
     latency_ms: float
 
@@ -68,7 +70,10 @@ class ServiceClient:
         path: str,
         body: bytes | None = None,
         idempotency_key: str | None = None,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> Result:
+        """Read at most ``max_bytes`` of the answer: a larger one is a ``too_large`` failure
+        (a source page of 60 MB must not fill the memory nor the database)."""
         headers = {}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -77,14 +82,25 @@ class ServiceClient:
         async with self._pool.client() as client:
             started = time.perf_counter()
             try:
-                response = await client.request(method, path, content=body, headers=headers)
+                request = client.build_request(method, path, content=body, headers=headers)
+                response = await client.send(request, stream=True)
+                try:
+                    raw = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        raw += chunk
+                        if len(raw) > max_bytes:
+                            detail = f"the answer is larger than {max_bytes} bytes"
+                            return Failure("too_large", detail, _ms(started))
+                finally:
+                    await response.aclose()
             except httpx.TimeoutException as exc:
                 return Failure("timeout", redact(str(exc)) or "no answer in time", _ms(started))
             except httpx.ConnectError as exc:
                 return Failure("connect", redact(str(exc)) or "connection refused", _ms(started))
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                # InvalidURL is no HTTPError (a path too long, from a cursor a source gave).
                 return Failure("error", redact(f"{type(exc).__name__}: {exc}"), _ms(started))
-        body = redact_bytes(response.content)
+        body = redact_bytes(bytes(raw))
         return Answer(response.status_code, response.headers, body, _ms(started))
 
 

@@ -59,7 +59,7 @@ class ServiceDouble(H11Double):
     name: str = "service"
     port: int = 0
     mode: Answer = field(default_factory=lambda: Answer("ok"))
-    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[str, dict[str, Any] | bytes] = field(default_factory=dict)
     cursor_param: str = "since"
     fail_after_pages: int | None = None  # the source breaks after serving this many pages
     refuse: dict[str, int] = field(default_factory=dict)  # Idempotency-Key → status to answer
