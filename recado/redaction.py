@@ -6,7 +6,14 @@ the text peers send back (``recado.whatsapp.graph_client``, ``recado.services.cl
 which ends up in the database, on operator pages and in backups. It sits below storage and
 the clients, so each of them redacts where peer text enters instead of every reader
 remembering to. A peer that echoes a token back usually does it verbatim, JSON-escaped or
-URL-encoded; each secret is matched in all those forms.
+URL-encoded; each secret is matched in all those forms, in any letter case (a peer that
+lowercases what it echoes). A piece of a secret is hidden too: any run of ``FRAGMENT``
+characters found inside a configured secret (a token echoed split in two, ``abcd1234...``
+and the rest), so what is left readable of a secret is always shorter than that.
+
+Redaction is for text kept for people (errors, answers, reasons, pages, logs). The data
+recado forwards (a sync page's items and cursor) is never altered: a source whose data holds
+a secret gets it back intact, and pages show it redacted.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ __all__ = [
 REDACTED = "[redacted]"
 # Shorter values are too likely to occur by chance (ids, numbers) and would shred text.
 MIN_SECRET_LEN = 6
+# A run of this many characters of a secret is hidden wherever it appears; below it, a
+# fragment could be chance (a common word inside a passphrase).
+FRAGMENT = 10
 
 _PATTERNS = [
     # The token's own alphabet (RFC 6750 b64token) stops the match before a closing quote or
@@ -79,6 +89,9 @@ class _Secrets:
         self.variants: list[Callable[[str], str]] = []
         self.pattern: re.Pattern[str] | None = None
         self.byte_pattern: re.Pattern[bytes] | None = None
+        # Where a run of FRAGMENT characters of a secret starts (a lookahead: every start).
+        self.fragments: re.Pattern[str] | None = None
+        self.byte_fragments: re.Pattern[bytes] | None = None
 
     def rebuild(self) -> None:
         forms: set[str] = set()
@@ -87,9 +100,28 @@ class _Secrets:
             forms |= {variant(secret) for variant in self.variants}
         ordered = sorted(forms, key=len, reverse=True)
         encoded = sorted({f.encode("utf-8", "surrogatepass") for f in forms}, key=len, reverse=True)
+        grams = {
+            secret[i : i + FRAGMENT].lower()
+            for secret in self.configured | self.runtime
+            for i in range(len(secret) - FRAGMENT + 1)
+        }
+        byte_grams = {g.encode("utf-8", "surrogatepass") for g in grams}
+        flags = re.IGNORECASE
         # Assigned in one step each: a thread redacting meanwhile sees an old or a new one.
-        self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        self.byte_pattern = re.compile(b"|".join(map(re.escape, encoded))) if encoded else None
+        self.pattern = re.compile("|".join(map(re.escape, ordered)), flags) if ordered else None
+        self.byte_pattern = (
+            re.compile(b"|".join(map(re.escape, encoded)), flags) if encoded else None
+        )
+        self.fragments = (
+            re.compile("(?=" + "|".join(map(re.escape, sorted(grams))) + ")", flags)
+            if grams
+            else None
+        )
+        self.byte_fragments = (
+            re.compile(b"(?=" + b"|".join(map(re.escape, sorted(byte_grams))) + b")", flags)
+            if byte_grams
+            else None
+        )
 
 
 _secrets = _Secrets()
@@ -122,11 +154,43 @@ def add_variant(form: Callable[[str], str]) -> None:
     _secrets.rebuild()
 
 
+def _spans(starts: list[int]) -> list[tuple[int, int]]:
+    """The runs covered by fragments starting at ``starts`` (sorted), merged."""
+    spans: list[tuple[int, int]] = []
+    for start in starts:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], start + FRAGMENT)
+        else:
+            spans.append((start, start + FRAGMENT))
+    return spans
+
+
+def _hide_fragments(text: str) -> str:
+    found = _secrets.fragments
+    if found is None or len(text) < FRAGMENT:
+        return text
+    spans = _spans([m.start() for m in found.finditer(text)])
+    for start, end in reversed(spans):
+        text = text[:start] + REDACTED + text[end:]
+    return text
+
+
+def _hide_byte_fragments(data: bytes) -> bytes:
+    found = _secrets.byte_fragments
+    if found is None or len(data) < FRAGMENT:
+        return data
+    spans = _spans([m.start() for m in found.finditer(data)])
+    for start, end in reversed(spans):
+        data = data[:start] + REDACTED.encode() + data[end:]
+    return data
+
+
 def redact(text: str) -> str:
-    """``text`` with every configured secret and every token-shaped value hidden."""
+    """``text`` with every configured secret (any case, or a piece of one) and every
+    token-shaped value hidden."""
     pattern = _secrets.pattern
     if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+        text = _hide_fragments(pattern.sub(REDACTED, text))
     for regex, replacement in _PATTERNS:
         text = regex.sub(replacement, text)
     return text
@@ -137,7 +201,7 @@ def redact_bytes(data: bytes) -> bytes:
     undecodable byte next to a secret does not hide it from the matcher."""
     pattern = _secrets.byte_pattern
     if pattern is not None:
-        data = pattern.sub(REDACTED.encode(), data)
+        data = _hide_byte_fragments(pattern.sub(REDACTED.encode(), data))
     for regex, replacement in _BYTE_PATTERNS:
         data = regex.sub(replacement, data)
     return data

@@ -27,6 +27,7 @@ import trio
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
+from recado.redaction import redact
 from recado.rules import http_outcome as ho
 from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
@@ -303,5 +304,6 @@ def _not_configured(what: str, name: str) -> tuple[str, str]:
 
 
 def _excerpt(body: bytes) -> str:
-    text = body[:300].decode("utf-8", "replace").strip()
+    """The start of what the service said, without any secret it echoed."""
+    text = redact(body[:300].decode("utf-8", "replace").strip())
     return f"«{text}»" if text else ""

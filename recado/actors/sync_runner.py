@@ -191,12 +191,13 @@ class SyncRunner:
             cursor = await self._pages(job, run_id, cursor_before, counts)
             status = "done"
         except RunFailed as exc:
-            error = str(exc)
+            # Kept for people: a cursor or an answer quoted in it is not forwarded data.
+            error = redact(str(exc))
         except Exception as exc:
             if is_storage_fault(exc):
                 raise
             # A bug, not the services: the run is recorded as failed, the job goes on.
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact(f"{type(exc).__name__}: {exc}")
             log.exception("sync_crashed", job=job.name, run=run_id)
         finally:
             # Cancelled (the daemon stopping) leaves the run "running"; the next start marks

@@ -3,9 +3,10 @@
 Every outcome comes back as a value, never an exception: an answer with its status code, or
 a transport failure (``timeout``, ``connect``, ``error``) with what happened.
 
-What a service says is redacted here, where it enters (``recado.redaction``): a service that
-echoes its credential (or any other configured secret) in an error body or a page must not
-carry it into a delivery's error, a sync run, the pages or a backup.
+An answer's body comes back as the service sent it: it may be data recado forwards (a sync
+page's items and cursor go to the target and back to the source unchanged). Whoever keeps
+part of it for people redacts it there (``recado.redaction``: a delivery's error, a set-aside
+item's reason); transport failures are redacted here, being only ever text for people.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 
 from recado import __version__
 from recado.outbound import ClientPool
-from recado.redaction import redact, redact_bytes
+from recado.redaction import redact
 
 USER_AGENT = f"recado/{__version__}"
 CONNECTIONS_PER_SERVICE = 8
@@ -100,8 +101,7 @@ class ServiceClient:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 # InvalidURL is no HTTPError (a path too long, from a cursor a source gave).
                 return Failure("error", redact(f"{type(exc).__name__}: {exc}"), _ms(started))
-        body = redact_bytes(bytes(raw))
-        return Answer(response.status_code, response.headers, body, _ms(started))
+        return Answer(response.status_code, response.headers, bytes(raw), _ms(started))
 
 
 def _ms(started: float) -> float:

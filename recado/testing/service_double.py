@@ -138,7 +138,8 @@ class ServiceDouble(H11Double):
             record.answered = f"echo {answer.status}"
             credential = headers.get(answer.header, "")
             echoed = {
-                "error": f"refused the credential {credential}",
+                "error": f"refused the credential {credential} ({credential.upper()}, "
+                f"{credential[:4]} {credential[4:]})",
                 "received_headers": headers,
                 "items": [{"id": credential, "note": f"seen {credential}"}],
                 "next_cursor": "",
