@@ -41,6 +41,8 @@ MIN_SECRET_LEN = 6
 # A run of this many characters of a secret is hidden wherever it appears; below it, a
 # fragment could be chance (a common word inside a passphrase).
 FRAGMENT = 10
+_BLOCK = 5
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 _PATTERNS = [
     # The token's own alphabet (RFC 6750 b64token) stops the match before a closing quote or
@@ -89,9 +91,13 @@ class _Secrets:
         self.variants: list[Callable[[str], str]] = []
         self.pattern: re.Pattern[str] | None = None
         self.byte_pattern: re.Pattern[bytes] | None = None
-        # Where a run of FRAGMENT characters of a secret starts (a lookahead: every start).
-        self.fragments: re.Pattern[str] | None = None
-        self.byte_fragments: re.Pattern[bytes] | None = None
+        # Every FRAGMENT-long piece of a secret and every _BLOCK-long piece of those, ASCII
+        # lowercased (see _fragment_starts).
+        self.fragments: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self.byte_fragments: tuple[frozenset[bytes], frozenset[bytes]] = (
+            frozenset(),
+            frozenset(),
+        )
 
     def rebuild(self) -> None:
         forms: set[str] = set()
@@ -100,27 +106,19 @@ class _Secrets:
             forms |= {variant(secret) for variant in self.variants}
         ordered = sorted(forms, key=len, reverse=True)
         encoded = sorted({f.encode("utf-8", "surrogatepass") for f in forms}, key=len, reverse=True)
-        grams = {
-            secret[i : i + FRAGMENT].lower()
-            for secret in self.configured | self.runtime
-            for i in range(len(secret) - FRAGMENT + 1)
-        }
-        byte_grams = {g.encode("utf-8", "surrogatepass") for g in grams}
+        secrets = [_ascii_lower(v) for v in self.configured | self.runtime]
+        grams = {v[i : i + FRAGMENT] for v in secrets for i in range(len(v) - FRAGMENT + 1)}
+        blocks = {g[i : i + _BLOCK] for g in grams for i in range(FRAGMENT - _BLOCK + 1)}
         flags = re.IGNORECASE
         # Assigned in one step each: a thread redacting meanwhile sees an old or a new one.
         self.pattern = re.compile("|".join(map(re.escape, ordered)), flags) if ordered else None
         self.byte_pattern = (
             re.compile(b"|".join(map(re.escape, encoded)), flags) if encoded else None
         )
-        self.fragments = (
-            re.compile("(?=" + "|".join(map(re.escape, sorted(grams))) + ")", flags)
-            if grams
-            else None
-        )
+        self.fragments = (frozenset(grams), frozenset(blocks))
         self.byte_fragments = (
-            re.compile(b"(?=" + b"|".join(map(re.escape, sorted(byte_grams))) + b")", flags)
-            if byte_grams
-            else None
+            frozenset(g.encode("utf-8", "surrogatepass") for g in grams),
+            frozenset(b.encode("utf-8", "surrogatepass") for b in blocks),
         )
 
 
@@ -154,8 +152,30 @@ def add_variant(form: Callable[[str], str]) -> None:
     _secrets.rebuild()
 
 
+def _ascii_lower(text: str) -> str:
+    # Length-preserving (str.lower turns "İ" into two characters): positions stay valid.
+    return text.translate(_LOWER)
+
+
+def _fragment_starts(low: Any, grams: frozenset[Any], blocks: frozenset[Any]) -> list[int]:
+    """Where a FRAGMENT-long piece of a secret starts in ``low``. A piece that long holds a
+    whole _BLOCK-long block at a position that is a multiple of _BLOCK: only those blocks are
+    looked up, and only around a hit are the pieces themselves, so a line costs about
+    len / _BLOCK set lookups."""
+    starts: list[int] = []
+    last = len(low) - FRAGMENT
+    for p in range(0, len(low) - _BLOCK + 1, _BLOCK):
+        if low[p : p + _BLOCK] in blocks:
+            starts.extend(
+                s
+                for s in range(max(0, p - FRAGMENT + _BLOCK), min(p, last) + 1)
+                if low[s : s + FRAGMENT] in grams
+            )
+    return sorted(set(starts))
+
+
 def _spans(starts: list[int]) -> list[tuple[int, int]]:
-    """The runs covered by fragments starting at ``starts`` (sorted), merged."""
+    """The runs covered by pieces starting at ``starts`` (sorted), merged."""
     spans: list[tuple[int, int]] = []
     for start in starts:
         if spans and start <= spans[-1][1]:
@@ -166,20 +186,20 @@ def _spans(starts: list[int]) -> list[tuple[int, int]]:
 
 
 def _hide_fragments(text: str) -> str:
-    found = _secrets.fragments
-    if found is None or len(text) < FRAGMENT:
+    grams, blocks = _secrets.fragments
+    if not grams or len(text) < FRAGMENT:
         return text
-    spans = _spans([m.start() for m in found.finditer(text)])
+    spans = _spans(_fragment_starts(_ascii_lower(text), grams, blocks))
     for start, end in reversed(spans):
         text = text[:start] + REDACTED + text[end:]
     return text
 
 
 def _hide_byte_fragments(data: bytes) -> bytes:
-    found = _secrets.byte_fragments
-    if found is None or len(data) < FRAGMENT:
+    grams, blocks = _secrets.byte_fragments
+    if not grams or len(data) < FRAGMENT:
         return data
-    spans = _spans([m.start() for m in found.finditer(data)])
+    spans = _spans(_fragment_starts(data.lower(), grams, blocks))
     for start, end in reversed(spans):
         data = data[:start] + REDACTED.encode() + data[end:]
     return data
