@@ -237,3 +237,13 @@ def test_small_parsers() -> None:
     assert parse_delay("2h").total_seconds() == 7200
     assert parse_endpoint("crm:GET:/x?y={cursor}").path == "/x?y={cursor}"
     assert parse_action("whatsapp:appointment_created").template == "appointment_created"
+
+
+@pytest.mark.parametrize(
+    "key", ["header_timeout_s", "keep_alive_s", "send_timeout_s", "connection_lifetime_s"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "3601", "nan", "inf"])
+def test_connection_deadlines_are_bounded(tmp_path: Path, key: str, value: str) -> None:
+    [problem] = _problems(tmp_path, f"[http]\n{key} = {value}\n")
+    assert problem.startswith(f"http.{key}: got ")
+    assert problem.endswith(("(expected more than 0, at most 3600)", "(expected a finite number)"))
