@@ -61,6 +61,7 @@ async def test_a_connection_over_the_cap_gets_503_json_and_one_alert(
 ) -> None:
     write_secrets(daemon_dir)
     caps = f"public_max_connections = {CAP}\noperator_max_connections = {CAP}\n"
+    caps += 'operator_hosts = ["x"]\n'  # the raw requests' Host
     async with running_daemon(daemon_dir, WEBHOOK_TOML, http_toml=caps) as daemon:
         url = daemon.listeners[name].url
         assert url is not None

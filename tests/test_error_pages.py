@@ -87,11 +87,13 @@ async def test_an_unexpected_failure_is_a_page_too(daemon_dir: Path) -> None:
             raise RuntimeError("a bug")
 
         client = app.test_client()
-        page = await client.get("/_fails", headers={"Accept": BROWSER})
+        # The test client says "localhost" without a port; the listener answers its own name.
+        own = {"Host": str(daemon.listeners["operator"].bound)}
+        page = await client.get("/_fails", headers={"Accept": BROWSER, **own})
         assert page.status_code == 500
         text = (await page.get_data()).decode()
         assert '<h1 id="error-title">Erro interno' in text and 'href="/dashboard"' in text
-        answer = await client.get("/_fails")
+        answer = await client.get("/_fails", headers=own)
         assert answer.status_code == 500
         assert (await answer.get_json())["error"] == "internal_error"
 

@@ -23,6 +23,7 @@ from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
+from recado.http.host_guard import install_host_guard
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
 from recado.http.params import install_params
@@ -47,6 +48,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     app = QuartTrio("recado.operator", root_path=str(Path(__file__).parent))
     # Operator bodies are small JSON or forms; bounded like the public ones.
     app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
+    # First: a request addressed to another site's name reaches no page and no action.
+    install_host_guard(app, daemon)
     install_params(app)
     install_body_drain(app)
     install_error_handlers(app)
