@@ -17,6 +17,7 @@ import trio
 
 from recado.clock import Clock
 from recado.config import Config
+from recado.rules.connection_cap import CapAlertPolicy
 from recado.rules.flows import FlowTable
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.commands import Commands
@@ -54,6 +55,8 @@ class Daemon:
     sending_paused: dict[str, Any] | None = None
     # One reload at a time (SIGHUP and POST /config/reload may arrive together).
     reload_lock: trio.Lock = field(default_factory=trio.Lock)
+    # Each listener's connection-cap policy, by listener name (the dashboard's "cap hit").
+    connection_caps: dict[str, CapAlertPolicy] = field(default_factory=dict)
 
     @property
     def kill_switch_on(self) -> bool:
