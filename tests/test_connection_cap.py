@@ -110,7 +110,7 @@ async def test_a_connection_over_the_cap_gets_503_json_and_one_alert(
         ]
         hits = [r for r in caplog.records if r.getMessage() == "connection_cap_hit"]
         assert len(hits) == 2
-        assert [getattr(r, "recado_fields")["listener"] for r in hits] == [name, name]
+        assert [r.__dict__["recado_fields"]["listener"] for r in hits] == [name, name]
         for stream in held:
             await stream.aclose()
         # The dashboard says so, in the studio's language, while it is recent (once the
