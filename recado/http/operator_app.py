@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -36,6 +35,7 @@ from recado.logs import get_logger
 from recado.runtime.context import Daemon
 from recado.runtime.reload import reload_config
 from recado.storage.audit import record_audit
+from recado.storage.backup import BackupFailed
 from recado.storage.counts import hub_counts
 
 log = get_logger("operator")
@@ -125,9 +125,14 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             result = await daemon.storage.backup(dest)
         except FileExistsError as exc:
             return json_error(409, "exists", str(exc))
-        except (OSError, sqlite3.Error) as exc:
-            # The operator's chosen place cannot take the file (no such directory, no
-            # permission, a file where a directory should be): theirs to change.
+        except BackupFailed as exc:
+            # The operator's chosen place cannot take the file (full, no such directory, no
+            # permission, a file where a directory should be): theirs to change; the
+            # database itself is fine, so this is never the storage fault's 503.
+            return json_error(
+                507 if exc.no_space else 422, "backup_failed", f"path: {exc}", field="path"
+            )
+        except OSError as exc:
             return json_error(
                 422, "backup_failed", f"path: cannot write a backup at {dest}: {exc}", field="path"
             )
