@@ -68,6 +68,20 @@ def readiness(f: RuntimeFacts) -> Readiness:
     return Readiness(not reasons, reasons)
 
 
+def public_readiness(f: RuntimeFacts) -> Readiness:
+    """Readiness as the public listener tells it to anyone on the internet: the verdict and
+    coarse codes, never a path, an SQLite message or the daemon's inner parts (the operator
+    listener's ``/readyz`` has them)."""
+    reasons = []
+    if not f.storage_open or f.storage_fault is not None:
+        reasons.append("storage_unavailable")
+    if any(state != "running" for state in f.actor_states.values()):
+        reasons.append("actor_not_running")
+    if not f.started:
+        reasons.append("starting_or_stopping")
+    return Readiness(not reasons, reasons)
+
+
 @dataclass(frozen=True)
 class Liveness:
     alive: bool
