@@ -173,7 +173,7 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/whatsapp/kill-switch")
     @guarded
     async def kill_switch() -> Response:
-        body = await json_body()
+        body = await json_body(("on",))
         if isinstance(body, Response):
             return body
         on = body.get("on")

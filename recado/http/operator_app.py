@@ -110,7 +110,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.post("/backup")
     @guarded
     async def backup() -> Response:
-        body = await json_body()
+        body = await json_body(("path",))
         if isinstance(body, Response):
             return body
         raw = body.get("path")
