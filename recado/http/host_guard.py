@@ -27,4 +27,10 @@ def install_host_guard(app: Quart, daemon: Daemon) -> None:
         if problem is None:
             return None
         log.warning("wrong_host_refused", path=request.path, host=(host or "")[:80])
-        return json_error(421, "wrong_host", problem)
+        return json_error(
+            421,
+            "wrong_host",
+            problem,
+            pt="este endereço não é um dos nomes do painel (use o endereço do próprio recado "
+            "ou um nome de http.operator_hosts)",
+        )
