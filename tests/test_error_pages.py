@@ -230,3 +230,22 @@ async def test_the_conversation_page_names_message_types_in_words(
             if types[kind] != kind:
                 assert kind not in cells, (kind, cells)
         assert f"{types['other']} (some_future_type)" in cells, cells
+
+
+async def test_the_webhooks_page_labels_technical_reasons_in_the_studios_language(
+    daemon_dir: Path,
+) -> None:
+    write_secrets(daemon_dir)
+    async with running_daemon(daemon_dir, WEBHOOK_TOML) as daemon, httpx.AsyncClient() as client:
+        # A timestamp "²" is a malformed item, set aside beside a good one.
+        bad = wb.inbound_text("oi", id=wb.wamid())
+        bad["value"]["messages"][0]["timestamp"] = "²"
+        await deliver(daemon, client, wb.inbound_text("bom", id=wb.wamid()), bad)
+        op = daemon.listeners["operator"].url
+        page = (await client.get(f"{op}/webhooks")).text
+        assert "Motivo técnico (para o suporte)" in page
+        [row] = re.findall(r'<table id="set-aside">.*?</table>', page, re.S)
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        assert "malformado" in cells
+        # The parser's own words are shown as what they are: technical text, marked English.
+        assert any(c.startswith('<code lang="en">') for c in cells), cells
