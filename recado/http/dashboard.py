@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+import trio
 
 from recado.clock import iso
 from recado.http.connect_checklist import connection_facts
@@ -201,6 +202,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             (last_sync.error_pt or "", last_sync.error_en or "")
             if last_sync is not None and last_sync.outcome == "failed"
             else None
+        ),
+        connection_caps_hit=tuple(
+            (name, policy.cap)
+            for name, policy in daemon.connection_caps.items()
+            if policy.hit_recently(trio.current_time())
         ),
     )
     last_accepted = await read(last_accepted_send)

@@ -11,7 +11,8 @@ Dashboard (docs/reference.md §9.1):
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
 a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next fire), a
-webhook body that failed, pending events > 100, no app secret in enabled mode,
+webhook body that failed, pending events > 100, a listener's connection cap hit in the last
+ten minutes, no app secret in enabled mode,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
 templates page). Info: the last read of the templates failed (the last known ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recado.rules.connection_cap import recent_hit_text
 from recado.rules.storage_faults import FAULT_NAMES
 
 DLQ_DEGRADED = 10
@@ -64,6 +66,20 @@ def readiness(f: RuntimeFacts) -> Readiness:
             reasons.append(f"actor {name} is {shown}")
     if not f.started:
         reasons.append("the daemon is starting or stopping")
+    return Readiness(not reasons, reasons)
+
+
+def public_readiness(f: RuntimeFacts) -> Readiness:
+    """Readiness as the public listener tells it to anyone on the internet: the verdict and
+    coarse codes, never a path, an SQLite message or the daemon's inner parts (the operator
+    listener's ``/readyz`` has them)."""
+    reasons = []
+    if not f.storage_open or f.storage_fault is not None:
+        reasons.append("storage_unavailable")
+    if any(state != "running" for state in f.actor_states.values()):
+        reasons.append("actor_not_running")
+    if not f.started:
+        reasons.append("starting_or_stopping")
     return Readiness(not reasons, reasons)
 
 
@@ -112,6 +128,8 @@ class HealthFacts:
     template_problems: tuple[tuple[str, str], ...] = ()
     # Why the last read of the WABA's templates failed (pt-BR, English), or None.
     template_sync_failed: tuple[str, str] | None = None
+    # Listeners whose connection cap refused connections lately, with their caps.
+    connection_caps_hit: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +270,9 @@ def evaluate(f: HealthFacts) -> Health:
                 href="/webhooks?state=failed",
             )
         )
+    for listener, cap in f.connection_caps_hit:
+        pt, en = recent_hit_text(listener, cap)
+        add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
     if f.pending_events > PENDING_EVENTS_DEGRADED:
         add(
             Reason(

@@ -198,6 +198,8 @@ TEXT: dict[str, str] = {
     # Records set aside so the rest could go on (webhook items, sync items).
     "items_set_aside": "Items set aside",
     "record.item_failed": "failed to apply",
+    "inbox.not_applied": "Not applied; technical reason:",
+    "technical_detail": "Technical reason (for support)",
     "record.bad_item": "malformed",
     "doutcome.internal_error": "internal error",
     "sync_failures": "Refused items (set aside)",

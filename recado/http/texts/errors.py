@@ -79,3 +79,34 @@ VOUCHER_MISSING: dict[str, tuple[str, str]] = {
         "Check the link you received on WhatsApp or contact the studio.",
     ),
 }
+
+# The detail of an error page in pt-BR, per error code, when the refusal gave no words of
+# its own (the JSON's "detail" is English, for scripts). Every code an operator-listener
+# answer can carry has an entry (tests/test_error_pages.py checks the source for new ones).
+DETAIL_PT: dict[str, str] = {
+    "already_resolved": "este item já foi entregue.",
+    "already_running": "esta sincronização já está rodando.",
+    "backup_failed": "não foi possível gravar a cópia de segurança no destino escolhido.",
+    "bad_request": "o pedido não pôde ser lido.",
+    "bad_signature": "a assinatura do webhook não confere.",
+    "conflict": "já existe um registro com este identificador e outro conteúdo.",
+    "cross_site": "a ação não veio de uma página deste site.",
+    "exists": "já existe um arquivo neste destino; a cópia nunca sobrescreve um arquivo.",
+    "forbidden": "o pedido não tem permissão.",
+    "internal_error": "o recado falhou ao atender este pedido; veja o log do daemon.",
+    "invalid_field": "um dos valores não é aceito.",
+    "invalid_json": "o conteúdo enviado não é um objeto JSON.",
+    "method_not_allowed": "este endereço não aceita este tipo de pedido.",
+    "not_allowed": "esta ação não é permitida para este registro agora.",
+    "not_configured": "falta configuração para esta ação.",
+    "not_found": "não existe registro com este identificador.",
+    "not_in_dlq": "só itens da fila de falhas permitem esta ação.",
+    "request_entity_too_large": "o conteúdo enviado passa do tamanho aceito.",
+    "request_timeout": "o pedido demorou demais para chegar.",
+    "storage_unavailable": "o banco de dados não aceita gravações agora; tente de novo.",
+    "too_deep": "o conteúdo enviado tem aninhamento profundo demais.",
+    "too_many_connections": "há conexões demais abertas; tente de novo em instantes.",
+    "unauthorized": "esta ação pede a chave da API ou um formulário desta página.",
+    "unknown_field": "o conteúdo enviado tem um campo que esta ação não conhece.",
+    "wrong_host": "este endereço não é um dos nomes do painel.",
+}

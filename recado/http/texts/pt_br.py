@@ -198,6 +198,8 @@ TEXT: dict[str, str] = {
     # Records set aside so the rest could go on (webhook items, sync items).
     "items_set_aside": "Itens deixados de lado",
     "record.item_failed": "falhou ao aplicar",
+    "inbox.not_applied": "Não aplicado; motivo técnico:",
+    "technical_detail": "Motivo técnico (para o suporte)",
     "record.bad_item": "malformado",
     "doutcome.internal_error": "erro interno",
     "sync_failures": "Itens recusados (deixados de lado)",
