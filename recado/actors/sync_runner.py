@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,14 @@ from recado.rules.schedule import ScheduleError, plan
 from recado.runtime.context import Daemon
 from recado.runtime.wakeup import Wakeup
 from recado.services.client import Answer, ServiceClient, service_clients
-from recado.services.sync_page import MAX_CURSOR_CHARS, PageError, SourcePage, read_item, read_page
+from recado.services.sync_page import (
+    MAX_CURSOR_CHARS,
+    PageError,
+    SourcePage,
+    item_key,
+    read_item,
+    read_page,
+)
 from recado.storage import sync as q
 
 log = get_logger("sync_runner")
@@ -377,23 +383,6 @@ class SyncRunner:
         log.info("sync_item_retried", job=name, failure=failure_id, outcome=outcome)
         reason = result.reason_en if self.daemon.config.ui.locale == "en" else result.reason_pt
         return {"outcome": outcome, "status": result.status, "reason": reason or None}
-
-
-# What can travel in an HTTP header as it is: printable ASCII, no spaces, bounded.
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,200}")
-
-
-def item_key(item: Any) -> str:
-    """The item's own id when it has one, else a hash of its content. An id that cannot
-    travel in a header (not printable ASCII: "João", a newline; or over 200 characters) is
-    hashed, or the item could never be posted at all."""
-    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
-        own = str(item["id"])
-        if _HEADER_SAFE.fullmatch(own):
-            return own
-        return "id-" + hashlib.sha256(own.encode("utf-8", "replace")).hexdigest()[:32]
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def _excerpt(body: bytes) -> str:

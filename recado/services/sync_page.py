@@ -13,6 +13,9 @@ split into its items safely: that page fails the run, named.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +85,20 @@ def read_item(raw: bytes) -> PageItem:
             problem_pt=f"o item não pode ser lido ({exc})",
             problem_en=f"the item cannot be read ({exc})",
         )
+
+
+# What can travel in an HTTP header as it is: printable ASCII, no spaces, bounded.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def item_key(item: Any) -> str:
+    """The item's own id when it has one, else a hash of its content. An id that cannot
+    travel in a header (not printable ASCII: "João", a newline; or over 200 characters) is
+    hashed, or the item could never be posted at all."""
+    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
+        own = str(item["id"])
+        if _HEADER_SAFE.fullmatch(own):
+            return own
+        return "id-" + hashlib.sha256(own.encode("utf-8", "replace")).hexdigest()[:32]
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
