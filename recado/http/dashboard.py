@@ -181,6 +181,12 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         events_today_processed=events_today.processed,
         events_today_failed=events_today.failed,
         sync_recent_failures={n: s.recent_failures for n, s in sync.items()},
+        sync_set_aside={
+            j.name: problem
+            for j in cfg.sync
+            if (problem := daemon.commands.sync.problem(j.name)) is not None
+        },
+        webhooks_failed=inbox.failed,
         pending_events=hub.pending_events,
         app_secret_configured=bool(cfg.whatsapp.app_secret),
         kill_switch=daemon.kill_switch_on,

@@ -10,8 +10,9 @@ Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, a listener's connection cap hit in
-the last ten minutes, no app secret in enabled mode,
+a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next fire), a
+webhook body that failed, pending events > 100, a listener's connection cap hit in the last
+ten minutes, no app secret in enabled mode,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
 templates page). Info: the last read of the templates failed (the last known ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
@@ -108,7 +109,13 @@ class HealthFacts:
     events_today_total: int = 0
     events_today_processed: int = 0
     events_today_failed: int = 0
+    # Failed runs of each sync job in the last 24 h (not necessarily in a row).
     sync_recent_failures: dict[str, int] = field(default_factory=dict)
+    # Sync jobs set aside (not scheduled): (code, what happened), code "schedule" (it has
+    # no next fire) or "internal_error".
+    sync_set_aside: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Webhook bodies whose processing failed (not for storage's sake): received, not applied.
+    webhooks_failed: int = 0
     pending_events: int = 0
     app_secret_configured: bool = False
     kill_switch: bool = False
@@ -243,10 +250,26 @@ def evaluate(f: HealthFacts) -> Health:
                 Reason(
                     "sync_failures",
                     "degraded",
-                    f"A sincronização {name} falhou {failures} vezes seguidas.",
-                    f"The sync job {name} failed {failures} times in a row.",
+                    f"A sincronização {name} falhou {failures} vezes nas últimas 24 h.",
+                    f"The sync job {name} failed {failures} times in the last 24 h.",
+                    href="/sync",
                 )
             )
+    for name, (code, detail) in sorted(f.sync_set_aside.items()):
+        add(_sync_set_aside(name, code, detail))
+    if f.webhooks_failed:
+        n = f.webhooks_failed
+        add(
+            Reason(
+                "webhooks_failed",
+                "degraded",
+                f"{n} webhook(s) recebido(s) não puderam ser processados; veja a página de "
+                "webhooks e reprocesse com recado webhooks replay.",
+                f"{n} received webhook(s) could not be processed; see the webhooks page and "
+                "process them again with recado webhooks replay.",
+                href="/webhooks?state=failed",
+            )
+        )
     for listener, cap in f.connection_caps_hit:
         pt, en = recent_hit_text(listener, cap)
         add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
@@ -329,6 +352,28 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     return Health(status_of(reasons), reasons)
+
+
+def _sync_set_aside(name: str, code: str, detail: str) -> Reason:
+    if code == "schedule":
+        return Reason(
+            "sync_set_aside",
+            "degraded",
+            f"A sincronização {name} está parada: a agenda dela não tem próxima execução "
+            f"({detail}). Corrija sync.schedule e reinicie; ainda é possível executá-la à mão.",
+            f"The sync job {name} is stopped: its schedule has no next fire ({detail}). Fix "
+            "sync.schedule and restart; it can still be run by hand.",
+            href="/sync",
+        )
+    return Reason(
+        "sync_set_aside",
+        "degraded",
+        f"A sincronização {name} está parada por um erro interno ({detail}); ela é tentada "
+        "de novo a cada 5 minutos.",
+        f"The sync job {name} is stopped by an internal error ({detail}); it is tried again "
+        "every 5 minutes.",
+        href="/sync",
+    )
 
 
 # From worst to best: the dashboard's status is the worst severity among its reasons.

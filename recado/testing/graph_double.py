@@ -371,19 +371,27 @@ class GraphDouble(H11Double):
         behaviour: Behaviour,
     ) -> bool:
         auth = record.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ")
+        # Peers echo a credential in other shapes too: lowercased, cut in two.
+        reshaped = f"token {token.lower()} / {token[:8]}...{token[8:]}"
         if behaviour.http_status == 200:
             status, answer = self._validate_send(record.headers, record.body)
             if status == 200:
-                answer["debug"] = {"request_headers": dict(record.headers), "auth": auth}
+                answer["debug"] = {
+                    "request_headers": dict(record.headers),
+                    "auth": auth,
+                    "seen": reshaped,
+                }
         elif behaviour.code:
             status = behaviour.http_status
             answer = graph_error(
                 behaviour.code,
                 f"({behaviour.code}) Rejected the request sent with Authorization: {auth}",
-                details=f"request headers were {json.dumps(record.headers)}",
+                details=f"request headers were {json.dumps(record.headers)}; {reshaped}",
             )
         else:
-            status, answer = behaviour.http_status, {"proxy_error": f"upstream refused {auth}"}
+            status = behaviour.http_status
+            answer = {"proxy_error": f"upstream refused {auth}", "seen": reshaped}
         record.answered = f"echo {status}"
         await respond(conn, stream, status, answer)
         return True
