@@ -43,7 +43,11 @@ class ConversationsPage(msgspec.Struct, frozen=True, kw_only=True):
 def query_search(name: str) -> str | None:
     raw = (request.args.get(name) or "").strip()
     if len(raw) > SEARCH_MAX or not raw.isprintable():
-        raise BadParam(name, f"expected a name or a number, up to {SEARCH_MAX} characters")
+        raise BadParam(
+            name,
+            f"expected a name or a number, up to {SEARCH_MAX} characters",
+            f"esperado um nome ou um número, de até {SEARCH_MAX} caracteres",
+        )
     return raw or None
 
 
