@@ -185,8 +185,8 @@ target = "operacao:POST:/schedules"
         'flows[0].actions[4].delay: "2 hours" is not a delay like 30s, 15m, 2h or 1d',
         'flows[1].event: "lead.updated" is not allowed (expected one of: appointment.created, '
         "appointment.rescheduled, appointment.canceled, appointment.reschedule_requested, "
-        "handoff.requested, lead.created, client.registered, service.completed, "
-        "payment.received, feedback.received)",
+        "handoff.requested, whatsapp.message.received, whatsapp.message.failed, lead.created, "
+        "client.registered, service.completed, payment.received, feedback.received)",
         'sync[0].schedule: "every hour" is not a cron expression (expected e.g. "0 * * * *")',
         'sync[0].target: service "operacao" is not defined (expected one of: crm)',
     ]

@@ -14,6 +14,7 @@ import msgspec
 from recado.http.alert_pages import AlertsPage
 from recado.http.audit_pages import AuditPage
 from recado.http.breaker_pages import BreakersPage
+from recado.http.conversation_index_pages import ConversationsPage
 from recado.http.dashboard import Dashboard
 from recado.http.dlq_pages import DlqPage
 from recado.http.message_pages import MessagePage, MessagesPage
@@ -57,6 +58,7 @@ async def test_message_side_pages_are_their_types(daemon_dir: Path) -> None:
             ("/webhooks.json", WebhooksPage),
             (f"/conversations/{wa_id}.json", ConversationPage),
             ("/conversations/5511000000000.json", ConversationPage),
+            ("/conversations.json", ConversationsPage),
             ("/messages.json", MessagesPage),
             (f"/messages/{job['id']}.json", MessagePage),
             ("/appointments/apt-1.json", AppointmentDetail),

@@ -83,3 +83,42 @@ def test_transport_failures() -> None:
     assert classify_transport("connect_error").kind == TRANSIENT
     with pytest.raises(ValueError, match="uncertain"):
         classify_transport("read_timeout")
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "backoff", "alert", "severity"),
+    [
+        (131049, TRANSIENT, "day", False, "warning"),  # no retry for 24 h
+        (131050, PERMANENT, "normal", False, "warning"),  # never again
+        (131037, OPERATOR, "normal", True, "warning"),
+        (131042, OPERATOR, "normal", True, "critical"),  # payment: the business stops
+        (131060, PERMANENT, "normal", False, "warning"),
+        (131062, PERMANENT, "normal", False, "warning"),
+        (131063, OPERATOR, "normal", True, "warning"),
+    ],
+)
+def test_the_2025_2026_codes(
+    code: int, kind: str, backoff: str, alert: bool, severity: str
+) -> None:
+    c = classify(400, code)
+    assert (c.kind, c.backoff, c.alert, c.severity, c.reason_code) == (
+        kind,
+        backoff,
+        alert,
+        severity,
+        f"graph_{code}",
+    )
+    assert c.pt_br and c.en and c.pt_br != c.en
+
+
+def test_meta_saying_transient_does_not_shorten_the_day() -> None:
+    # is_transient keeps a retry a retry; the 24 h hint stays with the code.
+    c = classify(400, 131049, is_transient=True)
+    assert (c.kind, c.backoff) == (TRANSIENT, "day")
+    assert classify(400, 131049, is_transient=False).kind == PERMANENT
+
+
+def test_the_reasons_say_what_happens_next() -> None:
+    assert "24 h" in classify(400, 131049).pt_br
+    assert "não é reenviada" in classify(400, 131050).pt_br
+    assert "compartilhar um número" in classify(400, 131062).pt_br

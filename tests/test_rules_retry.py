@@ -52,3 +52,11 @@ def test_retry_after_is_honoured_up_to_an_hour() -> None:
     assert delivery_delay(1, 0.5, retry_after_s=300).total_seconds() == 300
     assert delivery_delay(1, 0.5, retry_after_s=10).total_seconds() == 60
     assert delivery_delay(1, 0.5, retry_after_s=99999).total_seconds() == 3600
+
+
+@given(st.integers(1, 20), st.floats(0, 0.999999), st.floats(0.01, 7 * 86400))
+def test_a_day_hint_never_retries_within_24_hours(attempt: int, rand: float, cap: float) -> None:
+    from recado.rules.retry_schedule import DAY_BACKOFF_S
+
+    delay = message_backoff(attempt, 30, cap, rand, "day")
+    assert DAY_BACKOFF_S <= delay <= DAY_BACKOFF_S + cap

@@ -125,9 +125,11 @@ def test_every_known_graph_code(code: int) -> None:
         assert (u.state, u.pause) == (st.FAILED, None)
         assert (u.alert is not None) == info.alert
         if u.alert is not None:
-            assert (u.alert.severity, u.alert.subject, u.alert.en) == ("warning", "job1", c.en)
+            assert (u.alert.severity, u.alert.subject, u.alert.en) == (info.severity, "job1", c.en)
     else:
         assert (u.state, u.pause, u.alert) == (st.QUEUED, None, None)
+        if info.backoff == "day":
+            assert u.due_at is not None and u.due_at >= NOW + timedelta(hours=24)
 
 
 @given(

@@ -16,6 +16,7 @@ import trio
 from recado.clock import TrioClock
 from recado.config import ConfigError, load_config
 from recado.http.connect_data import ConnectPage
+from recado.rules.graph_versions import DEFAULT_VERSION
 from recado.runtime.connection_commands import ConnectionStatus
 from recado.runtime.context import Daemon
 from recado.testing.graph_double import GraphDouble
@@ -430,7 +431,7 @@ async def test_sends_use_the_connection_and_disconnect_keeps_the_history(
         sent = double.sends()[-1]
         token = double.signup.token_for(NEW_NUMBER)
         assert sent.headers["authorization"] == f"Bearer {token}"
-        assert sent.path == f"/v21.0/{NEW_NUMBER.phone_number_id}/messages"
+        assert sent.path == f"/{DEFAULT_VERSION}/{NEW_NUMBER.phone_number_id}/messages"
 
         answer = await client.post(
             op(daemon, "/api/v1/whatsapp/connection/disconnect"), headers=key(daemon)

@@ -147,8 +147,9 @@ def log_outcome(job: DueJob, state: str, reason_code: str | None, **fields: Any)
 
 
 def _log(job: DueJob, u: JobUpdate, attempt: int | None, now: datetime) -> None:
-    if u.state == st.SENT:
-        log_outcome(job, "sent", None, **({"dry_run": True} if u.dry_run else {"wamid": u.wamid}))
+    if u.state in (st.SENT, st.HELD):
+        extra = {"dry_run": True} if u.dry_run else {"wamid": u.wamid}
+        log_outcome(job, u.state, u.reason_code, **extra)
     elif u.state == st.UNCERTAIN:
         log.warning("send_uncertain", job=job.id, kind=(u.reason or {}).get("transport"))
     elif u.state == st.QUEUED and u.due_at is not None:

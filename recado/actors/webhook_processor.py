@@ -27,7 +27,7 @@ from recado.storage.inbox import (
     pending_inbox,
     requeue_storage_failures,
 )
-from recado.storage.webhook_apply import ReplyContext, apply_body
+from recado.storage.webhook_apply import MAY_EMIT, ReplyContext, apply_body
 
 log = get_logger("webhook_processor")
 
@@ -124,8 +124,9 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
-        if any(k.startswith("button_") for k in counts):
-            # A tap queued a reply and may have emitted an event with deliveries.
+        if MAY_EMIT & counts.keys() or any(k.startswith("button_") for k in counts):
+            # A tap queued a reply and may have emitted an event with deliveries; a person's
+            # message or a failed status emitted one.
             self.daemon.after_commit("sender", "deliveries")
         if "connection_update" in counts:
             self.daemon.after_commit("connection")
@@ -155,7 +156,9 @@ class WebhookProcessor:
     async def _replay_one(self, inbox_id: int, body: bytes) -> bool:
         now = self.daemon.clock.now()
         try:
-            await self.daemon.storage.write(apply_body, inbox_id, body, now, self._replies())
+            counts = await self.daemon.storage.write(
+                apply_body, inbox_id, body, now, self._replies()
+            )
         except StorageFault:
             raise  # the operator's replay answers 503; the body keeps its state
         except Exception as exc:
@@ -163,4 +166,7 @@ class WebhookProcessor:
                 mark_failed, inbox_id, f"{type(exc).__name__}: {exc}", now
             )
             return False
+        if MAY_EMIT & counts.keys():
+            # An item set aside before may apply now and emit its event.
+            self.daemon.after_commit("deliveries")
         return True

@@ -164,6 +164,8 @@ def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:
         print(f"sync {name}: {s['success']}/{s['total']} runs done")
     states = ", ".join(f"{k} {v}" for k, v in data["messages"].items()) or "none"
     print(f"messages: {states}")
+    billable = ", ".join(f"{k} {v}" for k, v in data.get("billable", {}).items()) or "none"
+    print(f"billable by category: {billable}")
     simulated = data.get("dry_run_messages") or {}
     if simulated:
         # Recorded by a dry run, never sent: apart, so no one counts them as reaching a client.

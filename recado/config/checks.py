@@ -16,6 +16,7 @@ from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
+from recado.rules.graph_versions import parse_version
 from recado.rules.kinds import EVENT_TYPES
 from recado.rules.schedule import schedule_problem
 
@@ -120,6 +121,9 @@ def check(cfg: Config) -> list[str]:
             "(expected +<country><number>)"
         )
     _http_url(add, "whatsapp.graph_base_url", w.graph_base_url)
+    if parse_version(w.api_version) is None:
+        # It is a path segment of every request: anything else sends to a path Meta lacks.
+        add(f'whatsapp.api_version: "{w.api_version}" is not a Graph API version (expected v<n>.0)')
     if w.max_attempts < 1:
         add(f"whatsapp.max_attempts: got {w.max_attempts} (expected at least 1)")
     _positive(add, "whatsapp.retry_base_s", w.retry_base_s)

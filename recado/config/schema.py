@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 
+from recado.rules.graph_versions import DEFAULT_VERSION
+
 
 class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pass
@@ -106,7 +108,7 @@ class WhatsAppSection(_S, frozen=True):
     allowlist: list[str] = msgspec.field(default_factory=list)
     test_recipient: str = ""
     graph_base_url: str = "https://graph.facebook.com"
-    api_version: str = "v21.0"
+    api_version: str = DEFAULT_VERSION
     phone_number_id: str = ""
     waba_id: str = ""
     access_token_file: str = ""

@@ -203,6 +203,8 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             if last_sync is not None and last_sync.outcome == "failed"
             else None
         ),
+        api_version=cfg.whatsapp.api_version,
+        today=now.astimezone(tz).date(),
         connection_caps_hit=tuple(
             (name, policy.cap)
             for name, policy in daemon.connection_caps.items()

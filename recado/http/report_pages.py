@@ -1,5 +1,6 @@
 """``GET /report/daily``: one day in the studio's zone — events, deliveries, sync runs, new
-dead letters and messages by state (docs/reference.md §9.2)."""
+dead letters, messages by state and billable messages by pricing category
+(docs/reference.md §9.2)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class DailyReport(msgspec.Struct, frozen=True, kw_only=True):
     sync_jobs: dict[str, sq.RunCounts]
     dead_letter_added: int
     messages: dict[str, int]  # by state now, of those created that day (dry runs apart)
+    # Messages Meta priced as billable that day (its pricing category → count).
+    billable: dict[str, int]
     dry_run_messages: dict[str, int]  # the same for messages recorded by a dry run, not sent
 
 
@@ -46,6 +49,7 @@ async def report_data(daemon: Daemon, day: date) -> DailyReport:
         sync_jobs=idle | await read(sq.report, start, end),
         dead_letter_added=deliveries.dead_letter_added,
         messages=await read(counts.messages_by_state, start, end),
+        billable=await read(counts.billable_by_category, start, end),
         dry_run_messages=await read(counts.messages_by_state, start, end, True),
     )
 

@@ -15,6 +15,7 @@ from recado.http.errors import json_error
 from recado.http.params import query_choice, query_limit, query_optional_int, wa_id_or_none
 from recado.http.views import respond
 from recado.rules.bounds import sql_int_ok
+from recado.rules.client_label import client_label
 from recado.rules.instants import OutOfRange, parse_instant
 from recado.rules.window import Ledger, window_state
 from recado.runtime.context import Daemon
@@ -53,6 +54,8 @@ class WindowView(msgspec.Struct, frozen=True, kw_only=True):
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
     wa_id: str
+    title: str  # rules/client_label: how pages name this client
+    phone: str | None
     ledger: LedgerView | None
     window: WindowView
     activity: list[Activity]
@@ -71,8 +74,11 @@ async def conversation_data(daemon: Daemon, wa_id: str) -> ConversationPage:
     row = await daemon.storage.read(conversation, wa_id)
     state = window_state(_ledger(row), daemon.clock.now())
     activity = await daemon.storage.read(recent_activity, wa_id, ACTIVITY_SHOWN)
+    label = client_label(name=row.profile_name if row else None, phone=f"+{wa_id}")
     return ConversationPage(
         wa_id=wa_id,
+        title=label.title,
+        phone=label.phone,
         ledger=None if row is None else _ledger_view(row),
         window=WindowView(
             open=state.open,

@@ -37,8 +37,9 @@ class CodeInfo:
     kind: str
     pt_br: str
     en: str
-    backoff: str = "normal"  # normal | short | long | pair (4^X s)
+    backoff: str = "normal"  # normal | short | long | day (not within 24 h) | pair (4^X s)
     alert: bool = False
+    severity: str = "warning"  # of the alert: warning | critical
 
 
 _T, _W, _P, _A, _O = TRANSIENT, WINDOW_CLOSED, PERMANENT, AUTH, OPERATOR
@@ -137,14 +138,39 @@ CODES: dict[int, CodeInfo] = {
         "on WhatsApp, has not accepted the terms, or runs an old app.",
     ),
     131049: CodeInfo(
-        _P,
-        "A Meta decidiu não entregar esta mensagem agora (limite por cliente).",
-        "Meta chose not to deliver this message now (per-user limit).",
+        _T,
+        "A Meta não entregou para manter o engajamento saudável (limite de mensagens de "
+        "marketing por cliente); nova tentativa só depois de 24 h.",
+        "Meta did not deliver it to keep engagement healthy (per-user marketing limit); "
+        "retried only after 24 h.",
+        backoff="day",
     ),
     131050: CodeInfo(
         _P,
-        "O cliente pediu para não receber mensagens de marketing.",
-        "The client stopped marketing messages.",
+        "O cliente pediu para não receber mensagens de marketing; ela não é reenviada.",
+        "The client stopped marketing messages; it is not sent again.",
+    ),
+    131060: CodeInfo(
+        _P,
+        "Conteúdo indisponível num número em coexistência com o app WhatsApp Business; "
+        "guardado como não suportado.",
+        "Content unavailable on a number shared with the WhatsApp Business app; kept as "
+        "unsupported.",
+    ),
+    131062: CodeInfo(
+        _P,
+        "Este tipo de mensagem não pode ir para um cliente identificado só pelo nome de "
+        "usuário; o cliente precisa compartilhar um número de telefone.",
+        "This kind of message cannot go to a client known only by username; the client "
+        "must share a phone number.",
+    ),
+    131063: CodeInfo(
+        _O,
+        "Os modelos de marketing estão desativados na Cloud API para esta conta; ative-os no "
+        "Gerenciador do WhatsApp.",
+        "Marketing templates are disabled on the Cloud API for this account; turn them on in "
+        "WhatsApp Manager.",
+        alert=True,
     ),
     130472: CodeInfo(
         _P,
@@ -211,6 +237,7 @@ CODES: dict[int, CodeInfo] = {
         "Problema de pagamento na conta WhatsApp Business; verifique a forma de pagamento.",
         "Payment problem on the WhatsApp Business account; check the payment method.",
         alert=True,
+        severity="critical",
     ),
     131045: CodeInfo(
         _O,
@@ -308,6 +335,7 @@ class Classification:
     en: str
     backoff: str = "normal"
     alert: bool = False
+    severity: str = "warning"
 
 
 def classify(
@@ -326,7 +354,9 @@ def classify(
         kind = info.kind
         if is_transient is not None and kind in (TRANSIENT, PERMANENT):
             kind = TRANSIENT if is_transient else PERMANENT
-        return Classification(kind, code, f"graph_{code}", pt, en, info.backoff, info.alert)
+        return Classification(
+            kind, code, f"graph_{code}", pt, en, info.backoff, info.alert, info.severity
+        )
     label = f"código {code}" if code is not None else "sem código"
     label_en = f"code {code}" if code is not None else "no code"
     if (

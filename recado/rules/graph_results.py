@@ -7,12 +7,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# The answer's ``message_status`` values that mean Meta holds the message instead of
+# sending it on (docs/whatsapp-notes.md §4); ``accepted`` (or none) means it is on its way.
+HELD_STATUSES = ("held_for_quality_assessment", "paused")
+
 
 @dataclass(frozen=True)
 class Accepted:
     wamid: str
     wa_id: str | None
     answer: dict[str, Any]
+    message_status: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.message_status in HELD_STATUSES
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next f
 webhook body that failed, pending events > 100, a listener's connection cap hit in the last
 ten minutes, no app secret in enabled mode,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
-templates page). Info: the last read of the templates failed (the last known ones apply).
+templates page), the Graph API version within 90 days of its expiry or past it
+(``rules/graph_versions``). Info: the last read of the templates failed (the last known
+ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
 nobody mistakes a silent daemon for a healthy one. Without an app secret outside "enabled"
 mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real is sent yet.
@@ -22,9 +24,12 @@ mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from recado.rules.connection_cap import recent_hit_text
+from recado.rules.graph_versions import DEFAULT_VERSION, expiry_warning
 from recado.rules.storage_faults import FAULT_NAMES
 
 DLQ_DEGRADED = 10
@@ -128,6 +133,9 @@ class HealthFacts:
     template_problems: tuple[tuple[str, str], ...] = ()
     # Why the last read of the WABA's templates failed (pt-BR, English), or None.
     template_sync_failed: tuple[str, str] | None = None
+    # ``whatsapp.api_version`` and the studio's day: a version near its expiry degrades.
+    api_version: str = ""
+    today: date | None = None
     # Listeners whose connection cap refused connections lately, with their caps.
     connection_caps_hit: tuple[tuple[str, int], ...] = ()
 
@@ -319,6 +327,8 @@ def evaluate(f: HealthFacts) -> Health:
                 href="/templates",
             )
         )
+    if f.today is not None:
+        _api_version(add, f.api_version, f.today)
     if f.mode == "disabled":
         waiting = (
             f" {f.unplanned_appointments} agendamento(s) futuro(s) ainda sem mensagens; "
@@ -352,6 +362,32 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     return Health(status_of(reasons), reasons)
+
+
+def _api_version(add: Callable[[Reason], None], version: str, today: date) -> None:
+    expiry = expiry_warning(version, today)
+    if expiry is None:
+        return
+    key = "whatsapp.api_version"
+    if expiry.expires_on is None:
+        new = DEFAULT_VERSION
+        pt = f"A versão {version} da API da Meta já expirou ({key}): use {new} ou mais nova."
+        en = f"Meta's API version {version} has expired ({key}): use {new} or newer."
+    else:
+        on = expiry.expires_on.strftime("%d/%m/%Y")
+        if expiry.expired:
+            pt = f"A versão {version} da API da Meta expirou em {on} ({key}): atualize-a."
+            en = f"Meta's API version {version} expired on {on} ({key}): move it forward."
+        else:
+            pt = (
+                f"A versão {version} da API da Meta expira em {on} ({expiry.days_left} dias); "
+                f"atualize {key}."
+            )
+            en = (
+                f"Meta's API version {version} expires on {on} ({expiry.days_left} days); "
+                f"move {key} forward."
+            )
+    add(Reason("api_version_expiring", "degraded", pt, en))
 
 
 def _sync_set_aside(name: str, code: str, detail: str) -> Reason:

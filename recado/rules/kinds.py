@@ -29,6 +29,12 @@ APPOINTMENT_TYPES = (
     APPOINTMENT_CANCELED_EVENT,
 )
 BUTTON_TYPES = (RESCHEDULE_REQUESTED_EVENT, HANDOFF_REQUESTED_EVENT)
+# What WhatsApp tells the studio's systems (rules/inbound_events.py).
+MESSAGE_RECEIVED_EVENT = "whatsapp.message.received"
+MESSAGE_FAILED_EVENT = "whatsapp.message.failed"
+WHATSAPP_TYPES = (MESSAGE_RECEIVED_EVENT, MESSAGE_FAILED_EVENT)
+# Emitted by recado itself, never accepted from the events API; flows may name them.
+INTERNAL_TYPES = (*BUTTON_TYPES, *WHATSAPP_TYPES)
 FREE_FORM_TYPES = (
     "lead.created",
     "client.registered",
@@ -36,4 +42,4 @@ FREE_FORM_TYPES = (
     "payment.received",
     "feedback.received",
 )
-EVENT_TYPES = (*APPOINTMENT_TYPES, *BUTTON_TYPES, *FREE_FORM_TYPES)
+EVENT_TYPES = (*APPOINTMENT_TYPES, *INTERNAL_TYPES, *FREE_FORM_TYPES)

@@ -105,6 +105,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Unknown outcome ({transport})." + _AFTER_EN,
     ),
     "discarded": ("Descartada pelo operador.", "Discarded by the operator."),
+    "status_failed": (
+        "A Meta informou que a mensagem falhou (código {error_code}: {title}).",
+        "Meta reported that the message failed (code {error_code}: {title}).",
+    ),
+    "status_failed_no_code": (
+        "A Meta informou que a mensagem falhou, sem dizer o motivo.",
+        "Meta reported that the message failed without saying why.",
+    ),
+    "held_held_for_quality_assessment": (
+        "A Meta aceitou a mensagem, mas a reteve para avaliar a qualidade; ela segue (ou "
+        "falha) quando a Meta decidir, e o próximo status atualiza esta mensagem.",
+        "Meta accepted the message but holds it for a quality assessment; it goes on (or "
+        "fails) when Meta decides, and the next status updates this message.",
+    ),
+    "held_paused": (
+        "A Meta aceitou a mensagem, mas pausou a entrega; ela segue quando a Meta retomar, e "
+        "o próximo status atualiza esta mensagem.",
+        "Meta accepted the message but paused its delivery; it goes on when Meta resumes, "
+        "and the next status updates this message.",
+    ),
 }
 
 

@@ -41,13 +41,26 @@ def discard_verdict(state: str) -> Verdict:
     return Verdict(True) if state in DISCARDABLE else Verdict(False, "not_discardable_state")
 
 
+# A failure that asks for a pause before any new attempt, an operator's included: Meta's
+# per-user cap (131049) refuses again within 24 h of the failure.
+PAUSE_AFTER = {"graph_131049": timedelta(hours=24)}
+
+
 def retry_due_at(
-    kind: str, starts_at: datetime | None, reminder_hours_before: float, now: datetime
+    kind: str,
+    starts_at: datetime | None,
+    reminder_hours_before: float,
+    now: datetime,
+    last_failure: tuple[str | None, datetime] | None = None,
 ) -> datetime:
-    """Now, or the job's own planned moment when that is still ahead (a reminder)."""
+    """Now, or the job's own planned moment when that is still ahead (a reminder), and
+    never within the pause its last failure ``(reason_code, at)`` asks for."""
+    due = now
     if kind == APPOINTMENT_REMINDER and starts_at is not None:
-        return max(now, starts_at - timedelta(hours=reminder_hours_before))
-    return now
+        due = max(now, starts_at - timedelta(hours=reminder_hours_before))
+    if last_failure is not None and last_failure[0] in PAUSE_AFTER:
+        due = max(due, last_failure[1] + PAUSE_AFTER[last_failure[0]])
+    return due
 
 
 REFUSALS: dict[str, dict[str, str]] = {

@@ -2,7 +2,8 @@
 
 - Messages (docs/reference.md §6.5, ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
   ``base × 2^(attempt−1)`` capped, with full jitter; Meta's pair rate limit (131056) asks for
-  4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour;
+  4^X seconds instead, long hints (hourly limits) wait at least a quarter of an hour and
+  a per-user cap (131049) a day and the jitter, whatever the cap;
   after ``whatsapp.max_attempts`` sends the job is dead.
 - Hub deliveries (docs/reference.md §8.2): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
   a service's ``Retry-After`` is honoured when it asks for longer, up to an hour.
@@ -16,6 +17,8 @@ HUB_STEPS_MIN = (1, 2, 5, 10, 30, 60)
 HUB_JITTER = 0.10
 RETRY_AFTER_CAP_S = 3600.0
 LONG_BACKOFF_MIN_S = 900.0
+# Meta's "do not retry within 24 hours" (131049): above any configured cap.
+DAY_BACKOFF_S = 86400.0
 
 
 def message_backoff(
@@ -31,6 +34,8 @@ def message_backoff(
     if hint == "short":
         ceiling = min(ceiling, max(base_s, 5.0))
     delay = float(ceiling * rand)
+    if hint == "day":
+        return DAY_BACKOFF_S + delay
     if hint == "long":
         delay = max(delay, min(LONG_BACKOFF_MIN_S, cap_s))
     return delay

@@ -3,7 +3,8 @@
 
 After a request, by what the Graph API answered (``rules/graph_results.py``)::
 
-    accepted       → sent
+    accepted       → sent; held (Meta's ``message_status`` held_for_quality_assessment or
+                     paused), until a status moves it on
     unknown        → uncertain until ``uncertain_timeout_s``: never retried automatically
     not sent       → retried with backoff (nothing left), dead once the attempts are spent
     rejected, by its classification (``rules/graph_errors.py``):
@@ -14,7 +15,9 @@ After a request, by what the Graph API answered (``rules/graph_results.py``)::
       transient     → retried with backoff, dead once the attempts are spent
 
 Before a request, by ``rules/send_policy.decide``: skipped, canceled or failed with the
-decision's reason. The reason is a code with parameters (``rules/message_reasons.py``).
+decision's reason. After Meta accepted it, a ``failed`` status: failed, with the reason
+its first error's code reads as in the same catalogue, and the alert the code asks for.
+The reason is a code with parameters (``rules/message_reasons.py``).
 """
 
 from __future__ import annotations
@@ -127,8 +130,11 @@ def after_send(
 ) -> JobUpdate:
     """What the ``attempt``-th send (1-based) of the job comes to; ``rand`` in [0, 1)."""
     if isinstance(result, Accepted):
+        held = result.message_status if result.held else None
         return JobUpdate(
-            st.SENT,
+            st.HELD if held else st.SENT,
+            f"held_{held}" if held else None,
+            mr.reason(f"held_{held}") if held else None,
             attempt=Attempt("sent", 200, answer=result.answer, wamid=result.wamid),
             wamid=result.wamid,
             wa_id=result.wa_id,
@@ -149,6 +155,21 @@ def after_send(
     return _rejected(job_id, result, attempt, s, now, rand)
 
 
+def after_failed_status(
+    job_id: str, code: int | None, title: str | None, details: str | None
+) -> JobUpdate:
+    """A ``failed`` status whose first error is ``code``: the reason and alert it asks for
+    (the status itself moved the state, ``rules/status_order``)."""
+    c = graph_errors.classify(None, code) if code in graph_errors.CODES else None
+    if c is None:
+        reason_code = "status_failed" if code is not None else "status_failed_no_code"
+        why = mr.reason(reason_code, error_code=code, title=title, details=details)
+        return JobUpdate(st.FAILED, reason_code, why)
+    why = mr.reason(c.reason_code, error_code=code, details=details)
+    alert = Alert(c.severity, c.reason_code, job_id, c.pt_br, c.en) if c.alert else None
+    return JobUpdate(st.FAILED, c.reason_code, why, alert=alert)
+
+
 def _rejected(
     job_id: str, r: Rejected, attempt: int, s: SendSettings, now: datetime, rand: float
 ) -> JobUpdate:
@@ -167,7 +188,7 @@ def _rejected(
     if c.kind == graph_errors.WINDOW_CLOSED:
         return JobUpdate(st.SKIPPED, "window_closed", why, attempt=tried)
     if c.kind in (graph_errors.PERMANENT, graph_errors.OPERATOR):
-        alert = Alert("warning", c.reason_code, job_id, c.pt_br, c.en) if c.alert else None
+        alert = Alert(c.severity, c.reason_code, job_id, c.pt_br, c.en) if c.alert else None
         return JobUpdate(st.FAILED, c.reason_code, why, attempt=tried, alert=alert)
     return _retry_or_dead(c, why, tried, attempt, s, now, rand)
 

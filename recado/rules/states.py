@@ -3,9 +3,12 @@ from here (the database's CHECK constraints and the docs say the same)."""
 
 from __future__ import annotations
 
-# Messages (jobs): queued → sending → sent → delivered → read (→ played), and side states.
+# Messages (jobs): queued → sending (→ held) → sent → delivered → read (→ played), and side
+# states. ``held``: Meta accepted the request but holds the message (its answer's
+# ``message_status`` was held_for_quality_assessment or paused); a later status moves it on.
 QUEUED = "queued"
 SENDING = "sending"
+HELD = "held"
 SENT = "sent"
 DELIVERED = "delivered"
 READ = "read"
@@ -15,7 +18,7 @@ SKIPPED = "skipped"
 DEAD = "dead"
 UNCERTAIN = "uncertain"
 CANCELED = "canceled"
-MESSAGE_FLOW = (QUEUED, SENDING, SENT, DELIVERED, READ, PLAYED)
+MESSAGE_FLOW = (QUEUED, SENDING, HELD, SENT, DELIVERED, READ, PLAYED)
 MESSAGE_SIDE = (FAILED, SKIPPED, DEAD, UNCERTAIN, CANCELED)
 MESSAGE_STATES = (*MESSAGE_FLOW, *MESSAGE_SIDE)
 

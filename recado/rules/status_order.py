@@ -1,6 +1,6 @@
 """Message states and how a status webhook moves them (docs/reference.md §6.3).
 
-``queued → sending → sent → delivered → read (→ played)``; side states ``failed``,
+``queued → sending (→ held) → sent → delivered → read (→ played)``; side states ``failed``,
 ``skipped``, ``dead``, ``uncertain``, ``canceled``. A state never moves backwards: a status
 of equal or lower rank is kept on the timeline but not applied, with a reason. ``failed``
 applies only before delivery. Meta's word resolves ``uncertain`` (the send's outcome was
@@ -18,7 +18,7 @@ from recado.rules import states as st
 RANK = {state: n for n, state in enumerate(st.MESSAGE_FLOW)}
 META_STATUSES = (st.SENT, st.DELIVERED, st.READ, st.PLAYED, st.FAILED)
 SIDE_STATES = st.MESSAGE_SIDE
-_FAILABLE = (st.QUEUED, st.SENDING, st.SENT, st.UNCERTAIN)
+_FAILABLE = (st.QUEUED, st.SENDING, st.HELD, st.SENT, st.UNCERTAIN)
 
 
 @dataclass(frozen=True)

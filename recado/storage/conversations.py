@@ -24,14 +24,19 @@ class ConversationRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Activity(msgspec.Struct, frozen=True, kw_only=True):
-    """An inbound message or an echo of what the studio's app sent, as the page lists it."""
+    """An inbound message, what recado sent, or an echo of what the studio's app sent, as
+    the page lists it."""
 
-    direction: str  # inbound | outbound_by_app
+    direction: str  # inbound | outbound (by recado) | outbound_by_app
     wamid: str
     ts: int
-    type: str
-    text: str | None
+    type: str  # the message type; for recado's sends, the message kind
+    text: str | None  # an edited text's last version; None once the client deleted it
     received_at: str
+    edited: bool = False
+    revoked: bool = False
+    state: str | None = None  # recado's sends: the message state now (held, read, failed ...)
+    message_id: str | None = None  # recado's sends: the job, for its page
 
 
 def ledger_row(conn: sqlite3.Connection, wa_id: str) -> dict[str, Any] | None:
@@ -49,17 +54,47 @@ def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None
     return ConversationRow(**dict(row)) if row else None
 
 
+# When a send of recado's went out, in Meta's seconds: its first status, else the answer
+# that gave it a wamid, else its last change.
+_SENT_TS = (
+    "COALESCE((SELECT MIN(s.ts) FROM message_statuses s WHERE s.message_id = m.id), "
+    " (SELECT CAST(strftime('%s', MIN(a.finished_at)) AS INTEGER) FROM message_attempts a "
+    "  WHERE a.message_id = m.id AND a.wamid IS NOT NULL), "
+    " CAST(strftime('%s', m.updated_at) AS INTEGER), 0)"
+)
+
+
 def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Activity]:
-    """Inbound messages and echoes (outbound by the studio's app) of one client, newest
-    first."""
+    """One client's timeline, newest first: inbound messages, what recado sent them
+    (templates, replies, notices that reached Meta) and echoes (outbound by the studio's
+    app). An edit or a revoke of a message shown is folded into it (its last text, or
+    none); one whose message never arrived is shown as it came."""
     rows = conn.execute(
         "SELECT * FROM ("
-        " SELECT 'inbound' AS direction, wamid, ts, type, COALESCE(text_body, reply_title) "
-        "  AS text, received_at FROM inbound_messages WHERE wa_id = ?"
+        " SELECT 'inbound' AS direction, i.wamid, i.ts, i.type, "
+        "  CASE WHEN r.wamid IS NOT NULL THEN NULL "
+        "   ELSE COALESCE(e.text_body, i.text_body, i.reply_title) END AS text, "
+        "  i.received_at, e.wamid IS NOT NULL AS edited, r.wamid IS NOT NULL AS revoked, "
+        "  NULL AS state, NULL AS message_id "
+        "  FROM inbound_messages i "
+        "  LEFT JOIN inbound_messages e ON e.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "   WHERE x.original_wamid = i.wamid AND x.type = 'edit' ORDER BY x.ts DESC, "
+        "   x.rowid DESC LIMIT 1) "
+        "  LEFT JOIN inbound_messages r ON r.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "   WHERE x.original_wamid = i.wamid AND x.type = 'revoke' LIMIT 1) "
+        "  WHERE i.wa_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
+        "   SELECT 1 FROM inbound_messages o WHERE o.wamid = i.original_wamid))"
         " UNION ALL"
-        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at FROM echo_messages "
-        "  WHERE wa_id = ?"
+        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at, 0, 0, NULL, NULL "
+        "  FROM echo_messages WHERE wa_id = ?"
+        " UNION ALL"
+        f" SELECT 'outbound', m.wamid, {_SENT_TS}, m.kind, m.text_body, m.created_at, 0, 0, "
+        "  m.state, m.id FROM messages m "
+        "  WHERE m.wa_id = ? AND m.wamid IS NOT NULL AND m.dry_run = 0"
         ") ORDER BY ts DESC LIMIT ?",
-        (wa_id, wa_id, limit),
+        (wa_id, wa_id, wa_id, limit),
     ).fetchall()
-    return [Activity(**dict(r)) for r in rows]
+    return [
+        Activity(**{**dict(r), "edited": bool(r["edited"]), "revoked": bool(r["revoked"])})
+        for r in rows
+    ]

@@ -88,3 +88,16 @@ def messages_by_state(
         (start, end, int(dry_run)),
     ).fetchall()
     return {r["state"]: r["n"] for r in rows}
+
+
+def billable_by_category(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
+    """Messages Meta priced as billable in [start, end) (by their first priced status), per
+    pricing category (the daily report); a billable message without one counts as
+    ``unknown``."""
+    rows = conn.execute(
+        "SELECT COALESCE(pricing_category, 'unknown') AS category, COUNT(*) AS n FROM messages "
+        "WHERE pricing_billable = 1 AND priced_at >= ? AND priced_at < ? "
+        "GROUP BY category ORDER BY category",
+        (start, end),
+    ).fetchall()
+    return {r["category"]: r["n"] for r in rows}

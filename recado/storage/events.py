@@ -38,7 +38,7 @@ class NewEvent:
     occurred_at: datetime
     data: dict[str, Any]
     body_sha256: str  # what tells a repeat from a conflict (for a tap: its wamid)
-    source: str  # api | button
+    source: str  # api | button | whatsapp
     remote_ip: str = ""  # who sent it (none for what recado derives itself)
 
 

@@ -19,7 +19,8 @@ def appointment_facts(
 ) -> tuple[sqlite3.Row | None, AppointmentFacts | None]:
     """The message's row and its appointment as it stands now (None when it has none)."""
     row = conn.execute(
-        "SELECT m.id, m.state, m.kind, m.starts_at AS job_starts_at, a.status AS apt_status, "
+        "SELECT m.id, m.state, m.kind, m.starts_at AS job_starts_at, m.reason_code, "
+        "m.updated_at, a.status AS apt_status, "
         "a.starts_at AS apt_starts_at FROM messages m "
         "LEFT JOIN appointments a ON a.id = m.appointment_id WHERE m.id = ?",
         (message_id,),
@@ -34,6 +35,15 @@ def appointment_facts(
         # sender cannot read it either, so a retry fails again with the reason, never sends.
         return row, None
     return row, AppointmentFacts(row["apt_status"], starts, job_starts)
+
+
+def _last_failure(row: sqlite3.Row, now: datetime) -> tuple[str | None, datetime]:
+    """The message's reason and when it ended (its last update; now if unreadable)."""
+    try:
+        at = parse_iso(row["updated_at"])
+    except (TypeError, ValueError):
+        at = now
+    return row["reason_code"], at
 
 
 def act_on_message(
@@ -58,7 +68,9 @@ def act_on_message(
         return {"outcome": "refused", "state": before, "reason": verdict.reason}
     if action == "retry":
         starts_at = apt.starts_at if apt is not None else None
-        due = retry_due_at(row["kind"], starts_at, reminder_hours_before, now)
+        due = retry_due_at(
+            row["kind"], starts_at, reminder_hours_before, now, _last_failure(row, now)
+        )
         conn.execute(
             "UPDATE messages SET state = 'queued', due_at = ?, attempts = 0, reason_code = "
             "'operator_retry', reason_json = NULL, updated_at = ? WHERE id = ?",

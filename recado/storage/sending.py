@@ -128,8 +128,8 @@ def apply_job_update(
     if attempt_id is not None and u.attempt is not None:
         _finish_attempt(conn, attempt_id, now, u.attempt)
     reason_json = None if u.reason is None else json.dumps(u.reason, ensure_ascii=False)
-    if u.state == st.SENT:
-        _sent(conn, job_id, now, u)
+    if u.state in (st.SENT, st.HELD):
+        _sent(conn, job_id, now, u, reason_json)
     elif u.state == st.QUEUED:
         assert u.due_at is not None
         conn.execute(
@@ -174,13 +174,18 @@ def _finish_attempt(conn: sqlite3.Connection, attempt_id: int, now: datetime, a:
     )
 
 
-def _sent(conn: sqlite3.Connection, job_id: str, now: datetime, u: JobUpdate) -> None:
-    # A status webhook carrying the job id may have moved the job already; never back.
+def _sent(
+    conn: sqlite3.Connection, job_id: str, now: datetime, u: JobUpdate, reason_json: str | None
+) -> None:
+    # A status webhook carrying the job id may have moved the job already; never back (a
+    # held answer after a ``sent`` status leaves it sent: the status is newer news).
     conn.execute(
         "UPDATE messages SET wamid = COALESCE(wamid, ?), wa_id = COALESCE(?, wa_id), "
-        "state = CASE WHEN state IN ('sending', 'uncertain') THEN 'sent' ELSE state END, "
-        "reason_code = NULL, updated_at = ? WHERE id = ?",
-        (u.wamid, u.wa_id, iso(now), job_id),
+        "reason_code = CASE WHEN state IN ('sending', 'uncertain') THEN ? ELSE reason_code END,"
+        " reason_json = CASE WHEN state IN ('sending', 'uncertain') THEN ? ELSE reason_json END,"
+        " state = CASE WHEN state IN ('sending', 'uncertain') THEN ? ELSE state END, "
+        "updated_at = ? WHERE id = ?",
+        (u.wamid, u.wa_id, u.reason_code, reason_json, u.state, iso(now), job_id),
     )
     if not u.dry_run and u.wamid is not None:
         apply_pending_statuses(conn, job_id, u.wamid, now)

@@ -36,9 +36,15 @@ from recado.storage.events import NewEvent, insert_event
 from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
+from recado.storage.status_effects import after_applied, keep_pricing
 from recado.storage.templates import apply_template_update
 from recado.storage.webhook_set_aside import record_failure
+from recado.storage.whatsapp_events import emit_for
 from recado.whatsapp import webhook_parse as wp
+
+# What a body applied for the first time that may have emitted a WhatsApp event
+# (storage/whatsapp_events.py): its deliveries wait to be woken.
+MAY_EMIT = frozenset({"inbound", "status_applied", "status_pending"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ def apply_body(
                 (inbox_id, seq),
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
+            if replies is not None:
+                emit_for(conn, item, kind, now, replies.flows)
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
@@ -135,7 +143,8 @@ def _inbound(
     cur = conn.execute(
         "INSERT OR IGNORE INTO inbound_messages(wamid, wa_id, profile_name, ts, type, "
         "context_id, reply_payload, reply_title, text_body, content_json, errors_json, "
-        "phone_number_id, inbox_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "phone_number_id, inbox_id, received_at, original_wamid) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             m.wamid,
             m.wa_id,
@@ -151,6 +160,7 @@ def _inbound(
             m.phone_number_id,
             inbox_id,
             received_at,
+            m.original_wamid,
         ),
     )
     if cur.rowcount == 0:
@@ -199,11 +209,19 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
     ).fetchone()
     if exists:
         return "status_duplicate"
-    message = _message_for(conn, s.wamid, s.callback_data)
+    message = _message_for(conn, s.wamid, s.callback_data, parse_iso(received_at))
     outcome, reason, message_id = "pending", None, None
     if message is not None:
         message_id = message["id"]
-        outcome, reason = _apply_to_message(conn, message, s.status, s.timestamp, received_at)
+        outcome, reason = _apply_to_message(
+            conn,
+            message,
+            s.status,
+            s.timestamp,
+            received_at,
+            s.pricing_json,
+            _errors_json(s.errors),
+        )
     conn.execute(
         "INSERT INTO message_statuses(wamid, status, ts, recipient_id, callback_data, "
         "conversation_id, conversation_expires_at, conversation_origin, pricing_json, "
@@ -231,7 +249,7 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
 
 
 def _message_for(
-    conn: sqlite3.Connection, wamid: str, callback_data: str | None
+    conn: sqlite3.Connection, wamid: str, callback_data: str | None, now: datetime
 ) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
         "SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)
@@ -245,18 +263,38 @@ def _message_for(
     ).fetchone()
     if row is not None:
         conn.execute("UPDATE messages SET wamid = ? WHERE id = ?", (wamid, row["id"]))
+        # Statuses of this wamid kept pending (they carried no callback data) apply first.
+        if apply_pending_statuses(conn, row["id"], wamid, now):
+            row = conn.execute(
+                "SELECT id, state, wamid FROM messages WHERE id = ?", (row["id"],)
+            ).fetchone()
     return row
 
 
 def _apply_to_message(
-    conn: sqlite3.Connection, message: sqlite3.Row, status: str, ts: int, received_at: str
+    conn: sqlite3.Connection,
+    message: sqlite3.Row,
+    status: str,
+    ts: int,
+    received_at: str,
+    pricing_json: str | None,
+    errors_json: str | None,
 ) -> tuple[str, str | None]:
+    keep_pricing(conn, message["id"], pricing_json, ts)
     decision = apply_status(message["state"], status)
     if not decision.applied:
         return "ignored", decision.reason
     conn.execute(
         "UPDATE messages SET state = ?, state_ts = ?, updated_at = ? WHERE id = ?",
         (decision.new_state, ts, received_at, message["id"]),
+    )
+    after_applied(
+        conn,
+        message["id"],
+        message["state"],
+        decision.new_state,
+        errors_json,
+        parse_iso(received_at),
     )
     return "applied", decision.reason
 
@@ -269,7 +307,8 @@ def apply_pending_statuses(
     Called by the sender in the transaction that records the wamid.
     """
     rows = conn.execute(
-        "SELECT id, status, ts FROM message_statuses WHERE wamid = ? AND outcome = 'pending' "
+        "SELECT id, status, ts, pricing_json, errors_json FROM message_statuses "
+        "WHERE wamid = ? AND outcome = 'pending' "
         "ORDER BY ts, id",
         (wamid,),
     ).fetchall()
@@ -278,7 +317,15 @@ def apply_pending_statuses(
         message = conn.execute(
             "SELECT id, state, wamid FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
-        outcome, reason = _apply_to_message(conn, message, row["status"], row["ts"], iso(now))
+        outcome, reason = _apply_to_message(
+            conn,
+            message,
+            row["status"],
+            row["ts"],
+            iso(now),
+            row["pricing_json"],
+            row["errors_json"],
+        )
         conn.execute(
             "UPDATE message_statuses SET outcome = ?, ignored_reason = ?, message_id = ? "
             "WHERE id = ?",

@@ -65,7 +65,7 @@ class Recorded:
 
 @dataclass
 class Behaviour:
-    kind: str  # error | http | hang | drop | echo
+    kind: str  # error | http | hang | drop | echo | held
     code: int | None = None
     subcode: int | None = None
     http_status: int = 400
@@ -154,6 +154,12 @@ class GraphDouble(H11Double):
         a plain JSON body without a Graph error)."""
         for _ in range(n):
             self._script.append(Behaviour("echo", code, http_status=http_status))
+
+    def hold_next(self, n: int, message_status: str = "held_for_quality_assessment") -> None:
+        """Accept the next ``n`` valid sends but answer that Meta holds them
+        (``messages[0].message_status``: held_for_quality_assessment or paused)."""
+        for _ in range(n):
+            self._script.append(Behaviour("held", message=message_status))
 
     async def set_status(self, name: str, status: str, reason: str | None = "NONE") -> int:
         """Change a template's status, as Meta does, and post the webhook that says so."""
@@ -319,6 +325,8 @@ class GraphDouble(H11Double):
         if behaviour is not None and behaviour.kind == "echo":
             return await self._echo(conn, stream, record, behaviour)
         status, answer = self._validate_send(headers, body)
+        if status == 200 and behaviour is not None and behaviour.kind == "held":
+            answer["messages"][0]["message_status"] = behaviour.message
         record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
         await respond(conn, stream, status, answer)
         if status == 401 and self.report is not None:

@@ -126,7 +126,13 @@ def _accepted(answer: Any) -> Accepted | None:
     try:
         message = answer["messages"][0]
         contacts = answer.get("contacts") or [{}]
-        return Accepted(message["id"], contacts[0].get("wa_id"), answer)
+        status = message.get("message_status")
+        return Accepted(
+            message["id"],
+            contacts[0].get("wa_id"),
+            answer,
+            status if isinstance(status, str) else None,
+        )
     except (TypeError, KeyError, IndexError, AttributeError):
         return None
 

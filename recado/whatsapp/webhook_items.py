@@ -31,6 +31,8 @@ class InboundMessage:
     waba_id: str | None
     path: str = ""
     raw_json: str = "null"
+    # An ``edit`` or a ``revoke``: the client's message it changes.
+    original_wamid: str | None = None
 
 
 @dataclass(frozen=True)

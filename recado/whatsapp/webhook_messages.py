@@ -39,6 +39,7 @@ def inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, p
         return BadItem("messages", path, "missing id, from or timestamp", as_json(m))
     content = m.get(mtype)
     context = obj(m.get("context"))
+    original, body = _changed(mtype, content)
     payload = title = None
     if mtype == "button" and isinstance(content, dict):
         payload, title = text(content.get("payload")), text(content.get("text"))
@@ -55,14 +56,30 @@ def inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, p
         context_id=text(context.get("id")),
         reply_payload=payload,
         reply_title=title,
-        text_body=text_of(mtype, content),
+        text_body=body if original is not None else text_of(mtype, content),
         content_json=as_json(content if content is not None else {}),
         errors=graph_errors(m.get("errors"), f"{path}.errors"),
         phone_number_id=pnid,
         waba_id=waba,
         path=path,
         raw_json=as_json(m),
+        original_wamid=original,
     )
+
+
+def _changed(mtype: str, content: Any) -> tuple[str | None, str | None]:
+    """An ``edit``'s or a ``revoke``'s original wamid, and an edit's new text: Meta puts the
+    new message under ``edit.message`` as a message of its own type (docs/whatsapp-notes.md
+    §3); a text straight under ``edit`` is read too."""
+    if mtype not in ("edit", "revoke") or not isinstance(content, dict):
+        return None, None
+    original = text(content.get("original_message_id"))
+    if mtype == "revoke" or original is None:
+        return original, None
+    inner = obj(content.get("message"))
+    inner_type = text(inner.get("type")) or "text"
+    body = text_of(inner_type, inner.get(inner_type)) or text_of("text", content.get("text"))
+    return original, body
 
 
 def status(s: Any, pnid: str | None, path: str) -> Item:

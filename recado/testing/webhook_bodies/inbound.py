@@ -150,3 +150,17 @@ def inbound_unsupported(**kw: Any) -> dict[str, Any]:
         },
         **kw,
     )
+
+
+def inbound_edit(original_id: str, body: str, **kw: Any) -> dict[str, Any]:
+    """The client edited their text ``original_id``: the new text as a message of its own."""
+    content = {
+        "original_message_id": original_id,
+        "message": {"type": "text", "text": {"body": body}},
+    }
+    return inbound("edit", content, **kw)
+
+
+def inbound_revoke(original_id: str, **kw: Any) -> dict[str, Any]:
+    """The client deleted their message ``original_id`` for everyone."""
+    return inbound("revoke", {"original_message_id": original_id}, **kw)
