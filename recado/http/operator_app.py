@@ -12,6 +12,7 @@ from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from recado.clock import iso
 from recado.http.alert_pages import install_alert_pages
+from recado.http.api_operator import OPERATOR_ROUTES
 from recado.http.appointment_pages import install_appointment_pages
 from recado.http.audit_pages import install_audit_pages
 from recado.http.auth import client_ip, json_body
@@ -25,6 +26,7 @@ from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
+from recado.http.openapi import install_openapi
 from recado.http.params import install_params
 from recado.http.report_pages import install_report_pages
 from recado.http.sync_pages import install_sync_pages
@@ -64,6 +66,12 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)
     install_template_pages(app, daemon)
+    install_openapi(
+        app,
+        OPERATOR_ROUTES,
+        title="recado operator listener",
+        description="The studio's pages as JSON, the operator actions, metrics and probes.",
+    )
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request
