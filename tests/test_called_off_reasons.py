@@ -10,8 +10,9 @@ from typing import Any
 
 from recado.runtime.context import Daemon
 from recado.storage.sending import recover_interrupted
+from recado.testing import webhook_bodies as wb
 from tests.test_sender import book, notice_reaches, stack
-from tests.webhook_helpers import query
+from tests.webhook_helpers import post_body, query
 
 
 async def _page(daemon: Daemon, client: Any, kind: str) -> dict[str, Any]:
@@ -70,3 +71,25 @@ async def test_a_send_never_confirmed_says_why_it_is_dead(daemon_dir: Path) -> N
         message = await _page(daemon, client, "appointment_created")
         assert message["reason_code"] == "outcome_unknown"
         assert message["reason_text"] and "nenhum status" in message["reason_text"].lower()
+
+
+async def test_a_message_meta_reports_failed_says_why(daemon_dir: Path) -> None:
+    """With Meta's error (read as its catalogue says) or without one (a sentence saying so)."""
+    errors = [wb.graph_error(131047, "Re-engagement message", "More than 24 hours")]
+    for apt, given, code, words in (
+        ("apt-1", errors, "graph_131047", "24"),
+        ("apt-2", None, "status_failed", "sem informar o motivo"),
+    ):
+        async with stack(daemon_dir / apt) as (daemon, _double, client):
+            await book(daemon, client, apt=apt)
+            await notice_reaches(daemon, "sent")
+            (job,) = query(
+                daemon, "SELECT id, wamid FROM messages WHERE kind = 'appointment_created'"
+            )
+            change = wb.status(job["wamid"], "failed", errors=given)
+            answer = await post_body(daemon, client, wb.envelope([change]))
+            assert answer.status_code == 200
+            await daemon.commands.webhooks.drain()
+            message = await _page(daemon, client, "appointment_created")
+            assert (message["state"], message["reason_code"]) == ("failed", code)
+            assert message["reason_text"] and words in message["reason_text"]

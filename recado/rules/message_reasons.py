@@ -115,6 +115,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Unknown outcome ({transport})." + _AFTER_EN,
     ),
     "discarded": ("Descartada pelo operador.", "Discarded by the operator."),
+    "status_failed": (
+        "O WhatsApp informou que a mensagem falhou, sem informar o motivo.",
+        "WhatsApp reported the message failed, without saying why.",
+    ),
 }
 
 
@@ -135,6 +139,17 @@ def graph_reason(c: graph_errors.Classification, answer: Rejected | None) -> Rea
         is_transient=answer.is_transient,
         details=answer.details,
     )
+
+
+def failed_status_reason(errors: list[dict[str, Any]] | None) -> Reason:
+    """Meta's ``failed`` status: its first error read as the same error in a send's answer,
+    or, when Meta gave none, a reason saying so."""
+    first = errors[0] if errors else {}
+    code = _int(first.get("code"))
+    if code is None:
+        return reason("status_failed")
+    c = graph_errors.classify(None, code)
+    return reason(c.reason_code, error_code=code, details=first.get("details"))
 
 
 def uncertain_reason(kind: str, detail: str, timeout_s: float) -> Reason:

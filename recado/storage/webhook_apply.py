@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.clock import from_unix, iso, parse_iso
+from recado.rules import message_reasons
 from recado.rules.buttons import button_action, parse_payload
 from recado.rules.flows import FlowTable
 from recado.rules.kinds import BUTTON_REPLY
@@ -187,7 +188,9 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
     outcome, reason, message_id = "pending", None, None
     if message is not None:
         message_id = message["id"]
-        outcome, reason = _apply_to_message(conn, message, s.status, s.timestamp, received_at)
+        outcome, reason = _apply_to_message(
+            conn, message, s.status, s.timestamp, received_at, _errors_json(s.errors)
+        )
     conn.execute(
         "INSERT INTO message_statuses(wamid, status, ts, recipient_id, callback_data, "
         "conversation_id, conversation_expires_at, conversation_origin, pricing_json, "
@@ -233,7 +236,12 @@ def _message_for(
 
 
 def _apply_to_message(
-    conn: sqlite3.Connection, message: sqlite3.Row, status: str, ts: int, received_at: str
+    conn: sqlite3.Connection,
+    message: sqlite3.Row,
+    status: str,
+    ts: int,
+    received_at: str,
+    errors_json: str | None,
 ) -> tuple[str, str | None]:
     decision = apply_status(message["state"], status)
     if not decision.applied:
@@ -242,6 +250,13 @@ def _apply_to_message(
         "UPDATE messages SET state = ?, state_ts = ?, updated_at = ? WHERE id = ?",
         (decision.new_state, ts, received_at, message["id"]),
     )
+    if decision.new_state == "failed":
+        # The page says why, as it does for a send Meta refused outright.
+        why = message_reasons.failed_status_reason(json.loads(errors_json or "null"))
+        conn.execute(
+            "UPDATE messages SET reason_code = ?, reason_json = ? WHERE id = ?",
+            (why["code"], json.dumps(why, ensure_ascii=False), message["id"]),
+        )
     return "applied", decision.reason
 
 
@@ -253,7 +268,8 @@ def apply_pending_statuses(
     Called by the sender in the transaction that records the wamid.
     """
     rows = conn.execute(
-        "SELECT id, status, ts FROM message_statuses WHERE wamid = ? AND outcome = 'pending' "
+        "SELECT id, status, ts, errors_json FROM message_statuses WHERE wamid = ? "
+        "AND outcome = 'pending' "
         "ORDER BY ts, id",
         (wamid,),
     ).fetchall()
@@ -262,7 +278,9 @@ def apply_pending_statuses(
         message = conn.execute(
             "SELECT id, state, wamid FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
-        outcome, reason = _apply_to_message(conn, message, row["status"], row["ts"], iso(now))
+        outcome, reason = _apply_to_message(
+            conn, message, row["status"], row["ts"], iso(now), row["errors_json"]
+        )
         conn.execute(
             "UPDATE message_statuses SET outcome = ?, ignored_reason = ?, message_id = ? "
             "WHERE id = ?",
