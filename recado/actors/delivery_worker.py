@@ -225,7 +225,13 @@ class DeliveryWorker:
         )
         fields = {"delivery": row.id, "event_id": row.event_id, "service": service}
         if state == "done":
-            log.debug("delivered", **fields, status=status, attempts=attempts)
+            log.info(
+                "delivered",
+                **fields,
+                status=status,
+                attempts=attempts,
+                latency_ms=round(result.latency_ms),
+            )
         elif state == "dead":
             log.warning("delivery_dead", **fields, attempts=attempts, reason=error)
         else:
@@ -250,6 +256,14 @@ class DeliveryWorker:
         )
         await self.daemon.storage.write(q.hand_off_message, row.id, queued, now)
         self.daemon.after_commit("sender")
+        # The WhatsApp sender takes it from here and logs its own send outcome.
+        log.info(
+            "delivery_handed_off",
+            delivery=row.id,
+            event_id=row.event_id,
+            message=queued.id,
+            kind=template,
+        )
 
     async def _set_aside(self, row: q.DueDelivery, exc: Exception) -> None:
         """Processing the delivery raised: a storage fault waits for storage; anything else

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from recado.cli import hub, simulate, templates
+from recado.cli import hub, simulate, templates, whatsapp_cli
 from recado.cli.check_config import check_config
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
@@ -221,21 +222,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kill_switch)
 
     hub.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
+    whatsapp_cli.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     templates.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     simulate.install(sub, common, _config_path)
     return parser
 
 
+# What a shell reports for a program a closed pipe stopped (128 + SIGPIPE).
+EXIT_PIPE_CLOSED = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except CliError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left (`recado status | head`): what it did not read is not wanted, and
+        # the flush at exit must not fail again on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from croniter import croniter
 
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
@@ -81,11 +82,15 @@ def check(cfg: Config) -> list[str]:
     ):
         if not 1 <= cap <= MAX_CONNECTIONS:
             add(f"{key}: got {cap} (expected 1 to {MAX_CONNECTIONS})")
-    if not 0 < h.public_body_timeout_s <= 3600:
-        add(
-            f"http.public_body_timeout_s: got {h.public_body_timeout_s} "
-            "(expected more than 0, at most 3600)"
-        )
+    for key, seconds in (
+        ("http.public_body_timeout_s", h.public_body_timeout_s),
+        ("http.header_timeout_s", h.header_timeout_s),
+        ("http.keep_alive_s", h.keep_alive_s),
+        ("http.connection_lifetime_s", h.connection_lifetime_s),
+        ("http.send_timeout_s", h.send_timeout_s),
+    ):
+        if not 0 < seconds <= 3600:
+            add(f"{key}: got {seconds} (expected more than 0, at most 3600)")
 
     if cfg.security.secret_key:
         import base64
@@ -231,6 +236,7 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.{key}: service "{endpoint.service}" is not defined '
                     f"(expected one of: {known})"
                 )
+    problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems
 

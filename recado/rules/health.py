@@ -10,7 +10,8 @@ Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode,
+a sync job with > 2 recent failures, pending events > 100, a listener's connection cap hit in
+the last ten minutes, no app secret in enabled mode,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
 templates page). Info: the last read of the templates failed (the last known ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recado.rules.connection_cap import recent_hit_text
 from recado.rules.storage_faults import FAULT_NAMES
 
 DLQ_DEGRADED = 10
@@ -66,6 +68,20 @@ def readiness(f: RuntimeFacts) -> Readiness:
     return Readiness(not reasons, reasons)
 
 
+def public_readiness(f: RuntimeFacts) -> Readiness:
+    """Readiness as the public listener tells it to anyone on the internet: the verdict and
+    coarse codes, never a path, an SQLite message or the daemon's inner parts (the operator
+    listener's ``/readyz`` has them)."""
+    reasons = []
+    if not f.storage_open or f.storage_fault is not None:
+        reasons.append("storage_unavailable")
+    if any(state != "running" for state in f.actor_states.values()):
+        reasons.append("actor_not_running")
+    if not f.started:
+        reasons.append("starting_or_stopping")
+    return Readiness(not reasons, reasons)
+
+
 @dataclass(frozen=True)
 class Liveness:
     alive: bool
@@ -98,10 +114,15 @@ class HealthFacts:
     kill_switch: bool = False
     # Future appointments with no messages planned (accepted while mode was "disabled").
     unplanned_appointments: int = 0
+    # The Embedded Signup connection: why it is in error, and a warning about its token.
+    connection_error: tuple[str, str] | None = None
+    connection_warning: tuple[str, str] | None = None
     # Each configured template Meta's definition refuses: the difference (pt-BR, English).
     template_problems: tuple[tuple[str, str], ...] = ()
     # Why the last read of the WABA's templates failed (pt-BR, English), or None.
     template_sync_failed: tuple[str, str] | None = None
+    # Listeners whose connection cap refused connections lately, with their caps.
+    connection_caps_hit: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +155,18 @@ def evaluate(f: HealthFacts) -> Health:
                 "Meta refused the WhatsApp token; sending is paused.",
             )
         )
+    if f.connection_error is not None:
+        pt, en = f.connection_error
+        add(
+            Reason(
+                "whatsapp_connection",
+                "critical" if f.mode == "enabled" else "degraded",
+                f"A conexão do WhatsApp está com erro: {pt}",
+                f"The WhatsApp connection is in error: {en}",
+            )
+        )
+    if f.connection_warning is not None:
+        add(Reason("whatsapp_token_expiring", "degraded", *f.connection_warning))
     if f.storage_fault is not None:
         pt, en = FAULT_NAMES.get(f.storage_fault, FAULT_NAMES["io_error"])
         add(
@@ -214,6 +247,9 @@ def evaluate(f: HealthFacts) -> Health:
                     f"The sync job {name} failed {failures} times in a row.",
                 )
             )
+    for listener, cap in f.connection_caps_hit:
+        pt, en = recent_hit_text(listener, cap)
+        add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
     if f.pending_events > PENDING_EVENTS_DEGRADED:
         add(
             Reason(
@@ -304,13 +340,27 @@ def status_of(reasons: list[Reason]) -> str:
     return next((s for s in STATUS_ORDER[:-1] if s in severities), "healthy")
 
 
-def connection_state(configured: bool, auth_broken: bool, last_accepted_at: str | None) -> str:
+def connection_state(
+    configured: bool,
+    auth_broken: bool,
+    last_accepted_at: str | None,
+    record: str | None = None,
+) -> str:
     """What the dashboard can truthfully say of the WhatsApp connection: ``not_configured``
     (no token or phone number id), ``error`` (Meta refused the token; sending paused),
     ``active`` (Meta accepted a real send, and no auth error since) or ``configured``
-    (set up, but Meta has not confirmed it with an accepted send yet)."""
+    (set up, but Meta has not confirmed it with an accepted send yet).
+
+    A connection made through Embedded Signup (``record``, its status) is the truth when
+    there is one: ``active`` once the signup proved the token and number with Meta,
+    ``connecting`` while a signup runs, ``error`` when a step or Meta's verdict failed;
+    ``disconnected`` leaves the config file's token (if any) to speak for itself."""
+    if record == "active":
+        return "error" if auth_broken else "active"
+    if record in ("error", "connecting"):
+        return record
     if not configured:
-        return "not_configured"
+        return "disconnected" if record == "disconnected" else "not_configured"
     if auth_broken:
         return "error"
     return "active" if last_accepted_at else "configured"

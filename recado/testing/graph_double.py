@@ -24,8 +24,10 @@ import json
 import random
 import re
 import secrets
+import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -38,6 +40,8 @@ from recado.testing import webhook_bodies as wb
 from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
 from recado.testing.graph_wire import graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
+from recado.testing.sdk_standin import SdkStandIn, answer_signup
+from recado.testing.signup_double import SignupGraph
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -94,6 +98,12 @@ class GraphDouble(H11Double):
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4).upper())
     _nursery: trio.Nursery | None = None
     _request_seen: trio.Event = field(default_factory=trio.Event)
+    # Embedded Signup: its Graph endpoints and the JS SDK stand-in (signup_double).
+    signup: SignupGraph = field(default_factory=SignupGraph)
+    sdk: SdkStandIn | None = None
+    # Where the command-line double says what went wrong that a demo would not see (a send
+    # refused for its token, a status the daemon refused); None in tests, which assert it.
+    report: Callable[[str], None] | None = None
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -224,6 +234,16 @@ class GraphDouble(H11Double):
             for s in order
         ]
 
+    def _listing_grant(self, headers: dict[str, str]) -> tuple[str, str]:
+        """The token and WABA a templates listing is answered for: a business token the
+        signup side issued reads its own WABA; any other request is checked against the
+        double's configured token and WABA."""
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        issued = self.signup.tokens.get(bearer)
+        if issued is not None and issued.valid:
+            return bearer, issued.account.waba_id
+        return self.token, self.waba_id
+
     # -- the server -------------------------------------------------------------------------
 
     async def _handle(
@@ -240,10 +260,16 @@ class GraphDouble(H11Double):
         self._request_seen.set()
         self._request_seen = trio.Event()
 
+        self.sdk = self.sdk or SdkStandIn(self.signup)
+        answered = await answer_signup(self.sdk, conn, stream, request, headers, body)
+        if answered is not None:
+            record.answered = answered
+            return True
+        token, waba = self._listing_grant(headers)
         listing = answer_listing(
             self.templates,
-            self.token,
-            self.waba_id,
+            token,
+            waba,
             request.method.decode(),
             request.target.decode(),
             headers,
@@ -295,11 +321,16 @@ class GraphDouble(H11Double):
         status, answer = self._validate_send(headers, body)
         record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
         await respond(conn, stream, status, answer)
+        if status == 401 and self.report is not None:
+            self.report(
+                "refused a send: its access token is not --token (give the double the "
+                "content of the daemon's whatsapp.access_token_file)"
+            )
         if status == 200 and self.auto_statuses and self.webhook_url and self._nursery:
             wamid = answer["messages"][0]["id"]
             self._nursery.start_soon(
                 partial(
-                    self.emit_statuses,
+                    self._emit_and_report,
                     wamid,
                     list(self.auto_statuses),
                     body["to"],
@@ -307,6 +338,30 @@ class GraphDouble(H11Double):
                 )
             )
         return True
+
+    async def _emit_and_report(
+        self, wamid: str, statuses: list[str], recipient: str, *, callback_data: str | None
+    ) -> None:
+        try:
+            answers = await self.emit_statuses(
+                wamid, statuses, recipient, callback_data=callback_data
+            )
+        except httpx.HTTPError as exc:
+            if self.report is not None:
+                self.report(f"cannot post statuses to {self.webhook_url}: {exc}")
+            return
+        if self.report is None:
+            return
+        for status, code in zip(statuses, answers, strict=True):
+            if code == 200:
+                continue
+            hint = (
+                " (sign them with the daemon's app secret: --app-secret must be the content "
+                "of whatsapp.app_secret_file)"
+                if code == 401
+                else ""
+            )
+            self.report(f'the daemon refused the "{status}" status of {wamid}: HTTP {code}{hint}')
 
     async def _echo(
         self,
@@ -334,6 +389,8 @@ class GraphDouble(H11Double):
         return True
 
     def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        if self.signup.accepts(headers.get("authorization", "")):
+            headers = {**headers, "authorization": f"Bearer {self.token}"}  # a signup's token
         return validate_send(self.token, self.templates, headers, body, self._next_wamid)
 
     def _next_wamid(self) -> str:
@@ -358,7 +415,15 @@ def main() -> None:
         app_secret=args.app_secret,
         port=args.port,
         auto_statuses=tuple(s for s in args.auto_statuses.split(",") if s),
+        report=lambda line: print(f"graph double: {line}", file=sys.stderr, flush=True),
     )
+    if double.webhook_url and not double.app_secret:
+        print(
+            "graph double: no --app-secret: a daemon with an app secret refuses every status "
+            "posted back (signature_missing)",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"Graph API double on http://127.0.0.1:{args.port} (token {args.token!r})", flush=True)
     trio.run(double.serve)
 

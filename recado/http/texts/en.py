@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from recado.http.texts import connect
+
 TEXT: dict[str, str] = {
     # Pages, the dashboard and messages.
     "dashboard": "Dashboard",
@@ -191,6 +193,8 @@ TEXT: dict[str, str] = {
     # Records set aside so the rest could go on (webhook items, sync items).
     "items_set_aside": "Items set aside",
     "record.item_failed": "failed to apply",
+    "inbox.not_applied": "Not applied; technical reason:",
+    "technical_detail": "Technical reason (for support)",
     "record.bad_item": "malformed",
     "doutcome.internal_error": "internal error",
     "sync_failures": "Refused items (set aside)",
@@ -241,6 +245,10 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "at start",
     "tpl.trigger.hourly": "hourly",
     "tpl.trigger.operator": "asked by an operator",
+    "tpl.trigger.connection": "when the WhatsApp connection changed",
     "tpl.count": "Templates read",
     "tpl.none_at_meta": "No template read from Meta.",
 }
+
+# The Connect WhatsApp page's words live beside it, in texts/connect.
+TEXT.update(connect.EN)

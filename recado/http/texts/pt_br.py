@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from recado.http.texts import connect
+
 TEXT: dict[str, str] = {
     # Pages, the dashboard and messages.
     "dashboard": "Painel",
@@ -191,6 +193,8 @@ TEXT: dict[str, str] = {
     # Records set aside so the rest could go on (webhook items, sync items).
     "items_set_aside": "Itens deixados de lado",
     "record.item_failed": "falhou ao aplicar",
+    "inbox.not_applied": "Não aplicado; motivo técnico:",
+    "technical_detail": "Motivo técnico (para o suporte)",
     "record.bad_item": "malformado",
     "doutcome.internal_error": "erro interno",
     "sync_failures": "Itens recusados (deixados de lado)",
@@ -239,6 +243,10 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "ao iniciar",
     "tpl.trigger.hourly": "de hora em hora",
     "tpl.trigger.operator": "pedida pelo operador",
+    "tpl.trigger.connection": "ao mudar a conexão do WhatsApp",
     "tpl.count": "Modelos lidos",
     "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
 }
+
+# The Connect WhatsApp page's words live beside it, in texts/connect.
+TEXT.update(connect.PT_BR)
