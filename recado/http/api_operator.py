@@ -21,12 +21,15 @@ from recado.http.api_shapes import (
     ReloadRefusal,
     ReplayAnswer,
     ReplayBody,
+    SignupCallbackBody,
+    SignupCancelBody,
     SyncItemRetried,
     SyncStarted,
     TemplateSyncAnswer,
 )
 from recado.http.audit_pages import AuditPage
 from recado.http.breaker_pages import BreakersPage
+from recado.http.connect_data import ConnectPage
 from recado.http.dashboard import Dashboard
 from recado.http.dlq_pages import DlqPage
 from recado.http.message_pages import MessagePage, MessagesPage
@@ -39,6 +42,7 @@ from recado.http.webhook_pages import ConversationPage, WebhooksPage
 from recado.rules.bounds import SQL_INT_MAX
 from recado.rules.kinds import MESSAGE_KINDS
 from recado.rules.states import DLQ_STATES, MESSAGE_STATES
+from recado.runtime.connection_commands import ConnectionStatus
 from recado.storage.appointments import AppointmentDetail
 from recado.storage.backup import BackupDone
 from recado.storage.delivery_queries import DeliveryDetail, EventWithDeliveries
@@ -189,6 +193,64 @@ _PAGES: list[Entries] = [
     _page("/templates", "Configured templates beside Meta's definitions", TemplatesPage),
 ]
 
+
+def _signup(path: str, summary: str, *, body: Any = None, page: bool = True) -> Entries:
+    """Embedded Signup and the connection (docs/reference.md): the key, or the connect
+    page's own session; refusals in the error shape, Meta's failures as 502."""
+    refusals = statuses(401, 403, 409, 502) | (statuses(400, 422) if body is not None else {})
+    yield (
+        ("POST", path),
+        RouteDoc(
+            summary,
+            {200: Answer("Done", json=dict[str, Any])},
+            refusals | (statuses(504) if page else {}),
+            body=body,
+            form=not page,
+            security="operator",
+            tags=("connection",),
+        ),
+    )
+
+
+_CONNECTION: list[Entries] = [
+    _page(
+        "/connect/whatsapp",
+        "Connect WhatsApp: requirements, the connection, its history",
+        ConnectPage,
+    ),
+    [
+        (
+            ("GET", "/assets/connect_whatsapp.js"),
+            RouteDoc(
+                "The connect page's script",
+                {200: Answer("The script", text="text/javascript")},
+                tags=("pages",),
+            ),
+        ),
+        (
+            ("GET", "/api/v1/whatsapp/connection/status"),
+            RouteDoc(
+                "The WhatsApp connection's state",
+                {200: Answer("The state", json=ConnectionStatus)},
+                tags=("connection",),
+            ),
+        ),
+    ],
+    _signup("/api/v1/whatsapp/embedded-signup/start", "Begin a signup: a one-time state"),
+    _signup(
+        "/api/v1/whatsapp/embedded-signup/callback",
+        "Finish a signup with Meta's code",
+        body=SignupCallbackBody,
+    ),
+    _signup(
+        "/api/v1/whatsapp/embedded-signup/cancel",
+        "The signup's popup closed without a code",
+        body=SignupCancelBody,
+    ),
+    _signup("/api/v1/whatsapp/connection/disconnect", "Disconnect WhatsApp", page=False),
+    _signup("/keys/rotate", "Rotate the key the tokens are encrypted with", page=False),
+]
+
 _ACTIONS: list[Entries] = [
     _action(
         "/messages/<message_id>/retry",
@@ -284,4 +346,5 @@ OPERATOR_ROUTES: Registry = merge(
     ],
     *_PAGES,
     *_ACTIONS,
+    *_CONNECTION,
 )

@@ -152,3 +152,20 @@ class ReloadRefusal(ErrorBody, kw_only=True):
     applied: list[str]
     needs_restart: list[str]
     problems: list[str]
+
+
+class SignupCallbackBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the connect page posts when Meta's popup gives a code (an unknown key: 422)."""
+
+    code: Annotated[str, msgspec.Meta(pattern="^[!-~]{1,4096}$")]
+    state: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,128}$")]
+    waba_id: Annotated[str, msgspec.Meta(pattern="^[0-9]{1,32}$")] | None = None
+    phone_number_id: Annotated[str, msgspec.Meta(pattern="^[0-9]{1,32}$")] | None = None
+    finish_event: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_.-]{1,64}$")] | None = None
+
+
+class SignupCancelBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    state: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,128}$")]
+    current_step: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_.-]{1,64}$")] | None = None
+    error_code: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_.-]{1,64}$")] | None = None
+    error_message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
