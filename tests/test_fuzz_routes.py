@@ -10,9 +10,7 @@ that no generated request reaches fails ``test_every_route_was_reached``.
 from __future__ import annotations
 
 import json
-import queue
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +20,6 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
-import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Map, Rule
@@ -32,7 +29,7 @@ from recado.http.operator_app import create_operator_app
 from recado.http.public_app import create_public_app
 from recado.runtime.context import Daemon
 from recado.whatsapp.signature import sign
-from tests.conftest import running_daemon
+from tests.daemon_thread import daemon_in_a_thread
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, write_secrets
 
 EXAMPLES_PER_ROUTE = 80
@@ -164,37 +161,11 @@ def _routes(maps: dict[str, Map]) -> list[Route]:
     ]
 
 
-def _daemon_in_a_thread(directory: Path) -> Iterator[Daemon]:
-    """The real daemon runs its own trio loop, so hypothesis drives it from plain code."""
-    started: queue.Queue[Daemon | BaseException] = queue.Queue()
-    stop = threading.Event()
-
-    async def main() -> None:
-        try:
-            async with running_daemon(directory, FUZZ_TOML) as daemon:
-                started.put(daemon)
-                await trio.to_thread.run_sync(stop.wait)
-        except BaseException as exc:
-            started.put(exc)
-            raise
-
-    thread = threading.Thread(target=trio.run, args=(main,), daemon=True)
-    thread.start()
-    first = started.get(timeout=60)
-    if isinstance(first, BaseException):
-        raise first
-    try:
-        yield first
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     directory = tmp_path_factory.mktemp("fuzz_routes")
     write_secrets(directory)
-    for daemon in _daemon_in_a_thread(directory):
+    for daemon in daemon_in_a_thread(directory, FUZZ_TOML):
         urls = {name: listener.url or "" for name, listener in daemon.listeners.items()}
         maps = {
             "public": create_public_app(daemon).url_map,

@@ -11,6 +11,7 @@ from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from recado.clock import iso
 from recado.http.alert_pages import install_alert_pages
+from recado.http.api_operator import OPERATOR_ROUTES
 from recado.http.appointment_pages import install_appointment_pages
 from recado.http.audit_pages import install_audit_pages
 from recado.http.auth import client_ip, json_body
@@ -27,6 +28,7 @@ from recado.http.errors import install_error_handlers, json_error
 from recado.http.host_guard import install_host_guard
 from recado.http.i18n import install_i18n
 from recado.http.message_pages import install_message_pages
+from recado.http.openapi import install_openapi
 from recado.http.params import install_params
 from recado.http.report_pages import install_report_pages
 from recado.http.sync_pages import install_sync_pages
@@ -71,6 +73,12 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_audit_pages(app, daemon)
     install_connect_pages(app, daemon)
     install_template_pages(app, daemon)
+    install_openapi(
+        app,
+        OPERATOR_ROUTES,
+        title="recado operator listener",
+        description="The studio's pages as JSON, the operator actions, metrics and probes.",
+    )
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request

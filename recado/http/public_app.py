@@ -6,10 +6,12 @@ from pathlib import Path
 
 from quart_trio import QuartTrio
 
+from recado.http.api_public import PUBLIC_ROUTES
 from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
 from recado.http.errors import install_error_handlers
 from recado.http.event_routes import install_event_routes
+from recado.http.openapi import install_openapi
 from recado.http.params import install_params
 from recado.http.voucher_routes import install_voucher_routes
 from recado.http.webhook_routes import install_webhook_routes
@@ -26,4 +28,10 @@ def create_public_app(daemon: Daemon) -> QuartTrio:
     install_webhook_routes(app, daemon)
     install_event_routes(app, daemon)
     install_voucher_routes(app, daemon)
+    install_openapi(
+        app,
+        PUBLIC_ROUTES,
+        title="recado public listener",
+        description="Meta's webhooks, the studio's events API, vouchers and probes.",
+    )
     return app

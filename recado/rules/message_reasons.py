@@ -100,6 +100,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "O daemon foi parado durante o envio." + _AFTER_PT,
         "The daemon stopped during the send." + _AFTER_EN,
     ),
+    "unknown_crash": (
+        "O daemon foi interrompido (queda ou kill) durante o envio." + _AFTER_PT,
+        "The daemon was interrupted (a crash or a kill) during the send." + _AFTER_EN,
+    ),
+    "outcome_unknown": (
+        "Nenhum status do WhatsApp confirmou o envio no prazo: a mensagem pode ter saído ou "
+        "não. Confira com o cliente antes de usar “Tentar de novo”.",
+        "No status from WhatsApp confirmed the send in time: the message may or may not have "
+        "gone out. Check with the client before using “Retry”.",
+    ),
     "uncertain_other": (
         "Resultado desconhecido ({transport})." + _AFTER_PT,
         "Unknown outcome ({transport})." + _AFTER_EN,

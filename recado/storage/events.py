@@ -15,6 +15,7 @@ from typing import Any
 
 from recado.clock import iso, parse_iso
 from recado.events.payloads import Appointment, Cancellation, ValidEvent
+from recado.rules import message_reasons
 from recado.rules.appointment_jobs import JobSpec, plan_jobs
 from recado.rules.flows import FlowTable, actions_for
 from recado.rules.message_identity import recipient
@@ -135,7 +136,9 @@ def _upsert_appointment(
         settings.mode,
     )
     if plan.cancel_other_times:
-        _cancel_jobs(conn, a.appointment_id, now, keep_starts_at=iso(a.starts_at))
+        _cancel_jobs(
+            conn, a.appointment_id, now, "appointment_changed", keep_starts_at=iso(a.starts_at)
+        )
     return _create_jobs(
         conn, plan.create, a.appointment_id, iso(a.starts_at), a.phone, event.id, now
     )
@@ -168,20 +171,27 @@ def _cancel_appointment(
         settings.mode,
     )
     if plan.cancel_all:
-        _cancel_jobs(conn, c.appointment_id, now, keep_starts_at=None)
+        _cancel_jobs(conn, c.appointment_id, now, "appointment_canceled", keep_starts_at=None)
     return _create_jobs(
         conn, plan.create, c.appointment_id, row["starts_at"], row["phone"], event.id, now
     )
 
 
 def _cancel_jobs(
-    conn: sqlite3.Connection, appointment_id: str, now: datetime, keep_starts_at: str | None
+    conn: sqlite3.Connection,
+    appointment_id: str,
+    now: datetime,
+    code: str,
+    keep_starts_at: str | None,
 ) -> None:
+    """Call off the appointment's queued jobs (but those of ``keep_starts_at``), each with
+    the reason its page reads: canceled, or moved to another time."""
+    reason = json.dumps(message_reasons.reason(code), ensure_ascii=False)
     conn.execute(
-        "UPDATE messages SET state = 'canceled', reason_code = 'appointment_changed', "
+        "UPDATE messages SET state = 'canceled', reason_code = ?, reason_json = ?, "
         "updated_at = ? WHERE appointment_id = ? AND state = 'queued' "
         "AND (? IS NULL OR starts_at != ?)",
-        (iso(now), appointment_id, keep_starts_at, keep_starts_at),
+        (code, reason, iso(now), appointment_id, keep_starts_at, keep_starts_at),
     )
 
 

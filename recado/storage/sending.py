@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from recado.clock import iso, parse_iso
+from recado.rules import message_reasons
 from recado.rules import states as st
 from recado.rules.retry_schedule import rebased
 from recado.rules.send_outcome import Attempt, JobUpdate
@@ -228,8 +229,8 @@ def recover_interrupted(conn: sqlite3.Connection, now: datetime, deadline: datet
     )
     cur = conn.execute(
         "UPDATE messages SET state = 'uncertain', due_at = ?, reason_code = 'unknown_crash', "
-        "updated_at = ? WHERE state = 'sending'",
-        (iso(deadline), iso(now)),
+        "reason_json = ?, updated_at = ? WHERE state = 'sending'",
+        (iso(deadline), _reason_json("unknown_crash"), iso(now)),
     )
     return cur.rowcount
 
@@ -237,11 +238,16 @@ def recover_interrupted(conn: sqlite3.Connection, now: datetime, deadline: datet
 def expire_uncertain(conn: sqlite3.Connection, now: datetime) -> int:
     """Uncertain jobs no status resolved in time go to the dead letters, for a person."""
     cur = conn.execute(
-        "UPDATE messages SET state = 'dead', reason_code = 'outcome_unknown', updated_at = ? "
-        "WHERE state = 'uncertain' AND due_at <= ?",
-        (iso(now), iso(now)),
+        "UPDATE messages SET state = 'dead', reason_code = 'outcome_unknown', reason_json = ?, "
+        "updated_at = ? WHERE state = 'uncertain' AND due_at <= ?",
+        (_reason_json("outcome_unknown"), iso(now), iso(now)),
     )
     return cur.rowcount
+
+
+def _reason_json(code: str) -> str:
+    """A reason without parameters as stored, so the page reads its sentence."""
+    return json.dumps(message_reasons.reason(code), ensure_ascii=False)
 
 
 def last_accepted_send(conn: sqlite3.Connection) -> str | None:
