@@ -88,7 +88,7 @@ def _ledger(row: ConversationRow | None) -> Ledger | None:
     if row is None:
         return None
     return Ledger(
-        wa_id=row.wa_id,
+        0,  # the page reads the window, not whose it is
         last_inbound_at=from_unix(row.last_inbound_at),
         last_outbound_at=from_unix(row.last_outbound_at),
         inbound_count=row.inbound_count,

@@ -13,6 +13,7 @@ class Accepted:
     wamid: str
     wa_id: str | None
     answer: dict[str, Any]
+    user_id: str | None = None  # for a send to a BSUID alone, Meta names it back
 
 
 @dataclass(frozen=True)

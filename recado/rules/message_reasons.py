@@ -105,6 +105,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Unknown outcome ({transport})." + _AFTER_EN,
     ),
     "discarded": ("Descartada pelo operador.", "Discarded by the operator."),
+    "no_recipient": (
+        "O cliente não tem telefone nem ID de usuário do WhatsApp conhecidos; nada foi enviado.",
+        "The client has no known phone number or WhatsApp user ID; nothing was sent.",
+    ),
+    "bsuid_fallback_phone": (
+        "O WhatsApp não aceita esta mensagem pelo ID de usuário do cliente; ela vai de novo "
+        "pelo telefone dele.",
+        "WhatsApp does not take this message by the client's user ID; it goes again by "
+        "their phone number.",
+    ),
 }
 
 

@@ -1,11 +1,14 @@
-"""Queries of the conversation ledger and a client's recent timeline."""
+"""Queries of the conversation ledger and a client's recent timeline, by the customer a
+WhatsApp id names (``storage/customers.py``)."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import msgspec
+
+from recado.rules.identity import Identity
+from recado.storage.customers import find_customer
 
 
 class ConversationRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,17 +37,16 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     received_at: str
 
 
-def ledger_row(conn: sqlite3.Connection, wa_id: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT * FROM conversations WHERE wa_id = ?", (wa_id,)).fetchone()
-    return dict(row) if row else None
-
-
 def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None:
+    customer = find_customer(conn, Identity(wa_id=wa_id))
+    if customer is None:
+        return None
     row = conn.execute(
-        "SELECT wa_id, profile_name, last_inbound_at, last_inbound_wamid, last_outbound_at, "
-        "last_echo_at, inbound_count, outbound_count, echo_count, updated_at "
-        "FROM conversations WHERE wa_id = ?",
-        (wa_id,),
+        "SELECT ? AS wa_id, c.profile_name, last_inbound_at, last_inbound_wamid, "
+        "last_outbound_at, last_echo_at, inbound_count, outbound_count, echo_count, "
+        "l.updated_at FROM conversations l JOIN customers c ON c.id = l.customer_id "
+        "WHERE l.customer_id = ?",
+        (wa_id, customer),
     ).fetchone()
     return ConversationRow(**dict(row)) if row else None
 
@@ -52,14 +54,15 @@ def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None
 def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Activity]:
     """Inbound messages and echoes (outbound by the studio's app) of one client, newest
     first."""
+    customer = find_customer(conn, Identity(wa_id=wa_id))
     rows = conn.execute(
         "SELECT * FROM ("
         " SELECT 'inbound' AS direction, wamid, ts, type, COALESCE(text_body, reply_title) "
-        "  AS text, received_at FROM inbound_messages WHERE wa_id = ?"
+        "  AS text, received_at FROM inbound_messages WHERE customer_id = ?"
         " UNION ALL"
         " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at FROM echo_messages "
-        "  WHERE wa_id = ?"
+        "  WHERE customer_id = ?"
         ") ORDER BY ts DESC LIMIT ?",
-        (wa_id, wa_id, limit),
+        (customer, customer, limit),
     ).fetchall()
     return [Activity(**dict(r)) for r in rows]

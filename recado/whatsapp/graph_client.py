@@ -126,9 +126,16 @@ def _accepted(answer: Any) -> Accepted | None:
     try:
         message = answer["messages"][0]
         contacts = answer.get("contacts") or [{}]
-        return Accepted(message["id"], contacts[0].get("wa_id"), answer)
+        contact = contacts[0] if isinstance(contacts[0], dict) else {}
+        return Accepted(
+            message["id"], _id(contact.get("wa_id")), answer, _id(contact.get("user_id"))
+        )
     except (TypeError, KeyError, IndexError, AttributeError):
         return None
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _said(exc: Exception, fallback: str) -> str:

@@ -26,6 +26,7 @@ from recado.whatsapp import webhook_messages as messages
 from recado.whatsapp.webhook_envelope import Envelope, EnvelopeError, check_envelope
 from recado.whatsapp.webhook_items import (
     BadItem,
+    Contact,
     EchoMessage,
     GraphErrorItem,
     HistoryChunk,
@@ -35,9 +36,11 @@ from recado.whatsapp.webhook_items import (
     ParsedBody,
     StateSync,
     StatusUpdate,
+    SystemChange,
     TemplateStatus,
     ValueErrors,
 )
+from recado.whatsapp.webhook_messages import ID_CHANGES
 from recado.whatsapp.webhook_values import (
     BadValue,
     array,
@@ -49,7 +52,9 @@ from recado.whatsapp.webhook_values import (
 )
 
 __all__ = [
+    "ID_CHANGES",
     "BadItem",
+    "Contact",
     "EchoMessage",
     "Envelope",
     "EnvelopeError",
@@ -61,6 +66,7 @@ __all__ = [
     "ParsedBody",
     "StateSync",
     "StatusUpdate",
+    "SystemChange",
     "TemplateStatus",
     "ValueErrors",
     "check_envelope",
@@ -106,13 +112,13 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
     waba = text(entry.get("id"))
     vpath = f"{path}.value"
     if fname == "messages":
-        names = messages.profile_names(value.get("contacts"))
+        people = messages.contacts(value.get("contacts"))
         for k, m in enumerate(array(value.get("messages"))):
             p = f"{vpath}.messages[{k}]"
-            out.append(_guarded(fname, p, m, partial(messages.inbound, m, names, pnid, waba, p)))
+            out.append(_guarded(fname, p, m, partial(messages.inbound, m, people, pnid, waba, p)))
         for k, s in enumerate(array(value.get("statuses"))):
             p = f"{vpath}.statuses[{k}]"
-            out.append(_guarded(fname, p, s, partial(messages.status, s, pnid, p)))
+            out.append(_guarded(fname, p, s, partial(messages.status, s, people, pnid, p)))
         if value.get("errors"):
             errors = value.get("errors")
             epath = f"{vpath}.errors"
