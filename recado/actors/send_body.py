@@ -51,4 +51,5 @@ def job_body(cfg: Config, job: DueJob, to: Address, tz: ZoneInfo) -> dict[str, A
         list(template.buttons),
         view.appointment_id,
         job.id,
+        template.sent_names if template.named else None,
     )
