@@ -211,8 +211,12 @@ def test_a_bsuid_change_moves_everything_and_keeps_the_old_one_as_an_alias() -> 
     assert moved == c
     row = customer_row(conn, c)
     assert row is not None and (row.bsuid, row.phone) == (BSUID_NEW, PHONE)
-    # A late webhook from before the change still finds the person.
+    # A late webhook from before the change still finds the person, and the old BSUID
+    # does not become theirs again (replies keep going to the new one).
     assert find_customer(conn, Identity(bsuid=BSUID)) == c
+    assert _resolve(conn, bsuid=BSUID, username="@ana.k") == c
+    row = customer_row(conn, c)
+    assert row is not None and (row.bsuid, row.username) == (BSUID_NEW, "@ana.k")
     aliases = conn.execute(
         "SELECT kind, value, until IS NOT NULL AS retired FROM customer_aliases ORDER BY id"
     ).fetchall()

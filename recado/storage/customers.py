@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import msgspec
@@ -91,6 +92,9 @@ def resolve_customer(
         {current_id(conn, c) for c in same_as if c is not None}
         | set(_found(conn, who.lookup_keys()))
     )
+    if who.bsuid and _only_retired(conn, who.bsuid):
+        # A late webhook naming a BSUID the person had: it finds them, and stays old.
+        who = replace(who, bsuid=None)
     if not found:
         return _create(conn, who, now) if who.has_key else None
     return _link(conn, found, who, now, forget_number=forget_number)
@@ -174,6 +178,14 @@ def _found(conn: sqlite3.Connection, keys: Sequence[Key]) -> list[int]:
         if row is not None:
             found.add(current_id(conn, int(row[0])))
     return sorted(found)
+
+
+def _only_retired(conn: sqlite3.Connection, bsuid: str) -> bool:
+    rows = conn.execute(
+        "SELECT until IS NULL AS current FROM customer_aliases WHERE kind = ? AND value = ?",
+        (BSUID, bsuid),
+    ).fetchall()
+    return bool(rows) and not any(r[0] for r in rows)
 
 
 def _create(conn: sqlite3.Connection, who: Identity, now: datetime) -> int:

@@ -36,6 +36,7 @@ from recado.testing.webhook_bodies.inbound import (
     inbound_system,
     inbound_text,
     inbound_unsupported,
+    user_changed,
 )
 from recado.testing.webhook_bodies.statuses import graph_error, status, value_errors
 
@@ -68,6 +69,7 @@ __all__ = [
     "status",
     "template_status",
     "unknown_field",
+    "user_changed",
     "value_errors",
     "wamid",
 ]
