@@ -33,6 +33,7 @@ from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.rules.window import opens_window
 from recado.storage.alerts import add_alert
+from recado.storage.connection_webhooks import ACCOUNT_FIELDS, apply_account_field
 from recado.storage.customers import (
     change_user_id,
     link_record,
@@ -121,11 +122,19 @@ def _apply_item(conn: sqlite3.Connection, inbox_id: int, seq: int, item: Any, no
         # The stored template changes at once; the item is kept as a record too.
         apply_template_update(conn, inbox_id, item, iso(now))
     kind, field, wa_id, summary, data = _record_of(item)
-    conn.execute(
+    cur = conn.execute(
         "INSERT OR IGNORE INTO webhook_records(inbox_id, seq, kind, field, wa_id, summary, "
         "data_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (inbox_id, seq, kind, field, wa_id, summary, data, iso(now)),
     )
+    # Account updates change the connection once, when their record is first kept.
+    if (
+        cur.rowcount
+        and isinstance(item, wp.OtherField)
+        and item.field in ACCOUNT_FIELDS
+        and apply_account_field(conn, item.field, item.value_json, item.entry_time, now)
+    ):
+        return "connection_update"
     people = _people_of(item)
     if people:
         record_id = conn.execute(
