@@ -229,3 +229,41 @@ def test_the_double_run_by_hand_posts_statuses_back(tmp_path: Path) -> None:
         out = proc.communicate(timeout=10)[0]
         daemon.terminate()
     assert "Traceback" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("address", "contact"),
+    [
+        # A BSUID alone goes in recipient and is named back by user_id.
+        (
+            {"recipient": "BR.7300112233445566"},
+            {"input": "BR.7300112233445566", "user_id": "BR.7300112233445566"},
+        ),
+        # Both: to wins.
+        (
+            {"to": "+5511987654321", "recipient": "BR.7300112233445566"},
+            {"input": "+5511987654321", "wa_id": "5511987654321"},
+        ),
+    ],
+)
+async def test_a_send_to_a_bsuid_goes_in_recipient(
+    address: dict[str, str], contact: dict[str, str]
+) -> None:
+    body = {"messaging_product": "whatsapp", "recipient_type": "individual", **address}
+    async with running_double() as (_, client):
+        for kind in ({"type": "text", "text": {"body": "Olá"}}, _template()):
+            sent = {**{k: v for k, v in kind.items() if k != "to"}, **body}
+            response = await client.post("/v21.0/1/messages", json=sent)
+            assert response.status_code == 200, response.text
+            assert response.json()["contacts"] == [contact]
+
+
+@pytest.mark.parametrize("recipient", [None, "", "5511987654321", "BR.", "br.123"])
+async def test_neither_a_phone_nor_a_bsuid_is_100(recipient: str | None) -> None:
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}
+    if recipient is not None:
+        body["recipient"] = recipient
+    async with running_double() as (_, client):
+        response = await client.post("/v21.0/1/messages", json=body)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == 100

@@ -13,8 +13,10 @@ from hypothesis import strategies as hs
 
 from recado.clock import from_unix
 from recado.rules.bounds import LATEST_UNIX
+from recado.rules.identity import Identity
 from recado.rules.window import Ledger, advance_inbound
 from recado.storage.actor import connect_writer
+from recado.storage.customers import customer_row, resolve_customer
 from recado.storage.ledger import read_ledger, record_inbound
 from recado.storage.migrate import migrate
 
@@ -22,6 +24,7 @@ WA = "5511987654321"
 T0 = int(datetime(2026, 11, 24, 13, 0, tzinfo=UTC).timestamp())
 # Bodies received after every stamp used here: the arrival clamp (rules/window) stays out.
 LATER = datetime(2026, 12, 24, tzinfo=UTC)
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 
 
 def _memory() -> sqlite3.Connection:
@@ -31,11 +34,18 @@ def _memory() -> sqlite3.Connection:
     return conn
 
 
+def _customer(conn: sqlite3.Connection, name: str | None = None) -> int:
+    found = resolve_customer(conn, Identity(wa_id=WA, profile_name=name), NOW)
+    assert found is not None
+    return found
+
+
 @settings(max_examples=60, deadline=None)
 @given(hs.lists(hs.integers(T0 - 200_000, T0 + 200_000), min_size=1, max_size=12))
 def test_what_is_stored_is_the_rules_fold(stamps: list[int]) -> None:
     conn = _memory()
-    expected = Ledger(WA)
+    customer = _customer(conn)
+    expected = Ledger(customer)
     newest_wamid = ""
     for n, ts in enumerate(stamps):
         at = from_unix(ts)
@@ -43,10 +53,10 @@ def test_what_is_stored_is_the_rules_fold(stamps: list[int]) -> None:
         if expected.last_inbound_at is None or at > expected.last_inbound_at:
             newest_wamid = f"wamid.{n}"
         expected = advance_inbound(expected, at)
-        record_inbound(conn, WA, None, ts, f"wamid.{n}", "x", arrived=LATER)
-    assert read_ledger(conn, WA) == expected
+        record_inbound(conn, customer, ts, f"wamid.{n}", "x", arrived=LATER)
+    assert read_ledger(conn, customer) == expected
     row = conn.execute(
-        "SELECT last_inbound_wamid FROM conversations WHERE wa_id = ?", (WA,)
+        "SELECT last_inbound_wamid FROM conversations WHERE customer_id = ?", (customer,)
     ).fetchone()
     assert row[0] == newest_wamid
 
@@ -54,15 +64,16 @@ def test_what_is_stored_is_the_rules_fold(stamps: list[int]) -> None:
 def test_a_stamp_stored_out_of_range_reads_as_none_and_is_replaced(tmp_path: Path) -> None:
     conn = connect_writer(tmp_path / "l.db")
     migrate(conn)
+    customer = _customer(conn)
     conn.execute(
-        "INSERT INTO conversations(wa_id, last_inbound_at, inbound_count, updated_at) "
+        "INSERT INTO conversations(customer_id, last_inbound_at, inbound_count, updated_at) "
         "VALUES (?, ?, 3, 'x')",
-        (WA, LATEST_UNIX + 10**9),
+        (customer, LATEST_UNIX + 10**9),
     )
-    ledger = read_ledger(conn, WA)
+    ledger = read_ledger(conn, customer)
     assert ledger is not None and ledger.last_inbound_at is None and ledger.inbound_count == 3
-    record_inbound(conn, WA, "Ana", T0, "wamid.new", "x", arrived=LATER)
-    after = read_ledger(conn, WA)
+    record_inbound(conn, customer, T0, "wamid.new", "x", arrived=LATER)
+    after = read_ledger(conn, customer)
     assert after is not None
     assert (after.last_inbound_at, after.inbound_count) == (from_unix(T0), 4)
     conn.close()
@@ -70,7 +81,7 @@ def test_a_stamp_stored_out_of_range_reads_as_none_and_is_replaced(tmp_path: Pat
 
 def test_the_profile_name_is_kept_when_a_message_lacks_it() -> None:
     conn = _memory()
-    record_inbound(conn, WA, "Ana", T0, "wamid.1", "x", arrived=LATER)
-    record_inbound(conn, WA, None, T0 + 5, "wamid.2", "y", arrived=LATER)
-    row = conn.execute("SELECT profile_name FROM conversations").fetchone()
-    assert row[0] == "Ana"
+    customer = _customer(conn, "Ana")
+    assert _customer(conn, None) == customer
+    row = customer_row(conn, customer)
+    assert row is not None and row.profile_name == "Ana"

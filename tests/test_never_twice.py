@@ -47,7 +47,7 @@ def _book(daemon: DaemonProcess, run: int, i: int) -> None:
         "occurred_at": "2026-11-24T10:00:00-03:00",
         "data": {
             "appointment_id": f"apt-{run}-{i}",
-            "client": {"name": "Cliente", "phone": f"+55119{run:02d}{i:05d}"[:14]},
+            "client": {"name": "Cliente", "phone": f"+551198{run:02d}{i:05d}"},
             "service": "Corte",
             "starts_at": "2031-03-10T15:00:00-03:00",
         },

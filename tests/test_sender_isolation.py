@@ -172,10 +172,12 @@ async def test_a_stored_timestamp_of_10_17_crashes_neither_sender_nor_page(
         )
         with _db(daemon) as conn:
             conn.execute(
-                "INSERT INTO conversations(wa_id, last_inbound_at, inbound_count, updated_at) "
-                "VALUES (?, ?, 1, '2026-01-01T00:00:00Z') ON CONFLICT(wa_id) DO UPDATE SET "
+                # The ledger is the customer's (migration 0010): the client booked by PHONE.
+                "INSERT INTO conversations(customer_id, last_inbound_at, inbound_count, "
+                "updated_at) SELECT id, ?, 1, '2026-01-01T00:00:00Z' FROM customers "
+                "WHERE phone = ? ON CONFLICT(customer_id) DO UPDATE SET "
                 "last_inbound_at = excluded.last_inbound_at",
-                (PHONE[1:], 10**17),
+                (10**17, PHONE),
             )
         await _kill_switch(daemon, client, False)
         await settle(

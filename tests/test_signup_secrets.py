@@ -36,7 +36,9 @@ def _operator_pages(daemon: Daemon) -> list[str]:
         "delivery_id": "SELECT id AS v FROM deliveries",
         "event_id": "SELECT id AS v FROM events",
         "message_id": "SELECT id AS v FROM messages",
-        "wa_id": "SELECT wa_id AS v FROM conversations",
+        # The ledger is the customer's: its page is found by the customer's number.
+        "wa_id": "SELECT COALESCE(c.wa_id, substr(c.phone, 2)) AS v FROM conversations l "
+        "JOIN customers c ON c.id = l.customer_id WHERE c.phone IS NOT NULL OR c.wa_id IS NOT NULL",
         "appointment_id": "SELECT id AS v FROM appointments",
     }
     paths: list[str] = []

@@ -92,8 +92,8 @@ async def test_acknowledged_webhooks_survive_kill_9_and_apply_once(tmp_path: Pat
         # message once.
         assert conn.execute("SELECT MAX(attempts) FROM webhook_inbox").fetchone() == (1,)
         mismatched = conn.execute(
-            "SELECT c.wa_id FROM conversations c WHERE c.inbound_count != "
-            "(SELECT COUNT(*) FROM inbound_messages m WHERE m.wa_id = c.wa_id)"
+            "SELECT c.customer_id FROM conversations c WHERE c.inbound_count != "
+            "(SELECT COUNT(*) FROM inbound_messages m WHERE m.customer_id = c.customer_id)"
         ).fetchall()
         assert mismatched == []
         inbox = conn.execute("SELECT COUNT(*) FROM webhook_inbox").fetchone()[0]

@@ -119,10 +119,21 @@ async def test_every_inbound_type_is_stored_once_with_its_fields(daemon_dir: Pat
         assert rows["wamid.M3"]["text_body"] == "uma document"
         assert rows["wamid.R1"]["text_body"] == "👍"
         assert json.loads(rows["wamid.U1"]["errors_json"])[0]["code"] == 131051
-        ledger = query(daemon, "SELECT * FROM conversations WHERE wa_id = ?", WA)[0]
-        assert ledger["inbound_count"] == 15
-        assert ledger["last_inbound_at"] == 1767225615
-        assert ledger["last_inbound_wamid"] == "wamid.U1"
+        # The number change (S1) moves the client and their ledger to the new number, and
+        # is counted without refreshing the window (it is not the client writing); the old
+        # number writing after it (U1) is someone else now.
+        ledgers = {
+            r["phone"]: r
+            for r in query(
+                daemon,
+                "SELECT c.phone, l.* FROM conversations l JOIN customers c ON c.id = l.customer_id",
+            )
+        }
+        moved = ledgers["+5511999999999"]
+        assert (moved["inbound_count"], moved["last_inbound_at"]) == (14, 1767225613)
+        assert moved["last_inbound_wamid"] == "wamid.O1"
+        old = ledgers["+" + WA]
+        assert (old["inbound_count"], old["last_inbound_wamid"]) == (1, "wamid.U1")
 
 
 async def test_statuses_move_forward_only_whatever_the_order(daemon_dir: Path) -> None:

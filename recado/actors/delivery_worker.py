@@ -251,7 +251,9 @@ class DeliveryWorker:
         assert template is not None
         now = self.daemon.clock.now()
         try:
-            message = hub_message(json.loads(row.data_json), row.occurred_at)
+            message = hub_message(
+                json.loads(row.data_json), row.occurred_at, self.daemon.config.studio.country
+            )
         except BadEventData as exc:
             await self._give_up(row, exc.pt_br, exc.en)
             return

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from recado.clock import parse_iso
 from recado.config import Config
 from recado.rules.appointment_jobs import CANCELED
+from recado.rules.message_identity import Address
 from recado.storage.sending import DueJob
 from recado.whatsapp.templates import (
     AppointmentView,
@@ -21,7 +22,7 @@ from recado.whatsapp.templates import (
 )
 
 
-def job_body(cfg: Config, job: DueJob, to: str, tz: ZoneInfo) -> dict[str, Any]:
+def job_body(cfg: Config, job: DueJob, to: Address, tz: ZoneInfo) -> dict[str, Any]:
     """Raises on data that cannot make a message (the sender sets the job aside)."""
     if job.text_body:
         return text_body(to, job.text_body, job.id)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +43,9 @@ from recado.actors.send_results import (
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
 from recado.rules import send_outcome as so
+from recado.rules.graph_errors import BSUID_UNSUPPORTED
 from recado.rules.kinds import FREE_FORM_KINDS
+from recado.rules.message_identity import RECIPIENT, TO, Address, address
 from recado.rules.pair_pacing import Bucket, take
 from recado.rules.send_policy import AppointmentFacts, Proceed, Wait, decide
 from recado.rules.window import window_state
@@ -164,7 +167,7 @@ class Sender:
     def _pair_allows(self, job: DueJob) -> bool:
         """Meta's pair rate limit: a job to a client we just wrote to waits its turn (it
         stays queued; the loop wakes when the client's bucket has a token again)."""
-        key = job.to_number or ""
+        key = job.to_number or str(job.customer_id or "")
         ok, self._pairs[key], wait = take(self._pairs.get(key), trio.current_time())
         if not ok:
             self._pair_wake = min(self._pair_wake, wait)
@@ -228,13 +231,14 @@ class Sender:
         creds = self.daemon.whatsapp_credentials()
         window = None
         if job.kind in FREE_FORM_KINDS:
-            window = window_state(await storage.read(read_ledger, job.wa_id or ""), now)
+            window = window_state(await storage.read(read_ledger, job.customer_id), now)
+        to = _address(job)
         problem = None
         if job.kind not in FREE_FORM_KINDS and not job.text_body:
             problem = await template_problem(self.daemon, job.kind)
         decision = decide(
             kind=job.kind,
-            to=job.to_number or "",
+            to=to.value if to else "",
             mode=self._wa.mode,
             kill_switch=self.daemon.kill_switch_on,
             sending_paused=self.daemon.sending_paused is not None,
@@ -254,7 +258,10 @@ class Sender:
             update = so.called_off(decision, job.kind, window, params)
             await settle(self.daemon, job, None, now, update)
             return
-        body = job_body(cfg, job, decision.to, tz)
+        assert to is not None  # decide fails a job with no one to address
+        if decision.redirected_from is not None:
+            to = Address(TO, decision.to)
+        body = job_body(cfg, job, to, tz)
         if decision.dry_run:
             attempt_id = await storage.write(q.mark_sending, job.id, now, decision.to, True, body)
             if attempt_id is not None:
@@ -268,9 +275,26 @@ class Sender:
                 return  # canceled or changed between the read and the claim
             result = await shielded_send(self.daemon, conn, body)
         now = self.daemon.clock.now()
+        phone_known = False
+        if (
+            isinstance(result, gc.Rejected)
+            and result.code == BSUID_UNSUPPORTED
+            and to.field == RECIPIENT
+        ):
+            # Only a send by BSUID falls back to the phone: one by phone cannot get better.
+            phone_known = await storage.read(q.customer_phone, job.customer_id) is not None
         update = so.after_send(
-            job.id, result, job.attempts + 1, send_settings(self._wa, creds), now, self.rng.random()
+            job.id,
+            result,
+            job.attempts + 1,
+            send_settings(self._wa, creds),
+            now,
+            self.rng.random(),
+            phone_known,
         )
+        if decision.redirected_from is not None:
+            # The test recipient answered: who Meta names is not this job's customer.
+            update = replace(update, wa_id=None, user_id=None)
         await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)
         if update.pause is not None and update.alert is not None:
             # Meta refused this token: a connection's goes to error (with why).
@@ -278,3 +302,11 @@ class Sender:
             await self.daemon.commands.connection.token_refused(
                 creds, update.pause["code"], alert.pt_br, alert.en
             )
+
+
+def _address(job: DueJob) -> Address | None:
+    """Where the job goes, decided now from its customer (the phone it was planned for, for
+    a job stored before customers existed)."""
+    if job.customer_id is None:
+        return address(phone=job.to_number, bsuid=None)
+    return address(phone=job.customer_phone, bsuid=job.customer_bsuid)

@@ -1,10 +1,12 @@
-"""``recado conversations list|show``: the conversations index and one client's timeline,
-read through the running daemon, times in the studio's zone (dd/mm/aaaa HH:MM)."""
+"""``recado conversations list|show|reply``: the conversations index, one client's timeline
+(times in the studio's zone, dd/mm/aaaa HH:MM) and an operator's free-form answer to a
+client (only while their 24 h window is open; sent once), through the running daemon."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,24 @@ def install(sub: Any, common: argparse.ArgumentParser, config_path: ConfigPath) 
     p.add_argument("--json", action="store_true", help="print the page's JSON")
     p.set_defaults(func=lambda args: list_conversations(args, config_path(args)))
     p = csub.add_parser("show", parents=[common], help="one client's window and timeline")
-    p.add_argument("wa_id", help="the client's number, digits")
+    p.add_argument("key", help="the client's number (digits) or WhatsApp user id (BSUID)")
     p.add_argument("--json", action="store_true", help="print the page's JSON")
     p.set_defaults(func=lambda args: show_conversation(args, config_path(args)))
+    p = csub.add_parser("reply", parents=[common], help="answer a client (window open only)")
+    p.add_argument("customer", type=int, help="the client's customer id (as list shows it)")
+    p.add_argument("text", help="the reply, as it is sent")
+    p.add_argument(
+        "--request-id",
+        help="names this reply: the same id again sends nothing new (default: a new one)",
+    )
+    p.set_defaults(
+        func=lambda args: reply(
+            OperatorClient.from_config(config_path(args)),
+            args.customer,
+            args.text,
+            args.request_id or uuid.uuid4().hex,
+        )
+    )
     return csub
 
 
@@ -59,7 +76,8 @@ def list_conversations(args: argparse.Namespace, path: Path) -> int:
         phone = f"  {c['phone']}" if c["phone"] else ""
         window = "window open" if c["window_open"] else "window closed"
         print(
-            f"{_local(c['last_at'], tz)}  {c['wa_id']:<16} {c['title']}{phone}  "
+            f"{_local(c['last_at'], tz)}  {c['key']:<16} #{c['customer_id']:<4} "
+            f"{c['title']}{phone}  "
             f"({window}; {c['inbound_count']} in, {c['outbound_count']} out)"
         )
     if not data["items"]:
@@ -70,7 +88,7 @@ def list_conversations(args: argparse.Namespace, path: Path) -> int:
 
 
 def show_conversation(args: argparse.Namespace, path: Path) -> int:
-    data = OperatorClient.from_config(path).get(f"/conversations/{quote(args.wa_id)}.json")
+    data = OperatorClient.from_config(path).get(f"/conversations/{quote(args.key)}.json")
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
@@ -78,7 +96,9 @@ def show_conversation(args: argparse.Namespace, path: Path) -> int:
     print(data["title"] + (f"  {data['phone']}" if data["phone"] else ""))
     window = data["window"]
     if window["open"]:
-        print(f"window open until {_local(window['expires_at'], tz)}")
+        print(
+            f"window open until {_local(window['expires_at'], tz)} (customer {data['customer_id']})"
+        )
     elif window["reason"] == "no_inbound":
         print("window closed: the client never wrote")
     else:
@@ -90,4 +110,11 @@ def show_conversation(args: argparse.Namespace, path: Path) -> int:
             text = (a["text"] or "-") + (" (edited)" if a["edited"] else "")
         state = f" [{a['state']}]" if a["state"] else ""
         print(f"{_local(a['ts'], tz)}  {a['direction']:<15} {a['type']}{state}  {text}")
+    return 0
+
+
+def reply(client: OperatorClient, customer: int, text: str, request_id: str) -> int:
+    result = client.post(f"/customers/{customer}/reply", {"text": text, "request_id": request_id})
+    said = "queued" if result["new"] else "already queued"
+    print(f"{result['id']}: {said} ({result['state']})")
     return 0

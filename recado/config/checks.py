@@ -18,6 +18,7 @@ from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_act
 from recado.rules.flows import parse_endpoint as parse_endpoint
 from recado.rules.graph_versions import parse_version
 from recado.rules.kinds import EVENT_TYPES
+from recado.rules.phone import known_region
 from recado.rules.schedule import schedule_problem
 
 if TYPE_CHECKING:
@@ -110,6 +111,11 @@ def check(cfg: Config) -> list[str]:
     _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
     if cfg.studio.booking_url:
         _http_url(add, "studio.booking_url", cfg.studio.booking_url)
+    if not known_region(cfg.studio.country):
+        add(
+            f'studio.country: "{cfg.studio.country}" is not a country phone numbers are known '
+            'for (expected an ISO 3166 code in capitals, e.g. "BR")'
+        )
 
     _one_of(add, "whatsapp.mode", w.mode, MODES)
     for i, number in enumerate(w.allowlist):

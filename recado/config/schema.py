@@ -63,6 +63,9 @@ class StudioSection(_S, frozen=True):
     name: str = "Studio"
     location_line: str = ""
     booking_url: str = ""
+    # ISO 3166 country of the studio: the region of a phone written without "+", and the
+    # one whose numbers pages show in national format.
+    country: str = "BR"
 
 
 _PARAMS = ["client_name", "service", "date", "time", "location"]

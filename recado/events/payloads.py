@@ -21,7 +21,7 @@ from recado.rules.kinds import (
     APPOINTMENT_TYPES,
     FREE_FORM_TYPES,
 )
-from recado.rules.phone import PhoneError, normalize_phone
+from recado.rules.phone import DEFAULT_REGION, PhoneError, normalize_phone
 
 
 class Envelope(msgspec.Struct):
@@ -133,8 +133,9 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def validate_event(raw: bytes) -> ValidEvent:
-    """Parse and check one event body; raise EventInvalid listing every problem found."""
+def validate_event(raw: bytes, region: str = DEFAULT_REGION) -> ValidEvent:
+    """Parse and check one event body; raise EventInvalid listing every problem found.
+    ``region``: the studio's country, for phones written without ``+``."""
     body = decode_body(raw)
     problems: list[tuple[str, str]] = []
     usable: dict[str, Any] = {}
@@ -151,7 +152,7 @@ def validate_event(raw: bytes) -> ValidEvent:
     appointment = None
     if "type" in usable:
         # Without a usable object there is no data to check, but the type is still known.
-        appointment = _check_data(usable["type"], usable.get("data"), problems)
+        appointment = _check_data(usable["type"], usable.get("data"), problems, region)
     if problems or occurred_at is None:
         raise EventInvalid(problems)
     envelope = Envelope(body["id"], body["type"], body["occurred_at"], body["data"])
@@ -161,7 +162,7 @@ def validate_event(raw: bytes) -> ValidEvent:
 
 
 def _check_data(
-    event_type: str, data: dict[str, Any] | None, problems: list[tuple[str, str]]
+    event_type: str, data: dict[str, Any] | None, problems: list[tuple[str, str]], region: str
 ) -> Appointment | Cancellation | None:
     known = (*APPOINTMENT_TYPES, *FREE_FORM_TYPES)
     if event_type not in known:
@@ -175,7 +176,7 @@ def _check_data(
         # with the others, so one answer lists it all.
         raw_client = data.get("client")
         client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
-        phone = _phone(client.get("phone"), problems)
+        phone = _phone(client.get("phone"), problems, region)
         _check_id(data.get("appointment_id"), "data.appointment_id", problems)
         for name, value in (
             ("data.client.name", client.get("name")),
@@ -221,11 +222,11 @@ def _check_id(value: Any, field: str, problems: list[tuple[str, str]]) -> bool:
     return problem is None
 
 
-def _phone(value: Any, problems: list[tuple[str, str]]) -> str | None:
+def _phone(value: Any, problems: list[tuple[str, str]], region: str) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        return normalize_phone(value)
+        return normalize_phone(value, region)
     except PhoneError as exc:
         problems.append(("data.client.phone", exc.en))
         return None

@@ -21,6 +21,9 @@ from recado.http.api_shapes import (
     ReloadRefusal,
     ReplayAnswer,
     ReplayBody,
+    ReplyBody,
+    ReplyQueued,
+    ReplyRefusal,
     SignupCallbackBody,
     SignupCancelBody,
     SyncItemRetried,
@@ -30,7 +33,7 @@ from recado.http.api_shapes import (
 from recado.http.audit_pages import AuditPage
 from recado.http.breaker_pages import BreakersPage
 from recado.http.connect_data import ConnectPage
-from recado.http.conversation_index_pages import SEARCH_MAX, ConversationsPage
+from recado.http.conversation_index_pages import ConversationsPage
 from recado.http.dashboard import Dashboard
 from recado.http.dlq_pages import DlqPage
 from recado.http.message_pages import MessagePage, MessagesPage
@@ -46,6 +49,7 @@ from recado.rules.states import DLQ_STATES, MESSAGE_STATES
 from recado.runtime.connection_commands import ConnectionStatus
 from recado.storage.appointments import AppointmentDetail
 from recado.storage.backup import BackupDone
+from recado.storage.conversation_index import SEARCH_MAX
 from recado.storage.delivery_queries import DeliveryDetail, EventWithDeliveries
 from recado.storage.inbox import INBOX_STATES
 
@@ -111,6 +115,20 @@ def _action(
         tags=("actions",),
     )
     yield ("POST", path), doc
+
+
+def _reply() -> Entries:
+    """An operator's reply to a client: JSON only (the key, or a page's script with the
+    CSRF token), never a plain form."""
+    doc = RouteDoc(
+        "Answer a client free-form while their 24 h window is open (sent once per request_id)",
+        {200: Answer("Queued (or queued before, new false)", json=ReplyQueued)},
+        statuses(400, 401, 403, 404, 422) | statuses(409, typ=ReplyRefusal),
+        body=ReplyBody,
+        security="operator",
+        tags=("actions",),
+    )
+    yield ("POST", "/customers/<int:customer_id>/reply"), doc
 
 
 _PAGES: list[Entries] = [
@@ -180,7 +198,11 @@ _PAGES: list[Entries] = [
         "Conversations, most recent first, with their service window",
         ConversationsPage,
         query=(
-            Query("q", {"type": "string", "maxLength": SEARCH_MAX}, "a name or a number"),
+            Query(
+                "q",
+                {"type": "string", "maxLength": SEARCH_MAX},
+                "a name, a username or a number",
+            ),
             Query("page", {"type": "integer", "minimum": 1, "maximum": SQL_INT_MAX // LIMIT_MAX}),
             Query("per_page", {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX}),
         ),
@@ -318,6 +340,7 @@ _ACTIONS: list[Entries] = [
         TemplateSyncAnswer,
         errors=statuses(409),
     ),
+    _reply(),
     _action(
         "/webhooks/replay",
         "Apply stored webhook bodies again (all, since a time, or one id)",

@@ -169,3 +169,20 @@ class SignupCancelBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     current_step: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_.-]{1,64}$")] | None = None
     error_code: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_.-]{1,64}$")] | None = None
     error_message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+
+
+class ReplyBody(msgspec.Struct, kw_only=True):
+    """An operator's free-form reply (``POST /customers/<id>/reply``)."""
+
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    request_id: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ReplyQueued(msgspec.Struct, kw_only=True):
+    id: str
+    state: str
+    new: bool  # False: the same request_id queued it before
+
+
+class ReplyRefusal(ErrorBody, kw_only=True):
+    reason: Literal["no_inbound", "window_closed"]

@@ -1,5 +1,5 @@
 """The conversations index (docs/reference.md §9.2): every client the studio talks to, most
-recent first, searchable by name or number, each named the way pages name a client
+recent first, searchable by name, username or number, each named the way pages name a client
 (``rules/client_label``) with its 24 h window as it stands now."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from recado.clock import from_unix, iso
 from recado.http.params import BadParam, query_limit, query_page
 from recado.http.views import respond
 from recado.rules.client_label import client_label
+from recado.rules.phone import wa_id_of
 from recado.rules.window import Ledger, window_state
 from recado.runtime.context import Daemon
 from recado.storage.conversation_index import (
@@ -23,7 +24,9 @@ from recado.storage.conversation_index import (
 
 
 class ConversationItem(msgspec.Struct, frozen=True, kw_only=True):
-    wa_id: str
+    customer_id: int  # for a reply (``POST /customers/<id>/reply``)
+    key: str  # the conversation's page: /conversations/<key> (the number, else the BSUID)
+    wa_id: str | None  # the client's number as WhatsApp writes it, when known
     title: str  # profile name, else username, else the end of the BSUID, else the phone
     phone: str | None  # beside the title when it is not the title
     last_at: str | None
@@ -66,12 +69,17 @@ async def conversations_data(
 
 
 def _item(row: ConversationSummary, now: datetime) -> ConversationItem:
-    label = client_label(name=row.profile_name, phone=f"+{row.wa_id}")
+    label = client_label(
+        name=row.profile_name, username=row.username, bsuid=row.bsuid, phone=row.phone
+    )
     last_inbound = from_unix(row.last_inbound_at)
-    window = window_state(Ledger(wa_id=row.wa_id, last_inbound_at=last_inbound), now)
+    window = window_state(Ledger(row.customer_id, last_inbound_at=last_inbound), now)
     last_at = from_unix(row.last_at)
+    wa_id = row.wa_id or (wa_id_of(row.phone) if row.phone else None)
     return ConversationItem(
-        wa_id=row.wa_id,
+        customer_id=row.customer_id,
+        key=wa_id or row.bsuid or "",
+        wa_id=wa_id,
         title=label.title,
         phone=label.phone,
         last_at=iso(last_at) if last_at else None,

@@ -22,7 +22,7 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
     async def events() -> Response:
         raw: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
         try:
-            event = validate_event(raw)
+            event = validate_event(raw, daemon.config.studio.country)
         except EventInvalid as exc:
             if exc.code != "invalid_field":
                 return json_error(400, exc.code, exc.text, field="body")

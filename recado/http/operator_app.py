@@ -20,6 +20,7 @@ from recado.http.breaker_pages import install_breaker_pages
 from recado.http.common import install_probes
 from recado.http.connect_pages import install_connect_pages
 from recado.http.conversation_index_pages import install_conversation_index
+from recado.http.conversation_reply import install_conversation_reply
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
@@ -64,6 +65,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_webhook_pages(app, daemon)
     install_conversation_index(app, daemon)
     install_message_pages(app, daemon)
+    install_conversation_reply(app, daemon)
     install_dlq_pages(app, daemon)
     install_breaker_pages(app, daemon)
     install_sync_pages(app, daemon)

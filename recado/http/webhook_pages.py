@@ -16,11 +16,18 @@ from recado.http.params import query_choice, query_limit, query_optional_int, wa
 from recado.http.views import respond
 from recado.rules.bounds import sql_int_ok
 from recado.rules.client_label import client_label
+from recado.rules.identity import looks_like_bsuid
 from recado.rules.instants import OutOfRange, parse_instant
 from recado.rules.window import Ledger, window_state
 from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
-from recado.storage.conversations import Activity, ConversationRow, conversation, recent_activity
+from recado.storage.conversations import (
+    Activity,
+    ConversationRow,
+    conversation,
+    conversation_customer,
+    recent_activity,
+)
 from recado.storage.inbox import INBOX_STATES, InboxItem, recent_inbox
 from recado.storage.webhook_set_aside import SetAsideItem, set_aside_items
 
@@ -53,7 +60,8 @@ class WindowView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
-    wa_id: str
+    wa_id: str  # the page's key: the client's number (digits), else their BSUID
+    customer_id: int | None  # for a reply (``POST /customers/<id>/reply``); None: unknown
     title: str  # rules/client_label: how pages name this client
     phone: str | None
     ledger: LedgerView | None
@@ -70,13 +78,25 @@ async def webhooks_data(
     return WebhooksPage(items=items, next_before=next_before, set_aside=set_aside)
 
 
-async def conversation_data(daemon: Daemon, wa_id: str) -> ConversationPage:
-    row = await daemon.storage.read(conversation, wa_id)
+async def conversation_data(daemon: Daemon, key: str) -> ConversationPage:
+    customer = await daemon.storage.read(conversation_customer, key)
+    row = activity = None
+    if customer is not None:
+        row = await daemon.storage.read(conversation, customer.id)
+        activity = await daemon.storage.read(recent_activity, customer.id, ACTIVITY_SHOWN)
     state = window_state(_ledger(row), daemon.clock.now())
-    activity = await daemon.storage.read(recent_activity, wa_id, ACTIVITY_SHOWN)
-    label = client_label(name=row.profile_name if row else None, phone=f"+{wa_id}")
+    if customer is not None:
+        label = client_label(
+            name=customer.profile_name,
+            username=customer.username,
+            bsuid=customer.bsuid,
+            phone=customer.phone,
+        )
+    else:
+        label = client_label(name=None, phone=None if looks_like_bsuid(key) else f"+{key}")
     return ConversationPage(
-        wa_id=wa_id,
+        wa_id=key,
+        customer_id=customer.id if customer is not None else None,
         title=label.title,
         phone=label.phone,
         ledger=None if row is None else _ledger_view(row),
@@ -86,7 +106,7 @@ async def conversation_data(daemon: Daemon, wa_id: str) -> ConversationPage:
             last_inbound_at=_iso(state.last_inbound_at),
             expires_at=_iso(state.expires_at),
         ),
-        activity=activity,
+        activity=activity or [],
     )
 
 
@@ -94,7 +114,7 @@ def _ledger(row: ConversationRow | None) -> Ledger | None:
     if row is None:
         return None
     return Ledger(
-        wa_id=row.wa_id,
+        row.customer_id,
         last_inbound_at=from_unix(row.last_inbound_at),
         last_outbound_at=from_unix(row.last_outbound_at),
         inbound_count=row.inbound_count,
@@ -134,12 +154,17 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/conversations/<wa_id>")
     @app.get("/conversations/<wa_id>.json")
     async def conversation_page(wa_id: str) -> Response:
-        digits = wa_id_or_none(wa_id.removesuffix(".json"))
-        if digits is None:
-            return json_error(
-                422, "invalid_field", "wa_id: expected the client's number, digits only"
-            )
-        return await respond("conversation.html", await conversation_data(daemon, digits))
+        key = wa_id.removesuffix(".json")
+        if not looks_like_bsuid(key):
+            digits = wa_id_or_none(key)
+            if digits is None:
+                return json_error(
+                    422,
+                    "invalid_field",
+                    "wa_id: expected the client's number (digits) or WhatsApp user id",
+                )
+            key = digits
+        return await respond("conversation.html", await conversation_data(daemon, key))
 
     @app.post("/webhooks/replay")
     @guarded

@@ -44,6 +44,10 @@ class CodeInfo:
 
 _T, _W, _P, _A, _O = TRANSIENT, WINDOW_CLOSED, PERMANENT, AUTH, OPERATOR
 
+# "BSUID recipients are not supported for this message": the sender tries the phone when
+# it knows one (rules/send_outcome.py), else the message fails with this code's reason.
+BSUID_UNSUPPORTED = 131062
+
 CODES: dict[int, CodeInfo] = {
     0: CodeInfo(
         _A,
@@ -157,13 +161,6 @@ CODES: dict[int, CodeInfo] = {
         "Content unavailable on a number shared with the WhatsApp Business app; kept as "
         "unsupported.",
     ),
-    131062: CodeInfo(
-        _P,
-        "Este tipo de mensagem não pode ir para um cliente identificado só pelo nome de "
-        "usuário; o cliente precisa compartilhar um número de telefone.",
-        "This kind of message cannot go to a client known only by username; the client "
-        "must share a phone number.",
-    ),
     131063: CodeInfo(
         _O,
         "Os modelos de marketing estão desativados na Cloud API para esta conta; ative-os no "
@@ -244,6 +241,13 @@ CODES: dict[int, CodeInfo] = {
         "Erro de registro ou certificado do número.",
         "Phone number registration or certificate error.",
         alert=True,
+    ),
+    BSUID_UNSUPPORTED: CodeInfo(
+        _P,
+        "O WhatsApp não aceita esta mensagem pelo ID de usuário do cliente e o estúdio não "
+        "tem o telefone dele: o cliente precisa compartilhar um número de telefone.",
+        "WhatsApp does not take this message by the client's user ID and the studio has no "
+        "phone number for them: the client must share a phone number.",
     ),
     131037: CodeInfo(
         _O,

@@ -18,6 +18,7 @@ class Accepted:
     wa_id: str | None
     answer: dict[str, Any]
     message_status: str | None = None
+    user_id: str | None = None  # for a send to a BSUID alone, Meta names it back
 
     @property
     def held(self) -> bool:

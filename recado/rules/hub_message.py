@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from recado.rules.bounds import RANGE_TEXT, RANGE_TEXT_PT, instant_ok
-from recado.rules.phone import PhoneError, normalize_phone
+from recado.rules.phone import DEFAULT_REGION, PhoneError, normalize_phone
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _instant(text: str) -> str:
     return text
 
 
-def hub_message(data: dict[str, Any], occurred_at: str) -> HubMessage:
+def hub_message(data: dict[str, Any], occurred_at: str, region: str = DEFAULT_REGION) -> HubMessage:
     raw_client = data.get("client")
     client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
     phone = _text(client.get("phone")) or _text(data.get("phone"))
@@ -68,7 +68,7 @@ def hub_message(data: dict[str, Any], occurred_at: str) -> HubMessage:
             "The event carries no client phone (data.client.phone or data.phone).",
         )
     try:
-        to = normalize_phone(phone)
+        to = normalize_phone(phone, region)
     except PhoneError as exc:
         raise NoRecipient(
             f"O telefone do cliente no evento não é válido: {exc.pt_br}.",

@@ -10,10 +10,11 @@ APPOINTMENT_CANCELED = "appointment_canceled"  # the cancellation notice (free-f
 # Free-form answers to what the client wrote.
 BUTTON_REPLY = "button_reply"
 CONTINGENCY_REPLY = "contingency_reply"
+OPERATOR_REPLY = "operator_reply"  # an operator answering a client from the conversation
 
 TEMPLATE_KINDS = (APPOINTMENT_CREATED, APPOINTMENT_REMINDER)
 # Sent as text, so only inside the 24 h window (rules/window.py).
-FREE_FORM_KINDS = (APPOINTMENT_CANCELED, BUTTON_REPLY, CONTINGENCY_REPLY)
+FREE_FORM_KINDS = (APPOINTMENT_CANCELED, BUTTON_REPLY, CONTINGENCY_REPLY, OPERATOR_REPLY)
 # The kinds recado plans itself; a flow action's message is of its template's name.
 MESSAGE_KINDS = (*TEMPLATE_KINDS, *FREE_FORM_KINDS)
 

@@ -5,6 +5,10 @@ An id is derived from what planned the message, so planning it again (a repeated
 webhook delivered twice, a delivery redone after a crash) finds the row already there. The
 recipient is derived from what is known of the client; today that is a phone number (an
 event, a flow action) or the WhatsApp id the client wrote from (a button tap).
+
+Where a request goes is decided when it is sent, from the customer as they are then
+(``address``): ``to`` their phone when one is known, else ``recipient`` their
+business-scoped user id (docs/whatsapp-notes.md §4).
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ def message_id(kind: str, *key: str) -> str:
 class Recipient:
     wa_id: str  # digits, as Meta names the client
     to_number: str  # E.164, what a request is addressed to
+
+
+TO = "to"
+RECIPIENT = "recipient"
+
+
+@dataclass(frozen=True)
+class Address:
+    """The request's addressee: ``field`` is the body key that carries ``value``."""
+
+    field: str  # to (E.164 phone) | recipient (BSUID)
+    value: str
+
+
+def address(*, phone: str | None, bsuid: str | None) -> Address | None:
+    """The phone when one is known (every message type works by phone, and writing to it
+    keeps Meta sharing it), else the BSUID; None when neither is known."""
+    if phone:
+        return Address(TO, phone)
+    if bsuid:
+        return Address(RECIPIENT, bsuid)
+    return None
 
 
 def recipient(*, phone: str | None = None, wa_id: str | None = None) -> Recipient:

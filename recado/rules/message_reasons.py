@@ -135,6 +135,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Meta accepted the message but paused its delivery; it goes on when Meta resumes, "
         "and the next status updates this message.",
     ),
+    "no_recipient": (
+        "O cliente não tem telefone nem ID de usuário do WhatsApp conhecidos; nada foi enviado.",
+        "The client has no known phone number or WhatsApp user ID; nothing was sent.",
+    ),
+    "bsuid_fallback_phone": (
+        "O WhatsApp não aceita esta mensagem pelo ID de usuário do cliente; ela vai de novo "
+        "pelo telefone dele.",
+        "WhatsApp does not take this message by the client's user ID; it goes again by "
+        "their phone number.",
+    ),
 }
 
 

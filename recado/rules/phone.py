@@ -1,91 +1,37 @@
-"""Client phone numbers → E.164 (``+<country><number>``), with Brazil as the default country.
+"""Client phone numbers, parsed and formatted by libphonenumber (``phonenumbers``), the
+studio's country (``studio.country``) as the region of a number written without ``+``.
 
-Accepted: ``+55 (11) 98765-4321``, ``11987654321``, ``011 98765-4321`` (trunk 0),
-``5511987654321``, landlines ``(11) 3456-7890``, and any country when written with ``+``.
-An 8-digit mobile after a DDD is kept as given: the 9th digit is not invented, because
-WhatsApp normalizes Brazilian numbers itself and reports the real ``wa_id`` back in the send
-answer (``contacts[0].wa_id``), which is what the ledger uses.
+What libphonenumber says is the answer: ``(11) 98765-4321`` and ``011 98765-4321`` in
+Brazil are ``+5511987654321``; a landline ``(11) 3456-7890`` is ``+551134567890``; a
+client abroad is written with ``+``; an 8-digit mobile after a Brazilian area code
+(``(11) 8765-4321``, before the 9th digit) is not a valid number any more and is refused,
+saying so. Operators see a number in the national format of the studio's country
+(``(11) 98765-4321``), a number of another country in the international one.
+
+Never for a business-scoped user id (``BR.1502…``): that is not a phone, and is kept
+exactly as Meta sent it (``rules/identity.py``).
 """
 
 from __future__ import annotations
 
 import re
 
-# Brazilian area codes (DDD) in use.
-BR_DDD = frozenset(
-    {
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        21,
-        22,
-        24,
-        27,
-        28,
-        31,
-        32,
-        33,
-        34,
-        35,
-        37,
-        38,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        47,
-        48,
-        49,
-        51,
-        53,
-        54,
-        55,
-        61,
-        62,
-        63,
-        64,
-        65,
-        66,
-        67,
-        68,
-        69,
-        71,
-        73,
-        74,
-        75,
-        77,
-        79,
-        81,
-        82,
-        83,
-        84,
-        85,
-        86,
-        87,
-        88,
-        89,
-        91,
-        92,
-        93,
-        94,
-        95,
-        96,
-        97,
-        98,
-        99,
-    }
-)
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
+DEFAULT_REGION = "BR"
 # ASCII digits only: ``\d`` also matches "١" or "５", which would reach Meta and the ledger.
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_WA_ID = re.compile(r"[1-9][0-9]{7,14}")
 _ALLOWED = re.compile(r"[0-9\s()+.\-]+")
+# What a person of the studio's country most often gets wrong (libphonenumber decides; this
+# only words the refusal).
+_HINTS = {
+    "BR": (
+        "; celulares têm 9 dígitos, ex.: (11) 98765-4321",
+        "; mobiles have 9 digits, e.g. (11) 98765-4321",
+    )
+}
 
 
 class PhoneError(ValueError):
@@ -99,51 +45,70 @@ def is_e164(text: str) -> bool:
     return bool(_E164.fullmatch(text))
 
 
+def known_region(region: str) -> bool:
+    """Whether ``region`` is a country libphonenumber has numbers for (ISO 3166 alpha-2)."""
+    return region in phonenumbers.SUPPORTED_REGIONS
+
+
 def wa_id_of(e164: str) -> str:
+    """The digits Meta names a number by (``wa_id``)."""
     return e164.lstrip("+")
 
 
-def normalize_phone(raw: str, default_country: str = "55") -> str:
+def phone_of_wa_id(wa_id: str) -> str | None:
+    """The E.164 form of a ``wa_id`` (country code and number, digits only), or None when
+    the text is not one. Meta's digits are taken as they are: they name the WhatsApp
+    account, even when they differ from the number the studio has (a Brazilian account
+    older than the 9th digit)."""
+    return "+" + wa_id if _WA_ID.fullmatch(wa_id) else None
+
+
+def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """E.164 of a number as a person writes it; PhoneError (both languages) otherwise."""
     text = raw.strip()
     if not text or not _ALLOWED.fullmatch(text):
         raise PhoneError(
             f'"{raw}" não é um telefone (use só dígitos, espaços, ( ) - e +)',
             f'"{raw}" is not a phone number (digits, spaces, ( ) - and + only)',
         )
-    digits = re.sub(r"[^0-9]", "", text)
-    if text.startswith("+"):
-        if digits.startswith("55"):
-            return "+55" + _brazilian(digits[2:], raw)
-        candidate = "+" + digits
-        if not is_e164(candidate):
-            raise PhoneError(
-                f'"{raw}" não tem o tamanho de um número internacional (8 a 15 dígitos)',
-                f'"{raw}" is not the length of an international number (8 to 15 digits)',
-            )
-        return candidate
-    if default_country != "55":
-        return "+" + default_country + digits.lstrip("0")
-    if digits.startswith("0"):
-        digits = digits.lstrip("0")  # trunk prefix, as in 011 98765-4321
-    if len(digits) in (12, 13) and digits.startswith("55"):
-        digits = digits[2:]
-    return "+55" + _brazilian(digits, raw)
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise PhoneError(
+            f'"{raw}" não é um telefone reconhecível ({exc})',
+            f'"{raw}" is not a recognizable phone number ({exc})',
+        ) from None
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        raise PhoneError(
+            f'"{raw}" não tem o tamanho de um telefone (confira o código de área e os dígitos)',
+            f'"{raw}" is not the length of a phone number (check the area code and the digits)',
+        )
+    if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY or not phonenumbers.is_valid_number(
+        number
+    ):
+        hint_pt, hint_en = _HINTS.get(region, ("", ""))
+        raise PhoneError(
+            f'"{raw}" não é um número válido (confira o código de área e os dígitos{hint_pt})',
+            f'"{raw}" is not a valid number (check the area code and the digits{hint_en})',
+        )
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if not is_e164(e164):
+        raise PhoneError(f'"{raw}" não é um telefone', f'"{raw}" is not a phone number')
+    return e164
 
 
-def _brazilian(national: str, raw: str) -> str:
-    if len(national) not in (10, 11):
-        raise PhoneError(
-            f'"{raw}" deve ter DDD e 8 ou 9 dígitos (ex.: 11 98765-4321)',
-            f'"{raw}" must have an area code and 8 or 9 digits (e.g. 11 98765-4321)',
-        )
-    ddd = int(national[:2])
-    if ddd not in BR_DDD:
-        raise PhoneError(
-            f'"{raw}": DDD {ddd} não existe', f'"{raw}": area code {ddd} does not exist'
-        )
-    if len(national) == 11 and national[2] != "9":
-        raise PhoneError(
-            f'"{raw}": celular com 9 dígitos deve começar com 9',
-            f'"{raw}": a 9-digit mobile number must start with 9',
-        )
-    return national
+def display_phone(e164: str, region: str = DEFAULT_REGION) -> str:
+    """How an operator reads a number: national format for the studio's country
+    (``(11) 98765-4321``), international for others (``+49 1511 2345678``); the text
+    itself when it is not E.164 (a business-scoped user id is never read as a number)."""
+    if not is_e164(e164):
+        return e164
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    same = phonenumbers.region_code_for_number(number) == region
+    return phonenumbers.format_number(
+        number, PhoneNumberFormat.NATIONAL if same else PhoneNumberFormat.INTERNATIONAL
+    )

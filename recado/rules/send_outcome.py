@@ -7,6 +7,7 @@ After a request, by what the Graph API answered (``rules/graph_results.py``)::
                      paused), until a status moves it on
     unknown        → uncertain until ``uncertain_timeout_s``: never retried automatically
     not sent       → retried with backoff (nothing left), dead once the attempts are spent
+    rejected, 131062 (not for a BSUID) with the customer's phone known → queued, by phone
     rejected, by its classification (``rules/graph_errors.py``):
       auth          → failed; sending paused until a new token; critical alert
       window_closed → skipped (``window_closed``)
@@ -77,7 +78,9 @@ class JobUpdate:
     due_at: datetime | None = None
     attempt: Attempt | None = None
     wamid: str | None = None
+    # Who Meta says the send reached (``contacts[0]``): its wa_id, or its BSUID.
     wa_id: str | None = None
+    user_id: str | None = None
     dry_run: bool = False
     # Meta refused the token: every job waits; persisted as the setting "sending_paused".
     pause: dict[str, Any] | None = None
@@ -126,9 +129,17 @@ def internal_error(error: str, now: datetime, s: SendSettings) -> tuple[JobUpdat
 
 
 def after_send(
-    job_id: str, result: SendResult, attempt: int, s: SendSettings, now: datetime, rand: float
+    job_id: str,
+    result: SendResult,
+    attempt: int,
+    s: SendSettings,
+    now: datetime,
+    rand: float,
+    phone_known: bool = False,
 ) -> JobUpdate:
-    """What the ``attempt``-th send (1-based) of the job comes to; ``rand`` in [0, 1)."""
+    """What the ``attempt``-th send (1-based) of the job comes to; ``rand`` in [0, 1).
+    ``phone_known``: the customer's phone is known now (a send to their BSUID that Meta
+    refused with 131062 goes again, by phone)."""
     if isinstance(result, Accepted):
         held = result.message_status if result.held else None
         return JobUpdate(
@@ -138,6 +149,7 @@ def after_send(
             attempt=Attempt("sent", 200, answer=result.answer, wamid=result.wamid),
             wamid=result.wamid,
             wa_id=result.wa_id,
+            user_id=result.user_id,
         )
     if isinstance(result, Unknown):
         return JobUpdate(
@@ -151,6 +163,17 @@ def after_send(
         c = graph_errors.classify_transport(result.kind)
         return _retry_or_dead(
             c, mr.graph_reason(c, None), Attempt("not_sent"), attempt, s, now, rand
+        )
+    if result.code == graph_errors.BSUID_UNSUPPORTED and phone_known:
+        # Not for a BSUID (docs/whatsapp-notes.md §4): the phone reaches the same person, and
+        # the next attempt goes to it (rules/message_identity.address prefers it).
+        tried = Attempt("rejected", result.http_status, result.code, result.answer)
+        return JobUpdate(
+            st.QUEUED,
+            "bsuid_fallback_phone",
+            mr.reason("bsuid_fallback_phone"),
+            due_at=now,
+            attempt=tried,
         )
     return _rejected(job_id, result, attempt, s, now, rand)
 

@@ -15,9 +15,10 @@ Order of the rules:
    number of parameters …, ``rules/template_check.py``) is ``skipped`` with that reason.
 6. A free-form message (cancellation notice, button reply) needs the 24 h window open
    (else ``window_closed`` or ``no_inbound``).
-7. In ``enabled`` mode the test recipient and the allowlist apply; in ``dry_run`` nothing
+7. A job with no one to address (no phone, no BSUID known) is ``failed`` (``no_recipient``).
+8. In ``enabled`` mode the test recipient and the allowlist apply; in ``dry_run`` nothing
    leaves and the job still runs the whole pipeline.
-8. A job that would really go out while WhatsApp is not set up (no token or phone number
+9. A job that would really go out while WhatsApp is not set up (no token or phone number
    id) is ``failed`` (``not_configured``).
 """
 
@@ -54,7 +55,7 @@ class CallOff:
 
 @dataclass(frozen=True)
 class Fail:
-    reason: str  # template_not_configured | not_configured
+    reason: str  # template_not_configured | not_configured | no_recipient
 
 
 Decision = Proceed | Wait | Skip | CallOff | Fail
@@ -114,6 +115,8 @@ def decide(
         return Skip(template_problem)
     if kind in FREE_FORM_KINDS and window is not None and not window.open:
         return Skip(window.reason)
+    if not to:
+        return Fail("no_recipient")
     if mode == "dry_run":
         return Proceed(to, dry_run=True)
     if test_recipient:

@@ -1,17 +1,21 @@
-"""Queries of the conversation ledger and a client's recent timeline."""
+"""Queries of the conversation ledger and a client's recent timeline, by the customer a
+page's key names (``storage/customers.py``): the client's number (digits), or their BSUID
+for a client known by it alone."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import msgspec
+
+from recado.rules.identity import Identity, looks_like_bsuid
+from recado.storage.customers import CustomerRow, customer_row, find_customer
 
 
 class ConversationRow(msgspec.Struct, frozen=True, kw_only=True):
     """One client's ledger as stored; the times are Meta's unix seconds."""
 
-    wa_id: str
+    customer_id: int
     profile_name: str | None
     last_inbound_at: int | None
     last_inbound_wamid: str | None
@@ -39,17 +43,20 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     message_id: str | None = None  # recado's sends: the job, for its page
 
 
-def ledger_row(conn: sqlite3.Connection, wa_id: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT * FROM conversations WHERE wa_id = ?", (wa_id,)).fetchone()
-    return dict(row) if row else None
+def conversation_customer(conn: sqlite3.Connection, key: str) -> CustomerRow | None:
+    """The customer a page's key names: a BSUID as Meta sent it, else the client's number."""
+    who = Identity(bsuid=key) if looks_like_bsuid(key) else Identity(wa_id=key)
+    customer = find_customer(conn, who)
+    return customer_row(conn, customer) if customer is not None else None
 
 
-def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None:
+def conversation(conn: sqlite3.Connection, customer_id: int) -> ConversationRow | None:
     row = conn.execute(
-        "SELECT wa_id, profile_name, last_inbound_at, last_inbound_wamid, last_outbound_at, "
-        "last_echo_at, inbound_count, outbound_count, echo_count, updated_at "
-        "FROM conversations WHERE wa_id = ?",
-        (wa_id,),
+        "SELECT l.customer_id, c.profile_name, last_inbound_at, last_inbound_wamid, "
+        "last_outbound_at, last_echo_at, inbound_count, outbound_count, echo_count, "
+        "l.updated_at FROM conversations l JOIN customers c ON c.id = l.customer_id "
+        "WHERE l.customer_id = ?",
+        (customer_id,),
     ).fetchone()
     return ConversationRow(**dict(row)) if row else None
 
@@ -64,7 +71,7 @@ _SENT_TS = (
 )
 
 
-def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Activity]:
+def recent_activity(conn: sqlite3.Connection, customer_id: int, limit: int) -> list[Activity]:
     """One client's timeline, newest first: inbound messages, what recado sent them
     (templates, replies, notices that reached Meta) and echoes (outbound by the studio's
     app). An edit or a revoke of a message shown is folded into it (its last text, or
@@ -82,17 +89,17 @@ def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Ac
         "   x.rowid DESC LIMIT 1) "
         "  LEFT JOIN inbound_messages r ON r.wamid = (SELECT x.wamid FROM inbound_messages x "
         "   WHERE x.original_wamid = i.wamid AND x.type = 'revoke' LIMIT 1) "
-        "  WHERE i.wa_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
+        "  WHERE i.customer_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
         "   SELECT 1 FROM inbound_messages o WHERE o.wamid = i.original_wamid))"
         " UNION ALL"
         " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at, 0, 0, NULL, NULL "
-        "  FROM echo_messages WHERE wa_id = ?"
+        "  FROM echo_messages WHERE customer_id = ?"
         " UNION ALL"
         f" SELECT 'outbound', m.wamid, {_SENT_TS}, m.kind, m.text_body, m.created_at, 0, 0, "
         "  m.state, m.id FROM messages m "
-        "  WHERE m.wa_id = ? AND m.wamid IS NOT NULL AND m.dry_run = 0"
+        "  WHERE m.customer_id = ? AND m.wamid IS NOT NULL AND m.dry_run = 0"
         ") ORDER BY ts DESC LIMIT ?",
-        (wa_id, wa_id, wa_id, limit),
+        (customer_id, customer_id, customer_id, limit),
     ).fetchall()
     return [
         Activity(**{**dict(r), "edited": bool(r["edited"]), "revoked": bool(r["revoked"])})

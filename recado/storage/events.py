@@ -18,8 +18,10 @@ from recado.events.payloads import Appointment, Cancellation, ValidEvent
 from recado.rules import message_reasons
 from recado.rules.appointment_jobs import JobSpec, plan_jobs
 from recado.rules.flows import FlowTable, actions_for
+from recado.rules.identity import Identity
 from recado.rules.message_identity import recipient
 from recado.storage.alerts import add_alert
+from recado.storage.customers import resolve_customer
 from recado.storage.deliveries import expand_flows
 from recado.storage.message_queue import NewMessage, queue_message
 
@@ -103,12 +105,24 @@ def _upsert_appointment(
     settings: JobSettings,
 ) -> int:
     location = a.location if a.location is not None else settings.location_line
+    before = conn.execute(
+        "SELECT phone, customer_id FROM appointments WHERE id = ?", (a.appointment_id,)
+    ).fetchone()
+    if before is not None and before["phone"] == a.phone and before["customer_id"] is not None:
+        # The same number as before: the same client, even if they changed numbers since
+        # (their old phone no longer names them, their BSUID still reaches them).
+        customer = int(before["customer_id"])
+    else:
+        found = resolve_customer(conn, Identity(phone=a.phone), now)
+        assert found is not None  # a phone is a key
+        customer = found
     conn.execute(
-        "INSERT INTO appointments(id, client_name, phone, wa_id, service, starts_at, location, "
-        "status, notify_client, last_event_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?) "
+        "INSERT INTO appointments(id, client_name, phone, wa_id, customer_id, service, "
+        "starts_at, location, status, notify_client, last_event_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET client_name = excluded.client_name, "
-        " phone = excluded.phone, wa_id = excluded.wa_id, service = excluded.service, "
+        " phone = excluded.phone, wa_id = excluded.wa_id, customer_id = excluded.customer_id, "
+        " service = excluded.service, "
         " starts_at = excluded.starts_at, location = excluded.location, status = 'scheduled', "
         " notify_client = excluded.notify_client, cancel_reason = NULL, "
         " last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
@@ -117,6 +131,7 @@ def _upsert_appointment(
             a.client_name,
             a.phone,
             recipient(phone=a.phone).wa_id,
+            customer,
             a.service,
             iso(a.starts_at),
             location,
@@ -140,7 +155,7 @@ def _upsert_appointment(
             conn, a.appointment_id, now, "appointment_changed", keep_starts_at=iso(a.starts_at)
         )
     return _create_jobs(
-        conn, plan.create, a.appointment_id, iso(a.starts_at), a.phone, event.id, now
+        conn, plan.create, a.appointment_id, iso(a.starts_at), customer, event.id, now
     )
 
 
@@ -173,7 +188,13 @@ def _cancel_appointment(
     if plan.cancel_all:
         _cancel_jobs(conn, c.appointment_id, now, "appointment_canceled", keep_starts_at=None)
     return _create_jobs(
-        conn, plan.create, c.appointment_id, row["starts_at"], row["phone"], event.id, now
+        conn,
+        plan.create,
+        c.appointment_id,
+        row["starts_at"],
+        _customer(conn, row, now),
+        event.id,
+        now,
     )
 
 
@@ -200,7 +221,7 @@ def _create_jobs(
     jobs: list[JobSpec],
     appointment_id: str,
     starts_at: str,
-    phone: str,
+    customer_id: int,
     event_id: str,
     now: datetime,
 ) -> int:
@@ -210,13 +231,22 @@ def _create_jobs(
             job.id,
             job.kind,
             job.due_at,
-            phone=phone,
+            customer_id=customer_id,
             event_id=event_id,
             appointment_id=appointment_id,
             starts_at=starts_at,
         )
         created += queue_message(conn, message, now)
     return created
+
+
+def _customer(conn: sqlite3.Connection, apt: sqlite3.Row, now: datetime) -> int:
+    """The appointment's customer (one stored before customers existed: its phone's)."""
+    if apt["customer_id"] is not None:
+        return int(apt["customer_id"])
+    found = resolve_customer(conn, Identity(phone=apt["phone"]), now)
+    assert found is not None
+    return found
 
 
 # Appointments that want messages (future, not canceled, the client to be notified) and
@@ -238,7 +268,8 @@ def plan_missing_jobs(conn: sqlite3.Connection, now: datetime, settings: JobSett
     if settings.mode == "disabled":
         return 0
     rows = conn.execute(
-        f"SELECT a.id, a.starts_at, a.phone, a.last_event_id {_UNPLANNED}", (iso(now),)
+        f"SELECT a.id, a.starts_at, a.phone, a.customer_id, a.last_event_id {_UNPLANNED}",
+        (iso(now),),
     ).fetchall()
     planned = 0
     for row in rows:
@@ -253,7 +284,13 @@ def plan_missing_jobs(conn: sqlite3.Connection, now: datetime, settings: JobSett
             settings.mode,
         )
         planned += _create_jobs(
-            conn, plan.create, row["id"], row["starts_at"], row["phone"], row["last_event_id"], now
+            conn,
+            plan.create,
+            row["id"],
+            row["starts_at"],
+            _customer(conn, row, now),
+            row["last_event_id"],
+            now,
         )
     if rows:
         add_alert(

@@ -1,6 +1,8 @@
 """Queueing a message: the one place a message row is inserted, whoever planned it (an
 appointment event, a button tap, a flow action), with its id and its recipient derived by
-the rules of ``rules/message_identity.py``. A message planned twice is queued once."""
+the rules of ``rules/message_identity.py``, for its customer (``storage/customers.py``): the
+one named, or the one its phone or WhatsApp id names. A message planned twice is queued
+once."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from recado.clock import iso
+from recado.rules.identity import Identity
 from recado.rules.message_identity import recipient
+from recado.storage.customers import customer_row, resolve_customer
 
 
 @dataclass(frozen=True)
@@ -18,9 +22,11 @@ class NewMessage:
     id: str  # rules.message_identity.message_id of what planned it
     kind: str  # a template name, or a free-form kind (rules/kinds.py)
     due_at: datetime
-    # What is known of the client: its E.164 phone, or the WhatsApp id it wrote from.
+    # Who it is for: the customer, or what is known of the client (its E.164 phone, or the
+    # WhatsApp id it wrote from).
     phone: str | None = None
     wa_id: str | None = None
+    customer_id: int | None = None
     event_id: str | None = None
     appointment_id: str | None = None
     starts_at: str | None = None  # the appointment time it was planned for (stored text)
@@ -30,19 +36,35 @@ class NewMessage:
 
 
 def queue_message(conn: sqlite3.Connection, m: NewMessage, now: datetime) -> bool:
-    """Queue ``m``; False when it was queued already."""
-    to = recipient(phone=m.phone, wa_id=m.wa_id)
+    """Queue ``m``; False when it was queued already. Raises when it names nobody."""
+    if conn.execute("SELECT 1 FROM messages WHERE id = ?", (m.id,)).fetchone():
+        return False
+    customer = m.customer_id
+    if customer is None:
+        customer = resolve_customer(conn, Identity(phone=m.phone, wa_id=m.wa_id), now)
+    row = customer_row(conn, customer) if customer is not None else None
+    if row is None:
+        raise ValueError("a message needs a customer, a phone number or a WhatsApp id")
+    # The phone it is planned for, when one is known (shown, paced and allowlisted by it);
+    # where it goes is decided at the send (rules/message_identity.address).
+    phone = m.phone or row.phone
+    to = (
+        recipient(phone=phone, wa_id=None if phone else (m.wa_id or row.wa_id))
+        if (phone or m.wa_id or row.wa_id)
+        else None
+    )
     cur = conn.execute(
-        "INSERT OR IGNORE INTO messages(id, kind, appointment_id, starts_at, wa_id, to_number, "
-        "state, created_at, updated_at, due_at, event_id, text_body, params_json, "
-        "inbound_wamid) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO messages(id, kind, appointment_id, starts_at, customer_id, "
+        "wa_id, to_number, state, created_at, updated_at, due_at, event_id, text_body, "
+        "params_json, inbound_wamid) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
         (
             m.id,
             m.kind,
             m.appointment_id,
             m.starts_at,
-            to.wa_id,
-            to.to_number,
+            row.id,
+            to.wa_id if to else None,
+            to.to_number if to else None,
             iso(now),
             iso(now),
             iso(m.due_at),

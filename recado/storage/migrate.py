@@ -54,9 +54,10 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date; return the version now in force."""
-    migrations = available()
+def migrate(conn: sqlite3.Connection, upto: int | None = None) -> int:
+    """Bring the schema up to date (or up to version ``upto``, for a test of an older
+    migration); return the version now in force."""
+    migrations = [m for m in available() if upto is None or m.version <= upto]
     known = migrations[-1].version if migrations else 0
     version = current_version(conn)
     if version > known:

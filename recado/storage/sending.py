@@ -18,9 +18,12 @@ import msgspec
 from recado.clock import iso, parse_iso
 from recado.rules import message_reasons
 from recado.rules import states as st
+from recado.rules.identity import Identity
 from recado.rules.retry_schedule import rebased
 from recado.rules.send_outcome import Attempt, JobUpdate
 from recado.storage.alerts import add_alert
+from recado.storage.customers import customer_row, resolve_customer
+from recado.storage.ledger import record_outbound
 from recado.storage.settings import SENDING_PAUSED, set_setting
 from recado.storage.webhook_apply import apply_pending_statuses
 
@@ -45,6 +48,10 @@ class DueJob(msgspec.Struct, frozen=True):
     location: str | None
     appointment_status: str | None
     cancel_reason: str | None
+    # The customer as they are now: where the request goes is decided from these.
+    customer_id: int | None = None
+    customer_phone: str | None = None
+    customer_bsuid: str | None = None
 
 
 def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[DueJob]:
@@ -52,8 +59,10 @@ def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[DueJob]:
         "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, m.text_body, "
         " m.params_json, m.starts_at AS job_starts_at, "
         " a.client_name, a.service, a.starts_at, a.location, a.status AS appointment_status, "
-        " a.cancel_reason "
+        " a.cancel_reason, c.id AS customer_id, c.phone AS customer_phone, "
+        " c.bsuid AS customer_bsuid "
         "FROM messages m LEFT JOIN appointments a ON a.id = m.appointment_id "
+        "LEFT JOIN customers c ON c.id = m.customer_id "
         "WHERE m.state = 'queued' AND m.due_at <= ? ORDER BY m.due_at, m.id LIMIT ?",
         (now, limit),
     ).fetchall()
@@ -90,7 +99,7 @@ def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | 
     marks = ",".join("?" * len(paced))
     row = conn.execute(
         "SELECT MIN(due_at) FROM messages WHERE state = 'uncertain' OR (state = 'queued' "
-        f"AND COALESCE(to_number, '') NOT IN ({marks}))",
+        f"AND COALESCE(to_number, CAST(customer_id AS TEXT), '') NOT IN ({marks}))",
         paced,
     ).fetchone()
     return str(row[0]) if row[0] is not None else None
@@ -188,15 +197,25 @@ def _sent(
         "updated_at = ? WHERE id = ?",
         (u.wamid, u.wa_id, u.reason_code, reason_json, u.state, iso(now), job_id),
     )
-    if not u.dry_run and u.wamid is not None:
-        apply_pending_statuses(conn, job_id, u.wamid, now)
-        conn.execute(
-            "INSERT INTO conversations(wa_id, last_outbound_at, outbound_count, updated_at) "
-            "VALUES (?, ?, 1, ?) ON CONFLICT(wa_id) DO UPDATE SET "
-            " last_outbound_at = MAX(COALESCE(last_outbound_at, 0), excluded.last_outbound_at),"
-            " outbound_count = outbound_count + 1, updated_at = excluded.updated_at",
-            (u.wa_id or "", int(now.timestamp()), iso(now)),
-        )
+    if u.dry_run or u.wamid is None:
+        return
+    apply_pending_statuses(conn, job_id, u.wamid, now)
+    row = conn.execute("SELECT customer_id FROM messages WHERE id = ?", (job_id,)).fetchone()
+    if row is None or row["customer_id"] is None:
+        return
+    customer = int(row["customer_id"])
+    if u.wa_id or u.user_id:
+        # Meta's answer names who the send reached (the sender leaves these out of a send
+        # redirected to the test recipient): the same person.
+        who = Identity(bsuid=u.user_id, wa_id=u.wa_id)
+        customer = resolve_customer(conn, who, now, same_as=[customer]) or customer
+    record_outbound(conn, customer, int(now.timestamp()), iso(now))
+
+
+def customer_phone(conn: sqlite3.Connection, customer_id: int | None) -> str | None:
+    """The customer's phone as known now (the sender asks after a 131062)."""
+    row = customer_row(conn, customer_id) if customer_id is not None else None
+    return row.phone if row is not None else None
 
 
 def record_internal_error(

@@ -26,15 +26,23 @@ from zoneinfo import ZoneInfo
 from recado.clock import from_unix, iso, parse_iso
 from recado.rules.buttons import button_action, parse_payload
 from recado.rules.flows import FlowTable
+from recado.rules.identity import Identity
 from recado.rules.kinds import BUTTON_REPLY
 from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
+from recado.rules.window import opens_window
 from recado.storage.alerts import add_alert
 from recado.storage.connection_webhooks import ACCOUNT_FIELDS, apply_account_field
+from recado.storage.customers import (
+    change_user_id,
+    link_record,
+    reached_customer,
+    resolve_customer,
+)
 from recado.storage.events import NewEvent, insert_event
 from recado.storage.faults import fault_kind
-from recado.storage.ledger import record_inbound
+from recado.storage.ledger import record_echo, record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.status_effects import after_applied, keep_pricing
 from recado.storage.templates import apply_template_update
@@ -82,7 +90,7 @@ def apply_body(
                 "AND kind = 'item_failed'",
                 (inbox_id, seq),
             ).rowcount
-            kind = _apply_item(conn, inbox_id, seq, item, received_at)
+            kind = _apply_item(conn, inbox_id, seq, item, now)
             if replies is not None:
                 emit_for(conn, item, kind, now, replies.flows)
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
@@ -111,44 +119,69 @@ def apply_body(
     return counts
 
 
-def _apply_item(
-    conn: sqlite3.Connection, inbox_id: int, seq: int, item: Any, received_at: str
-) -> str:
+def _apply_item(conn: sqlite3.Connection, inbox_id: int, seq: int, item: Any, now: datetime) -> str:
     if isinstance(item, wp.InboundMessage):
-        return _inbound(conn, inbox_id, item, received_at)
+        return _inbound(conn, inbox_id, item, now)
     if isinstance(item, wp.StatusUpdate):
-        return _status(conn, inbox_id, item, received_at)
+        return _status(conn, inbox_id, item, now)
     if isinstance(item, wp.EchoMessage):
-        return _echo(conn, inbox_id, item, received_at)
+        return _echo(conn, inbox_id, item, now)
     if isinstance(item, wp.TemplateStatus):
         # The stored template changes at once; the item is kept as a record too.
-        apply_template_update(conn, inbox_id, item, received_at)
+        apply_template_update(conn, inbox_id, item, iso(now))
     kind, field, wa_id, summary, data = _record_of(item)
     cur = conn.execute(
         "INSERT OR IGNORE INTO webhook_records(inbox_id, seq, kind, field, wa_id, summary, "
         "data_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (inbox_id, seq, kind, field, wa_id, summary, data, received_at),
+        (inbox_id, seq, kind, field, wa_id, summary, data, iso(now)),
     )
     # Account updates change the connection once, when their record is first kept.
-    if cur.rowcount and isinstance(item, wp.OtherField) and item.field in ACCOUNT_FIELDS:
-        at = parse_iso(received_at)
-        if apply_account_field(conn, item.field, item.value_json, item.entry_time, at):
-            return "connection_update"
+    if (
+        cur.rowcount
+        and isinstance(item, wp.OtherField)
+        and item.field in ACCOUNT_FIELDS
+        and apply_account_field(conn, item.field, item.value_json, item.entry_time, now)
+    ):
+        return "connection_update"
+    people = _people_of(item)
+    if people:
+        record_id = conn.execute(
+            "SELECT id FROM webhook_records WHERE inbox_id = ? AND seq = ?", (inbox_id, seq)
+        ).fetchone()[0]
+        for who in people:
+            # History and the address book name the studio's clients: each becomes (or is
+            # found as) a customer, never an error for one without a phone.
+            customer = resolve_customer(conn, who, now)
+            if customer is not None:
+                link_record(conn, record_id, customer)
     return kind
 
 
-def _inbound(
-    conn: sqlite3.Connection, inbox_id: int, m: wp.InboundMessage, received_at: str
-) -> str:
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO inbound_messages(wamid, wa_id, profile_name, ts, type, "
-        "context_id, reply_payload, reply_title, text_body, content_json, errors_json, "
-        "phone_number_id, inbox_id, received_at, original_wamid) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+def _people_of(item: Any) -> list[Identity]:
+    if isinstance(item, wp.HistoryChunk):
+        return [Identity(bsuid=t.user_id, wa_id=t.wa_id) for t in item.threads]
+    if isinstance(item, wp.StateSync) and (item.user_id or item.wa_id):
+        return [Identity(bsuid=item.user_id, wa_id=item.wa_id)]
+    return []
+
+
+def _inbound(conn: sqlite3.Connection, inbox_id: int, m: wp.InboundMessage, now: datetime) -> str:
+    if conn.execute("SELECT 1 FROM inbound_messages WHERE wamid = ?", (m.wamid,)).fetchone():
+        return "inbound_duplicate"
+    customer = _customer_of(conn, m, now)
+    received_at = iso(now)
+    conn.execute(
+        "INSERT INTO inbound_messages(wamid, customer_id, wa_id, user_id, profile_name, "
+        "username, ts, type, context_id, reply_payload, reply_title, text_body, content_json, "
+        "errors_json, phone_number_id, inbox_id, received_at, original_wamid) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             m.wamid,
+            customer,
             m.wa_id,
+            m.user_id,
             m.profile_name,
+            m.username,
             m.timestamp,
             m.type,
             m.context_id,
@@ -163,13 +196,17 @@ def _inbound(
             m.original_wamid,
         ),
     )
-    if cur.rowcount == 0:
-        return "inbound_duplicate"
-    # Only messages from the client move the window, and never back (docs/reference.md §7,
-    # rules/window.py).
+    # Only the client writing moves the window, and never back (docs/reference.md §7,
+    # rules/window.py); a system message is counted, not a message from the client.
     arrived = _arrival(conn, inbox_id, received_at)
     record_inbound(
-        conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at, arrived=arrived
+        conn,
+        customer,
+        m.timestamp,
+        m.wamid,
+        received_at,
+        arrived=arrived,
+        opens=opens_window(m.type),
     )
     return "inbound"
 
@@ -181,35 +218,69 @@ def _arrival(conn: sqlite3.Connection, inbox_id: int, processed_at: str) -> date
     return parse_iso(row[0] if row is not None else processed_at)
 
 
-def _echo(conn: sqlite3.Connection, inbox_id: int, e: wp.EchoMessage, received_at: str) -> str:
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO echo_messages(wamid, wa_id, ts, type, text_body, content_json, "
-        "inbox_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (e.wamid, e.wa_id, e.timestamp, e.type, e.text_body, e.content_json, inbox_id, received_at),
-    )
-    if cur.rowcount == 0:
+def _customer_of(conn: sqlite3.Connection, m: wp.InboundMessage, now: datetime) -> int:
+    """The customer a message is from. A change of the user's ids moves everything of the
+    previous id to the new one, named by ``system.previous_user_id`` and ``system.user_id``
+    (whether ``from`` holds the old or the new one is not said)."""
+    change = m.system
+    if change is not None and change.type in wp.ID_CHANGES and change.user_id:
+        return change_user_id(
+            conn,
+            change.previous_user_id,
+            change.user_id,
+            now,
+            number_changed=change.type == "user_changed_number",
+            new_wa_id=change.new_wa_id,
+        )
+    who = Identity(bsuid=m.user_id, wa_id=m.wa_id, username=m.username, profile_name=m.profile_name)
+    customer = resolve_customer(conn, who, now)
+    if customer is None:
+        raise ValueError("the message names no user (no from, no from_user_id)")
+    if change is not None and change.type == "user_changed_number" and change.new_wa_id:
+        # The older form, without user ids: ``from`` was the old number, system.wa_id the new.
+        new = Identity(wa_id=change.new_wa_id)
+        customer = resolve_customer(conn, new, now, same_as=[customer], forget_number=True)
+        assert customer is not None
+    return customer
+
+
+def _echo(conn: sqlite3.Connection, inbox_id: int, e: wp.EchoMessage, now: datetime) -> str:
+    if conn.execute("SELECT 1 FROM echo_messages WHERE wamid = ?", (e.wamid,)).fetchone():
         return "echo_duplicate"
-    # Outbound by the studio's app: on the ledger, but it never opens the window.
+    customer = resolve_customer(conn, Identity(bsuid=e.user_id, wa_id=e.wa_id), now)
+    if customer is None:
+        raise ValueError("the echo names no user (no to, no to_user_id)")
+    received_at = iso(now)
     conn.execute(
-        "INSERT INTO conversations(wa_id, last_echo_at, last_outbound_at, echo_count, "
-        "updated_at) VALUES (?, ?, ?, 1, ?) "
-        "ON CONFLICT(wa_id) DO UPDATE SET "
-        " last_echo_at = MAX(COALESCE(last_echo_at, 0), excluded.last_echo_at),"
-        " last_outbound_at = MAX(COALESCE(last_outbound_at, 0), excluded.last_outbound_at),"
-        " echo_count = echo_count + 1,"
-        " updated_at = excluded.updated_at",
-        (e.wa_id, e.timestamp, e.timestamp, received_at),
+        "INSERT INTO echo_messages(wamid, customer_id, wa_id, user_id, ts, type, text_body, "
+        "content_json, inbox_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            e.wamid,
+            customer,
+            e.wa_id,
+            e.user_id,
+            e.timestamp,
+            e.type,
+            e.text_body,
+            e.content_json,
+            inbox_id,
+            received_at,
+        ),
     )
+    # Outbound by the studio's app: on the ledger, but it never opens the window.
+    record_echo(conn, customer, e.timestamp, received_at)
     return "echo"
 
 
-def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, received_at: str) -> str:
+def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, now: datetime) -> str:
     exists = conn.execute(
         "SELECT 1 FROM message_statuses WHERE wamid = ? AND status = ?", (s.wamid, s.status)
     ).fetchone()
     if exists:
         return "status_duplicate"
-    message = _message_for(conn, s.wamid, s.callback_data, parse_iso(received_at))
+    received_at = iso(now)
+    # Matched by wamid, then by the job id Meta echoes; never by the recipient's phone.
+    message = _message_for(conn, s.wamid, s.callback_data, now)
     outcome, reason, message_id = "pending", None, None
     if message is not None:
         message_id = message["id"]
@@ -222,16 +293,18 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
             s.pricing_json,
             _errors_json(s.errors),
         )
+        _link_recipient(conn, message, s, now)
     conn.execute(
-        "INSERT INTO message_statuses(wamid, status, ts, recipient_id, callback_data, "
-        "conversation_id, conversation_expires_at, conversation_origin, pricing_json, "
-        "errors_json, message_id, outcome, ignored_reason, inbox_id, received_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO message_statuses(wamid, status, ts, recipient_id, recipient_user_id, "
+        "callback_data, conversation_id, conversation_expires_at, conversation_origin, "
+        "pricing_json, errors_json, message_id, outcome, ignored_reason, inbox_id, "
+        "received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             s.wamid,
             s.status,
             s.timestamp,
             s.recipient_id,
+            s.recipient_user_id,
             s.callback_data,
             s.conversation_id,
             s.conversation_expires_at,
@@ -248,18 +321,36 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
     return f"status_{outcome}"
 
 
+def _link_recipient(
+    conn: sqlite3.Connection, message: sqlite3.Row, s: wp.StatusUpdate, now: datetime
+) -> None:
+    """A status of a send that reached the message's customer names who they are at Meta
+    (``recipient_user_id``, the phone when shared, the username): the same person. A send
+    redirected to the test recipient reached someone else and links nothing."""
+    c = s.contact
+    who = Identity(
+        bsuid=s.recipient_user_id or (c.user_id if c else None),
+        wa_id=s.recipient_id or (c.wa_id if c else None),
+        username=c.username if c else None,
+        profile_name=c.profile_name if c else None,
+    )
+    if (who.has_key or who.username) and reached_customer(conn, message["id"]):
+        resolve_customer(conn, who, now, same_as=[message["customer_id"]])
+
+
 def _message_for(
     conn: sqlite3.Connection, wamid: str, callback_data: str | None, now: datetime
 ) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
-        "SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)
+        "SELECT id, state, wamid, customer_id FROM messages WHERE wamid = ?", (wamid,)
     ).fetchone()
     if row is not None or not callback_data:
         return row
     # A send whose answer we never saw (timeout, crash) is found by the job id Meta echoes
     # back, and learns its wamid here.
     row = conn.execute(
-        "SELECT id, state, wamid FROM messages WHERE id = ? AND wamid IS NULL", (callback_data,)
+        "SELECT id, state, wamid, customer_id FROM messages WHERE id = ? AND wamid IS NULL",
+        (callback_data,),
     ).fetchone()
     if row is not None:
         conn.execute("UPDATE messages SET wamid = ? WHERE id = ?", (wamid, row["id"]))
@@ -343,13 +434,21 @@ def _answer_button(
     if parsed is None:
         return None
     button, appointment_id = parsed
+    tapper = conn.execute(
+        "SELECT customer_id FROM inbound_messages WHERE wamid = ?", (m.wamid,)
+    ).fetchone()["customer_id"]
     if m.context_id:
-        # The tapped template names its appointment more reliably than a payload can.
+        # The tapped template names its appointment more reliably than a payload can, and
+        # the person it went to: whoever tapped is them (a template sent by phone, tapped by
+        # a user Meta names by BSUID alone, links the two).
         row = conn.execute(
-            "SELECT appointment_id FROM messages WHERE wamid = ?", (m.context_id,)
+            "SELECT id, appointment_id, customer_id FROM messages WHERE wamid = ?",
+            (m.context_id,),
         ).fetchone()
         if row is not None and row["appointment_id"]:
             appointment_id = row["appointment_id"]
+        if row is not None and row["customer_id"] is not None and reached_customer(conn, row["id"]):
+            tapper = resolve_customer(conn, Identity(), now, same_as=[tapper, row["customer_id"]])
     apt = conn.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)).fetchone()
     handled = "button_unmatched"
     if apt is not None:
@@ -372,7 +471,12 @@ def _answer_button(
                 (iso(now), iso(now), appointment_id),
             )
         if action.event_type:
-            data = {"appointment_id": appointment_id, "wa_id": m.wa_id, "wamid": m.wamid}
+            data = {
+                "appointment_id": appointment_id,
+                "wa_id": m.wa_id,
+                "user_id": m.user_id,
+                "wamid": m.wamid,
+            }
             tapped = NewEvent(
                 f"btn:{m.wamid}",
                 action.event_type,
@@ -397,7 +501,7 @@ def _answer_button(
                 message_id(BUTTON_REPLY, m.wamid),
                 BUTTON_REPLY,
                 now,
-                wa_id=m.wa_id,
+                customer_id=tapper,
                 appointment_id=appointment_id,
                 text_body=action.reply,
                 inbound_wamid=m.wamid,

@@ -20,7 +20,9 @@ from recado.rules import inbound_events as ie
 from recado.rules.buttons import parse_payload
 from recado.rules.flows import FlowTable
 from recado.rules.kinds import MESSAGE_FAILED_EVENT, MESSAGE_RECEIVED_EVENT
+from recado.rules.phone import phone_of_wa_id
 from recado.rules.send_outcome import after_failed_status
+from recado.storage.customers import customer_row
 from recado.storage.events import NewEvent, insert_event
 from recado.whatsapp import webhook_parse as wp
 
@@ -60,7 +62,7 @@ def emit_received(
         wamid=m.wamid,
         mtype=m.type,
         timestamp=iso(at),
-        client=_client(conn, m.wa_id, m.profile_name),
+        client=_client(conn, _customer_of_inbound(conn, m.wamid), m),
         text=m.text_body if m.text_body is not None else m.reply_title,
         payload=m.reply_payload,
         context_wamid=m.context_id,
@@ -84,7 +86,7 @@ def emit_failed(
     row = None
     if message_id is not None:
         row = conn.execute(
-            "SELECT id, kind, appointment_id, wa_id, to_number FROM messages WHERE id = ?",
+            "SELECT id, kind, appointment_id, customer_id FROM messages WHERE id = ?",
             (message_id,),
         ).fetchone()
     first = s.errors[0] if s.errors else None
@@ -92,12 +94,12 @@ def emit_failed(
     title = (first.title or first.message) if first else None
     details = first.details if first else None
     reason = after_failed_status(message_id or "", code, title, details).reason_code
-    wa_id = row["wa_id"] if row is not None and row["wa_id"] else s.recipient_id
+    customer = row["customer_id"] if row is not None else None
     at = from_unix(s.timestamp) or now
     data = ie.failed_data(
         wamid=s.wamid,
         timestamp=iso(at),
-        client=_client(conn, wa_id, None),
+        client=_client(conn, customer, None, s),
         message_id=message_id,
         kind=row["kind"] if row is not None else None,
         appointment_id=row["appointment_id"] if row is not None else None,
@@ -108,15 +110,37 @@ def emit_failed(
     return insert_event(conn, event, now, flows)
 
 
-def _client(conn: sqlite3.Connection, wa_id: str | None, name: str | None) -> ie.Client:
-    if not wa_id:
-        return ie.Client(name=name)
-    if name is None:
-        row = conn.execute(
-            "SELECT profile_name FROM conversations WHERE wa_id = ?", (wa_id,)
-        ).fetchone()
-        name = row["profile_name"] if row is not None else None
-    return ie.Client(phone="+" + wa_id, name=name)
+def _customer_of_inbound(conn: sqlite3.Connection, wamid: str) -> int | None:
+    row = conn.execute(
+        "SELECT customer_id FROM inbound_messages WHERE wamid = ?", (wamid,)
+    ).fetchone()
+    return int(row["customer_id"]) if row is not None and row["customer_id"] else None
+
+
+def _client(
+    conn: sqlite3.Connection,
+    customer_id: int | None,
+    m: wp.InboundMessage | None,
+    s: wp.StatusUpdate | None = None,
+) -> ie.Client:
+    """Who the item is about, as the customer stands now (their BSUID, phone, username and
+    name: the studio's systems name a client by phone when one is known), else as the item
+    itself names them."""
+    row = customer_row(conn, customer_id) if customer_id is not None else None
+    if row is not None:
+        return ie.Client(
+            bsuid=row.bsuid,
+            phone=row.phone,
+            name=(m.profile_name if m else None) or row.profile_name,
+            username=(m.username if m else None) or row.username,
+        )
+    if m is not None:
+        phone = phone_of_wa_id(m.wa_id) if m.wa_id else None
+        return ie.Client(bsuid=m.user_id, phone=phone, name=m.profile_name, username=m.username)
+    if s is not None:
+        phone = phone_of_wa_id(s.recipient_id) if s.recipient_id else None
+        return ie.Client(bsuid=s.recipient_user_id, phone=phone)
+    return ie.Client()
 
 
 def _appointment_of(

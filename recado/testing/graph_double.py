@@ -36,6 +36,7 @@ import h11
 import httpx
 import trio
 
+from recado.rules.identity import looks_like_bsuid
 from recado.testing import webhook_bodies as wb
 from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
 from recado.testing.graph_wire import graph_error, validate_send
@@ -199,7 +200,10 @@ class GraphDouble(H11Double):
             wamid,
             status,
             ts=ts if ts is not None else int(time.time()),
-            recipient=recipient.lstrip("+"),
+            # A send to a BSUID alone is told back by it, the phone left out (a
+            # username-only user: docs/whatsapp-notes.md §2).
+            recipient=None if looks_like_bsuid(recipient) else recipient.lstrip("+"),
+            recipient_user_id=recipient if looks_like_bsuid(recipient) else None,
             callback_data=callback_data,
             errors=errors,
         )
@@ -341,7 +345,7 @@ class GraphDouble(H11Double):
                     self._emit_and_report,
                     wamid,
                     list(self.auto_statuses),
-                    body["to"],
+                    body.get("to") or body["recipient"],
                     callback_data=body.get("biz_opaque_callback_data"),
                 )
             )

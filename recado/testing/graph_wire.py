@@ -1,6 +1,7 @@
 """What the Graph API double checks in a send and how it answers, as the Cloud API does: the
-token, ``to``, a text's length, a template's name, language, status, parameters and buttons
-(``graph_templates``); and the Graph error objects it answers with (docs/whatsapp-notes.md §4).
+token, ``to`` (a phone) or ``recipient`` (a BSUID), a text's length, a template's name,
+language, status, parameters and buttons (``graph_templates``); and the Graph error objects
+it answers with (docs/whatsapp-notes.md §4).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from recado.testing.graph_templates import TemplateSpec, check_template_send
 
 _TO = re.compile(r"^\+?[1-9]\d{7,14}$")
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 TEXT_MAX = 4096
 
 
@@ -31,9 +33,12 @@ def validate_send(
         return 400, graph_error(100, "Invalid parameter: body is not a JSON object")
     if body.get("messaging_product") != "whatsapp":
         return 400, graph_error(100, "(#100) The parameter messaging_product is required.")
-    to = body.get("to")
-    if not isinstance(to, str) or not _TO.match(to):
+    to, recipient = body.get("to"), body.get("recipient")
+    if to is not None and (not isinstance(to, str) or not _TO.match(to)):
         return 400, graph_error(100, "(#100) Invalid parameter: to")
+    if to is None and (not isinstance(recipient, str) or not _BSUID.match(recipient)):
+        # Neither a phone nor a business-scoped user id (docs/whatsapp-notes.md §4).
+        return 400, graph_error(100, "(#100) Invalid parameter: to or recipient is required")
     kind = body.get("type", "text")
     if kind == "text":
         text = body.get("text")
@@ -52,7 +57,12 @@ def validate_send(
         return 400, graph_error(100, f"(#100) Unsupported message type {kind}")
     answer: dict[str, Any] = {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+        # ``to`` wins when both are there; a send to a BSUID alone is named back by it.
+        "contacts": [
+            {"input": to, "wa_id": to.lstrip("+")}
+            if isinstance(to, str)
+            else {"input": recipient, "user_id": recipient}
+        ],
         "messages": [{"id": next_wamid()}],
     }
     if kind == "template":

@@ -126,15 +126,21 @@ def _accepted(answer: Any) -> Accepted | None:
     try:
         message = answer["messages"][0]
         contacts = answer.get("contacts") or [{}]
+        contact = contacts[0] if isinstance(contacts[0], dict) else {}
         status = message.get("message_status")
         return Accepted(
             message["id"],
-            contacts[0].get("wa_id"),
+            _id(contact.get("wa_id")),
             answer,
             status if isinstance(status, str) else None,
+            _id(contact.get("user_id")),
         )
     except (TypeError, KeyError, IndexError, AttributeError):
         return None
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _said(exc: Exception, fallback: str) -> str:

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from recado.rules.message_identity import Address
+
 TEXT_LIMIT = 4096
 
 
@@ -51,8 +53,14 @@ def template_params(
     return [values[name] or "-" for name in body_params]
 
 
+def addressed(to: Address) -> dict[str, Any]:
+    """The body's head: ``to`` a phone, or ``recipient`` a business-scoped user id (never
+    both: Meta takes ``to`` when both are there)."""
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", to.field: to.value}
+
+
 def template_body(
-    to: str,
+    to: Address,
     name: str,
     language: str,
     params: list[str],
@@ -81,20 +89,16 @@ def template_body(
             }
         )
     return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
+        **addressed(to),
         "type": "template",
         "template": {"name": name, "language": {"code": language}, "components": components},
         "biz_opaque_callback_data": callback_data,
     }
 
 
-def text_body(to: str, text: str, callback_data: str) -> dict[str, Any]:
+def text_body(to: Address, text: str, callback_data: str) -> dict[str, Any]:
     return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
+        **addressed(to),
         "type": "text",
         "text": {"body": text[:TEXT_LIMIT], "preview_url": True},
         "biz_opaque_callback_data": callback_data,

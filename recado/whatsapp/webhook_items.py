@@ -15,9 +15,30 @@ class GraphErrorItem:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who a ``contacts[]`` entry names (docs/whatsapp-notes.md §2): since 2026 the BSUID
+    (``user_id``) always, the phone digits (``wa_id``) only when Meta shares them."""
+
+    user_id: str | None = None
+    wa_id: str | None = None
+    username: str | None = None
+    profile_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SystemChange:
+    """A ``type: system`` message telling of a change of the user's ids."""
+
+    type: str  # user_changed_number | user_changed_user_id | customer_identity_changed | …
+    previous_user_id: str | None
+    user_id: str | None
+    new_wa_id: str | None  # the older form of user_changed_number named the new wa_id
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     wamid: str
-    wa_id: str
+    wa_id: str | None  # ``from``: absent for a user whose phone Meta withholds
     profile_name: str | None
     timestamp: int
     type: str
@@ -33,6 +54,9 @@ class InboundMessage:
     raw_json: str = "null"
     # An ``edit`` or a ``revoke``: the client's message it changes.
     original_wamid: str | None = None
+    user_id: str | None = None  # ``from_user_id`` (or the contact's ``user_id``)
+    username: str | None = None
+    system: SystemChange | None = None
 
 
 @dataclass(frozen=True)
@@ -50,18 +74,22 @@ class StatusUpdate:
     phone_number_id: str | None
     path: str = ""
     raw_json: str = "null"
+    recipient_user_id: str | None = None
+    # The contact sent/delivered/read statuses carry since 2026 (the same person).
+    contact: Contact | None = None
 
 
 @dataclass(frozen=True)
 class EchoMessage:
     wamid: str
-    wa_id: str
+    wa_id: str | None  # ``to``: absent for a user whose phone Meta withholds
     timestamp: int
     type: str
     text_body: str | None
     content_json: str
     path: str = ""
     raw_json: str = "null"
+    user_id: str | None = None  # ``to_user_id``
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,8 @@ class HistoryChunk:
     message_count: int
     error_code: int | None
     data_json: str
+    # The users of its threads (``threads[].id`` and ``context.user_id``).
+    threads: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,7 @@ class StateSync:
     action: str | None
     summary: str
     data_json: str
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,38 +6,78 @@ from __future__ import annotations
 
 from typing import Any
 
-from recado.whatsapp.webhook_items import BadItem, InboundMessage, Item, StatusUpdate
+from recado.whatsapp.webhook_items import (
+    BadItem,
+    Contact,
+    InboundMessage,
+    Item,
+    StatusUpdate,
+    SystemChange,
+)
 from recado.whatsapp.webhook_values import (
     array,
     as_json,
     graph_errors,
     integer,
     obj,
+    present,
     text,
     text_of,
 )
 
-
-def profile_names(contacts: Any) -> dict[str, str]:
-    """The WhatsApp profile name of each ``wa_id`` in the change's ``contacts``."""
-    names = {}
-    for c in array(contacts):
-        if isinstance(c, dict) and isinstance(c.get("profile"), dict):
-            wa_id, name = text(c.get("wa_id")), text(c["profile"].get("name"))
-            if wa_id and name:
-                names[wa_id] = name
-    return names
+# System messages that move a user's ids (docs/whatsapp-notes.md §2).
+ID_CHANGES = ("user_changed_number", "user_changed_user_id")
 
 
-def inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, path: str) -> Item:
+def contacts(value: Any) -> list[Contact]:
+    """The change's ``contacts[]``: who its messages (or statuses) are about. Since 2026 the
+    BSUID is always there and the phone (``wa_id``) only when Meta shares it."""
+    out = []
+    for c in array(value):
+        if isinstance(c, dict):
+            profile = obj(c.get("profile"))
+            out.append(
+                Contact(
+                    user_id=present(c.get("user_id")),
+                    wa_id=present(c.get("wa_id")),
+                    username=present(profile.get("username")) or present(c.get("username")),
+                    profile_name=present(profile.get("name")),
+                )
+            )
+    return out
+
+
+def contact_for(found: list[Contact], user_id: str | None, wa_id: str | None) -> Contact | None:
+    """The contact of an item: the one with its BSUID, else with its phone; the only one
+    when the item names neither."""
+    for c in found:
+        if user_id and c.user_id == user_id:
+            return c
+    for c in found:
+        if wa_id and c.wa_id == wa_id and not (user_id and c.user_id):
+            return c
+    if not user_id and not wa_id and len(found) == 1:
+        return found[0]
+    return None
+
+
+def inbound(m: Any, people: list[Contact], pnid: str | None, waba: str | None, path: str) -> Item:
     if not isinstance(m, dict):
         return BadItem("messages", path, "not an object", as_json(m))
-    wamid, wa_id = text(m.get("id")), text(m.get("from"))
+    wamid = text(m.get("id"))
+    wa_id, user_id = present(m.get("from")), present(m.get("from_user_id"))
     ts = integer(m.get("timestamp"), f"{path}.timestamp", unix=True)
     mtype = text(m.get("type")) or "unknown"
-    if not wamid or not wa_id or ts is None:
-        return BadItem("messages", path, "missing id, from or timestamp", as_json(m))
     content = m.get(mtype)
+    system = _system(content) if mtype == "system" else None
+    contact = contact_for(people, user_id, wa_id)
+    if contact is not None:
+        user_id, wa_id = user_id or contact.user_id, wa_id or contact.wa_id
+    changed_to = system.user_id if system is not None and system.type in ID_CHANGES else None
+    if not wamid or not (wa_id or user_id or changed_to) or ts is None:
+        return BadItem(
+            "messages", path, "missing id, from (or from_user_id) or timestamp", as_json(m)
+        )
     context = obj(m.get("context"))
     original, body = _changed(mtype, content)
     payload = title = None
@@ -50,7 +90,7 @@ def inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, p
     return InboundMessage(
         wamid=wamid,
         wa_id=wa_id,
-        profile_name=names.get(wa_id),
+        profile_name=contact.profile_name if contact else None,
         timestamp=ts,
         type=mtype,
         context_id=text(context.get("id")),
@@ -64,6 +104,9 @@ def inbound(m: Any, names: dict[str, str], pnid: str | None, waba: str | None, p
         path=path,
         raw_json=as_json(m),
         original_wamid=original,
+        user_id=user_id,
+        username=contact.username if contact else None,
+        system=system,
     )
 
 
@@ -82,7 +125,18 @@ def _changed(mtype: str, content: Any) -> tuple[str | None, str | None]:
     return original, body
 
 
-def status(s: Any, pnid: str | None, path: str) -> Item:
+def _system(content: Any) -> SystemChange | None:
+    if not isinstance(content, dict):
+        return None
+    return SystemChange(
+        type=text(content.get("type")) or "",
+        previous_user_id=present(content.get("previous_user_id")),
+        user_id=present(content.get("user_id")),
+        new_wa_id=present(content.get("wa_id")),
+    )
+
+
+def status(s: Any, people: list[Contact], pnid: str | None, path: str) -> Item:
     if not isinstance(s, dict):
         return BadItem("messages", path, "not an object", as_json(s))
     wamid, state = text(s.get("id")), text(s.get("status"))
@@ -92,11 +146,15 @@ def status(s: Any, pnid: str | None, path: str) -> Item:
     conversation = obj(s.get("conversation"))
     origin = obj(conversation.get("origin"))
     pricing = s.get("pricing")
+    recipient_id, recipient_user_id = (
+        present(s.get("recipient_id")),
+        present(s.get("recipient_user_id")),
+    )
     return StatusUpdate(
         wamid=wamid,
         status=state,
         timestamp=ts,
-        recipient_id=text(s.get("recipient_id")),
+        recipient_id=recipient_id,
         callback_data=text(s.get("biz_opaque_callback_data")),
         conversation_id=text(conversation.get("id")),
         conversation_expires_at=integer(
@@ -110,4 +168,8 @@ def status(s: Any, pnid: str | None, path: str) -> Item:
         phone_number_id=pnid,
         path=path,
         raw_json=as_json(s),
+        recipient_user_id=recipient_user_id,
+        contact=contact_for(people, recipient_user_id, recipient_id)
+        if recipient_user_id or recipient_id
+        else None,
     )

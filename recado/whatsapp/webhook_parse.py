@@ -26,6 +26,7 @@ from recado.whatsapp import webhook_messages as messages
 from recado.whatsapp.webhook_envelope import Envelope, EnvelopeError, check_envelope
 from recado.whatsapp.webhook_items import (
     BadItem,
+    Contact,
     EchoMessage,
     GraphErrorItem,
     HistoryChunk,
@@ -35,10 +36,12 @@ from recado.whatsapp.webhook_items import (
     ParsedBody,
     StateSync,
     StatusUpdate,
+    SystemChange,
     TemplateStatus,
     ValueErrors,
 )
 from recado.whatsapp.webhook_json import NotJson, decode, find_unreadable
+from recado.whatsapp.webhook_messages import ID_CHANGES
 from recado.whatsapp.webhook_values import (
     BadValue,
     array,
@@ -50,7 +53,9 @@ from recado.whatsapp.webhook_values import (
 )
 
 __all__ = [
+    "ID_CHANGES",
     "BadItem",
+    "Contact",
     "EchoMessage",
     "Envelope",
     "EnvelopeError",
@@ -62,6 +67,7 @@ __all__ = [
     "ParsedBody",
     "StateSync",
     "StatusUpdate",
+    "SystemChange",
     "TemplateStatus",
     "ValueErrors",
     "check_envelope",
@@ -113,13 +119,13 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
     waba = text(entry.get("id"))
     vpath = f"{path}.value"
     if fname == "messages":
-        names = _or_empty(lambda: messages.profile_names(value.get("contacts")))
+        people = _or_empty(lambda: messages.contacts(value.get("contacts")))
         for k, m in enumerate(array(value.get("messages"))):
             p = f"{vpath}.messages[{k}]"
-            out.append(_guarded(fname, p, m, partial(messages.inbound, m, names, pnid, waba, p)))
+            out.append(_guarded(fname, p, m, partial(messages.inbound, m, people, pnid, waba, p)))
         for k, s in enumerate(array(value.get("statuses"))):
             p = f"{vpath}.statuses[{k}]"
-            out.append(_guarded(fname, p, s, partial(messages.status, s, pnid, p)))
+            out.append(_guarded(fname, p, s, partial(messages.status, s, people, pnid, p)))
         if value.get("errors"):
             errors = value.get("errors")
             epath = f"{vpath}.errors"
@@ -176,12 +182,13 @@ def _guarded(fname: str, path: str, raw: Any, build: Callable[[], Item]) -> Item
         return BadItem(fname, path, _unexpected(exc), as_json(raw))
 
 
-def _or_empty(read: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """What ``read`` finds, or nothing: the change's contacts only add profile names."""
+def _or_empty(read: Callable[[], list[Contact]]) -> list[Contact]:
+    """What ``read`` finds, or nothing: a change's contacts that cannot be read leave its
+    messages to the ids they carry themselves."""
     try:
         return read()
     except Exception:
-        return {}
+        return []
 
 
 def _unexpected(exc: Exception) -> str:

@@ -71,6 +71,13 @@ def text(value: Any) -> str | None:
     return None
 
 
+def present(value: Any) -> str | None:
+    """An id that is there: Meta leaves a withheld phone out, and an empty or blank string
+    names nobody either."""
+    found = text(value)
+    return found if found and found.strip() else None
+
+
 def array(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 

@@ -80,6 +80,7 @@ TEXT: dict[str, str] = {
     "kind.appointment_canceled": "Cancellation notice",
     "kind.button_reply": "Button reply",
     "kind.contingency_reply": "Contingency reply",
+    "kind.operator_reply": "Operator reply",
     "mstate.queued": "queued",
     "mstate.sending": "sending",
     "mstate.held": "held by Meta",

@@ -80,6 +80,7 @@ TEXT: dict[str, str] = {
     "kind.appointment_canceled": "Aviso de cancelamento",
     "kind.button_reply": "Resposta a botão",
     "kind.contingency_reply": "Resposta de contingência",
+    "kind.operator_reply": "Resposta do operador",
     "mstate.queued": "na fila",
     "mstate.sending": "enviando",
     "mstate.held": "retida pela Meta",

@@ -38,6 +38,7 @@ from recado.testing.webhook_bodies.inbound import (
     inbound_system,
     inbound_text,
     inbound_unsupported,
+    user_changed,
 )
 from recado.testing.webhook_bodies.statuses import graph_error, status, value_errors
 
@@ -72,6 +73,7 @@ __all__ = [
     "status",
     "template_status",
     "unknown_field",
+    "user_changed",
     "value_errors",
     "wamid",
 ]

@@ -8,10 +8,24 @@ from typing import Any
 from recado.testing.webhook_bodies.envelope import BUSINESS_NUMBER, metadata, wamid
 
 
-def _messages_change(message: dict[str, Any], wa_id: str, name: str | None) -> dict[str, Any]:
+def _messages_change(
+    message: dict[str, Any],
+    wa_id: str | None,
+    name: str | None,
+    user_id: str | None = None,
+    username: str | None = None,
+) -> dict[str, Any]:
     value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": metadata()}
-    if name is not None:
-        value["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
+    if name is not None or user_id is not None:
+        profile: dict[str, Any] = {"name": name} if name is not None else {}
+        if username is not None:
+            profile["username"] = username
+        contact: dict[str, Any] = {"profile": profile}
+        if wa_id is not None:
+            contact["wa_id"] = wa_id
+        if user_id is not None:
+            contact["user_id"] = user_id
+        value["contacts"] = [contact]
     value["messages"] = [message]
     return {"field": "messages", "value": value}
 
@@ -20,25 +34,28 @@ def inbound(
     mtype: str,
     content: dict[str, Any] | list[Any] | None,
     *,
-    wa_id: str = "5511987654321",
+    wa_id: str | None = "5511987654321",
     ts: int = 1767225600,
     id: str | None = None,
     name: str | None = "Ana",
     context_id: str | None = None,
     extra: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    username: str | None = None,
 ) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "from": wa_id,
-        "id": id or wamid(),
-        "timestamp": str(ts),
-        "type": mtype,
-    }
+    """``wa_id=None`` with a ``user_id``: a username-only user whose phone Meta withholds
+    (``from`` and ``contacts[].wa_id`` left out, docs/whatsapp-notes.md §2)."""
+    message: dict[str, Any] = {"id": id or wamid(), "timestamp": str(ts), "type": mtype}
+    if wa_id is not None:
+        message["from"] = wa_id
+    if user_id is not None:
+        message["from_user_id"] = user_id
     if content is not None:
         message[mtype] = content
     if context_id:
         message["context"] = {"from": BUSINESS_NUMBER, "id": context_id}
     message.update(extra or {})
-    return _messages_change(message, wa_id, name)
+    return _messages_change(message, wa_id, name, user_id, username)
 
 
 def inbound_text(body: str = "Oi", **kw: Any) -> dict[str, Any]:
@@ -164,3 +181,30 @@ def inbound_edit(original_id: str, body: str, **kw: Any) -> dict[str, Any]:
 def inbound_revoke(original_id: str, **kw: Any) -> dict[str, Any]:
     """The client deleted their message ``original_id`` for everyone."""
     return inbound("revoke", {"original_message_id": original_id}, **kw)
+
+
+def user_changed(
+    previous_user_id: str,
+    user_id: str,
+    *,
+    number: bool = False,
+    ts: int = 1767225700,
+    id: str | None = None,
+) -> dict[str, Any]:
+    """Meta's system message of 2026 for a user whose BSUID changed (``number``: because the
+    phone changed too): no ``contacts[]``, the ids in ``system``."""
+    kind = "user_changed_number" if number else "user_changed_user_id"
+    message = {
+        "from_user_id": user_id,
+        "id": id or wamid("SYS"),
+        "timestamp": str(ts),
+        "type": "system",
+        "system": {
+            "type": kind,
+            "body": "User ID changed",
+            "previous_user_id": previous_user_id,
+            "user_id": user_id,
+        },
+    }
+    value = {"messaging_product": "whatsapp", "metadata": metadata(), "messages": [message]}
+    return {"field": "messages", "value": value}

@@ -13,16 +13,17 @@ def status(
     status_: str,
     *,
     ts: int = 1767225800,
-    recipient: str = "5511987654321",
+    recipient: str | None = "5511987654321",
     callback_data: str | None = None,
     errors: list[dict[str, Any]] | None = None,
+    recipient_user_id: str | None = None,
 ) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": wamid_,
-        "status": status_,
-        "timestamp": str(ts),
-        "recipient_id": recipient,
-    }
+    """``recipient=None``: the phone withheld (a send to a username-only user's BSUID)."""
+    item: dict[str, Any] = {"id": wamid_, "status": status_, "timestamp": str(ts)}
+    if recipient is not None:
+        item["recipient_id"] = recipient
+    if recipient_user_id is not None:
+        item["recipient_user_id"] = recipient_user_id
     if callback_data:
         item["biz_opaque_callback_data"] = callback_data
     if status_ == "sent":

@@ -1,0 +1,70 @@
+"""``POST /customers/<id>/reply``: an operator's free-form answer to a client, only while
+their 24 h window is open (``storage/operator_reply.py``); the sender re-checks it at the
+send. The body is ``{"text": "...", "request_id": "..."}``; the same request again queues
+nothing new."""
+
+from __future__ import annotations
+
+import re
+
+from quart import Quart, Response, jsonify
+
+from recado.http.auth import client_ip, json_body
+from recado.http.csrf import require_operator
+from recado.http.errors import json_error
+from recado.rules.bounds import sql_int_ok
+from recado.runtime.context import Daemon
+from recado.storage.operator_reply import queue_operator_reply
+from recado.whatsapp.templates import TEXT_LIMIT
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_REFUSED = {
+    "no_inbound": "the client has not written yet: a free-form reply needs their message first",
+    "window_closed": "the client's 24-hour window is closed: only a template can reach them now",
+}
+
+
+def install_conversation_reply(app: Quart, daemon: Daemon) -> None:
+    guarded = require_operator(lambda: daemon.api_key)
+
+    @app.post("/customers/<int:customer_id>/reply")
+    @guarded
+    async def reply(customer_id: int) -> Response:
+        if not sql_int_ok(customer_id):
+            return json_error(404, "not_found", f"no customer {customer_id}")
+        body = await json_body(("text", "request_id"))
+        if isinstance(body, Response):
+            return body
+        text, request_id = body.get("text"), body.get("request_id")
+        if not isinstance(text, str) or not text.strip() or len(text) > TEXT_LIMIT:
+            return json_error(
+                422,
+                "invalid_field",
+                f"text: expected the reply, 1 to {TEXT_LIMIT} characters",
+                field="text",
+            )
+        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+            return json_error(
+                422,
+                "invalid_field",
+                "request_id: expected 1 to 64 letters, digits, - or _ (one per reply)",
+                field="request_id",
+            )
+        result = await daemon.storage.write(
+            queue_operator_reply,
+            customer_id,
+            text,
+            request_id,
+            daemon.clock.now(),
+            client_ip(),
+        )
+        if result["outcome"] == "not_found":
+            return json_error(404, "not_found", f"no customer {customer_id}")
+        if result["outcome"] == "refused":
+            return json_error(
+                409, "window_closed", _REFUSED[result["reason"]], reason=result["reason"]
+            )
+        daemon.after_commit("sender")
+        return jsonify(
+            {"id": result["id"], "state": result["state"], "new": result["outcome"] == "queued"}
+        )
