@@ -5,12 +5,14 @@ Against the real daemon and the Graph double."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from recado.http.csrf import COOKIE
 from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from tests.test_sender import PHONE, book, settle, stack
@@ -156,3 +158,63 @@ async def test_a_dry_run_send_is_not_on_the_timeline(daemon_dir: Path) -> None:
         )
         page = (await _get(daemon, client, f"/conversations/{ANA}.json")).json()
         assert page["activity"] == []
+
+
+async def test_a_username_client_is_found_by_username_and_answered_from_their_page(
+    daemon_dir: Path,
+) -> None:
+    """A client Meta names by BSUID alone: the index finds them by username, links their
+    page by the BSUID, names them by username; the page's form sends one reply, however
+    often it is posted."""
+    bsuid = "BR.5500998877665544"
+    async with stack(daemon_dir) as (daemon, double, client):
+        now = int(datetime.now(UTC).timestamp())
+        await _deliver(
+            daemon,
+            client,
+            wb.inbound_text(
+                "Oi", wa_id=None, user_id=bsuid, username="bia.lima", name=None, ts=now
+            ),
+        )
+        index = (await _get(daemon, client, "/conversations.json?q=%40bia.li")).json()
+        (item,) = index["items"]
+        assert (item["key"], item["title"], item["phone"], item["wa_id"]) == (
+            bsuid,
+            "@bia.lima",
+            None,
+            None,
+        )
+        html = (await _get(daemon, client, "/conversations")).text
+        assert f'<a href="/conversations/{bsuid}">@bia.lima</a>' in html
+
+        op = str(daemon.listeners["operator"].url)
+        page = await client.get(f"{op}/conversations/{bsuid}")
+        assert page.status_code == 200
+        data = (await _get(daemon, client, f"/conversations/{bsuid}.json")).json()
+        assert data["customer_id"] == item["customer_id"] and data["window"]["open"]
+        action = f'action="/customers/{item["customer_id"]}/reply"'
+        assert action in page.text
+        token = page.cookies[COOKIE]
+        request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', page.text)
+        assert request_id is not None
+        form = {
+            "csrf_token": token,
+            "next": f"/conversations/{bsuid}",
+            "request_id": request_id[1],
+            "text": "Olá, Bia!",
+        }
+        for _ in range(2):  # a double click
+            posted = await client.post(
+                f"{op}/customers/{item['customer_id']}/reply",
+                data=form,
+                headers={"Origin": op},  # the page's cookie is the client's already
+            )
+            assert posted.status_code == 303, posted.text
+            assert posted.headers["location"] == f"/conversations/{bsuid}"
+        await settle(
+            daemon,
+            "SELECT kind, state, text_body FROM messages",
+            [{"kind": "operator_reply", "state": "sent", "text_body": "Olá, Bia!"}],
+        )
+        (sent,) = [r.body for r in double.sends() if r.body.get("type") == "text"]
+        assert sent["recipient"] == bsuid and "to" not in sent

@@ -219,7 +219,7 @@ async def test_callback_data_links_a_status_to_a_job_without_wamid(daemon_dir: P
 async def test_status_for_an_unknown_wamid_waits_for_its_message(daemon_dir: Path) -> None:
     from datetime import UTC, datetime
 
-    from recado.storage.webhook_apply import apply_pending_statuses
+    from recado.storage.webhook_statuses import apply_pending_statuses
 
     async with webhook_daemon(daemon_dir) as (daemon, client):
         await deliver(

@@ -60,9 +60,9 @@ async def test_future_stamps_open_the_window_from_the_receipt_only(daemon_dir: P
             await deliver(daemon, client, wb.inbound_text("Oi", wa_id=wa_id, ts=ts))
         rows = query(
             daemon,
-            "SELECT c.wa_id, c.last_inbound_at, i.ts, w.received_at FROM conversations c "
-            "JOIN inbound_messages i ON i.wa_id = c.wa_id "
-            "JOIN webhook_inbox w ON w.id = i.inbox_id ORDER BY c.wa_id",
+            "SELECT i.wa_id, l.last_inbound_at, i.ts, w.received_at FROM conversations l "
+            "JOIN inbound_messages i ON i.customer_id = l.customer_id "
+            "JOIN webhook_inbox w ON w.id = i.inbox_id ORDER BY i.wa_id",
         )
         assert len(rows) == 2
         for row in rows:

@@ -118,13 +118,17 @@ def _action(
 
 
 def _reply() -> Entries:
-    """An operator's reply to a client: JSON only (the key, or a page's script with the
-    CSRF token), never a plain form."""
+    """An operator's reply to a client: the API key (JSON) or the conversation page's form
+    (a 303 back to the page)."""
     doc = RouteDoc(
         "Answer a client free-form while their 24 h window is open (sent once per request_id)",
-        {200: Answer("Queued (or queued before, new false)", json=ReplyQueued)},
+        {
+            200: Answer("Queued (or queued before, new false)", json=ReplyQueued),
+            303: Answer("Done from the conversation page's form: back to the page"),
+        },
         statuses(400, 401, 403, 404, 422) | statuses(409, typ=ReplyRefusal),
         body=ReplyBody,
+        form=True,
         security="operator",
         tags=("actions",),
     )

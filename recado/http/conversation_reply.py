@@ -1,16 +1,17 @@
 """``POST /customers/<id>/reply``: an operator's free-form answer to a client, only while
 their 24 h window is open (``storage/operator_reply.py``); the sender re-checks it at the
-send. The body is ``{"text": "...", "request_id": "..."}``; the same request again queues
-nothing new."""
+send. The body is ``{"text": "...", "request_id": "..."}`` (or the conversation page's form
+with the same fields); the same request again queues nothing new."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 
 from recado.http.auth import client_ip, json_body
-from recado.http.csrf import require_operator
+from recado.http.csrf import FORM_TYPES, require_operator
 from recado.http.errors import json_error
 from recado.rules.bounds import sql_int_ok
 from recado.runtime.context import Daemon
@@ -32,7 +33,15 @@ def install_conversation_reply(app: Quart, daemon: Daemon) -> None:
     async def reply(customer_id: int) -> Response:
         if not sql_int_ok(customer_id):
             return json_error(404, "not_found", f"no customer {customer_id}")
-        body = await json_body(("text", "request_id"))
+        if request.mimetype in FORM_TYPES:
+            # The conversation page's form (require_operator checked its token).
+            form = await request.form
+            body: dict[str, Any] | Response = {
+                "text": form.get("text"),
+                "request_id": form.get("request_id"),
+            }
+        else:
+            body = await json_body(("text", "request_id"))
         if isinstance(body, Response):
             return body
         text, request_id = body.get("text"), body.get("request_id")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import msgspec
@@ -62,6 +63,8 @@ class WindowView(msgspec.Struct, frozen=True, kw_only=True):
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
     wa_id: str  # the page's key: the client's number (digits), else their BSUID
     customer_id: int | None  # for a reply (``POST /customers/<id>/reply``); None: unknown
+    # Names the reply the page's form sends: the same form posted twice queues one message.
+    reply_request_id: str
     title: str  # rules/client_label: how pages name this client
     phone: str | None
     ledger: LedgerView | None
@@ -97,6 +100,7 @@ async def conversation_data(daemon: Daemon, key: str) -> ConversationPage:
     return ConversationPage(
         wa_id=key,
         customer_id=customer.id if customer is not None else None,
+        reply_request_id=uuid.uuid4().hex,
         title=label.title,
         phone=label.phone,
         ledger=None if row is None else _ledger_view(row),

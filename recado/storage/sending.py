@@ -25,7 +25,7 @@ from recado.storage.alerts import add_alert
 from recado.storage.customers import customer_row, resolve_customer
 from recado.storage.ledger import record_outbound
 from recado.storage.settings import SENDING_PAUSED, set_setting
-from recado.storage.webhook_apply import apply_pending_statuses
+from recado.storage.webhook_statuses import apply_pending_statuses
 
 
 class DueJob(msgspec.Struct, frozen=True):

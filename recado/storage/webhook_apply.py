@@ -11,6 +11,9 @@ whose apply raises is rolled back alone and kept as a ``webhook_records`` row of
 marked processed. ``webhooks replay`` tries failed items again; one that now applies loses
 its failure record. A storage fault (disk full, read-only ...) is not the item's fault: it
 fails the whole body, which is kept for a later attempt.
+
+Statuses are applied by ``webhook_statuses``; this module keeps inbound messages, echoes,
+button taps and the records kept verbatim.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from recado.rules.flows import FlowTable
 from recado.rules.identity import Identity
 from recado.rules.kinds import BUTTON_REPLY
 from recado.rules.message_identity import message_id
-from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.rules.window import opens_window
 from recado.storage.alerts import add_alert
@@ -44,9 +46,9 @@ from recado.storage.events import NewEvent, insert_event
 from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_echo, record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
-from recado.storage.status_effects import after_applied, keep_pricing
 from recado.storage.templates import apply_template_update
 from recado.storage.webhook_set_aside import record_failure
+from recado.storage.webhook_statuses import apply_status_item, errors_json
 from recado.storage.whatsapp_events import emit_for
 from recado.whatsapp import webhook_parse as wp
 
@@ -123,7 +125,7 @@ def _apply_item(conn: sqlite3.Connection, inbox_id: int, seq: int, item: Any, no
     if isinstance(item, wp.InboundMessage):
         return _inbound(conn, inbox_id, item, now)
     if isinstance(item, wp.StatusUpdate):
-        return _status(conn, inbox_id, item, now)
+        return apply_status_item(conn, inbox_id, item, now)
     if isinstance(item, wp.EchoMessage):
         return _echo(conn, inbox_id, item, now)
     if isinstance(item, wp.TemplateStatus):
@@ -189,7 +191,7 @@ def _inbound(conn: sqlite3.Connection, inbox_id: int, m: wp.InboundMessage, now:
             m.reply_title,
             m.text_body,
             m.content_json,
-            _errors_json(m.errors),
+            errors_json(m.errors),
             m.phone_number_id,
             inbox_id,
             received_at,
@@ -270,160 +272,6 @@ def _echo(conn: sqlite3.Connection, inbox_id: int, e: wp.EchoMessage, now: datet
     # Outbound by the studio's app: on the ledger, but it never opens the window.
     record_echo(conn, customer, e.timestamp, received_at)
     return "echo"
-
-
-def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, now: datetime) -> str:
-    exists = conn.execute(
-        "SELECT 1 FROM message_statuses WHERE wamid = ? AND status = ?", (s.wamid, s.status)
-    ).fetchone()
-    if exists:
-        return "status_duplicate"
-    received_at = iso(now)
-    # Matched by wamid, then by the job id Meta echoes; never by the recipient's phone.
-    message = _message_for(conn, s.wamid, s.callback_data, now)
-    outcome, reason, message_id = "pending", None, None
-    if message is not None:
-        message_id = message["id"]
-        outcome, reason = _apply_to_message(
-            conn,
-            message,
-            s.status,
-            s.timestamp,
-            received_at,
-            s.pricing_json,
-            _errors_json(s.errors),
-        )
-        _link_recipient(conn, message, s, now)
-    conn.execute(
-        "INSERT INTO message_statuses(wamid, status, ts, recipient_id, recipient_user_id, "
-        "callback_data, conversation_id, conversation_expires_at, conversation_origin, "
-        "pricing_json, errors_json, message_id, outcome, ignored_reason, inbox_id, "
-        "received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            s.wamid,
-            s.status,
-            s.timestamp,
-            s.recipient_id,
-            s.recipient_user_id,
-            s.callback_data,
-            s.conversation_id,
-            s.conversation_expires_at,
-            s.conversation_origin,
-            s.pricing_json,
-            _errors_json(s.errors),
-            message_id,
-            outcome,
-            reason,
-            inbox_id,
-            received_at,
-        ),
-    )
-    return f"status_{outcome}"
-
-
-def _link_recipient(
-    conn: sqlite3.Connection, message: sqlite3.Row, s: wp.StatusUpdate, now: datetime
-) -> None:
-    """A status of a send that reached the message's customer names who they are at Meta
-    (``recipient_user_id``, the phone when shared, the username): the same person. A send
-    redirected to the test recipient reached someone else and links nothing."""
-    c = s.contact
-    who = Identity(
-        bsuid=s.recipient_user_id or (c.user_id if c else None),
-        wa_id=s.recipient_id or (c.wa_id if c else None),
-        username=c.username if c else None,
-        profile_name=c.profile_name if c else None,
-    )
-    if (who.has_key or who.username) and reached_customer(conn, message["id"]):
-        resolve_customer(conn, who, now, same_as=[message["customer_id"]])
-
-
-def _message_for(
-    conn: sqlite3.Connection, wamid: str, callback_data: str | None, now: datetime
-) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT id, state, wamid, customer_id FROM messages WHERE wamid = ?", (wamid,)
-    ).fetchone()
-    if row is not None or not callback_data:
-        return row
-    # A send whose answer we never saw (timeout, crash) is found by the job id Meta echoes
-    # back, and learns its wamid here.
-    row = conn.execute(
-        "SELECT id, state, wamid, customer_id FROM messages WHERE id = ? AND wamid IS NULL",
-        (callback_data,),
-    ).fetchone()
-    if row is not None:
-        conn.execute("UPDATE messages SET wamid = ? WHERE id = ?", (wamid, row["id"]))
-        # Statuses of this wamid kept pending (they carried no callback data) apply first.
-        if apply_pending_statuses(conn, row["id"], wamid, now):
-            row = conn.execute(
-                "SELECT id, state, wamid FROM messages WHERE id = ?", (row["id"],)
-            ).fetchone()
-    return row
-
-
-def _apply_to_message(
-    conn: sqlite3.Connection,
-    message: sqlite3.Row,
-    status: str,
-    ts: int,
-    received_at: str,
-    pricing_json: str | None,
-    errors_json: str | None,
-) -> tuple[str, str | None]:
-    keep_pricing(conn, message["id"], pricing_json, ts)
-    decision = apply_status(message["state"], status)
-    if not decision.applied:
-        return "ignored", decision.reason
-    conn.execute(
-        "UPDATE messages SET state = ?, state_ts = ?, updated_at = ? WHERE id = ?",
-        (decision.new_state, ts, received_at, message["id"]),
-    )
-    after_applied(
-        conn,
-        message["id"],
-        message["state"],
-        decision.new_state,
-        errors_json,
-        parse_iso(received_at),
-    )
-    return "applied", decision.reason
-
-
-def apply_pending_statuses(
-    conn: sqlite3.Connection, message_id: str, wamid: str, now: datetime
-) -> int:
-    """When a message learns its wamid, apply statuses that arrived before it, in rank order.
-
-    Called by the sender in the transaction that records the wamid.
-    """
-    rows = conn.execute(
-        "SELECT id, status, ts, pricing_json, errors_json FROM message_statuses "
-        "WHERE wamid = ? AND outcome = 'pending' "
-        "ORDER BY ts, id",
-        (wamid,),
-    ).fetchall()
-    applied = 0
-    for row in rows:
-        message = conn.execute(
-            "SELECT id, state, wamid FROM messages WHERE id = ?", (message_id,)
-        ).fetchone()
-        outcome, reason = _apply_to_message(
-            conn,
-            message,
-            row["status"],
-            row["ts"],
-            iso(now),
-            row["pricing_json"],
-            row["errors_json"],
-        )
-        conn.execute(
-            "UPDATE message_statuses SET outcome = ?, ignored_reason = ?, message_id = ? "
-            "WHERE id = ?",
-            (outcome, reason, message_id, row["id"]),
-        )
-        applied += outcome == "applied"
-    return applied
 
 
 def _answer_button(
@@ -538,27 +386,10 @@ def _record_of(item: Any) -> tuple[str, str, str | None, str, str]:
             item.field,
             None,
             f"errors {codes}",
-            _errors_json(item.errors) or "[]",
+            errors_json(item.errors) or "[]",
         )
     if isinstance(item, wp.BadItem):
         return "bad_item", item.field, None, f"{item.path}: {item.problem}", item.raw_json
     if isinstance(item, wp.OtherField):
         return "other", item.field, None, item.field, item.value_json
     return "other", type(item).__name__, None, "", json.dumps(repr(item))
-
-
-def _errors_json(errors: Any) -> str | None:
-    if not errors:
-        return None
-    return json.dumps(
-        [
-            {
-                "code": e.code,
-                "title": e.title,
-                "message": e.message,
-                "details": e.details,
-            }
-            for e in errors
-        ],
-        ensure_ascii=False,
-    )

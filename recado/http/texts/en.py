@@ -120,6 +120,8 @@ TEXT: dict[str, str] = {
     "conversations.find": "Search",
     "conversations.client": "Client",
     "conversations.last": "Last message",
+    "reply.text": "Reply to the client (only while the 24 h window is open)",
+    "reply.send": "Send reply",
     "conversations.counts": "Received / sent",
     "direction.outbound": "sent by recado",
     "dlq": "Dead letters (DLQ)",

@@ -120,6 +120,8 @@ TEXT: dict[str, str] = {
     "conversations.find": "Buscar",
     "conversations.client": "Cliente",
     "conversations.last": "Última mensagem",
+    "reply.text": "Responder ao cliente (só enquanto a janela de 24 h está aberta)",
+    "reply.send": "Enviar resposta",
     "conversations.counts": "Recebidas / enviadas",
     "direction.outbound": "enviada pelo recado",
     "dlq": "Fila de falhas (DLQ)",
