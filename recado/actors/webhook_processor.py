@@ -20,6 +20,7 @@ from recado.logs import get_logger
 from recado.rules.voucher import voucher_key
 from recado.runtime.commands import ReplayResult
 from recado.runtime.context import Daemon
+from recado.runtime.incident_settings import contingency_text
 from recado.storage.faults import StorageFault
 from recado.storage.inbox import (
     inbox_bodies,
@@ -100,6 +101,7 @@ class WebhookProcessor:
             voucher_key=voucher_key(self.daemon.secret_key),
             mode=cfg.whatsapp.mode,
             flows=self.daemon.flows,
+            contingency_text=contingency_text(cfg),
         )
 
     async def _apply_one(self, inbox_id: int, body: bytes) -> bool:
@@ -124,7 +126,7 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
-        if any(k.startswith("button_") for k in counts):
+        if any(k.startswith("button_") or k == "contingency_reply" for k in counts):
             # A tap queued a reply and may have emitted an event with deliveries.
             self.daemon.after_commit("sender", "deliveries")
         return True

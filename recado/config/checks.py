@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.rules.chat_message import BODY_SHAPES
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
 
@@ -35,6 +37,14 @@ EVENT_TYPES = (
     "service.completed",
     "payment.received",
     "feedback.received",
+    # Internal: raised by the daemon itself (alerts and incidents), never accepted from outside.
+    "alert.opened",
+    "alert.resolved",
+    "incident.opened",
+    "incident.update_due",
+    "incident.updated",
+    "incident.resolved",
+    "incident.escalated",
 )
 # Each connection is a file descriptor; beyond this no sane RLIMIT_NOFILE holds both caps.
 MAX_CONNECTIONS = 100_000
@@ -199,6 +209,13 @@ def check(cfg: Config) -> list[str]:
                     parse_delay(action.delay)
                 except ParseError as exc:
                     add(f"{where}.actions[{j}].delay: {exc}")
+                if action.body not in BODY_SHAPES or (
+                    action.body == "chat" and not text.startswith("http:")
+                ):
+                    add(
+                        f'{where}.actions[{j}].body: "{action.body}" is not allowed (expected '
+                        '"envelope", or "chat" for an http: action)'
+                    )
             try:
                 parsed = parse_action(text)
             except ParseError as exc:
@@ -238,6 +255,7 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.{key}: service "{endpoint.service}" is not defined '
                     f"(expected one of: {known})"
                 )
+    check_incidents(add, cfg)
     problems.extend(_ranges(cfg))
     return problems
 

@@ -31,6 +31,7 @@ from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.storage.actor import fault_kind
 from recado.storage.alerts import add_alert
+from recado.storage.contingency import plan_contingency_reply
 from recado.storage.deliveries import expand_flows
 from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
@@ -47,6 +48,7 @@ class ReplyContext:
     voucher_key: bytes
     mode: str
     flows: FlowTable = field(default_factory=dict)
+    contingency_text: str = ""  # the reply while an incident has it on (rules/contingency)
 
 
 def apply_body(
@@ -73,6 +75,8 @@ def apply_body(
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
             if kind == "inbound" and replies is not None:
+                if plan_contingency_reply(conn, item, replies.contingency_text, replies.mode, now):
+                    counts["contingency_reply"] = counts.get("contingency_reply", 0) + 1
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
             if fault_kind(exc) is not None:
