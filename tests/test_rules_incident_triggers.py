@@ -12,7 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recado.rules.business_hours import HoursError, parse_business_hours, parse_hours, within
-from recado.rules.incident_triggers import SEVERITY, TriggerFacts, TriggerRules, evaluate
+from recado.rules.incident_triggers import (
+    SEVERITY,
+    TriggerFacts,
+    TriggerRules,
+    evaluate,
+    restarting_in_a_loop,
+)
 
 TZ = ZoneInfo("America/Sao_Paulo")
 # A Tuesday, 10:00 in São Paulo.
@@ -191,3 +197,19 @@ def test_business_hours_lists_and_the_whole_day() -> None:
     assert within(spans, datetime(2026, 11, 30, 23, 59, 59, tzinfo=TZ))  # Monday
     assert within(spans, datetime(2026, 12, 2, 0, 0, tzinfo=TZ))  # Wednesday
     assert not within(spans, datetime(2026, 12, 1, 12, 0, tzinfo=TZ))  # Tuesday
+
+
+@pytest.mark.parametrize(
+    ("flagged", "failures", "running", "up_for", "looping"),
+    [
+        (True, 5, False, 0, True),  # the supervisor says so
+        (False, 5, False, 0, True),  # waiting out a long backoff, still failing
+        (False, 9, True, 10, True),  # up again, not for a minute yet
+        (False, 9, True, 60, False),  # up for a minute: healthy
+        (False, 4, False, 0, False),
+    ],
+)
+def test_an_actor_failing_in_a_row_is_restarting_in_a_loop(
+    flagged: bool, failures: int, running: bool, up_for: float, looping: bool
+) -> None:
+    assert restarting_in_a_loop(flagged, failures, running, up_for) is looping

@@ -24,7 +24,13 @@ from recado.actors.isolation import describe, is_storage_fault
 from recado.clock import iso, parse_iso
 from recado.logs import get_logger
 from recado.rules import incident_sla as sla
-from recado.rules.incident_triggers import MANUAL, Trigger, TriggerFacts, evaluate
+from recado.rules.incident_triggers import (
+    MANUAL,
+    Trigger,
+    TriggerFacts,
+    evaluate,
+    restarting_in_a_loop,
+)
 from recado.runtime.context import Daemon
 from recado.runtime.incident_settings import incident_settings, trigger_rules
 from recado.storage.alert_outbox import emit_alert_events, pending_alerts
@@ -36,8 +42,6 @@ from recado.storage.incidents import cause_cleared, trigger_fired
 
 log = get_logger("incident_monitor")
 
-# However often commits wake it, the outbox is read at most this often.
-OUTBOX_GAP_S = 0.5
 STORAGE_RETRY_S = 2.0
 
 
@@ -75,7 +79,6 @@ class IncidentMonitor:
                     raise
                 log.warning("incident_monitor_storage_fault", error=describe(exc))
                 self._next_check = min(self._next_check, trio.current_time() + STORAGE_RETRY_S)
-            await trio.sleep(OUTBOX_GAP_S)
             await wakeup.wait(max(0.0, self._next_check - trio.current_time()))
 
     async def drain_outbox(self) -> int:
@@ -95,11 +98,23 @@ class IncidentMonitor:
         d = self.daemon
         paused = d.sending_paused
         fault = d.storage.fault
-        looping = tuple(sorted(d.supervisor.crash_looping()))
+        t = trio.current_time()
+        looping = tuple(
+            sorted(
+                name
+                for name, st in d.supervisor.actors.items()
+                if restarting_in_a_loop(
+                    st.crash_loop,
+                    st.consecutive_failures,
+                    st.state == "running",
+                    t - (st.last_started or t),
+                )
+            )
+        )
         loop_since = None
         if looping:
             firsts = [d.supervisor.actors[n].failures[0] for n in looping]
-            loop_since = now - timedelta(seconds=trio.current_time() - min(firsts))
+            loop_since = now - timedelta(seconds=t - min(firsts))
         base = TriggerFacts(
             now=now,
             mode=d.config.whatsapp.mode,
@@ -156,19 +171,36 @@ class IncidentMonitor:
             active = await self._active()
         causes = {t.cause for t in firing}
         for incident in active:
-            if incident.cause != MANUAL and incident.cause_active and incident.cause not in causes:
-                await d.storage.write(cause_cleared, incident.id, now)
-                self._wrote = True
-            await self._clocks(incident, now)
+            try:
+                if (
+                    incident.cause != MANUAL
+                    and incident.cause_active
+                    and incident.cause not in causes
+                ):
+                    await d.storage.write(cause_cleared, incident.id, now)
+                    self._wrote = True
+                await self._clocks(incident, now)
+            except Exception as exc:
+                self._set_aside(incident.id, exc)
         for incident, due in await d.storage.read(overdue_postmortems, iso(now)):
             clock = sla.ClockState("postmortem", parse_iso(due), None, "missed")
-            await self._missed(incident, clock, now)
+            try:
+                await self._missed(incident, clock, now)
+            except Exception as exc:
+                self._set_aside(incident.id, exc)
         counts = await d.storage.read(open_counts)
         for severity in sla.SEVERITIES:
             d.metrics.incidents_open.labels(severity).set(counts.get(severity, 0))
         if self._wrote:
             self._wrote = False
             d.after_commit("deliveries")
+
+    def _set_aside(self, incident_id: int, exc: Exception) -> None:
+        """One incident whose clocks cannot be checked (a bug, odd data) never stops the
+        others; a storage fault is nobody's and is raised for the loop to wait on."""
+        if is_storage_fault(exc):
+            raise exc
+        log.exception("incident_check_failed", incident=incident_id, error=describe(exc))
 
     async def _active(self) -> list[Incident]:
         try:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from recado.cli import hub, simulate
+from recado.cli import hub, incidents, simulate
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
 
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kill_switch)
 
     hub.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
+    incidents.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     simulate.install(sub, common, _config_path)
     return parser
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from quart import Quart
 
 from recado.clock import from_unix, parse_iso
+from recado.http import incident_texts
 from recado.runtime.context import Daemon
 
 TEXT: dict[str, dict[str, str]] = {
@@ -420,6 +421,9 @@ TEXT["en"].update(
         "set_aside_short": "set aside",
     }
 )
+
+TEXT["pt-BR"].update(incident_texts.TEXT_PT)
+TEXT["en"].update(incident_texts.TEXT_EN)
 
 
 def translate(locale: str, key: str) -> str:

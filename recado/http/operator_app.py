@@ -20,6 +20,8 @@ from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
+from recado.http.incident_actions import install_incident_actions
+from recado.http.incident_pages import install_incident_pages
 from recado.http.message_pages import install_message_pages
 from recado.http.params import install_params, query_int
 from recado.http.test_hooks import install_test_hooks
@@ -53,6 +55,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_hub_pages(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
+    install_incident_pages(app, daemon)
+    install_incident_actions(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request

@@ -71,6 +71,21 @@ TITLES = {
 }
 
 
+LOOP_FAILURES = 5
+HEALTHY_AFTER_S = 60.0
+
+
+def restarting_in_a_loop(
+    flagged: bool, consecutive_failures: int, running: bool, up_for_s: float
+) -> bool:
+    """The supervisor's crash loop (five failures within a minute), or five failures in a
+    row without staying up a minute in between: the supervisor's growing backoff spreads the
+    failures past a minute, and an actor failing every 30 s is still restarting in a loop."""
+    if flagged:
+        return True
+    return consecutive_failures >= LOOP_FAILURES and (not running or up_for_s < HEALTHY_AFTER_S)
+
+
 @dataclass(frozen=True)
 class TriggerRules:
     graph_failure_s: float

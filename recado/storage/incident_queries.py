@@ -124,3 +124,13 @@ def open_counts(conn: sqlite3.Connection) -> dict[str, int]:
         "SELECT severity, COUNT(*) AS n FROM incidents WHERE state != 'resolved' GROUP BY severity"
     ).fetchall()
     return {r["severity"]: int(r["n"]) for r in rows}
+
+
+def message_queues(conn: sqlite3.Connection) -> dict[str, int]:
+    """WhatsApp jobs waiting (queued), with an unknown outcome, and given up (dead)."""
+    rows = conn.execute(
+        "SELECT state, COUNT(*) AS n FROM messages WHERE state IN ('queued', 'uncertain', 'dead') "
+        "GROUP BY state"
+    ).fetchall()
+    found = {r["state"]: int(r["n"]) for r in rows}
+    return {state: found.get(state, 0) for state in ("queued", "uncertain", "dead")}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from recado.clock import iso
+from recado.clock import iso, parse_iso
 from recado.rules.incident_sla import MITIGATED, RESOLVED
 from recado.rules.incident_triggers import SEV1, Trigger
 from recado.storage.alerts import add_alert, resolve_alerts
@@ -94,6 +94,7 @@ def open_incident(
         f"Incidente #{incident_id} aberto ({new.severity}): {new.title}.",
         f"Incident #{incident_id} opened ({new.severity}): {new.title}.",
     )
+    _collect_alerts(conn, incident_id, new.started_at)
     if by_hand:
         record_audit(
             conn,
@@ -110,6 +111,31 @@ def open_incident(
     incident = load_incident(conn, incident_id)
     assert incident is not None
     return incident
+
+
+# Alerts raised this long before the fault's start are part of its story too.
+_ALERTS_BEFORE = timedelta(minutes=5)
+
+
+def _collect_alerts(conn: sqlite3.Connection, incident_id: int, started_at: datetime) -> None:
+    """The open alerts raised around the fault's start go on the new incident's timeline
+    (later ones arrive through the alerts' outbox, under the same refs)."""
+    rows = conn.execute(
+        "SELECT id, at, severity, code, text_pt, text_en FROM alerts WHERE resolved_at IS NULL "
+        "AND at >= ? AND code NOT LIKE 'incident\\_%' ESCAPE '\\' ORDER BY id",
+        (iso(started_at - _ALERTS_BEFORE),),
+    ).fetchall()
+    for a in rows:
+        add_entry(
+            conn,
+            incident_id,
+            parse_iso(a["at"]),
+            "alert",
+            f"Alerta aberto ({a['severity']}): {a['text_pt']}",
+            f"Alert opened ({a['severity']}): {a['text_en']}",
+            detail={"alert_id": a["id"], "code": a["code"]},
+            ref=f"alert:{a['id']}:opened",
+        )
 
 
 def trigger_fired(
@@ -194,7 +220,7 @@ def post_update(
     if incident is None:
         return {"outcome": "not_found"}
     if incident.state == RESOLVED:
-        return {"outcome": "resolved"}
+        return {"outcome": "resolved_already"}
     due = now + timedelta(seconds=s.update_interval_s)
     conn.execute(
         "UPDATE incidents SET updates = updates + 1, last_update_at = ?, next_update_due = ?, "
@@ -283,7 +309,7 @@ def incident_action(
     if incident is None:
         return {"outcome": "not_found"}
     if incident.state == RESOLVED:
-        return {"outcome": "resolved"}
+        return {"outcome": "resolved_already"}
     if action in ("kill_switch_on", "kill_switch_off"):
         set_setting(conn, "kill_switch", action == "kill_switch_on", now)
         record_audit(

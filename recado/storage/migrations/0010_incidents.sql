@@ -72,9 +72,11 @@ CREATE TABLE postmortems (
     completed_at     TEXT
 );
 
--- The alerts' outbox: 0 nothing emitted yet, 1 alert.opened emitted, 2 alert.resolved too.
--- Alerts from before this version are history, not news: marked as emitted.
+-- The alerts' outbox: 0 nothing emitted yet, 1 alert.opened emitted, 2 alert.resolved too,
+-- 3 set aside (emitting raised; events_error says why). Alerts from before this version are
+-- history, not news: marked as emitted.
 ALTER TABLE alerts ADD COLUMN events_emitted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN events_error TEXT;
 UPDATE alerts SET events_emitted = CASE WHEN resolved_at IS NULL THEN 1 ELSE 2 END;
 CREATE INDEX alerts_outbox ON alerts(id)
     WHERE events_emitted = 0 OR (events_emitted = 1 AND resolved_at IS NOT NULL);
