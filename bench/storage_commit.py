@@ -25,7 +25,7 @@ from pathlib import Path
 
 import trio
 
-from recado.storage.actor import Storage, connect_writer
+from recado.storage.actor import MAX_BATCH, Storage, connect_writer
 
 WRITERS = 64
 GROUP = 64
@@ -65,7 +65,10 @@ def raw_rows_per_s(directory: Path, rows_per_tx: int, seconds: float) -> float:
 
 
 async def actor_writes_per_s(directory: Path, group_commit: bool, seconds: float) -> float:
-    storage = Storage(_fresh(directory, f"actor-{group_commit}.db"), group_commit=group_commit)
+    # One write per transaction when group commit is off.
+    storage = Storage(
+        _fresh(directory, f"actor-{group_commit}.db"), max_batch=MAX_BATCH if group_commit else 1
+    )
     done = 0
     async with trio.open_nursery() as nursery:
         await nursery.start(storage.run)

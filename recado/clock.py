@@ -19,6 +19,9 @@ from typing import Protocol
 import trio
 
 from recado.rules.bounds import unix_ok
+from recado.rules.instants import iso
+
+__all__ = ["MAX_WALL_WAIT_S", "Clock", "SystemClock", "TrioClock", "from_unix", "iso", "wait_s"]
 
 # How long an actor may sleep on a delay computed from the wall clock before it looks at
 # the wall clock again. Short enough that a reminder is never noticeably late after a jump,
@@ -68,11 +71,6 @@ def from_unix(ts: object, tz: tzinfo = UTC) -> datetime | None:
     if not isinstance(ts, int) or isinstance(ts, bool) or not unix_ok(ts):
         return None
     return datetime.fromtimestamp(ts, tz)
-
-
-def iso(dt: datetime) -> str:
-    """The one text form of instants in the database: UTC, milliseconds, sortable."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -156,7 +156,7 @@ class _Formatter(logging.Formatter):
         return redact(" ".join(parts))
 
 
-class _Handler(logging.StreamHandler):
+class _Handler(logging.StreamHandler[IO[str]]):
     """A stream handler that, when its stream is the service's journal connection, prefixes
     the syslog priority (``<3>``) that journald strips and turns into PRIORITY=, so
     ``journalctl -p warning`` and colouring work. The visible line is unchanged."""

@@ -12,6 +12,7 @@ from recado.config import load_config
 from recado.daemon.main import ActorFactory, run_daemon
 from recado.runtime.context import Daemon
 from recado.testing.daemon_process import write_config
+from recado.testing.test_routes import TEST_HOOKS
 
 StartDaemon = Callable[..., "asynccontextmanager[Daemon]"]
 
@@ -35,7 +36,7 @@ async def running_daemon(
             lambda task_status: run_daemon(
                 cfg,
                 path,
-                test_hooks=test_hooks,
+                hooks=TEST_HOOKS if test_hooks else None,
                 install_signals=False,
                 clock=clock,
                 extra_actors=extra_actors,

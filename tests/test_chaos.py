@@ -8,7 +8,6 @@ no actor restarts and the watchdog pings never stop."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.graph_double import GraphDouble
 from recado.testing.service_double import ServiceDouble
+from tests.reasons import reason_in
 from tests.webhook_helpers import APP_SECRET, write_secrets
 
 TOKEN = "graph-token-for-chaos"
@@ -254,7 +254,7 @@ async def _settled(feed: Feeder, graph: GraphDouble, services: dict[str, Service
         "poison jobs failed",
     )
     reasons = feed.rows("SELECT reason_json FROM messages WHERE reason_code = 'internal_error'")
-    assert all("JSONDecodeError" in json.loads(r["reason_json"])["en"] for r in reasons)
+    assert all("JSONDecodeError" in reason_in(r["reason_json"], "en") for r in reasons)
     await _until(
         lambda: _count(feed, "SELECT COUNT(*) FROM deliveries WHERE state = 'dead'") == 3 * n,
         "poison deliveries dead",

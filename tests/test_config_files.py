@@ -117,6 +117,14 @@ def test_an_environment_secret_that_is_not_utf8_is_named(tmp_path: Path) -> None
             'flows[0].actions[0].delay: "99999999999d" is longer than 365d',
         ),
         ("a = " + "[" * 2000 + "]" * 2000 + "\n", ": not valid TOML: arrays or tables nested"),
+        (
+            '[security]\napi_key_file = "keys/\\u0000api"\n',
+            "security.api_key_file: contains a NUL byte (expected a file path)",
+        ),
+        (
+            '[whatsapp]\napp_secret_file = "\\u0000"\n',
+            "whatsapp.app_secret_file: contains a NUL byte (expected a file path)",
+        ),
     ],
 )
 def test_values_that_used_to_escape_the_checks(tmp_path: Path, text: str, expected: str) -> None:

@@ -82,12 +82,12 @@ async def test_a_connection_over_the_cap_gets_503_json_and_one_alert(
         assert query(daemon, "SELECT id FROM webhook_inbox") == []
 
         alerts = await daemon.storage.read(list_alerts, False)
-        assert [(a["code"], a["subject"], a["severity"]) for a in alerts] == [
+        assert [(a.code, a.subject, a.severity) for a in alerts] == [
             ("connection_cap", name, "warning")
         ]
-        assert f"{CAP} conexões" in alerts[0]["text_pt"]
-        assert f"cap of {CAP} open connections" in alerts[0]["text_en"]
-        assert f"http.{name}_max_connections" in alerts[0]["text_en"]
+        assert f"{CAP} conexões" in alerts[0].text_pt
+        assert f"cap of {CAP} open connections" in alerts[0].text_en
+        assert f"http.{name}_max_connections" in alerts[0].text_en
 
         # Under half the cap again: the alert is resolved, and the listener admits again.
         for stream in held[: CAP // 2 + 1]:

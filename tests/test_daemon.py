@@ -11,6 +11,7 @@ import trio
 from recado.daemon.main import ActorSpec
 from recado.runtime.context import Daemon
 from tests.conftest import running_daemon
+from tests.webhook_helpers import query
 
 
 async def test_both_listeners_answer_probes(daemon_dir: Path) -> None:
@@ -31,6 +32,22 @@ async def test_operator_routes_are_not_on_the_public_listener(daemon_dir: Path) 
         assert response.status_code == 404
         assert response.json()["error"] == "not_found"
         assert (await client.post(f"{public}/_test/write", json={"key": "x"})).status_code == 404
+
+
+async def test_the_product_has_no_test_routes(daemon_dir: Path) -> None:
+    """Started as ``recado run`` starts it, neither listener writes for tests, with or without
+    the API key, and no table of theirs appears in the database."""
+    async with (
+        running_daemon(daemon_dir, test_hooks=False) as daemon,
+        httpx.AsyncClient() as client,
+    ):
+        for name in ("public", "operator"):
+            url = daemon.listeners[name].url
+            for headers in ({}, {"X-API-Key": daemon.api_key}):
+                answer = await client.post(f"{url}/_test/write", json={"key": "x"}, headers=headers)
+                assert answer.status_code == 404, (name, answer.text)
+        tables = query(daemon, "SELECT name FROM sqlite_master WHERE name = 'test_acks'")
+        assert tables == []
 
 
 async def test_dashboard_shows_actors(daemon_dir: Path) -> None:

@@ -213,9 +213,11 @@ async def test_not_json_is_400(daemon_dir: Path) -> None:
 
 async def test_booking_plans_notice_and_reminder_once(daemon_dir: Path) -> None:
     async with running_daemon(daemon_dir, HOLD) as daemon, httpx.AsyncClient() as client:
-        await _post(daemon, client, _event("e1", "appointment.created", **_appointment()))
+        # One booking, computed once: two calls a second apart would be two start times.
+        booking = _appointment()
+        await _post(daemon, client, _event("e1", "appointment.created", **booking))
         # The same booking sent again under another id plans nothing new.
-        await _post(daemon, client, _event("e2", "appointment.created", **_appointment()))
+        await _post(daemon, client, _event("e2", "appointment.created", **booking))
         assert sorted(_jobs(daemon)) == [
             ("appointment_created", "queued"),
             ("appointment_reminder", "queued"),

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from recado.testing.daemon_process import DaemonProcess, write_config
 from tests.process_helpers import cli
@@ -133,6 +134,21 @@ def test_cli_messages_and_kill_switch(tmp_path: Path) -> None:
         daemon.terminate()
 
 
+@pytest.mark.parametrize("flag", ["--test-hooks", "--no-group-commit"])
+def test_recado_run_has_no_test_flags(tmp_path: Path, flag: str) -> None:
+    """What tests and benches inject goes through ``recado.testing``, not the product's CLI."""
+    config = write_config(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "recado", "run", "--config", str(config), flag],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert f"unrecognized arguments: {flag}" in result.stderr
+    assert not (tmp_path / "var" / "recado.db").exists()
+
+
 def test_cli_usage_error_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "recado", "frobnicate"], capture_output=True, text=True
@@ -161,7 +177,14 @@ def test_test_hooks_refused_with_real_sends(tmp_path: Path) -> None:
     (tmp_path / "secret").write_text("app-secret-value-123\n")
     (tmp_path / "token").write_text("token-value-456\n")
     result = subprocess.run(
-        [sys.executable, "-m", "recado", "run", "--config", str(config), "--test-hooks"],
+        [
+            sys.executable,
+            "-m",
+            "recado.testing.run_with_hooks",
+            "--config",
+            str(config),
+            "--test-hooks",
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -48,7 +48,7 @@ def test_unknown_codes_fall_back_on_http_status() -> None:
     assert classify(502, 999999).kind == TRANSIENT
     unknown = classify(400, 999999)
     assert (unknown.kind, unknown.reason_code) == (PERMANENT, "graph_999999")
-    assert unknown.reason("pt-BR") == "A Meta recusou a mensagem (HTTP 400, código 999999)."
+    assert unknown.pt_br == "A Meta recusou a mensagem (HTTP 400, código 999999)."
 
 
 def test_is_transient_overrides_only_retry_decisions() -> None:
@@ -61,10 +61,10 @@ def test_is_transient_overrides_only_retry_decisions() -> None:
 def test_auth_reason_names_the_subcode() -> None:
     result = classify(401, 190, subcode=463)
     assert result.alert
-    assert result.reason("pt-BR") == (
+    assert result.pt_br == (
         "O token de acesso expirou ou é inválido; reconecte o WhatsApp. Motivo: o token expirou."
     )
-    assert result.reason("en").endswith("Reason: the token expired.")
+    assert result.en.endswith("Reason: the token expired.")
 
 
 def test_backoff_hints() -> None:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
-from recado.rules.health import HealthFacts, connection_state, evaluate
+import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
+
+from recado.rules.health import (
+    HealthFacts,
+    Liveness,
+    Readiness,
+    RuntimeFacts,
+    connection_state,
+    evaluate,
+    readiness,
+    watchdog,
+)
 
 
 def _status(**kw: object) -> tuple[str, list[str]]:
@@ -68,3 +81,66 @@ def test_connection_state() -> None:
     assert connection_state(True, True, "2026-12-01T10:00:00.000Z") == "error"
     assert connection_state(True, False, None) == "configured"
     assert connection_state(True, False, "2026-12-01T10:00:00.000Z") == "active"
+
+
+READY = RuntimeFacts(
+    storage_open=True, actor_states={"sender": "running", "sync_runner": "running"}
+)
+
+
+def test_a_running_daemon_is_ready_and_alive() -> None:
+    assert readiness(READY) == Readiness(True, [])
+    assert watchdog(READY) == Liveness(True)
+
+
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (replace(READY, storage_open=False), "storage is not open"),
+        (
+            replace(READY, storage_fault=("disk_full", "2026-12-01T12:00:00.000Z", "full")),
+            "storage fault since 2026-12-01T12:00:00.000Z: disk_full (full)",
+        ),
+        (replace(READY, actor_states={"sender": "backoff"}), "actor sender is backoff"),
+        (
+            replace(READY, actor_states={"sender": "backoff"}, crash_looping=("sender",)),
+            "actor sender is crash_loop",
+        ),
+        (replace(READY, started=False), "the daemon is starting or stopping"),
+    ],
+)
+def test_what_makes_a_daemon_not_ready(facts: RuntimeFacts, reason: str) -> None:
+    assert readiness(facts) == Readiness(False, [reason])
+
+
+@given(
+    hs.booleans(),
+    hs.dictionaries(
+        hs.sampled_from(["sender", "delivery_worker", "sync_runner"]),
+        hs.sampled_from(["starting", "running", "backoff", "crash_loop", "stopped"]),
+    ),
+    hs.booleans(),
+    hs.booleans(),
+)
+def test_the_watchdog_vouches_for_storage_alone(
+    storage_open: bool, actors: dict[str, str], started: bool, looping: bool
+) -> None:
+    """An actor down (or in a crash loop) makes the daemon not ready, never unpinged:
+    restarting the whole daemon would not heal data."""
+    facts = RuntimeFacts(
+        storage_open=storage_open,
+        actor_states=actors,
+        crash_looping=tuple(actors) if looping else (),
+        started=started,
+    )
+    assert watchdog(facts).alive == storage_open
+    ready = readiness(facts)
+    assert ready.ready == (storage_open and started and set(actors.values()) <= {"running"})
+    assert ready.ready == (ready.reasons == [])
+
+
+def test_a_running_actor_in_a_crash_loop_does_not_hold_readiness() -> None:
+    """Up again after restarts: running, even if the dashboard still calls it looping."""
+    facts = replace(READY, crash_looping=("sender",))
+    assert readiness(facts).ready
+    assert "crash_loop" in _status(crash_looping_actors=facts.crash_looping)[1]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recado.rules.retry_schedule import delivery_delay, message_backoff
+from recado.rules.retry_schedule import delivery_delay, message_backoff, message_step
 
 
 def test_message_backoff_doubles_and_caps() -> None:
@@ -21,6 +21,17 @@ def test_message_backoff_hints() -> None:
 @given(st.integers(1, 30), st.floats(0, 0.999999))
 def test_message_backoff_stays_in_bounds(attempt: int, rand: float) -> None:
     assert 0 <= message_backoff(attempt, 30, 3600, rand) <= 3600
+
+
+@given(st.integers(1, 30), st.integers(1, 30), st.floats(0, 0.999999))
+def test_a_message_is_dead_once_its_attempts_are_spent(
+    attempt: int, max_attempts: int, rand: float
+) -> None:
+    delay = message_step(attempt, max_attempts, 30, 3600, rand)
+    if attempt >= max_attempts:
+        assert delay is None
+    else:
+        assert delay == message_backoff(attempt, 30, 3600, rand)
 
 
 def test_hub_schedule_with_jitter() -> None:

@@ -71,7 +71,7 @@ async def test_concurrent_writers_share_commits(tmp_path: Path) -> None:
 
 async def test_group_commit_off_commits_one_write_per_batch(tmp_path: Path) -> None:
     async with trio.open_nursery() as nursery:
-        storage = await _started(nursery, Storage(tmp_path / "r.db", group_commit=False))
+        storage = await _started(nursery, Storage(tmp_path / "r.db", max_batch=1))
         async with trio.open_nursery() as writers:
             for i in range(20):
                 writers.start_soon(storage.write, _put, f"k{i}", i)
@@ -194,8 +194,8 @@ async def test_backup_is_consistent_and_verified(tmp_path: Path) -> None:
             await storage.write(_put, f"k{i}", i)
         dest = tmp_path / "backups" / "b1.db"
         result = await storage.backup(dest)
-        assert result["integrity_check"] == "ok"
-        assert result["path"] == str(dest)
+        assert result.integrity_check == "ok"
+        assert result.path == str(dest)
         with pytest.raises(FileExistsError):
             await storage.backup(dest)
         await storage.close()

@@ -94,3 +94,27 @@ async def test_the_delivery_worker_keeps_a_delivery_through_a_storage_fault(
         keys = hub.services["ops"].keys()
         assert keys and set(keys) == {"svc_1:http:ops:POST:/feedback"}
         # (hub_stack() asserts on exit that no actor was restarted.)
+
+
+async def test_an_answer_that_cannot_be_written_is_written_once_storage_works(
+    daemon_dir: Path,
+) -> None:
+    """The request went out and Meta answered while commits failed: the job does not stay
+    ``sending`` (until a restart made it uncertain); its outcome is written once storage
+    works again, and the message is never sent twice."""
+    async with stack(daemon_dir) as (daemon, double, client):
+        double.fail_next(1, 132001, after_s=1.0)
+        await book(daemon, client)
+        for _ in range(200):
+            if double.sends():
+                break
+            await real_pause(0.02)
+        with write_lock(daemon):
+            # The answer arrives within the second; its write fails after the busy timeout.
+            await real_pause(LOCK_HELD_S)
+        await _until(
+            daemon,
+            "SELECT state, reason_code FROM messages WHERE kind = 'appointment_created'",
+            [{"state": "failed", "reason_code": "graph_132001"}],
+        )
+        assert len(double.sends()) == 1

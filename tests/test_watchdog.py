@@ -12,8 +12,10 @@ import httpx
 import pytest
 import trio
 
-from recado.daemon.main import ActorSpec, _healthy, _why_unhealthy
+from recado.daemon.main import ActorSpec
+from recado.rules.health import watchdog
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
 from tests.conftest import running_daemon
 
 WATCHDOG_USEC = 200_000  # a ping every 0.1 s
@@ -62,7 +64,7 @@ async def test_pings_continue_through_an_actor_crash_loop(
         _pings(notify_socket)
         await trio.sleep(1.0)
         assert _pings(notify_socket) >= 6  # about 10 in a second
-        assert _healthy(daemon)
+        assert watchdog(runtime_facts(daemon)).alive
         # The crash loop is the dashboard's to tell.
         async with httpx.AsyncClient() as client:
             dash = (await client.get(f"{daemon.listeners['operator'].url}/dashboard.json")).json()
@@ -81,7 +83,8 @@ async def test_pings_stop_when_storage_is_closed(
             if not daemon.storage.is_open:
                 break
             await trio.sleep(0.02)
-        assert not _healthy(daemon) and _why_unhealthy(daemon) == "storage closed"
+        verdict = watchdog(runtime_facts(daemon))
+        assert not verdict.alive and verdict.why_not == "storage closed"
         _pings(notify_socket)
         await trio.sleep(0.5)
         assert _pings(notify_socket) == 0

@@ -157,7 +157,7 @@ def test_poison_items_among_good_ones_apply_the_good_ones(conn: sqlite3.Connecti
     assert _rows(conn, "SELECT wamid FROM echo_messages") == [{"wamid": "wamid.G3"}]
     (body,) = _rows(conn, "SELECT processed_at, error FROM webhook_inbox WHERE id = ?", inbox_id)
     assert body["processed_at"] is not None and body["error"] is None
-    summaries = sorted(r["summary"] for r in set_aside_items(conn, 10))
+    summaries = sorted(r.summary for r in set_aside_items(conn, 10))
     assert summaries == [
         "entry[0].changes[0].value.messages[0].timestamp: not an integer: '²'",
         "entry[0].changes[2].value.messages[0].timestamp: out of range: 100000000000000000 "

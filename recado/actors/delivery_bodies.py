@@ -5,24 +5,23 @@ to the operator pages (``http.operator_base_url``, else the operator listener's 
 from __future__ import annotations
 
 import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from recado.rules.chat_message import chat_body
 from recado.rules.flows import body_shape
 from recado.runtime.context import Daemon
-from recado.storage.deliveries import event_envelope
+from recado.storage.deliveries import DueDelivery, event_envelope
 
 
-def delivery_body(daemon: Daemon, row: dict[str, Any]) -> bytes:
-    if body_shape(daemon.flows, row["type"], row["action"]) != "chat":
+def delivery_body(daemon: Daemon, row: DueDelivery) -> bytes:
+    if body_shape(daemon.flows, row.type, row.action) != "chat":
         return event_envelope(row)
     cfg = daemon.config
     base = cfg.http.operator_base_url or daemon.listeners["operator"].url or ""
     chat = chat_body(
-        row["type"],
-        row["event_id"],
-        json.loads(row["data_json"]),
+        row.type,
+        row.event_id,
+        json.loads(row.data_json),
         base,
         ZoneInfo(cfg.daemon.timezone),
     )

@@ -1,4 +1,5 @@
-"""The delivery worker: takes due deliveries and carries each flow action out (CONTRACT §7).
+"""The delivery worker: takes due deliveries and carries each flow action out
+(docs/reference.md §8.1).
 
 ``http:<service>:<METHOD>:<path>`` posts the event envelope with ``Idempotency-Key: <event
 id>:<action>`` (the same on every attempt, so a destination can drop a repeat) and the
@@ -17,11 +18,9 @@ is not the delivery's fault: it stays due and the worker waits for storage to wo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from datetime import datetime
-from typing import Any
 
 import trio
 
@@ -32,6 +31,7 @@ from recado.logs import get_logger
 from recado.rules import http_outcome as ho
 from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
+from recado.rules.message_identity import message_id
 from recado.rules.retry_schedule import delivery_step
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
@@ -42,6 +42,7 @@ from recado.services.client import (
     service_clients,
 )
 from recado.storage import deliveries as q
+from recado.storage.message_queue import NewMessage
 
 log = get_logger("delivery_worker")
 
@@ -113,26 +114,26 @@ class DeliveryWorker:
             except Exception as exc:
                 await self._set_aside(row, exc)
                 continue
-            service = row["service"]
+            service = row.service
             if service is not None and (
                 self._busy.get(service, 0) >= PER_SERVICE
                 or not self.board.admit(service, self.daemon.clock.now())
             ):
                 continue
             await self._slots.acquire()
-            self._in_flight.add(row["id"])
+            self._in_flight.add(row.id)
             if service is not None:
                 self._busy[service] = self._busy.get(service, 0) + 1
             nursery.start_soon(self._deliver, row)
         return len(rows) == BATCH
 
-    async def _startable(self, row: dict[str, Any]) -> bool:
+    async def _startable(self, row: q.DueDelivery) -> bool:
         """False (and dead) when the config no longer has what the delivery needs."""
-        service = row["service"]
+        service = row.service
         if service is not None and service not in self._clients:
             await self._give_up(row, *_not_configured("service", service))
             return False
-        template = _template_of(row["action"])
+        template = _template_of(row.action)
         if template is not None and template not in self._templates:
             await self._give_up(row, *_not_configured("template", template))
             return False
@@ -147,10 +148,10 @@ class DeliveryWorker:
         )
         await self.daemon.wakeups.deliveries.wait(wait_s(parse_iso(nxt) if nxt else None, now))
 
-    async def _deliver(self, row: dict[str, Any]) -> None:
+    async def _deliver(self, row: q.DueDelivery) -> None:
         settled = False
         try:
-            if row["service"] is None:
+            if row.service is None:
                 await self._hand_off(row)
             else:
                 await self._post(row)
@@ -158,16 +159,16 @@ class DeliveryWorker:
         except Exception as exc:
             await self._set_aside(row, exc)
         finally:
-            if row["service"] is not None:
-                self._busy[row["service"]] -= 1
+            if row.service is not None:
+                self._busy[row.service] -= 1
                 if not settled:
-                    self.board.abandoned(row["service"])
-            self._in_flight.discard(row["id"])
+                    self.board.abandoned(row.service)
+            self._in_flight.discard(row.id)
             self._slots.release()
             self.daemon.after_commit("deliveries")
 
-    async def _post(self, row: dict[str, Any]) -> None:
-        action = parse_action(row["action"])
+    async def _post(self, row: q.DueDelivery) -> None:
+        action = parse_action(row.action)
         assert isinstance(action, HttpAction)
         service = action.endpoint.service
         client = self._clients[service]
@@ -176,7 +177,7 @@ class DeliveryWorker:
             action.endpoint.method,
             action.endpoint.path,
             delivery_body(self.daemon, row),
-            idempotency_key(row["event_id"], row["action"]),
+            idempotency_key(row.event_id, row.action),
         )
         now = self.daemon.clock.now()
         if isinstance(result, Answer):
@@ -187,7 +188,7 @@ class DeliveryWorker:
             outcome = ho.classify_transport(result.kind, result.detail)
             status = None
             evidence = f"({result.detail[:200]})"
-        attempts = row["attempts"] + 1
+        attempts = row.attempts + 1
         next_at: datetime | None = None
         if outcome.kind == ho.DONE:
             state = "done"
@@ -212,7 +213,7 @@ class DeliveryWorker:
         changed = (breaker.state, breaker.failure_count) != (before.state, before.failure_count)
         await self.daemon.storage.write(
             q.record_attempt,
-            row["id"],
+            row.id,
             started,
             now,
             result.latency_ms,
@@ -223,7 +224,7 @@ class DeliveryWorker:
             next_at,
             (service, breaker) if changed else None,
         )
-        fields = {"delivery": row["id"], "event_id": row["event_id"], "service": service}
+        fields = {"delivery": row.id, "event_id": row.event_id, "service": service}
         if state == "done":
             log.debug("delivered", **fields, status=status, attempts=attempts)
         elif state == "dead":
@@ -231,30 +232,27 @@ class DeliveryWorker:
         else:
             log.info("delivery_retry", **fields, attempts=attempts, at=next_at, reason=error)
 
-    async def _hand_off(self, row: dict[str, Any]) -> None:
-        template = _template_of(row["action"])
+    async def _hand_off(self, row: q.DueDelivery) -> None:
+        template = _template_of(row.action)
         assert template is not None
         now = self.daemon.clock.now()
-        key = idempotency_key(row["event_id"], row["action"])
         try:
-            message = hub_message(json.loads(row["data_json"]), row["occurred_at"])
+            message = hub_message(json.loads(row.data_json), row.occurred_at)
         except BadEventData as exc:
             await self._give_up(row, exc.pt_br, exc.en)
             return
-        job_id = "hub_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-        await self.daemon.storage.write(
-            q.hand_off_message,
-            row["id"],
-            job_id,
+        queued = NewMessage(
+            message_id(template, row.event_id, row.action),
             template,
-            message.to,
-            message.values,
-            row["event_id"],
             now,
+            phone=message.to,
+            event_id=row.event_id,
+            params=message.values,
         )
+        await self.daemon.storage.write(q.hand_off_message, row.id, queued, now)
         self.daemon.after_commit("sender")
 
-    async def _set_aside(self, row: dict[str, Any], exc: Exception) -> None:
+    async def _set_aside(self, row: q.DueDelivery, exc: Exception) -> None:
         """Processing the delivery raised: a storage fault waits for storage; anything else
         is this delivery's problem (its data, or a bug): dead with the error, the rest goes
         on."""
@@ -262,7 +260,7 @@ class DeliveryWorker:
             self._storage_fault = exc
             return
         error = describe(exc)
-        log.exception("delivery_internal_error", delivery=row["id"], error=error)
+        log.exception("delivery_internal_error", delivery=row.id, error=error)
         try:
             await self._give_up(
                 row,
@@ -278,16 +276,16 @@ class DeliveryWorker:
             self._storage_fault = write_exc
 
     async def _give_up(
-        self, row: dict[str, Any], pt_br: str, en: str, outcome: str = "permanent"
+        self, row: q.DueDelivery, pt_br: str, en: str, outcome: str = "permanent"
     ) -> None:
         """Dead at once: nothing a retry could change (the operator can retry from the DLQ
         once the config or the event is fixed)."""
         reason = en if self.daemon.config.ui.locale == "en" else pt_br
         now = self.daemon.clock.now()
         await self.daemon.storage.write(
-            q.record_attempt, row["id"], now, now, None, None, outcome, reason, "dead", None
+            q.record_attempt, row.id, now, now, None, None, outcome, reason, "dead", None
         )
-        log.warning("delivery_dead", delivery=row["id"], event_id=row["event_id"], reason=reason)
+        log.warning("delivery_dead", delivery=row.id, event_id=row.event_id, reason=reason)
 
 
 def _template_of(action: str) -> str | None:

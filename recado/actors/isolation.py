@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from recado.storage.actor import StorageFault, fault_kind
+from recado.storage.faults import StorageFault, fault_kind
 
 # Long enough not to spin against a broken disk, short enough that work resumes promptly
 # once space (or the lock) comes back.

@@ -1,21 +1,25 @@
-"""What the Graph API's answer does to a job that was sent: sent, retried with backoff,
-failed or skipped for good (with the reason in both languages), or uncertain when the
-request may have reached Meta without an answer (never retried automatically)."""
+"""The sender's plumbing around one send: the Graph client and its shielded request, and
+what is done with a decided outcome — one write (``storage/sending``), the shared "sending
+paused" fact, one journal line. The decisions themselves are ``rules/send_policy.py``
+(before a request) and ``rules/send_outcome.py`` (after it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+import hashlib
+from datetime import datetime
+from typing import Any
 
+import trio
+
+from recado.config import WhatsAppSection
 from recado.logs import get_logger
-from recado.rules import graph_errors
-from recado.rules.retry_schedule import message_backoff
-from recado.rules.send_reasons import uncertain_reason
-from recado.storage import sending as q
+from recado.rules import states as st
+from recado.rules.graph_results import SendResult
+from recado.rules.send_outcome import JobUpdate, SendSettings
+from recado.runtime.context import Daemon
+from recado.storage.sending import DueJob, apply_job_update
+from recado.storage.settings import SENDING_PAUSED, delete_setting, get_setting
 from recado.whatsapp import graph_client as gc
-
-if TYPE_CHECKING:
-    from recado.actors.sender import Sender
 
 log = get_logger("sender")
 
@@ -23,136 +27,134 @@ log = get_logger("sender")
 SEND_TIMEOUT_S = 15.0
 
 
-def _reason(pt: str, en: str, **extra: Any) -> dict[str, Any]:
-    return {"pt-BR": pt, "en": en, **extra}
+async def shielded_send(daemon: Daemon, conn: gc.Connection, body: dict[str, Any]) -> SendResult:
+    """The request, shielded from the daemon stopping: in flight when it stops, it gets
+    the grace period to finish, or it becomes uncertain, never silently lost nor resent.
+    A request that hangs is cut by the Graph client's own timeout, and says so."""
+    result: SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
+
+    async def cut_when_stopping(scope: trio.CancelScope) -> None:
+        await daemon.stopping.wait()
+        scope.deadline = min(
+            scope.deadline, trio.current_time() + daemon.config.daemon.shutdown_grace_s
+        )
+
+    with trio.CancelScope(shield=True) as scope:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(cut_when_stopping, scope)
+            result = await conn.send(body)
+            nursery.cancel_scope.cancel()
+    return result
 
 
-def log_outcome(job: dict[str, Any], state: str, reason_code: str | None, **fields: Any) -> None:
+def graph_client(wa: WhatsAppSection, connections: int) -> gc.GraphClient | None:
+    """The client of the configured number; None when WhatsApp is not set up."""
+    if not (wa.access_token and wa.phone_number_id):
+        return None
+    return gc.GraphClient(
+        wa.graph_base_url,
+        wa.api_version,
+        wa.phone_number_id,
+        wa.access_token,
+        timeout_s=SEND_TIMEOUT_S,
+        connections=connections,
+    )
+
+
+def token_fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def send_settings(wa: WhatsAppSection) -> SendSettings:
+    return SendSettings(
+        max_attempts=wa.max_attempts,
+        retry_base_s=wa.retry_base_s,
+        retry_cap_s=wa.retry_cap_s,
+        uncertain_timeout_s=wa.uncertain_timeout_s,
+        send_timeout_s=SEND_TIMEOUT_S,
+        token_fingerprint=token_fingerprint(wa.access_token),
+    )
+
+
+async def load_pause(daemon: Daemon) -> None:
+    """The pause persisted by an earlier run holds, unless a new token was configured."""
+    paused = await daemon.storage.read(get_setting, SENDING_PAUSED)
+    if paused and paused.get("token") != token_fingerprint(daemon.config.whatsapp.access_token):
+        await daemon.storage.write(delete_setting, SENDING_PAUSED)
+        log.info("sending_resumed", reason="access token changed")
+        paused = None
+    daemon.sending_paused = paused
+
+
+async def settle(
+    daemon: Daemon,
+    job: DueJob,
+    attempt_id: int | None,
+    now: datetime,
+    update: JobUpdate,
+    attempt: int | None = None,
+) -> None:
+    """Write the outcome (``attempt``: which send it was, for the journal)."""
+    await daemon.storage.write(apply_job_update, job.id, attempt_id, now, update)
+    if update.pause is not None:
+        daemon.sending_paused = update.pause
+    _log(job, update, attempt, now)
+
+
+class Claimed:
+    """Outcomes of claimed jobs (``sending``) that storage has not taken yet. The answer is
+    known and the request never goes again, so a storage fault must not leave the job
+    ``sending`` until the next start: the outcome is kept here and written once storage
+    works (lost only if the sender stops, and then the start makes the job uncertain)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._pending: dict[str, tuple[DueJob, int, datetime, JobUpdate, int | None]] = {}
+
+    async def settle(
+        self,
+        job: DueJob,
+        attempt_id: int,
+        now: datetime,
+        update: JobUpdate,
+        attempt: int | None = None,
+    ) -> None:
+        self._pending[job.id] = (job, attempt_id, now, update, attempt)
+        await settle(self.daemon, job, attempt_id, now, update, attempt)
+        del self._pending[job.id]
+
+    async def retry(self) -> None:
+        """Write what a storage fault held back; raises the fault while it lasts."""
+        for job_id, (job, attempt_id, now, update, attempt) in list(self._pending.items()):
+            await settle(self.daemon, job, attempt_id, now, update, attempt)
+            del self._pending[job_id]
+
+
+def log_outcome(job: DueJob, state: str, reason_code: str | None, **fields: Any) -> None:
     """One info line per send outcome, so the journal tells what happened to each job."""
     log.info(
         "message_" + state,
-        job=job["id"],
-        kind=job["kind"],
-        appointment=job.get("appointment_id"),
+        job=job.id,
+        kind=job.kind,
+        appointment=job.appointment_id,
         reason=reason_code,
         **fields,
     )
 
 
-async def record_result(
-    sender: Sender, job: dict[str, Any], attempt_id: int, result: gc.SendResult
-) -> None:
-    """What the Graph API's answer (or its absence) does to the job."""
-    storage, now = sender.daemon.storage, sender.daemon.clock.now()
-    wa = sender.daemon.config.whatsapp
-    if isinstance(result, gc.Accepted):
-        await storage.write(
-            q.record_sent,
-            job["id"],
-            attempt_id,
-            now,
-            result.wamid,
-            result.wa_id,
-            result.answer,
-            False,
-        )
-        log_outcome(job, "sent", None, wamid=result.wamid)
-        return
-    if isinstance(result, gc.Unknown):
-        deadline = now + timedelta(seconds=wa.uncertain_timeout_s)
-        await storage.write(
-            q.record_uncertain,
-            job["id"],
-            attempt_id,
-            now,
-            deadline,
-            result.kind,
-            result.detail,
-            uncertain_reason(result.kind, result.detail, SEND_TIMEOUT_S),
-        )
-        log.warning("send_uncertain", job=job["id"], kind=result.kind)
-        return
-    if isinstance(result, gc.NotSent):
-        c = graph_errors.classify_transport(result.kind)
-        await _retry_or_die(sender, job, attempt_id, c, "not_sent", None, None, None)
-        return
-    c = graph_errors.classify(result.http_status, result.code, result.subcode, result.is_transient)
-    reason = _reason(c.pt_br, c.en, code=result.code, details=result.details)
-    common = (result.http_status, result.code, result.answer)
-    final = {
-        graph_errors.AUTH: ("failed", c.reason_code),
-        graph_errors.WINDOW_CLOSED: ("skipped", "window_closed"),
-        graph_errors.PERMANENT: ("failed", c.reason_code),
-        graph_errors.OPERATOR: ("failed", c.reason_code),
-    }.get(c.kind)
-    if final is not None:
-        state, reason_code = final
-        await storage.write(
-            q.record_final,
-            job["id"],
-            attempt_id,
-            now,
-            state,
-            reason_code,
-            reason,
-            "rejected",
-            *common,
-        )
-        log_outcome(job, state, reason_code, code=result.code)
-        if c.kind == graph_errors.AUTH:
-            await sender.pause_sending(c, now)
-        elif c.alert and c.kind != graph_errors.WINDOW_CLOSED:
-            await storage.write(
-                q.add_alert, now, "warning", c.reason_code, job["id"], c.pt_br, c.en
-            )
+def _log(job: DueJob, u: JobUpdate, attempt: int | None, now: datetime) -> None:
+    if u.state == st.SENT:
+        log_outcome(job, "sent", None, **({"dry_run": True} if u.dry_run else {"wamid": u.wamid}))
+    elif u.state == st.UNCERTAIN:
+        log.warning("send_uncertain", job=job.id, kind=(u.reason or {}).get("transport"))
+    elif u.state == st.QUEUED and u.due_at is not None:
+        delay = round((u.due_at - now).total_seconds(), 1)
+        log_outcome(job, "retry", u.reason_code, attempts=attempt, delay_s=delay)
+    elif u.state == st.DEAD:
+        log_outcome(job, "dead", u.reason_code, attempts=attempt)
+    elif u.attempt is not None and u.attempt.outcome == "rejected":
+        log_outcome(job, u.state, u.reason_code, code=u.attempt.error_code)
     else:
-        await _retry_or_die(sender, job, attempt_id, c, "rejected", *common)
-
-
-async def _retry_or_die(
-    sender: Sender,
-    job: dict[str, Any],
-    attempt_id: int,
-    c: graph_errors.Classification,
-    outcome: str,
-    http_status: int | None,
-    code: int | None,
-    answer: Any,
-) -> None:
-    storage, now = sender.daemon.storage, sender.daemon.clock.now()
-    wa = sender.daemon.config.whatsapp
-    attempt = job["attempts"] + 1
-    reason = _reason(c.pt_br, c.en, code=code)
-    if attempt >= wa.max_attempts:
-        await storage.write(
-            q.record_final,
-            job["id"],
-            attempt_id,
-            now,
-            "dead",
-            c.reason_code,
-            reason,
-            outcome,
-            http_status,
-            code,
-            answer,
-        )
-        log_outcome(job, "dead", c.reason_code, attempts=attempt)
-        return
-    delay = message_backoff(
-        attempt, wa.retry_base_s, wa.retry_cap_s, sender.rng.random(), c.backoff
-    )
-    await storage.write(
-        q.record_retry,
-        job["id"],
-        attempt_id,
-        now,
-        now + timedelta(seconds=delay),
-        c.reason_code,
-        reason,
-        outcome,
-        http_status,
-        code,
-        answer,
-    )
-    log_outcome(job, "retry", c.reason_code, attempts=attempt, delay_s=round(delay, 1))
+        log_outcome(job, u.state, u.reason_code)
+    if u.pause is not None:
+        log.error("sending_paused", reason=u.pause["reason_code"])

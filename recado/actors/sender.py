@@ -1,13 +1,17 @@
 """The sender: sleeps until the next job comes due, then sends it once.
 
 Scheduling is the wait: the actor computes the earliest ``due_at`` (a queued job, or an
-uncertain job whose wait for a status ends) and sleeps until then, woken early by a poke
-when new jobs are committed or an operator changes something. No loop scans every second.
+uncertain job whose wait for a status ends) and sleeps until then, woken early when new jobs
+are committed or an operator changes something. No loop scans every second.
 
 Never twice: a job is committed as ``sending`` before its request leaves. A send whose
 outcome is unknown (timeout or dropped connection after writing, or a crash while
 ``sending``) becomes ``uncertain`` and is never retried automatically; a status webhook that
 echoes the job id resolves it, otherwise it dies as ``outcome_unknown`` for a person to look at.
+
+The decisions are rules: whether a job goes out, to whom, or ends without a request
+(``rules/send_policy.py``), and what an answer does to it (``rules/send_outcome.py``); this
+loop gathers their facts, sends, and has storage apply what they decided.
 
 One bad job never stops the sender: a job whose processing raises is set ``failed``
 (``internal_error``, the exception named in the reason, retryable by an operator) or, if its
@@ -17,8 +21,6 @@ not the job's fault: the job stays as it is and the sender retries once storage 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import random
 from datetime import datetime, timedelta
@@ -28,50 +30,33 @@ from zoneinfo import ZoneInfo
 import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
-from recado.actors.send_results import SEND_TIMEOUT_S, log_outcome, record_result
-from recado.clock import from_unix, iso, parse_iso, wait_s
-from recado.logs import get_logger
-from recado.rules import graph_errors
-from recado.rules.pair_pacing import Bucket, take
-from recado.rules.send_policy import (
-    FREE_FORM_KINDS,
-    AppointmentFacts,
-    CallOff,
-    Fail,
-    Proceed,
-    Skip,
-    Wait,
-    decide,
+from recado.actors.send_body import job_body
+from recado.actors.send_results import (
+    Claimed,
+    graph_client,
+    load_pause,
+    send_settings,
+    settle,
+    shielded_send,
 )
-from recado.rules.send_reasons import internal_error_reason
-from recado.rules.window import Ledger, WindowState, window_state
+from recado.clock import iso, parse_iso, wait_s
+from recado.logs import get_logger
+from recado.rules import send_outcome as so
+from recado.rules.kinds import FREE_FORM_KINDS
+from recado.rules.pair_pacing import Bucket, take
+from recado.rules.send_policy import AppointmentFacts, Proceed, Wait, decide
+from recado.rules.window import window_state
 from recado.runtime.context import Daemon
 from recado.storage import sending as q
-from recado.storage.conversations import ledger_row
 from recado.storage.events import JobSettings, plan_missing_jobs
+from recado.storage.ledger import read_ledger
+from recado.storage.sending import DueJob
 from recado.whatsapp import graph_client as gc
-from recado.whatsapp.templates import (
-    AppointmentView,
-    cancellation_text,
-    hub_view,
-    template_body,
-    template_params,
-    text_body,
-)
 
 log = get_logger("sender")
 
 BATCH = 200
 IN_FLIGHT = 8
-PAUSE_KEY = "sending_paused"
-
-
-def _reason(pt: str, en: str, **extra: Any) -> dict[str, Any]:
-    return {"pt-BR": pt, "en": en, **extra}
-
-
-def token_fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 class Sender:
@@ -87,6 +72,7 @@ class Sender:
         self._pair_wake = math.inf
         self._paced: set[str] = set()
         self._storage_fault: BaseException | None = None
+        self._claimed = Claimed(daemon)
         # The mode the queue was last planned under: leaving "disabled" plans what was
         # accepted meanwhile (at start too, after a restart with another mode).
         self._planned_mode: str | None = None
@@ -101,16 +87,8 @@ class Sender:
         recovered = await storage.write(q.recover_interrupted, now, deadline)
         if recovered:
             log.warning("interrupted_sends_uncertain", jobs=recovered)
-        await self._load_pause()
-        if self._wa.access_token and self._wa.phone_number_id:
-            self._client = gc.GraphClient(
-                self._wa.graph_base_url,
-                self._wa.api_version,
-                self._wa.phone_number_id,
-                self._wa.access_token,
-                timeout_s=SEND_TIMEOUT_S,
-                connections=IN_FLIGHT,
-            )
+        await load_pause(self.daemon)
+        self._client = graph_client(self._wa, IN_FLIGHT)
         task_status.started()
         try:
             while True:
@@ -130,15 +108,6 @@ class Sender:
                 with trio.CancelScope(shield=True):
                     await self._client.aclose()
 
-    async def _load_pause(self) -> None:
-        paused = await self.daemon.storage.read(q.get_setting, PAUSE_KEY)
-        if paused and paused.get("token") != token_fingerprint(self._wa.access_token):
-            # A new token was configured since: try again.
-            await self.daemon.storage.write(q.delete_setting, PAUSE_KEY)
-            log.info("sending_resumed", reason="access token changed")
-            paused = None
-        self.daemon.sending_paused = paused
-
     def _halted(self) -> bool:
         return self.daemon.sending_paused is not None or self.daemon.kill_switch_on
 
@@ -154,6 +123,7 @@ class Sender:
     async def _tick(self) -> bool:
         """Send what is due; True when there may be more due right away."""
         storage, now = self.daemon.storage, self.daemon.clock.now()
+        await self._claimed.retry()
         await self._plan_if_mode_left_disabled(now)
         expired = await storage.write(q.expire_uncertain, now)
         if expired:
@@ -179,10 +149,10 @@ class Sender:
         # wakes when a client's bucket refills.
         return len(jobs) == BATCH and not self._halted() and self._pair_wake == math.inf
 
-    def _pair_allows(self, job: dict[str, Any]) -> bool:
+    def _pair_allows(self, job: DueJob) -> bool:
         """Meta's pair rate limit: a job to a client we just wrote to waits its turn (it
         stays queued; the loop wakes when the client's bucket has a token again)."""
-        key = job["to_number"] or ""
+        key = job.to_number or ""
         ok, self._pairs[key], wait = take(self._pairs.get(key), trio.current_time())
         if not ok:
             self._pair_wake = min(self._pair_wake, wait)
@@ -205,7 +175,7 @@ class Sender:
         self._next_slot = slot + 1 / mps
         await trio.sleep_until(slot)
 
-    async def _send_one_and_release(self, job: dict[str, Any]) -> None:
+    async def _send_one_and_release(self, job: DueJob) -> None:
         try:
             await self._send_one(job)
         except Exception as exc:
@@ -216,43 +186,38 @@ class Sender:
         finally:
             self._in_flight.release()
 
-    async def _internal_error(self, job: dict[str, Any], exc: Exception) -> None:
+    async def _internal_error(self, job: DueJob, exc: Exception) -> None:
         """The job's data (or a bug) made processing raise: set it aside, go on."""
         error = describe(exc)
-        log.exception("send_internal_error", job=job["id"], kind=job.get("kind"), error=error)
+        log.exception("send_internal_error", job=job.id, kind=job.kind, error=error)
         now = self.daemon.clock.now()
-        deadline = now + timedelta(seconds=self._wa.uncertain_timeout_s)
+        unclaimed, claimed = so.internal_error(error, now, send_settings(self._wa))
         try:
             await self.daemon.storage.write(
-                q.record_internal_error,
-                job["id"],
-                now,
-                deadline,
-                internal_error_reason(error, claimed=False),
-                internal_error_reason(error, claimed=True),
+                q.record_internal_error, job.id, now, unclaimed, claimed
             )
         except Exception as write_exc:
             if not is_storage_fault(write_exc):
                 raise
             self._storage_fault = write_exc
 
-    async def _send_one(self, job: dict[str, Any]) -> None:
+    async def _send_one(self, job: DueJob) -> None:
         storage, now = self.daemon.storage, self.daemon.clock.now()
         cfg = self.daemon.config
         tz = ZoneInfo(cfg.daemon.timezone)
         appointment = None
-        if job["appointment_status"] is not None:
+        if job.appointment_status is not None:
             appointment = AppointmentFacts(
-                job["appointment_status"],
-                parse_iso(job["starts_at"]),
-                parse_iso(job["job_starts_at"]) if job["job_starts_at"] else None,
+                job.appointment_status,
+                parse_iso(job.starts_at or ""),
+                parse_iso(job.job_starts_at) if job.job_starts_at else None,
             )
         window = None
-        if job["kind"] in FREE_FORM_KINDS:
-            window = await self._window(job["wa_id"], now)
+        if job.kind in FREE_FORM_KINDS:
+            window = window_state(await storage.read(read_ledger, job.wa_id or ""), now)
         decision = decide(
-            kind=job["kind"],
-            to=job["to_number"],
+            kind=job.kind,
+            to=job.to_number or "",
             mode=self._wa.mode,
             kill_switch=self.daemon.kill_switch_on,
             sending_paused=self.daemon.sending_paused is not None,
@@ -261,183 +226,28 @@ class Sender:
             window=window,
             now=now,
             appointment=appointment,
-            template_configured=job["kind"] in cfg.whatsapp.templates,
+            template_configured=job.kind in cfg.whatsapp.templates,
+            whatsapp_configured=self._client is not None,
         )
         if isinstance(decision, Wait):
             return
-        if isinstance(decision, Skip | CallOff | Fail):
-            state = {Skip: "skipped", CallOff: "canceled", Fail: "failed"}[type(decision)]
-            reason = _skip_reason(decision.reason, window, tz)
-            if decision.reason == "template_not_configured":
-                reason = _reason(
-                    f'O modelo "{job["kind"]}" não está mais na configuração.',
-                    f'The template "{job["kind"]}" is no longer in the configuration.',
-                )
-            await storage.write(
-                q.record_final, job["id"], None, now, state, decision.reason, reason
-            )
-            log_outcome(job, state, decision.reason)
+        if not isinstance(decision, Proceed):
+            await settle(self.daemon, job, None, now, so.called_off(decision, job.kind, window))
             return
-        assert isinstance(decision, Proceed)
-        body = self._body(job, decision.to, tz)
+        body = job_body(cfg, job, decision.to, tz)
         if decision.dry_run:
-            attempt_id = await storage.write(
-                q.mark_sending, job["id"], now, decision.to, True, body
-            )
+            attempt_id = await storage.write(q.mark_sending, job.id, now, decision.to, True, body)
             if attempt_id is not None:
-                await storage.write(
-                    q.record_sent,
-                    job["id"],
-                    attempt_id,
-                    now,
-                    f"dryrun.{job['id']}",
-                    None,
-                    None,
-                    True,
-                )
-                log_outcome(job, "sent", None, dry_run=True)
+                await self._claimed.settle(job, attempt_id, now, so.dry_run_sent(job.id))
             return
-        if self._client is None:
-            await self._finish(
-                job,
-                now,
-                "failed",
-                "not_configured",
-                "WhatsApp não está configurado (token ou número).",
-                "WhatsApp is not configured (token or phone number).",
-            )
-            return
+        assert self._client is not None  # decide fails the job when WhatsApp is not set up
         async with self._client.connection() as conn:
-            attempt_id = await storage.write(
-                q.mark_sending, job["id"], now, decision.to, False, body
-            )
+            attempt_id = await storage.write(q.mark_sending, job.id, now, decision.to, False, body)
             if attempt_id is None:
                 return  # canceled or changed between the read and the claim
-            result = await self._shielded_send(conn, body)
-        await record_result(self, job, attempt_id, result)
-
-    async def _shielded_send(self, conn: gc.Connection, body: dict[str, Any]) -> gc.SendResult:
-        """The request, shielded from the daemon stopping: in flight when it stops, it gets
-        the grace period to finish, or it becomes uncertain, never silently lost nor resent.
-        A request that hangs is cut by the Graph client's own timeout, and says so."""
-        result: gc.SendResult = gc.Unknown("stopped", "the daemon stopped during the send")
-        stopping = self.daemon.stopping
-
-        async def cut_when_stopping(scope: trio.CancelScope) -> None:
-            await stopping.wait()
-            scope.deadline = min(
-                scope.deadline, trio.current_time() + self.daemon.config.daemon.shutdown_grace_s
-            )
-
-        with trio.CancelScope(shield=True) as scope:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(cut_when_stopping, scope)
-                result = await conn.send(body)
-                nursery.cancel_scope.cancel()
-        return result
-
-    async def _finish(
-        self, job: dict[str, Any], now: datetime, state: str, code: str, pt_br: str, en: str
-    ) -> None:
-        """A job that ends without a request leaving: why, in both languages."""
-        await self.daemon.storage.write(
-            q.record_final, job["id"], None, now, state, code, _reason(pt_br, en)
+            result = await shielded_send(self.daemon, conn, body)
+        now = self.daemon.clock.now()
+        update = so.after_send(
+            job.id, result, job.attempts + 1, send_settings(self._wa), now, self.rng.random()
         )
-        log_outcome(job, state, code)
-
-    async def _window(self, wa_id: str, now: datetime) -> WindowState:
-        row = await self.daemon.storage.read(ledger_row, wa_id)
-        if row is None or row["last_inbound_at"] is None:
-            return window_state(None, now)
-        # A timestamp stored before inputs were bounded reads as no message at all.
-        ledger = Ledger(wa_id, last_inbound_at=from_unix(row["last_inbound_at"], now.tzinfo))
-        return window_state(ledger, now)
-
-    def _body(self, job: dict[str, Any], to: str, tz: ZoneInfo) -> dict[str, Any]:
-        cfg = self.daemon.config
-        if job["text_body"]:
-            return text_body(to, job["text_body"], job["id"])
-        if job["params_json"]:
-            view = hub_view(json.loads(job["params_json"]), cfg.studio.location_line)
-        else:
-            view = AppointmentView(
-                job["appointment_id"] or "",
-                job["client_name"] or "",
-                job["service"] or "",
-                parse_iso(job["starts_at"]),
-                job["location"] or cfg.studio.location_line,
-            )
-        if job["kind"] == "appointment_canceled":
-            text = cancellation_text(view, tz, cfg.studio.name, job["cancel_reason"])
-            return text_body(to, text, job["id"])
-        template = cfg.whatsapp.templates[job["kind"]]
-        params = template_params(view, list(template.body_params), tz, cfg.studio.name)
-        return template_body(
-            to,
-            template.name,
-            template.language,
-            params,
-            list(template.buttons),
-            view.appointment_id,
-            job["id"],
-        )
-
-    async def pause_sending(self, c: graph_errors.Classification, now: datetime) -> None:
-        """The token is broken: every job waits until a new token is configured."""
-        pause = {
-            "code": c.code,
-            "reason_code": c.reason_code,
-            "at": iso(now),
-            "token": token_fingerprint(self._wa.access_token),
-        }
-        await self.daemon.storage.write(q.set_setting, PAUSE_KEY, pause, now)
-        await self.daemon.storage.write(
-            q.add_alert, now, "critical", "whatsapp_auth", "whatsapp", c.pt_br, c.en
-        )
-        self.daemon.sending_paused = pause
-        log.error("sending_paused", reason=c.reason_code)
-
-
-def _skip_reason(code: str, window: WindowState | None, tz: ZoneInfo) -> dict[str, Any]:
-    def local(dt: datetime | None) -> str:
-        return dt.astimezone(tz).strftime("%d/%m/%Y %H:%M") if dt else "—"
-
-    if code == "window_closed" and window is not None:
-        return _reason(
-            f"Janela de 24 h fechada: a última mensagem do cliente foi em "
-            f"{local(window.last_inbound_at)} e a janela expirou em {local(window.expires_at)}.",
-            f"24 h window closed: the client last wrote at {local(window.last_inbound_at)} and "
-            f"the window expired at {local(window.expires_at)}.",
-            last_inbound_at=iso(window.last_inbound_at) if window.last_inbound_at else None,
-            expires_at=iso(window.expires_at) if window.expires_at else None,
-        )
-    texts = {
-        "appointment_passed": (
-            "O horário já passou quando a mensagem seria enviada.",
-            "The appointment had already started when the message was due.",
-        ),
-        "appointment_canceled": (
-            "O agendamento foi cancelado; a mensagem não foi enviada.",
-            "The appointment was canceled; the message was not sent.",
-        ),
-        "appointment_changed": (
-            "O agendamento mudou de horário; a mensagem do horário antigo não foi enviada.",
-            "The appointment moved to another time; the old time's message was not sent.",
-        ),
-        "no_inbound": (
-            "O cliente nunca escreveu para o estúdio; mensagens livres só podem ser "
-            "enviadas dentro da janela de 24 h.",
-            "The client never wrote to the studio; free-form messages can only go "
-            "out inside the 24 h window.",
-        ),
-        "mode_disabled": (
-            "Envio de WhatsApp desativado (modo disabled).",
-            "WhatsApp sending is disabled (mode disabled).",
-        ),
-        "not_allowlisted": (
-            "O número não está na lista de permitidos (allowlist).",
-            "The number is not on the allowlist.",
-        ),
-    }
-    pt, en = texts.get(code, (code, code))
-    return _reason(pt, en)
+        await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)

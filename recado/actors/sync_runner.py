@@ -77,7 +77,8 @@ class SyncRunner:
         self.jobs: dict[str, SyncJob] = {j.name: j for j in daemon.config.sync}
         self._running: dict[str, int] = {}
         self._next_fire: dict[str, datetime] = {}
-        self._manual: dict[str, bool] = {}
+        # A run an operator asked for, by job: the address they asked from.
+        self._manual: dict[str, str] = {}
         self._wake: dict[str, Wakeup] = {name: Wakeup() for name in self.jobs}
         self._clients: dict[str, ServiceClient] = {}
 
@@ -90,13 +91,13 @@ class SyncRunner:
     def running(self, name: str) -> bool:
         return name in self._running
 
-    def request_run(self, name: str) -> str:
+    def request_run(self, name: str, source_ip: str) -> str:
         """``started``, ``running`` (one is in progress) or ``unknown``."""
         if name not in self.jobs:
             return "unknown"
-        if name in self._running or self._manual.get(name):
+        if name in self._running or name in self._manual:
             return "running"
-        self._manual[name] = True
+        self._manual[name] = source_ip
         self._wake[name].poke()
         return "started"
 
@@ -140,9 +141,9 @@ class SyncRunner:
         now = self.daemon.clock.now()
         p = plan(job.schedule, last, now, tz)
         self._next_fire[job.name] = p.next_fire
-        if self._manual.get(job.name):
-            await self._run(job, "manual", None, state["cursor"])
-            self._manual[job.name] = False
+        if job.name in self._manual:
+            await self._run(job, "manual", None, state["cursor"], self._manual[job.name])
+            del self._manual[job.name]
         elif p.due is not None:
             await self._run(job, "catch_up" if first else "schedule", p.due, state["cursor"])
         else:
@@ -150,11 +151,16 @@ class SyncRunner:
         return False
 
     async def _run(
-        self, job: SyncJob, trigger: str, fire_at: datetime | None, cursor_before: str
+        self,
+        job: SyncJob,
+        trigger: str,
+        fire_at: datetime | None,
+        cursor_before: str,
+        requested_from: str | None = None,
     ) -> None:
         storage = self.daemon.storage
         run_id = await storage.write(
-            q.start_run, job.name, trigger, self.daemon.clock.now(), cursor_before
+            q.start_run, job.name, trigger, self.daemon.clock.now(), cursor_before, requested_from
         )
         self._running[job.name] = run_id
         log.info("sync_started", job=job.name, run=run_id, trigger=trigger, cursor=cursor_before)

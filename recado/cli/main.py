@@ -10,8 +10,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlencode
 
 from recado.cli import hub, incidents, simulate
+from recado.cli.check_config import check_config
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
 
@@ -21,16 +23,14 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: the daemon pulls in quart and hypercorn, which would add
+    # half a second to every other command, each only an HTTP client of the daemon.
     from recado.daemon.main import run
 
-    return run(
-        _config_path(args), test_hooks=args.test_hooks, group_commit=not args.no_group_commit
-    )
+    return run(_config_path(args))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from recado.cli.check_config import check_config
-
     return check_config(Path(args.config) if args.config else None)
 
 
@@ -110,8 +110,6 @@ def cmd_messages_list(args: argparse.Namespace) -> int:
         )
         if v
     }
-    from urllib.parse import urlencode
-
     client = OperatorClient.from_config(_config_path(args))
     data = client.get("/messages.json" + (f"?{urlencode(query)}" if query else ""))
     for m in data["items"]:
@@ -175,9 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
-    p.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)
-    # Benchmarks only: one transaction per write, to measure what group commit buys.
-    p.add_argument("--no-group-commit", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", parents=[common], help="validate the config file")

@@ -20,12 +20,12 @@ from recado.cli.client import CliError, OperatorClient
 from recado.config import ConfigError, load_config
 from recado.daemon.runtime_file import read_runtime
 from recado.rules.buttons import BUTTONS
+from recado.rules.kinds import TEMPLATE_KINDS
 from recado.rules.phone import PhoneError, normalize_phone, wa_id_of
 from recado.testing import webhook_bodies as wb
 
 # The labels the studio's templates show on their quick-reply buttons.
 BUTTON_LABELS = {"CONFIRM": "Confirmar", "RESCHEDULE": "Reagendar", "TALK": "Falar com a equipe"}
-TEMPLATE_KINDS = ("appointment_created", "appointment_reminder")
 
 
 def install(sub: Any, common: argparse.ArgumentParser, config_path: Any) -> None:

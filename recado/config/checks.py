@@ -14,9 +14,11 @@ from croniter import croniter
 from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.rules.buttons import BUTTONS
 from recado.rules.chat_message import BODY_SHAPES
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
+from recado.rules.kinds import EVENT_TYPES
 
 if TYPE_CHECKING:
     from recado.config.schema import Config
@@ -25,27 +27,6 @@ MODES = ("disabled", "dry_run", "enabled")
 LOCALES = ("pt-BR", "en")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 TEMPLATE_PARAMS = ("client_name", "service", "date", "time", "location", "studio_name")
-BUTTONS = ("CONFIRM", "RESCHEDULE", "TALK")
-EVENT_TYPES = (
-    "appointment.created",
-    "appointment.rescheduled",
-    "appointment.canceled",
-    "appointment.reschedule_requested",
-    "handoff.requested",
-    "lead.created",
-    "client.registered",
-    "service.completed",
-    "payment.received",
-    "feedback.received",
-    # Internal: raised by the daemon itself (alerts and incidents), never accepted from outside.
-    "alert.opened",
-    "alert.resolved",
-    "incident.opened",
-    "incident.update_due",
-    "incident.updated",
-    "incident.resolved",
-    "incident.escalated",
-)
 # Each connection is a file descriptor; beyond this no sane RLIMIT_NOFILE holds both caps.
 MAX_CONNECTIONS = 100_000
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")

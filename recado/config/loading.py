@@ -96,6 +96,7 @@ def _walk(value: Any, typ: type[_S], path: str, problems: list[str]) -> dict[str
             where = f"{path}.{name}" if path else name
             problems.append(f"{where}: missing (expected {_describe(field.type)})")
     if any(f.required and n not in clean for n, f in fields.items()):
+        # A sentinel, not a table: the caller drops the value and keeps collecting problems.
         return _BAD  # type: ignore[return-value]
     return clean
 
@@ -216,6 +217,10 @@ def _secret(
             )
             return ""
         expanded = expanded.replace("${CREDENTIALS_DIRECTORY}", creds)
+    if "\x00" in expanded:
+        # No file system path holds a NUL byte; open() would raise ValueError, not OSError.
+        problems.append(f"{key_path}_file: contains a NUL byte (expected a file path)")
+        return ""
     path = Path(expanded)
     if not path.is_absolute():
         path = base_dir / path

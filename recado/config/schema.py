@@ -15,7 +15,7 @@ class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pass
 
 
-class DaemonSection(_S):
+class DaemonSection(_S, frozen=True):
     data_dir: str = "./var"
     timezone: str = "America/Sao_Paulo"
     shutdown_grace_s: float = 10
@@ -29,7 +29,7 @@ class DaemonSection(_S):
         return path if path.is_absolute() else (Path(self.base_dir) / path).resolve()
 
 
-class HttpSection(_S):
+class HttpSection(_S, frozen=True):
     public_listen: str = "127.0.0.1:8080"
     operator_listen: str = "127.0.0.1:8081"
     public_base_url: str = "http://127.0.0.1:8080"
@@ -43,18 +43,18 @@ class HttpSection(_S):
     operator_base_url: str = ""
 
 
-class SecuritySection(_S):
+class SecuritySection(_S, frozen=True):
     api_key_file: str = ""
     secret_key_file: str = ""
     api_key: str = ""
     secret_key: str = ""
 
 
-class UiSection(_S):
+class UiSection(_S, frozen=True):
     locale: str = "pt-BR"
 
 
-class StudioSection(_S):
+class StudioSection(_S, frozen=True):
     name: str = "Studio"
     location_line: str = ""
     booking_url: str = ""
@@ -64,7 +64,7 @@ _PARAMS = ["client_name", "service", "date", "time", "location"]
 _BUTTONS = ["CONFIRM", "RESCHEDULE", "TALK"]
 
 
-class Template(_S):
+class Template(_S, frozen=True):
     name: str
     language: str = "pt_BR"
     body_params: list[str] = msgspec.field(default_factory=lambda: list(_PARAMS))
@@ -84,7 +84,7 @@ def _default_templates() -> dict[str, Template]:
     }
 
 
-class WhatsAppSection(_S):
+class WhatsAppSection(_S, frozen=True):
     mode: str = "dry_run"
     kill_switch: bool = False
     allowlist: list[str] = msgspec.field(default_factory=list)
@@ -111,12 +111,12 @@ class WhatsAppSection(_S):
     verify_token: str = ""
 
 
-class BreakerSettings(_S):
+class BreakerSettings(_S, frozen=True):
     failure_threshold: int = 5
     open_s: float = 60
 
 
-class Service(_S):
+class Service(_S, frozen=True):
     name: str
     base_url: str
     auth_header: str = "Authorization"
@@ -127,25 +127,25 @@ class Service(_S):
     auth_value: str = ""
 
 
-class DelayedAction(_S):
+class DelayedAction(_S, frozen=True):
     action: str
     delay: str = "0s"
     body: str = "envelope"  # envelope | chat (a Slack-compatible {"text": ...})
 
 
-class Flow(_S):
+class Flow(_S, frozen=True):
     event: str
     actions: list[str | DelayedAction] = msgspec.field(default_factory=list)
 
 
-class SyncJob(_S):
+class SyncJob(_S, frozen=True):
     name: str
     schedule: str
     source: str
     target: str
 
 
-class SlaPriority(_S):
+class SlaPriority(_S, frozen=True):
     """One priority of the support runbook; 0 means the clock is not tracked."""
 
     response_min: float = 0
@@ -168,7 +168,7 @@ def _default_hours() -> list[str]:
     return ["mon-fri 08:00-18:00", "sat 08:00-12:00"]
 
 
-class IncidentsSection(_S):
+class IncidentsSection(_S, frozen=True):
     """The WhatsApp incident SOP's thresholds, cadence and contingency reply."""
 
     automatic: bool = True  # open incidents from the trigger rules (by hand always works)
@@ -187,7 +187,7 @@ class IncidentsSection(_S):
     sla: dict[str, SlaPriority] = msgspec.field(default_factory=_default_sla)
 
 
-class Config(_S):
+class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
     security: SecuritySection = msgspec.field(default_factory=SecuritySection)

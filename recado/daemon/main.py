@@ -27,6 +27,7 @@ from recado.clock import Clock, SystemClock, iso
 from recado.config import Config, ConfigError, load_config
 from recado.daemon.connection_alerts import CapAlerts
 from recado.daemon.fd_limit import ensure_fd_budget
+from recado.daemon.hooks import DaemonHooks
 from recado.daemon.local_keys import LocalKeyError, local_api_key, local_secret_key
 from recado.daemon.lock import DataDirBusy
 from recado.daemon.lock import acquire as acquire_lock
@@ -36,16 +37,18 @@ from recado.http.public_app import create_public_app
 from recado.http.serve import ConnectionGate, serve_http
 from recado.logs import get_logger, set_secrets
 from recado.rules.flows import flow_table
+from recado.rules.health import watchdog
 from recado.runtime import sdnotify
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
 from recado.runtime.listeners import BindError, Listener
 from recado.runtime.reload import reload_config, secrets_of
 from recado.runtime.supervisor import Supervisor
 from recado.runtime.wakeup import Wakeups
-from recado.storage.actor import Storage
+from recado.storage.actor import MAX_BATCH, Storage
 from recado.storage.faults import StorageFault, check_writable
-from recado.storage.sending import get_setting
+from recado.storage.settings import KILL_SWITCH, get_setting
 
 log = get_logger("daemon")
 
@@ -85,13 +88,13 @@ async def run_daemon(
     config_path: Path,
     *,
     clock: Clock | None = None,
-    test_hooks: bool = False,
     install_signals: bool = True,
     extra_actors: ActorFactory | None = None,
-    group_commit: bool = True,
+    hooks: DaemonHooks | None = None,
     task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    if test_hooks and cfg.whatsapp.mode == "enabled":
+    hooks = hooks or DaemonHooks()
+    if hooks.writes_around_checks and cfg.whatsapp.mode == "enabled":
         raise StartupError(
             'test hooks cannot be enabled while whatsapp.mode = "enabled" (real sends)'
         )
@@ -131,10 +134,9 @@ async def run_daemon(
             config_path,
             listeners,
             clock=clock or SystemClock(),
-            test_hooks=test_hooks,
             install_signals=install_signals,
             extra_actors=extra_actors,
-            group_commit=group_commit,
+            hooks=hooks,
             task_status=task_status,
         )
     finally:
@@ -152,17 +154,18 @@ async def _run_opened(
     listeners: dict[str, Listener],
     *,
     clock: Clock,
-    test_hooks: bool,
     install_signals: bool,
     extra_actors: ActorFactory | None,
-    group_commit: bool,
+    hooks: DaemonHooks,
     task_status: trio.TaskStatus[Daemon],
 ) -> None:
     data_dir = cfg.daemon.data_path
     api_key, secret_key = await trio.to_thread.run_sync(_resolve_keys, cfg, data_dir)
     set_secrets(secrets_of(cfg, api_key, secret_key))
 
-    storage = Storage(data_dir / "recado.db", group_commit=group_commit, now=clock.now)
+    storage = Storage(
+        data_dir / "recado.db", max_batch=hooks.storage_max_batch or MAX_BATCH, now=clock.now
+    )
     version = await trio.to_thread.run_sync(storage.open_sync)
     log.info("storage_open", path=str(storage.path), schema_version=version)
 
@@ -181,16 +184,16 @@ async def _run_opened(
         listeners=listeners,
         wakeups=wakeups,
         breakers=breakers,
-        test_hooks=test_hooks,
+        test_hooks=hooks.writes_around_checks,
         flows=flow_table(cfg.flows),
     )
-    daemon.kill_switch_override = bool(await storage.read(get_setting, "kill_switch"))
+    daemon.kill_switch_override = bool(await storage.read(get_setting, KILL_SWITCH))
     grace = float(cfg.daemon.shutdown_grace_s)
     try:
         async with trio.open_nursery() as root:
             await root.start(supervisor.supervise, "storage", storage.run)
             try:
-                await _run_work(daemon, grace, install_signals, extra_actors, task_status)
+                await _run_work(daemon, grace, install_signals, extra_actors, hooks, task_status)
             finally:
                 # Last: commit whatever is queued, then let the storage actor return.
                 with trio.CancelScope(shield=True):
@@ -205,6 +208,7 @@ async def _run_work(
     grace: float,
     install_signals: bool,
     extra_actors: ActorFactory | None,
+    hooks: DaemonHooks,
     task_status: trio.TaskStatus[Daemon],
 ) -> None:
     sup = daemon.supervisor
@@ -213,6 +217,8 @@ async def _run_work(
         "public": create_public_app(daemon),
         "operator": create_operator_app(daemon),
     }
+    if hooks.operator_routes is not None:
+        hooks.operator_routes(apps["operator"], daemon)
     # Quart's own bound on the time a whole body may take, on top of hypercorn's per-read
     # timeout: a client dripping a byte at a time would otherwise hold its connection.
     apps["public"].config["BODY_TIMEOUT"] = daemon.config.http.public_body_timeout_s
@@ -239,8 +245,8 @@ async def _run_work(
             actors.start_soon(
                 partial(
                     sdnotify.watchdog_loop,
-                    lambda: _healthy(daemon),
-                    why_unhealthy=lambda: _why_unhealthy(daemon),
+                    lambda: watchdog(runtime_facts(daemon)).alive,
+                    why_unhealthy=lambda: watchdog(runtime_facts(daemon)).why_not,
                 )
             )
             await trio.to_thread.run_sync(_write_runtime, daemon)
@@ -309,18 +315,6 @@ def _write_runtime(daemon: Daemon) -> None:
     )
 
 
-def _healthy(daemon: Daemon) -> bool:
-    """What the systemd watchdog pings vouch for: the event loop runs (this is called from
-    it) and storage is open. An actor in a crash loop is not a reason: systemd would restart
-    the whole daemon in a loop, and data never heals by restarting. The dashboard and an
-    alert say it instead."""
-    return daemon.storage.is_open
-
-
-def _why_unhealthy(daemon: Daemon) -> str:
-    return "storage closed"
-
-
 async def _signal_loop(daemon: Daemon) -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async for signum in signals:
@@ -331,8 +325,9 @@ async def _signal_loop(daemon: Daemon) -> None:
                 daemon.stopping.set()
 
 
-def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = True) -> int:
-    """Entry point of ``recado run``; returns the process exit code."""
+def run(config_path: Path, *, hooks: DaemonHooks | None = None) -> int:
+    """Entry point of ``recado run`` (and, with ``hooks``, of ``recado.testing``'s); returns
+    the process exit code."""
     from recado.logs import setup_logging
 
     setup_logging("info")
@@ -346,9 +341,7 @@ def run(config_path: Path, *, test_hooks: bool = False, group_commit: bool = Tru
     setup_logging(cfg.daemon.log_level, cfg.secret_values())
     log.info("starting", config=str(config_path), pid=os.getpid())
     try:
-        trio.run(
-            lambda: run_daemon(cfg, config_path, test_hooks=test_hooks, group_commit=group_commit)
-        )
+        trio.run(lambda: run_daemon(cfg, config_path, hooks=hooks))
     except StartupError as exc:
         log.error("not_started", reason=str(exc))
         return 1

@@ -1,1 +1,1 @@
-"""Events from the studio's systems: their payloads and validation (CONTRACT §4.3)."""
+"""Events from the studio's systems: their payloads and validation (docs/reference.md §4.3, §5)."""

@@ -1,5 +1,5 @@
-"""The events API's payloads (CONTRACT §4.3): msgspec Structs and the checks that name every
-bad field for a 422, all at once (as ``check-config`` does)."""
+"""The events API's payloads (docs/reference.md §4.3, §5): msgspec Structs and the checks
+that name every bad field for a 422, all at once (as ``check-config`` does)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,14 @@ import msgspec
 
 from recado.rules.instants import parse_instant
 from recado.rules.json_depth import depth_ok, too_deep_detail
-from recado.rules.phone import PhoneError, normalize_phone
-
-APPOINTMENT_TYPES = ("appointment.created", "appointment.rescheduled", "appointment.canceled")
-FREE_FORM_TYPES = (
-    "lead.created",
-    "client.registered",
-    "service.completed",
-    "payment.received",
-    "feedback.received",
+from recado.rules.kinds import (
+    APPOINTMENT_CANCELED_EVENT,
+    APPOINTMENT_CREATED_EVENT,
+    APPOINTMENT_RESCHEDULED_EVENT,
+    APPOINTMENT_TYPES,
+    FREE_FORM_TYPES,
 )
+from recado.rules.phone import PhoneError, normalize_phone
 
 
 class Envelope(msgspec.Struct):
@@ -172,11 +170,12 @@ def _check_data(
         return None
     if data is None:
         return None
-    if event_type in ("appointment.created", "appointment.rescheduled"):
+    if event_type in (APPOINTMENT_CREATED_EVENT, APPOINTMENT_RESCHEDULED_EVENT):
         apt = _convert(data, AppointmentData, "data", problems)
         # The checks of meaning run on every field of the right type, whatever is wrong
         # with the others, so one answer lists it all.
-        client = data.get("client") if isinstance(data.get("client"), dict) else {}
+        raw_client = data.get("client")
+        client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
         phone = _phone(client.get("phone"), problems)
         for name, value in (
             ("data.appointment_id", data.get("appointment_id")),
@@ -202,7 +201,7 @@ def _check_data(
             apt.location,
             apt.notify_client,
         )
-    if event_type == "appointment.canceled":
+    if event_type == APPOINTMENT_CANCELED_EVENT:
         cancel = _convert(data, CancelData, "data", problems)
         if cancel is None:
             return None

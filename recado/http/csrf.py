@@ -1,5 +1,5 @@
-"""Operator actions from the pages themselves (CONTRACT §8: ``X-API-Key`` or the page's CSRF
-token), with three locks another site cannot open.
+"""Operator actions from the pages themselves (docs/reference.md §9.4: ``X-API-Key`` or the
+page's CSRF token), with three locks another site cannot open.
 
 - The request must come from this site: its ``Origin`` (or, when a browser leaves that out,
   its ``Referer``) is this request's own ``scheme://host``; a post that says neither is
@@ -172,6 +172,7 @@ def require_operator(get_key: Callable[[], str]) -> Callable[[F], F]:
                 "(expected a form from a page of this site: reload the page and try again)",
             )
 
+        # functools.wraps keeps the view's signature, which mypy cannot see through F.
         return guarded  # type: ignore[return-value]
 
     return decorate
@@ -181,6 +182,7 @@ async def _for_a_person(response: Response, next_path: str | None) -> Response:
     back = safe_next(next_path)
     if response.status_code < 400:
         # Only a path of this site: an open redirect would undo the point of the token.
+        # Quart's redirect is typed as werkzeug's Response; Quart serves it as its own.
         return redirect(back, 303)  # type: ignore[return-value]
     if not prefers_html():
         return response  # a script posting the form asked for JSON: the error shape

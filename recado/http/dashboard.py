@@ -1,4 +1,5 @@
-"""The dashboard's data: one function for the page, its JSON and ``recado status``."""
+"""The dashboard's data: one function for the page, its JSON and ``recado status``
+(docs/reference.md §9.1)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,113 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from recado.clock import iso
-from recado.http.hub_pages import sync_overview
-from recado.http.i18n import format_local
+from recado.http.i18n import format_local, page_locale, studio_zone
 from recado.rules.health import HealthFacts, connection_state, evaluate
+from recado.rules.locale import pick
 from recado.rules.storage_faults import alert_texts
 from recado.runtime.context import Daemon
+from recado.runtime.health import runtime_facts
+from recado.storage import sync as sq
 from recado.storage.alerts import open_alert_count
-from recado.storage.deliveries import event_outcomes, hub_counts
+from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
 from recado.storage.sending import last_accepted_send
+
+
+class HealthReason(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    severity: str  # critical | degraded | paused | info
+    text: str
+
+
+class WhatsAppGlance(msgspec.Struct, frozen=True, kw_only=True):
+    connected: bool
+    connection: str  # not_configured | configured | active | error
+    last_accepted_at: str | None
+    mode: str
+    kill_switch: bool
+    sending_paused: bool
+
+
+class WebhookGlance(msgspec.Struct, frozen=True, kw_only=True):
+    pending: int
+    failed: int
+    received_today: int
+    rejected_today: int
+    signature_failures: int  # since the daemon started
+
+
+class AlertGlance(msgspec.Struct, frozen=True, kw_only=True):
+    open: int
+
+
+class EventGlance(msgspec.Struct, frozen=True, kw_only=True):
+    pending: int
+    today: EventOutcomes
+
+
+class RetryQueue(msgspec.Struct, frozen=True, kw_only=True):
+    total: int
+    ready: int
+
+
+class DeadLetters(msgspec.Struct, frozen=True, kw_only=True):
+    total: int
+
+
+class Queues(msgspec.Struct, frozen=True, kw_only=True):
+    retry_queue: RetryQueue
+    dead_letter: DeadLetters
+
+
+class SyncGlance(msgspec.Struct, frozen=True, kw_only=True):
+    last_run: str | None
+    last_status: str | None
+    recent_failures: int
+    duration_seconds: float | None
+
+
+class FaultGlance(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    since: str
+    detail: str
+    failures: int
+
+
+class UnwrittenAlert(msgspec.Struct, frozen=True, kw_only=True):
+    at: str
+    code: str
+    text: str
+
+
+class StorageGlance(msgspec.Struct, frozen=True, kw_only=True):
+    schema_version: int | None
+    batches: int
+    writes: int
+    largest_batch: int
+    commit_failures: int
+    fault: FaultGlance | None
+    # Raised while nothing could be written: shown from memory until storage works again.
+    alerts: list[UnwrittenAlert]
+
+
+class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
+    status: str  # healthy | degraded | critical | paused
+    reasons: list[HealthReason]
+    whatsapp: WhatsAppGlance
+    webhooks: WebhookGlance
+    alerts: AlertGlance
+    events: EventGlance
+    queues: Queues
+    sync: dict[str, SyncGlance]
+    breakers: dict[str, dict[str, Any]]
+    actors: dict[str, dict[str, Any]]
+    storage: StorageGlance
+    started_at: str
 
 
 def start_of_local_day(now: datetime, tz: ZoneInfo) -> datetime:
@@ -24,105 +121,107 @@ def start_of_local_day(now: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def dashboard_data(daemon: Daemon) -> dict[str, Any]:
+async def dashboard_data(daemon: Daemon) -> Dashboard:
     cfg = daemon.config
+    read = daemon.storage.read
     now = daemon.clock.now()
-    tz = ZoneInfo(cfg.daemon.timezone)
+    tz, locale = studio_zone(daemon), page_locale(daemon)
     today = iso(start_of_local_day(now, tz))
-    webhooks = await daemon.storage.read(inbox_counts, today)
     tomorrow = iso(start_of_local_day(now, tz) + timedelta(days=1))
-    hub = await daemon.storage.read(hub_counts, iso(now))
-    events_today = await daemon.storage.read(event_outcomes, today, tomorrow)
+    inbox = await read(inbox_counts, today)
+    hub = await read(hub_counts, iso(now))
+    events_today = await read(event_outcomes, today, tomorrow)
+    summaries = await read(sq.summary, [j.name for j in cfg.sync], now)
     sync = {
-        name: {
-            k: job[k] for k in ("last_run", "last_status", "recent_failures", "duration_seconds")
-        }
-        for name, job in (await sync_overview(daemon)).items()
+        name: SyncGlance(
+            last_run=s.last_run,
+            last_status=s.last_status,
+            recent_failures=s.recent_failures,
+            duration_seconds=s.duration_seconds,
+        )
+        for name, s in summaries.items()
     }
     breakers = daemon.breakers.snapshot(now)
-    alerts_open = await daemon.storage.read(open_alert_count)
-    actors = daemon.supervisor.snapshot()
+    alerts_open = await read(open_alert_count)
+    runtime = runtime_facts(daemon)
     fault = daemon.storage.fault
-    locale = cfg.ui.locale
-    # Raised while nothing could be written: shown from memory until storage works again.
-    unwritten = []
-    for alert in daemon.storage.faults.alerts:
-        text_pt, text_en = alert_texts(alert.kind)
-        text = text_en if locale == "en" else text_pt
-        unwritten.append({"at": iso(alert.since), "code": alert.code, "text": text})
+    unwritten = [
+        UnwrittenAlert(at=iso(a.since), code=a.code, text=pick(locale, *alert_texts(a.kind)))
+        for a in daemon.storage.faults.alerts
+    ]
+    paused = daemon.sending_paused is not None
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
-        whatsapp_auth_broken=daemon.sending_paused is not None,
-        storage_writable=daemon.storage.is_open,
+        whatsapp_auth_broken=paused,
+        storage_writable=runtime.storage_open,
         storage_fault=fault.kind if fault else None,
         storage_fault_since=format_local(fault.since, tz) if fault else "",
-        crash_looping_actors=tuple(daemon.supervisor.crash_looping()),
+        crash_looping_actors=runtime.crash_looping,
         open_breakers=tuple(n for n, b in breakers.items() if b["state"] != "closed"),
-        dlq_total=hub["dead_total"],
-        retry_queue_total=hub["retry_total"],
-        events_today_total=events_today["total"],
-        events_today_processed=events_today["processed"],
-        events_today_failed=events_today["failed"],
-        sync_recent_failures={n: j["recent_failures"] for n, j in sync.items()},
-        pending_events=hub["pending_events"],
+        dlq_total=hub.dead_total,
+        retry_queue_total=hub.retry_total,
+        events_today_total=events_today.total,
+        events_today_processed=events_today.processed,
+        events_today_failed=events_today.failed,
+        sync_recent_failures={n: s.recent_failures for n, s in sync.items()},
+        pending_events=hub.pending_events,
         app_secret_configured=bool(cfg.whatsapp.app_secret),
         kill_switch=daemon.kill_switch_on,
         unplanned_appointments=(
-            await daemon.storage.read(unplanned_appointments, iso(now))
-            if cfg.whatsapp.mode == "disabled"
-            else 0
+            await read(unplanned_appointments, iso(now)) if cfg.whatsapp.mode == "disabled" else 0
         ),
     )
-    paused = daemon.sending_paused is not None
-    last_accepted = await daemon.storage.read(last_accepted_send)
+    last_accepted = await read(last_accepted_send)
     connection = connection_state(
         bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted
     )
     health = evaluate(facts)
-    return {
-        "status": health.status,
-        "reasons": [
-            {"code": r.code, "severity": r.severity, "text": r.text(locale)} for r in health.reasons
+    stats = daemon.storage.stats
+    return Dashboard(
+        status=health.status,
+        reasons=[
+            HealthReason(code=r.code, severity=r.severity, text=r.text(locale))
+            for r in health.reasons
         ],
-        "whatsapp": {
-            "connected": connection == "active",
-            "connection": connection,
-            "last_accepted_at": last_accepted,
-            "mode": cfg.whatsapp.mode,
-            "kill_switch": daemon.kill_switch_on,
-            "sending_paused": paused,
-        },
-        "webhooks": {
-            **webhooks,
-            "signature_failures": daemon.metrics.count(
+        whatsapp=WhatsAppGlance(
+            connected=connection == "active",
+            connection=connection,
+            last_accepted_at=last_accepted,
+            mode=cfg.whatsapp.mode,
+            kill_switch=daemon.kill_switch_on,
+            sending_paused=paused,
+        ),
+        webhooks=WebhookGlance(
+            **msgspec.structs.asdict(inbox),
+            signature_failures=daemon.metrics.count(
                 "recado_webhook_requests_total", outcome="bad_signature"
             ),
-        },
+        ),
         # Open alerts include those of a storage fault not written yet (storage.alerts).
-        "alerts": {"open": alerts_open + len(unwritten)},
-        "events": {"pending": hub["pending_events"], "today": events_today},
-        "queues": {
-            "retry_queue": {"total": hub["retry_total"], "ready": hub["retry_ready"]},
-            "dead_letter": {"total": hub["dead_total"]},
-        },
-        "sync": sync,
-        "breakers": breakers,
-        "actors": actors,
-        "storage": {
-            "schema_version": daemon.storage.schema_version,
-            "batches": daemon.storage.stats.batches,
-            "writes": daemon.storage.stats.writes,
-            "largest_batch": daemon.storage.stats.largest_batch,
-            "commit_failures": daemon.storage.stats.commit_failures,
-            "fault": None
+        alerts=AlertGlance(open=alerts_open + len(unwritten)),
+        events=EventGlance(pending=hub.pending_events, today=events_today),
+        queues=Queues(
+            retry_queue=RetryQueue(total=hub.retry_total, ready=hub.retry_ready),
+            dead_letter=DeadLetters(total=hub.dead_total),
+        ),
+        sync=sync,
+        breakers=breakers,
+        actors=daemon.supervisor.snapshot(),
+        storage=StorageGlance(
+            schema_version=daemon.storage.schema_version,
+            batches=stats.batches,
+            writes=stats.writes,
+            largest_batch=stats.largest_batch,
+            commit_failures=stats.commit_failures,
+            fault=None
             if fault is None
-            else {
-                "kind": fault.kind,
-                "since": iso(fault.since),
-                "detail": fault.detail,
-                "failures": fault.failures,
-            },
-            "alerts": unwritten,
-        },
-        "started_at": iso(daemon.started_at),
-    }
+            else FaultGlance(
+                kind=fault.kind,
+                since=iso(fault.since),
+                detail=fault.detail,
+                failures=fault.failures,
+            ),
+            alerts=unwritten,
+        ),
+        started_at=iso(daemon.started_at),
+    )

@@ -13,7 +13,7 @@ import json
 
 from quart import Quart, Response, render_template, request
 
-from recado.http.error_text import back_label, error_words
+from recado.http.i18n import back_label, error_words, page_locale
 from recado.logs import get_logger
 from recado.runtime.context import Daemon
 
@@ -52,10 +52,11 @@ def install_error_pages(app: Quart, daemon: Daemon) -> None:
             return response
         if not prefers_html():
             return response
+        # Our JSON error responses hold bytes; get_data is typed as str | bytes.
         found = error_of(await response.get_data())  # type: ignore[arg-type]
         if found is None:
             return response
-        locale = daemon.config.ui.locale
+        locale = page_locale(daemon)
         title, what = error_words(locale, response.status_code)
         try:
             html = await render_template(

@@ -1,4 +1,4 @@
-"""``POST /api/v1/events`` (CONTRACT §4.3): validated, committed, then answered."""
+"""``POST /api/v1/events`` (docs/reference.md §4.3): validated, committed, then answered."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def install_event_routes(app: Quart, daemon: Daemon) -> None:
     @app.post("/api/v1/events")
     @guarded
     async def events() -> Response:
-        raw: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
+        raw: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
         try:
             event = validate_event(raw)
         except EventInvalid as exc:

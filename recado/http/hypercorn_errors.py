@@ -54,4 +54,5 @@ async def _send_json_error_response(self: H11Protocol, status_code: int) -> None
 
 
 def install_json_error_responses() -> None:
+    # The one deliberate patch of a library method (see the module docstring for why).
     H11Protocol._send_error_response = _send_json_error_response  # type: ignore[method-assign]

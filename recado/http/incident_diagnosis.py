@@ -13,7 +13,7 @@ import trio
 from recado.clock import iso
 from recado.rules.health import connection_state
 from recado.runtime.context import Daemon
-from recado.storage.deliveries import hub_counts
+from recado.storage.counts import hub_counts
 from recado.storage.incident_facts import last_webhook_at
 from recado.storage.incident_queries import message_queues
 from recado.storage.sending import last_accepted_send
@@ -110,9 +110,9 @@ async def diagnose(daemon: Daemon) -> Diagnosis:
             messages_queued=messages["queued"],
             messages_uncertain=messages["uncertain"],
             messages_dead=messages["dead"],
-            deliveries_pending_events=hub["pending_events"],
-            deliveries_retrying=hub["retry_total"],
-            deliveries_dead=hub["dead_total"],
+            deliveries_pending_events=hub.pending_events,
+            deliveries_retrying=hub.retry_total,
+            deliveries_dead=hub.dead_total,
         ),
         webhooks=WebhookCheck(
             last_received_at=iso(last_webhook) if last_webhook else None,

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from quart import Quart, Response, jsonify, render_template, request
+from quart import Quart, Response
 
 from recado.clock import iso, parse_iso
 from recado.http.errors import json_error
 from recado.http.incident_diagnosis import Diagnosis, diagnose
 from recado.http.params import query_choice, query_int, query_optional_int
-from recado.http.views import wants_json
+from recado.http.views import respond
 from recado.rules import incident_sla as sla
 from recado.rules.status_note import prefill
 from recado.runtime.context import Daemon
@@ -127,16 +127,6 @@ class IncidentsPage(msgspec.Struct, frozen=True, kw_only=True):
     next_before: int | None
 
 
-async def respond_struct(template: str, data: msgspec.Struct) -> Response:
-    """JSON for scripts (``.json`` or ``Accept``), else the page with the data."""
-    if wants_json():
-        return jsonify(msgspec.to_builtins(data))
-    html = await render_template(template, data=data)
-    response = Response(html, content_type="text/html; charset=utf-8")
-    response.headers["Link"] = f'<{request.path.removesuffix(".json")}.json>; rel="alternate"'
-    return response
-
-
 def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
@@ -240,7 +230,7 @@ def install_incident_pages(app: Quart, daemon: Daemon) -> None:
             items=[incident_view(r) for r in rows],
             next_before=rows[-1].id if len(rows) == limit else None,
         )
-        return await respond_struct("incidents.html", data)
+        return await respond("incidents.html", data)
 
     @app.get("/incidents/<rowid:incident_id>")
     @app.get("/incidents/<rowid:incident_id>.json")
@@ -248,4 +238,4 @@ def install_incident_pages(app: Quart, daemon: Daemon) -> None:
         page = await incident_page(daemon, incident_id)
         if page is None:
             return json_error(404, "not_found", f"no incident {incident_id}")
-        return await respond_struct("incident.html", page)
+        return await respond("incident.html", page)

@@ -1,97 +1,164 @@
-"""Operator views and actions for messages (CONTRACT §8): list, timeline, retry, discard,
-and the kill switch."""
+"""Operator views and actions for messages (docs/reference.md §9.2-9.3): the list, one
+message's timeline, retry, discard, and the kill switch."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from quart import Quart, Response, jsonify, request
+import msgspec
+from quart import Quart, Response, jsonify
 
-from recado.clock import from_unix, iso, parse_iso
+from recado.clock import iso
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
-from recado.http.params import BadParam, ascii_digits, query_choice, query_day, query_int
-from recado.http.views import respond
-from recado.rules.instants import parse_instant
-from recado.rules.message_retry import refusal_text
-from recado.rules.status_order import RANK, SIDE_STATES, reason_text
-from recado.runtime.context import Daemon
-from recado.storage.audit import record_audit
-from recado.storage.messages import act_on_message, list_messages, message_actions, message_detail
-from recado.storage.sending import set_setting
-
-STATES = (*RANK, *SIDE_STATES)
-KINDS = (
-    "appointment_created",
-    "appointment_reminder",
-    "appointment_canceled",
-    "button_reply",
-    "contingency_reply",
+from recado.http.i18n import format_local, page_locale, studio_zone
+from recado.http.message_timeline import TimelineEvent, timeline
+from recado.http.params import (
+    query_choice,
+    query_day,
+    query_limit,
+    query_phone,
+    query_time_cursor,
 )
+from recado.http.views import respond
+from recado.rules import message_reasons
+from recado.rules.kinds import MESSAGE_KINDS as KINDS
+from recado.rules.message_retry import refusal_text
+from recado.rules.states import MESSAGE_STATES as STATES
+from recado.runtime.context import Daemon
+from recado.storage.message_queries import (
+    MessageListItem,
+    MessageRecord,
+    list_messages,
+    message_actions,
+    message_detail,
+)
+from recado.storage.messages import act_on_message
+from recado.storage.operator_actions import set_kill_switch
+
+
+class MessageRow(MessageListItem, frozen=True, kw_only=True):
+    reason_text: str | None  # the stored reason in the studio's language
+    created_local: str
+
+
+class MessagesPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[MessageRow]
+    next_before: str | None  # the ``before`` of the next (older) page, None on the last
+
+
+class MessageView(MessageRecord, frozen=True, kw_only=True):
+    reason_text: str | None
+
+
+class ActionOffer(msgspec.Struct, frozen=True, kw_only=True):
+    allowed: bool
+    reason: str | None  # the rule's reason code when not allowed
+    why_not: str | None  # that reason in the studio's language
+
+
+class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
+    message: MessageView
+    timeline: list[TimelineEvent]
+    actions: dict[str, ActionOffer]
+
+
+class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
+    state: str | None
+    kind: str | None
+    day: datetime | None  # the studio's local midnight of the day asked for
+    phone: str | None
+    before: str | None
+    limit: int
+
+
+def message_filters(daemon: Daemon) -> MessageFilters:
+    """The list's filters from the query string; a bad one is a 422 naming it."""
+    # Read in this order, so that of several bad ones the same is named first as always.
+    state, kind, day = query_choice("state", STATES), query_choice("kind", KINDS), query_day("date")
+    phone, limit = query_phone("phone"), query_limit("limit", 50)
+    start = (
+        None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
+    )
+    return MessageFilters(
+        state=state,
+        kind=kind,
+        day=start,
+        phone=phone,
+        before=query_time_cursor("before"),
+        limit=limit,
+    )
+
+
+async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
+    day_start = iso(f.day) if f.day else None
+    day_end = iso(f.day + timedelta(days=1)) if f.day else None
+    items = await daemon.storage.read(
+        lambda conn: list_messages(
+            conn,
+            state=f.state,
+            kind=f.kind,
+            day_start=day_start,
+            day_end=day_end,
+            phone=f.phone,
+            before=f.before,
+            limit=f.limit,
+        )
+    )
+    locale, tz = page_locale(daemon), studio_zone(daemon)
+    rows = [
+        MessageRow(
+            **msgspec.structs.asdict(item),
+            reason_text=message_reasons.reason_text(item.reason, locale, tz),
+            created_local=format_local(item.created_at, tz),
+        )
+        for item in items
+    ]
+    next_before = (rows[-1].created_at + rows[-1].id) if len(rows) == f.limit else None
+    return MessagesPage(items=rows, next_before=next_before)
+
+
+async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
+    detail = await daemon.storage.read(message_detail, message_id)
+    if detail is None:
+        return None
+    locale, tz = page_locale(daemon), studio_zone(daemon)
+    verdicts = await daemon.storage.read(message_actions, message_id, daemon.clock.now())
+    actions = {
+        name: ActionOffer(
+            allowed=v.allowed,
+            reason=v.reason,
+            why_not=None if v.allowed else refusal_text(v.reason, locale),
+        )
+        for name, v in verdicts.items()
+    }
+    m = detail.message
+    return MessagePage(
+        message=MessageView(
+            **msgspec.structs.asdict(m),
+            reason_text=message_reasons.reason_text(m.reason, locale, tz),
+        ),
+        timeline=timeline(detail, locale, tz),
+        actions=actions,
+    )
 
 
 def install_message_pages(app: Quart, daemon: Daemon) -> None:
     guarded = require_operator(lambda: daemon.api_key)
 
-    def tz() -> ZoneInfo:
-        return ZoneInfo(daemon.config.daemon.timezone)
-
-    def local(value: str | int | None) -> str | None:
-        if value is None:
-            return None
-        dt = from_unix(value) if isinstance(value, int) else parse_iso(value)
-        return dt.astimezone(tz()).strftime("%d/%m/%Y %H:%M") if dt else "—"
-
     @app.get("/messages")
     @app.get("/messages.json")
     async def messages() -> Response:
-        state, kind = query_choice("state", STATES), query_choice("kind", KINDS)
-        day_start = day_end = None
-        if (day := query_day("date")) is not None:
-            start = datetime(day.year, day.month, day.day, tzinfo=tz())
-            day_start, day_end = iso(start), iso(start + timedelta(days=1))
-        phone = (request.args.get("phone") or "").lstrip("+") or None
-        if phone is not None and not ascii_digits(phone, 20):
-            raise BadParam("phone", "expected the client's number, digits only")
-        limit = query_int("limit", 50, maximum=500)
-        before = _cursor()
-        items = await daemon.storage.read(
-            lambda conn: list_messages(
-                conn,
-                state=state,
-                kind=kind,
-                day_start=day_start,
-                day_end=day_end,
-                phone=phone,
-                before=before,
-                limit=limit,
-            )
-        )
-        locale = daemon.config.ui.locale
-        for item in items:
-            item["reason_text"] = (item["reason"] or {}).get(locale) if item["reason"] else None
-            item["created_local"] = local(item["created_at"])
-        next_before = (items[-1]["created_at"] + items[-1]["id"]) if len(items) == limit else None
-        return await respond("messages.html", {"items": items, "next_before": next_before})
+        return await respond("messages.html", await messages_data(daemon, message_filters(daemon)))
 
     @app.get("/messages/<message_id>")
     async def message(message_id: str) -> Response:
         message_id = message_id.removesuffix(".json")
-        detail = await daemon.storage.read(message_detail, message_id)
-        if detail is None:
+        data = await message_data(daemon, message_id)
+        if data is None:
             return json_error(404, "not_found", f"no message {message_id}")
-        locale = daemon.config.ui.locale
-        actions = await daemon.storage.read(message_actions, message_id, daemon.clock.now())
-        for verdict in actions.values():
-            verdict["why_not"] = (
-                None if verdict["allowed"] else refusal_text(verdict["reason"], locale)
-            )
-        return await respond(
-            "message.html", {**_timeline(detail, locale, local), "actions": actions}
-        )
+        return await respond("message.html", data)
 
     @app.post("/messages/<message_id>/retry")
     @guarded
@@ -112,18 +179,8 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
         on = body.get("on")
         if not isinstance(on, bool):
             return json_error(422, "invalid_field", "on: expected true or false")
-        now = daemon.clock.now()
-        await daemon.storage.write(set_setting, "kill_switch", on, now)
+        await daemon.storage.write(set_kill_switch, on, daemon.clock.now(), client_ip())
         daemon.kill_switch_override = on
-        await daemon.storage.write(
-            record_audit,
-            now,
-            "whatsapp.kill_switch",
-            "on" if on else "off",
-            client_ip(),
-            "operator",
-            {"on": on},
-        )
         daemon.after_commit("sender")
         return jsonify(
             {
@@ -131,19 +188,6 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
                 "from_config": daemon.config.whatsapp.kill_switch,
             }
         )
-
-
-def _cursor() -> str | None:
-    """``before``: the ``next_before`` of a previous page, a stored time then a message id."""
-    raw = request.args.get("before") or None
-    if raw is not None:
-        try:
-            parse_instant(raw[:24])
-            if not raw.isascii() or len(raw) > 224:
-                raise ValueError(raw)
-        except ValueError:
-            raise BadParam("before", "expected the next_before value of a previous page") from None
-    return raw
 
 
 async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
@@ -161,7 +205,7 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
         return json_error(
             409,
             "not_allowed",
-            refusal_text(result["reason"], daemon.config.ui.locale),
+            refusal_text(result["reason"], page_locale(daemon)),
             reason=result["reason"],
             state=result["state"],
         )
@@ -169,51 +213,3 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
     return jsonify(
         {"id": message_id, "state": result["state"], "previous_state": result["previous_state"]}
     )
-
-
-def _timeline(detail: dict[str, Any], locale: str, local: Any) -> dict[str, Any]:
-    m = detail["message"]
-    events: list[dict[str, Any]] = [
-        {"at": m["created_at"], "local": local(m["created_at"]), "what": "queued"}
-    ]
-    for a in detail["attempts"]:
-        answer = a["answer"] if isinstance(a["answer"], dict) else {}
-        raw_error = answer.get("error")
-        # Graph errors are objects; a proxy's bare 5xx may carry anything.
-        error = (
-            {"code": raw_error.get("code"), "message": raw_error.get("message")}
-            if isinstance(raw_error, dict)
-            else ({"code": None, "message": str(raw_error)} if raw_error else None)
-        )
-        events.append(
-            {
-                "at": a["started_at"],
-                "local": local(a["started_at"]),
-                "what": "attempt",
-                "n": a["n"],
-                "outcome": a["outcome"],
-                "dry_run": a["dry_run"],
-                "to": a["to_number"],
-                "request": a["request"],
-                "http_status": a["http_status"],
-                "wamid": a["wamid"],
-                "error": error,
-            }
-        )
-    for s in detail["statuses"]:
-        events.append(
-            {
-                "at": iso(at) if (at := from_unix(s["ts"])) else "",
-                "local": local(s["ts"]),
-                "what": "status",
-                "status": s["status"],
-                "applied": s["outcome"] == "applied",
-                "outcome": s["outcome"],
-                "reason": reason_text(s["ignored_reason"], locale),
-            }
-        )
-    # Meta's timestamps are whole seconds: within a second, a status follows the attempt.
-    order = {"queued": 0, "attempt": 1, "status": 2}
-    events.sort(key=lambda e: (e["at"][:19], order[e["what"]]))
-    reason = m["reason"] or {}
-    return {"message": {**m, "reason_text": reason.get(locale)}, "timeline": events}

@@ -5,33 +5,38 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import msgspec
 from quart import Response, jsonify, redirect, request
 from quart_trio import QuartTrio
+from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from recado.clock import iso
 from recado.http.alert_pages import install_alert_pages
 from recado.http.appointment_pages import install_appointment_pages
+from recado.http.audit_pages import install_audit_pages
 from recado.http.auth import client_ip, json_body
 from recado.http.bodies import install_body_drain
+from recado.http.breaker_pages import install_breaker_pages
 from recado.http.common import install_probes
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
+from recado.http.dlq_pages import install_dlq_pages
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
-from recado.http.hub_pages import install_hub_pages
 from recado.http.i18n import install_i18n
 from recado.http.incident_actions import install_incident_actions
 from recado.http.incident_pages import install_incident_pages
 from recado.http.message_pages import install_message_pages
-from recado.http.params import install_params, query_int
-from recado.http.test_hooks import install_test_hooks
+from recado.http.params import install_params
+from recado.http.report_pages import install_report_pages
+from recado.http.sync_pages import install_sync_pages
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.logs import get_logger
 from recado.runtime.context import Daemon
 from recado.runtime.reload import reload_config
-from recado.storage.audit import list_audit, record_audit
-from recado.storage.deliveries import hub_counts
+from recado.storage.audit import record_audit
+from recado.storage.counts import hub_counts
 
 log = get_logger("operator")
 
@@ -52,9 +57,13 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_message_pages(app, daemon)
-    install_hub_pages(app, daemon)
+    install_dlq_pages(app, daemon)
+    install_breaker_pages(app, daemon)
+    install_sync_pages(app, daemon)
+    install_report_pages(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
+    install_audit_pages(app, daemon)
     install_incident_pages(app, daemon)
     install_incident_actions(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
@@ -72,7 +81,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         return response
 
     @app.get("/")
-    async def index() -> Response:
+    async def index() -> WerkzeugResponse:
         return redirect("/dashboard")
 
     @app.get("/dashboard")
@@ -88,21 +97,14 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         m.storage_batches.set(daemon.storage.stats.batches)
         m.storage_writes.set(daemon.storage.stats.writes)
         fault = daemon.storage.fault
-        m.set_storage_fault(fault and fault.kind, daemon.storage.stats.commit_failures)
+        m.set_storage_fault(fault.kind if fault else None, daemon.storage.stats.commit_failures)
         hub = await daemon.storage.read(hub_counts, iso(daemon.clock.now()))
-        m.hub_queue.labels("retry").set(hub["retry_total"])
-        m.hub_queue.labels("dead").set(hub["dead_total"])
-        m.hub_queue.labels("pending_events").set(hub["pending_events"])
+        m.hub_queue.labels("retry").set(hub.retry_total)
+        m.hub_queue.labels("dead").set(hub.dead_total)
+        m.hub_queue.labels("pending_events").set(hub.pending_events)
         for service, b in daemon.breakers.states.items():
             m.breaker_state.labels(service).set(BREAKER_GAUGE[b.state])
         return Response(m.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
-
-    @app.get("/audit")
-    @app.get("/audit.json")
-    async def audit() -> Response:
-        limit = query_int("limit", 100, maximum=500)
-        rows = await daemon.storage.read(list_audit, limit)
-        return await respond("audit.html", {"items": rows})
 
     @app.post("/backup")
     @guarded
@@ -137,9 +139,9 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             str(dest),
             client_ip(),
             "operator",
-            {"bytes": result["bytes"]},
+            {"bytes": result.bytes},
         )
-        return jsonify(result)
+        return jsonify(msgspec.to_builtins(result))
 
     @app.post("/config/reload")
     @guarded
@@ -149,6 +151,4 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
         response.status_code = 422 if "error" in result else 200
         return response
 
-    if daemon.test_hooks:
-        install_test_hooks(app, daemon)
     return app

@@ -8,7 +8,8 @@ times go through ``recado.rules.instants``, so they are inside the sane range.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from quart import Quart, Response, request
@@ -57,16 +58,6 @@ def query_day(name: str) -> date | None:
         raise BadParam(name, str(exc)) from None
 
 
-def query_instant(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_instant(raw)
-    except ValueError as exc:
-        raise BadParam(name, str(exc)) from None
-
-
 def query_choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -78,6 +69,68 @@ def query_choice(name: str, choices: tuple[str, ...], default: str | None = None
 
 def ascii_digits(text: str, max_len: int) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= max_len
+
+
+# Rows one page lists at most, whatever it is asked for.
+LIMIT_MAX = 500
+# E.164 numbers have at most 15 digits; WhatsApp ids are numbers.
+WA_ID_MAX = 20
+
+
+def query_limit(name: str, default: int) -> int:
+    """How many rows a list page shows: ``default`` unless asked, 1 to ``LIMIT_MAX``."""
+    return query_int(name, default, maximum=LIMIT_MAX)
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def query_page(name: str, per_page: int) -> Paging:
+    """The page asked for (from 1) of ``per_page`` rows (a ``query_limit``); the offset they
+    make fits SQLite's 64 bits too."""
+    return Paging(query_int(name, 1, maximum=SQL_INT_MAX // per_page), per_page)
+
+
+def query_time_cursor(name: str) -> str | None:
+    """The ``next_before`` of a previous page of a list ordered by time: a stored instant
+    then a row id, ASCII, bounded."""
+    raw = request.args.get(name) or None
+    if raw is not None:
+        try:
+            parse_instant(raw[:24])
+            if not raw.isascii() or len(raw) > 224:
+                raise ValueError(raw)
+        except ValueError:
+            raise BadParam(name, "expected the next_before value of a previous page") from None
+    return raw
+
+
+def query_flag(name: str) -> bool:
+    return request.args.get(name) in ("1", "true", "yes")
+
+
+def wa_id_or_none(text: str) -> str | None:
+    """A client's number as WhatsApp ids write it (digits, no ``+``), or None when it is not
+    one."""
+    digits = text.lstrip("+")
+    return digits if ascii_digits(digits, WA_ID_MAX) else None
+
+
+def query_phone(name: str) -> str | None:
+    raw = request.args.get(name) or ""
+    if not raw.lstrip("+"):
+        return None
+    wa_id = wa_id_or_none(raw)
+    if wa_id is None:
+        raise BadParam(name, "expected the client's number, digits only")
+    return wa_id
 
 
 class RowIdConverter(BaseConverter):

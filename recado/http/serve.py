@@ -132,6 +132,7 @@ def hypercorn_config(listener: Listener, grace_s: float) -> HypercornConfig:
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = 75
+    # hypercorn types it as int seconds but only hands it to trio.move_on_after (a float).
     config.read_timeout = listener.read_timeout_s  # type: ignore[assignment]
     return config
 
@@ -154,6 +155,7 @@ async def serve_http(
     state = ConnectionState(lifespan_state.copy())
 
     async def serve(stream: trio.SocketStream) -> None:
+        # TCPServer is typed for trio's SocketStream-like stream of hypercorn's own accept.
         await TCPServer(asgi, config, context, state, stream)  # type: ignore[arg-type]
 
     async def handle(stream: trio.SocketStream) -> None:

@@ -1,9 +1,14 @@
-"""One data function per page: JSON for scripts, HTML for people (datasette's pattern)."""
+"""One data function per page, one way to answer it: JSON for scripts, HTML for people
+(datasette's pattern).
+
+A page's data function returns a msgspec Struct; ``respond`` sends it as JSON when the
+request asks for it (a ``.json`` path or ``Accept: application/json``), otherwise renders
+the page's template with it as ``data`` and links the JSON as the alternate view.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from quart import Response, jsonify, render_template, request
 
 
@@ -14,10 +19,11 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-async def respond(template: str, data: dict[str, Any], **context: Any) -> Response:
+async def respond(template: str, data: msgspec.Struct) -> Response:
     if wants_json():
-        return jsonify(data)
-    html = await render_template(template, data=data, **context)
+        # Through jsonify, so keys come sorted as every other JSON answer of the daemon.
+        return jsonify(msgspec.to_builtins(data))
+    html = await render_template(template, data=data)
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Link"] = f'<{request.path.removesuffix(".json")}.json>; rel="alternate"'
     return response

@@ -1,29 +1,18 @@
-"""The public voucher page (CONTRACT §4.5): the appointment, behind a signed link."""
+"""The public voucher page (docs/reference.md §4.4): the appointment, behind a signed link."""
 
 from __future__ import annotations
-
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from quart import Quart, Response, render_template, request
 
 from recado.clock import parse_iso
 from recado.http.error_pages import prefers_html
-from recado.http.error_text import VOUCHER_MISSING
 from recado.http.errors import json_error
+from recado.http.i18n import page_locale, studio_zone, voucher_missing_words
 from recado.rules.voucher import voucher_key, voucher_ok
 from recado.runtime.context import Daemon
+from recado.storage.appointments import voucher_appointment
 
 _STATUS = {"scheduled": "Agendado", "confirmed": "Confirmado", "canceled": "Cancelado"}
-
-
-def _appointment(conn: Any, appointment_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT id, client_name, service, starts_at, location, status FROM appointments "
-        "WHERE id = ?",
-        (appointment_id,),
-    ).fetchone()
-    return dict(row) if row else None
 
 
 def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
@@ -32,14 +21,14 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
         key = voucher_key(daemon.secret_key)
         apt = None
         if voucher_ok(key, appointment_id, request.args.get("sig")):
-            apt = await daemon.storage.read(_appointment, appointment_id)
+            apt = await daemon.storage.read(voucher_appointment, appointment_id)
         cfg = daemon.config
         if apt is None:
             # The same answer for a bad signature and an unknown id: nothing to enumerate.
             if not prefers_html():
                 return json_error(404, "not_found", "no such voucher")
-            locale = cfg.ui.locale
-            title, what = VOUCHER_MISSING.get(locale, VOUCHER_MISSING["pt-BR"])
+            locale = page_locale(daemon)
+            title, what = voucher_missing_words(locale)
             html = await render_template(
                 "voucher_missing.html",
                 locale=locale,
@@ -48,15 +37,15 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
                 studio=cfg.studio.name,
             )
             return _private(Response(html, 404, content_type="text/html; charset=utf-8"))
-        local = parse_iso(apt["starts_at"]).astimezone(ZoneInfo(cfg.daemon.timezone))
+        local = parse_iso(apt.starts_at).astimezone(studio_zone(daemon))
         html = await render_template(
             "voucher.html",
             apt=apt,
             date=local.strftime("%d/%m/%Y"),
             time=local.strftime("%H:%M"),
-            status=_STATUS.get(apt["status"], apt["status"]),
+            status=_STATUS.get(apt.status, apt.status),
             studio=cfg.studio.name,
-            location=apt["location"] or cfg.studio.location_line,
+            location=apt.location or cfg.studio.location_line,
         )
         return _private(Response(html, content_type="text/html; charset=utf-8"))
 

@@ -1,34 +1,116 @@
-"""Operator views of the webhook inbox and the conversation ledger (CONTRACT §8)."""
+"""Operator views of the webhook inbox and the conversation ledger, and the replay action
+(docs/reference.md §9.2-9.3)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 from quart import Quart, Response, jsonify
 
 from recado.clock import from_unix, iso
 from recado.http.auth import client_ip, json_body
 from recado.http.csrf import require_operator
 from recado.http.errors import json_error
-from recado.http.params import ascii_digits, query_choice, query_int, query_optional_int
+from recado.http.params import query_choice, query_limit, query_optional_int, wa_id_or_none
 from recado.http.views import respond
 from recado.rules.bounds import sql_int_ok
 from recado.rules.instants import OutOfRange, parse_instant
 from recado.rules.window import Ledger, window_state
 from recado.runtime.context import Daemon
 from recado.storage.audit import record_audit
-from recado.storage.conversations import ledger_row, recent_activity
-from recado.storage.inbox import recent_inbox
-from recado.storage.webhook_set_aside import set_aside_items
+from recado.storage.conversations import Activity, ConversationRow, conversation, recent_activity
+from recado.storage.inbox import INBOX_STATES, InboxItem, recent_inbox
+from recado.storage.webhook_set_aside import SetAsideItem, set_aside_items
 
-_STATES = ("pending", "failed", "processed")
-LIMIT_MAX = 500
-# E.164 numbers have at most 15 digits; WhatsApp ids are numbers.
-WA_ID_MAX = 20
+SET_ASIDE_SHOWN = 50
+ACTIVITY_SHOWN = 50
 
 
-def _ts(value: int | None) -> datetime | None:
-    return from_unix(value)
+class WebhooksPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[InboxItem]
+    next_before: int | None  # the ``before`` of the next (older) page, None on the last
+    set_aside: list[SetAsideItem]
+
+
+class LedgerView(msgspec.Struct, frozen=True, kw_only=True):
+    profile_name: str | None
+    last_inbound_at: str | None
+    last_inbound_wamid: str | None
+    last_outbound_at: str | None
+    last_echo_at: str | None
+    inbound_count: int
+    outbound_count: int
+    echo_count: int
+
+
+class WindowView(msgspec.Struct, frozen=True, kw_only=True):
+    open: bool
+    reason: str  # open | window_closed | no_inbound
+    last_inbound_at: str | None
+    expires_at: str | None
+
+
+class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
+    wa_id: str
+    ledger: LedgerView | None
+    window: WindowView
+    activity: list[Activity]
+
+
+async def webhooks_data(
+    daemon: Daemon, state: str | None, limit: int, before: int | None
+) -> WebhooksPage:
+    items = await daemon.storage.read(recent_inbox, limit, before, state)
+    set_aside = await daemon.storage.read(set_aside_items, SET_ASIDE_SHOWN)
+    next_before = items[-1].id if len(items) == limit else None
+    return WebhooksPage(items=items, next_before=next_before, set_aside=set_aside)
+
+
+async def conversation_data(daemon: Daemon, wa_id: str) -> ConversationPage:
+    row = await daemon.storage.read(conversation, wa_id)
+    state = window_state(_ledger(row), daemon.clock.now())
+    activity = await daemon.storage.read(recent_activity, wa_id, ACTIVITY_SHOWN)
+    return ConversationPage(
+        wa_id=wa_id,
+        ledger=None if row is None else _ledger_view(row),
+        window=WindowView(
+            open=state.open,
+            reason=state.reason,
+            last_inbound_at=_iso(state.last_inbound_at),
+            expires_at=_iso(state.expires_at),
+        ),
+        activity=activity,
+    )
+
+
+def _ledger(row: ConversationRow | None) -> Ledger | None:
+    if row is None:
+        return None
+    return Ledger(
+        wa_id=row.wa_id,
+        last_inbound_at=from_unix(row.last_inbound_at),
+        last_outbound_at=from_unix(row.last_outbound_at),
+        inbound_count=row.inbound_count,
+        outbound_count=row.outbound_count,
+    )
+
+
+def _ledger_view(row: ConversationRow) -> LedgerView:
+    return LedgerView(
+        profile_name=row.profile_name,
+        last_inbound_at=_iso(from_unix(row.last_inbound_at)),
+        last_inbound_wamid=row.last_inbound_wamid,
+        last_outbound_at=_iso(from_unix(row.last_outbound_at)),
+        last_echo_at=_iso(from_unix(row.last_echo_at)),
+        inbound_count=row.inbound_count,
+        outbound_count=row.outbound_count,
+        echo_count=row.echo_count,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso(value) if value else None
 
 
 def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
@@ -37,58 +119,21 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/webhooks")
     @app.get("/webhooks.json")
     async def webhooks() -> Response:
-        state = query_choice("state", _STATES)
-        limit = query_int("limit", 50, maximum=LIMIT_MAX)
-        before = query_optional_int("before")
-        items = await daemon.storage.read(recent_inbox, limit, before, state)
-        next_before = items[-1]["id"] if len(items) == limit else None
-        set_aside = await daemon.storage.read(set_aside_items, 50)
-        data = {"items": items, "next_before": next_before, "set_aside": set_aside}
+        state = query_choice("state", tuple(INBOX_STATES))
+        data = await webhooks_data(
+            daemon, state, query_limit("limit", 50), query_optional_int("before")
+        )
         return await respond("webhooks.html", data)
 
     @app.get("/conversations/<wa_id>")
     @app.get("/conversations/<wa_id>.json")
-    async def conversation(wa_id: str) -> Response:
-        wa_id = wa_id.removesuffix(".json").lstrip("+")
-        if not ascii_digits(wa_id, WA_ID_MAX):
+    async def conversation_page(wa_id: str) -> Response:
+        digits = wa_id_or_none(wa_id.removesuffix(".json"))
+        if digits is None:
             return json_error(
                 422, "invalid_field", "wa_id: expected the client's number, digits only"
             )
-        row = await daemon.storage.read(ledger_row, wa_id)
-        ledger = None
-        if row is not None:
-            ledger = Ledger(
-                wa_id=wa_id,
-                last_inbound_at=_ts(row["last_inbound_at"]),
-                last_outbound_at=_ts(row["last_outbound_at"]),
-                inbound_count=row["inbound_count"],
-                outbound_count=row["outbound_count"],
-            )
-        state = window_state(ledger, daemon.clock.now())
-        activity = await daemon.storage.read(recent_activity, wa_id, 50)
-        data = {
-            "wa_id": wa_id,
-            "ledger": None
-            if row is None
-            else {
-                "profile_name": row["profile_name"],
-                "last_inbound_at": _iso(row["last_inbound_at"]),
-                "last_inbound_wamid": row["last_inbound_wamid"],
-                "last_outbound_at": _iso(row["last_outbound_at"]),
-                "last_echo_at": _iso(row["last_echo_at"]),
-                "inbound_count": row["inbound_count"],
-                "outbound_count": row["outbound_count"],
-                "echo_count": row["echo_count"],
-            },
-            "window": {
-                "open": state.open,
-                "reason": state.reason,
-                "last_inbound_at": iso(state.last_inbound_at) if state.last_inbound_at else None,
-                "expires_at": iso(state.expires_at) if state.expires_at else None,
-            },
-            "activity": activity,
-        }
-        return await respond("conversation.html", data)
+        return await respond("conversation.html", await conversation_data(daemon, digits))
 
     @app.post("/webhooks/replay")
     @guarded
@@ -117,6 +162,7 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
                 422, "invalid_field", "id: expected an inbox id (a 64-bit integer)", field="id"
             )
         result = await daemon.commands.webhooks.replay(since, only_id)
+        # A replay is many transactions (one per body): its audit row follows the last.
         await daemon.storage.write(
             record_audit,
             daemon.clock.now(),
@@ -127,8 +173,3 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
             result.as_json(),
         )
         return jsonify(result.as_json())
-
-
-def _iso(value: int | None) -> str | None:
-    ts = _ts(value)
-    return iso(ts) if ts else None

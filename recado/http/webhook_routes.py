@@ -1,4 +1,5 @@
-"""Meta's webhook endpoint: verify handshake, and durable-before-200 ingestion (CONTRACT §4.1-2).
+"""Meta's webhook endpoint: verify handshake, and durable-before-200 ingestion
+(docs/reference.md §4.1-4.2).
 
 Nothing is parsed into domain rows here: the raw bytes are checked (size, signature, envelope)
 and committed to the inbox; the 200 goes out only after that commit. The webhook processor
@@ -17,7 +18,7 @@ from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.runtime.context import Daemon
 from recado.storage.inbox import insert_inbox, insert_reject
 from recado.whatsapp.signature import SignatureCheck, verify, verify_token_matches
-from recado.whatsapp.webhook_parse import EnvelopeError, check_envelope
+from recado.whatsapp.webhook_envelope import EnvelopeError, check_envelope
 
 log = get_logger("webhooks")
 
@@ -44,7 +45,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
     @app.post("/webhooks/whatsapp")
     async def receive() -> Response:
         try:
-            body: bytes = await request.get_data(cache=False)  # type: ignore[assignment]
+            body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
         except RequestEntityTooLarge:
             metrics.webhook_requests.labels("too_large").inc()
             log.info("webhook_rejected", reason="too_large", remote_ip=client_ip())

@@ -1,4 +1,4 @@
-"""Which message jobs an appointment event plans and cancels (CONTRACT §5).
+"""Which message jobs an appointment event plans and cancels (docs/reference.md §6.2).
 
 - One job per ``(kind, appointment_id, starts_at)``: a repeated event plans nothing new.
 - ``created``: the notice now and the reminder at ``starts_at − reminder_hours_before``
@@ -14,13 +14,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-NOTICE = "appointment_created"
-REMINDER = "appointment_reminder"
-CANCELED = "appointment_canceled"
+from recado.rules import kinds
+from recado.rules.message_identity import message_id
+
+NOTICE = kinds.APPOINTMENT_CREATED
+REMINDER = kinds.APPOINTMENT_REMINDER
+CANCELED = kinds.APPOINTMENT_CANCELED
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,7 @@ class JobPlan:
 
 def job_id(kind: str, appointment_id: str, starts_at: datetime) -> str:
     """Deterministic, so the dedupe key and the id agree and a rerun plans the same row."""
-    key = f"{kind}|{appointment_id}|{starts_at.isoformat()}".encode()
-    return "job_" + hashlib.sha256(key).hexdigest()[:24]
+    return message_id(kind, appointment_id, starts_at.isoformat())
 
 
 def plan_jobs(
@@ -55,10 +56,10 @@ def plan_jobs(
     if mode == "disabled":
         return JobPlan(
             [],
-            cancel_other_times=event_type == "appointment.rescheduled",
-            cancel_all=event_type == "appointment.canceled",
+            cancel_other_times=event_type == kinds.APPOINTMENT_RESCHEDULED_EVENT,
+            cancel_all=event_type == kinds.APPOINTMENT_CANCELED_EVENT,
         )
-    if event_type == "appointment.canceled":
+    if event_type == kinds.APPOINTMENT_CANCELED_EVENT:
         create = (
             [JobSpec(job_id(CANCELED, appointment_id, starts_at), CANCELED, now)]
             if (notify_client)
@@ -72,5 +73,7 @@ def plan_jobs(
         if remind_at > now:
             create.append(JobSpec(job_id(REMINDER, appointment_id, starts_at), REMINDER, remind_at))
     return JobPlan(
-        create, cancel_other_times=event_type == "appointment.rescheduled", cancel_all=False
+        create,
+        cancel_other_times=event_type == kinds.APPOINTMENT_RESCHEDULED_EVENT,
+        cancel_all=False,
     )

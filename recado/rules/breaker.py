@@ -1,4 +1,4 @@
-"""A circuit breaker per service (CONTRACT §7) as a pure state machine.
+"""A circuit breaker per service (docs/reference.md §8.3) as a pure state machine.
 
 ``closed`` lets every delivery through and counts consecutive failures; at
 ``failure_threshold`` it turns ``open`` and nothing goes through for ``open_s``; then it is
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-CLOSED = "closed"
-OPEN = "open"
-HALF_OPEN = "half_open"
+from recado.rules.states import CLOSED as CLOSED
+from recado.rules.states import HALF_OPEN as HALF_OPEN
+from recado.rules.states import OPEN as OPEN
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What a tap on a template button does (CONTRACT §5).
+"""What a tap on a template button does (docs/reference.md §6.6).
 
 Payloads are ``<BUTTON>:<appointment_id>``. CONFIRM marks the appointment confirmed and
 answers with the voucher link; RESCHEDULE answers with the booking link and emits
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from recado.rules.kinds import HANDOFF_REQUESTED_EVENT, RESCHEDULE_REQUESTED_EVENT
 
 BUTTONS = ("CONFIRM", "RESCHEDULE", "TALK")
 
@@ -64,14 +66,14 @@ def button_action(
         return ButtonAction(
             button,
             f"Sem problemas, {first}!{link}",
-            "appointment.reschedule_requested",
+            RESCHEDULE_REQUESTED_EVENT,
             confirm=False,
             alert=not booking_url,
         )
     return ButtonAction(
         button,
         f"Certo, {first}! Alguém da equipe do {studio_name} vai te responder por aqui em breve.",
-        "handoff.requested",
+        HANDOFF_REQUESTED_EVENT,
         confirm=False,
         alert=True,
     )

@@ -1,4 +1,4 @@
-"""What a failed WhatsApp send means, and what to do about it (WHATSAPP.md §6, §10).
+"""What a failed WhatsApp send means, and what to do about it (docs/whatsapp-notes.md §4-5).
 
 The same classifier runs on a send's HTTP answer and on a ``failed`` status webhook's
 ``errors[].code``. Classification is on the Graph ``code`` first (never on the message
@@ -309,9 +309,6 @@ class Classification:
     backoff: str = "normal"
     alert: bool = False
 
-    def reason(self, locale: str) -> str:
-        return self.en if locale == "en" else self.pt_br
-
 
 def classify(
     http_status: int | None,
@@ -355,7 +352,7 @@ def classify(
     )
 
 
-TRANSPORT_BEFORE_WRITE = ("connect_error", "connect_timeout", "dns")
+TRANSPORT_BEFORE_WRITE = ("connect_error", "connect_timeout")
 
 
 def classify_transport(kind: str) -> Classification:

@@ -1,4 +1,12 @@
-"""Dashboard health (CONTRACT §8) as a pure function of facts the daemon gathers.
+"""The daemon's health as pure functions of facts it gathers (``runtime/health.py``): the
+dashboard's status, ``/readyz`` and what the systemd watchdog pings vouch for.
+
+Readiness: storage open and not failing, every actor running, and the daemon past its start
+(not stopping). The watchdog: the event loop runs (the check runs on it) and storage is
+open; an actor in a crash loop is no reason, since systemd would restart the whole daemon in
+a loop and data never heals by restarting (the dashboard and an alert say it instead).
+
+Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
@@ -19,6 +27,52 @@ RETRY_QUEUE_DEGRADED = 50
 EVENT_SUCCESS_MIN = 0.95
 SYNC_FAILURES_DEGRADED = 2
 PENDING_EVENTS_DEGRADED = 100
+
+
+@dataclass(frozen=True)
+class RuntimeFacts:
+    """What the running daemon knows of itself right now."""
+
+    storage_open: bool
+    # The storage fault in force: its kind, since when (stored text) and what SQLite said.
+    storage_fault: tuple[str, str, str] | None = None
+    # Each supervised actor's state (starting | running | backoff | crash_loop | stopped).
+    actor_states: dict[str, str] = field(default_factory=dict)
+    crash_looping: tuple[str, ...] = ()
+    started: bool = True  # past its start and not stopping
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    reasons: list[str]
+
+
+def readiness(f: RuntimeFacts) -> Readiness:
+    reasons = []
+    if not f.storage_open:
+        reasons.append("storage is not open")
+    if f.storage_fault is not None:
+        kind, since, detail = f.storage_fault
+        reasons.append(f"storage fault since {since}: {kind} ({detail})")
+    for name, state in f.actor_states.items():
+        if state != "running":
+            shown = "crash_loop" if name in f.crash_looping else state
+            reasons.append(f"actor {name} is {shown}")
+    if not f.started:
+        reasons.append("the daemon is starting or stopping")
+    return Readiness(not reasons, reasons)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    alive: bool
+    why_not: str = ""
+
+
+def watchdog(f: RuntimeFacts) -> Liveness:
+    """Whether the watchdog ping goes out."""
+    return Liveness(True) if f.storage_open else Liveness(False, "storage closed")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What a destination's answer means for a delivery (CONTRACT §7 and the hub issue).
+"""What a destination's answer means for a delivery (docs/reference.md §8.2).
 
 2xx: done. 4xx other than 408, 409, 425 and 429: permanent, dead at once; the service is
 reachable, so it does not count against its breaker. 5xx, 408, 409, 425, 429 (with its

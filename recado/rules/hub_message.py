@@ -60,7 +60,8 @@ def _instant(text: str) -> str:
 
 
 def hub_message(data: dict[str, Any], occurred_at: str) -> HubMessage:
-    client = data.get("client") if isinstance(data.get("client"), dict) else {}
+    raw_client = data.get("client")
+    client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
     phone = _text(client.get("phone")) or _text(data.get("phone"))
     if not phone:
         raise NoRecipient(

@@ -40,6 +40,11 @@ def parse_instant(text: object) -> datetime:
     return utc
 
 
+def iso(dt: datetime) -> str:
+    """The one text form of instants in the database: UTC, milliseconds, sortable."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def parse_day(text: str) -> date:
     """A calendar day written ``YYYY-MM-DD``, inside the sane range."""
     try:

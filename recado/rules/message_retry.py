@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from recado.rules import states as st
+from recado.rules.kinds import APPOINTMENT_REMINDER
 from recado.rules.send_policy import AppointmentFacts, appointment_verdict
 
-RETRYABLE = ("failed", "dead", "skipped", "uncertain", "canceled")
-DISCARDABLE = ("queued", "failed", "dead", "skipped", "uncertain")
-REMINDER = "appointment_reminder"
+RETRYABLE = (st.FAILED, st.DEAD, st.SKIPPED, st.UNCERTAIN, st.CANCELED)
+DISCARDABLE = (st.QUEUED, st.FAILED, st.DEAD, st.SKIPPED, st.UNCERTAIN)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def retry_due_at(
     kind: str, starts_at: datetime | None, reminder_hours_before: float, now: datetime
 ) -> datetime:
     """Now, or the job's own planned moment when that is still ahead (a reminder)."""
-    if kind == REMINDER and starts_at is not None:
+    if kind == APPOINTMENT_REMINDER and starts_at is not None:
         return max(now, starts_at - timedelta(hours=reminder_hours_before))
     return now
 

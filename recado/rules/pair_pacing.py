@@ -1,4 +1,4 @@
-"""Pacing per recipient for Meta's pair rate limit (WHATSAPP.md §8).
+"""Pacing per recipient for Meta's pair rate limit (docs/whatsapp-notes.md §7).
 
 Meta allows about one message every 6 s from a business number to the same user, with short
 bursts that borrow against the limit (131056 when exceeded). A token bucket per recipient

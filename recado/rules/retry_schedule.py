@@ -1,9 +1,10 @@
 """When to try again: pure schedules, with the randomness passed in.
 
-- Messages (CONTRACT §3 ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
+- Messages (docs/reference.md §6.5, ``whatsapp.retry_base_s``/``retry_cap_s``): exponential backoff
   ``base × 2^(attempt−1)`` capped, with full jitter; Meta's pair rate limit (131056) asks for
-  4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour.
-- Hub deliveries (CONTRACT §7): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
+  4^X seconds instead, and long hints (hourly limits) wait at least a quarter of an hour;
+  after ``whatsapp.max_attempts`` sends the job is dead.
+- Hub deliveries (docs/reference.md §8.2): 1, 2, 5, 10, 30, 60 minutes (then 60) with ±10 % jitter;
   a service's ``Retry-After`` is honoured when it asks for longer, up to an hour.
 """
 
@@ -29,10 +30,25 @@ def message_backoff(
     ceiling = min(base_s * 2 ** (attempt - 1), cap_s)
     if hint == "short":
         ceiling = min(ceiling, max(base_s, 5.0))
-    delay = ceiling * rand
+    delay = float(ceiling * rand)
     if hint == "long":
         delay = max(delay, min(LONG_BACKOFF_MIN_S, cap_s))
     return delay
+
+
+def message_step(
+    attempt: int,
+    max_attempts: int,
+    base_s: float,
+    cap_s: float,
+    rand: float,
+    hint: str = "normal",
+) -> float | None:
+    """After the ``attempt``-th failed send (1-based) that may be retried: seconds until the
+    next one, or None when the attempts are spent (the job is dead)."""
+    if attempt >= max_attempts:
+        return None
+    return message_backoff(attempt, base_s, cap_s, rand, hint)
 
 
 def delivery_delay(attempt: int, rand: float, retry_after_s: float | None = None) -> timedelta:

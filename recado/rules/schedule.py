@@ -1,4 +1,4 @@
-"""Cron schedules in the studio's time zone (sync jobs, CONTRACT §7).
+"""Cron schedules in the studio's time zone (sync jobs, docs/reference.md §8.5).
 
 Given the last scheduled instant already handled, ``plan`` says whether a run is due now
 (only once, however many fires were missed while the daemon was down) and when the next
@@ -23,7 +23,8 @@ class Plan:
 
 def next_fire(schedule: str, after: datetime, tz: ZoneInfo) -> datetime:
     it = croniter(schedule, after.astimezone(tz))
-    return it.get_next(datetime)
+    found: datetime = it.get_next(datetime)
+    return found
 
 
 def latest_fire(schedule: str, at_or_before: datetime, tz: ZoneInfo) -> datetime:
@@ -31,7 +32,8 @@ def latest_fire(schedule: str, at_or_before: datetime, tz: ZoneInfo) -> datetime
     it = croniter(schedule, local)
     if croniter.match(schedule, local) and local.second == 0 and local.microsecond == 0:
         return local
-    return it.get_prev(datetime)
+    found: datetime = it.get_prev(datetime)
+    return found
 
 
 def plan(schedule: str, last: datetime | None, now: datetime, tz: ZoneInfo) -> Plan:

@@ -1,5 +1,5 @@
 """Whether a due job goes out now, waits, or ends without a request, and to whom
-(CONTRACT §5). The same rules run on a job's first attempt, on every retry and on an
+(docs/reference.md §6.4). The same rules run on a job's first attempt, on every retry and on an
 operator's retry: nothing called off is ever sent.
 
 Order of the rules:
@@ -15,6 +15,8 @@ Order of the rules:
    (else ``window_closed`` or ``no_inbound``).
 7. In ``enabled`` mode the test recipient and the allowlist apply; in ``dry_run`` nothing
    leaves and the job still runs the whole pipeline.
+8. A job that would really go out while WhatsApp is not set up (no token or phone number
+   id) is ``failed`` (``not_configured``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from recado.rules.kinds import APPOINTMENT_CANCELED, FREE_FORM_KINDS
 from recado.rules.window import WindowState
-
-FREE_FORM_KINDS = ("appointment_canceled", "button_reply", "contingency_reply")
-CANCEL_NOTICE = "appointment_canceled"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class CallOff:
 
 @dataclass(frozen=True)
 class Fail:
-    reason: str  # template_not_configured
+    reason: str  # template_not_configured | not_configured
 
 
 Decision = Proceed | Wait | Skip | CallOff | Fail
@@ -67,9 +67,11 @@ class AppointmentFacts:
     job_starts_at: datetime | None
 
 
-def appointment_verdict(kind: str, apt: AppointmentFacts | None, now: datetime) -> Decision | None:
+def appointment_verdict(
+    kind: str, apt: AppointmentFacts | None, now: datetime
+) -> CallOff | Skip | None:
     """Whether the appointment still wants this job; None when it does (or has none)."""
-    if apt is None or kind == CANCEL_NOTICE:
+    if apt is None or kind == APPOINTMENT_CANCELED:
         return None
     if apt.status == "canceled":
         return CallOff("appointment_canceled")
@@ -93,6 +95,7 @@ def decide(
     now: datetime | None = None,
     appointment: AppointmentFacts | None = None,
     template_configured: bool = True,
+    whatsapp_configured: bool = True,
 ) -> Decision:
     if sending_paused:
         return Wait("sending_paused")
@@ -109,7 +112,11 @@ def decide(
     if mode == "dry_run":
         return Proceed(to, dry_run=True)
     if test_recipient:
-        return Proceed(test_recipient, dry_run=False, redirected_from=to)
-    if allowlist and to not in allowlist:
+        send = Proceed(test_recipient, dry_run=False, redirected_from=to)
+    elif allowlist and to not in allowlist:
         return Skip("not_allowlisted")
-    return Proceed(to, dry_run=False)
+    else:
+        send = Proceed(to, dry_run=False)
+    if not whatsapp_configured:
+        return Fail("not_configured")
+    return send

@@ -1,4 +1,4 @@
-"""Message states and how a status webhook moves them (CONTRACT §5).
+"""Message states and how a status webhook moves them (docs/reference.md §6.3).
 
 ``queued → sending → sent → delivered → read (→ played)``; side states ``failed``,
 ``skipped``, ``dead``, ``uncertain``, ``canceled``. A state never moves backwards: a status
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "played": 5}
-META_STATUSES = ("sent", "delivered", "read", "played", "failed")
-SIDE_STATES = ("failed", "skipped", "dead", "uncertain", "canceled")
-_FAILABLE = ("queued", "sending", "sent", "uncertain")
+from recado.rules import states as st
+
+RANK = {state: n for n, state in enumerate(st.MESSAGE_FLOW)}
+META_STATUSES = (st.SENT, st.DELIVERED, st.READ, st.PLAYED, st.FAILED)
+SIDE_STATES = st.MESSAGE_SIDE
+_FAILABLE = (st.QUEUED, st.SENDING, st.SENT, st.UNCERTAIN)
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,6 @@ _SQLITE_STORAGE_MESSAGES = (
 )
 
 
-def fault_name(kind: str, locale: str) -> str:
-    pt, en = FAULT_NAMES.get(kind, FAULT_NAMES["io_error"])
-    return en if locale == "en" else pt
-
-
 def plain_words(kind: str) -> str:
     """The fault in a few English words, for logs and machine-facing answers."""
     return _HTTP_DETAIL.get(kind, _HTTP_DETAIL["io_error"])

@@ -1,4 +1,4 @@
-"""The 24-hour customer-service window (CONTRACT §6, WHATSAPP.md §7).
+"""The 24-hour customer-service window (docs/reference.md §7, docs/whatsapp-notes.md §6).
 
 Open ⇔ ``now − last_inbound < 24 h``, where ``last_inbound`` is the newest inbound message's
 own timestamp (Meta's receipt time), never the arrival time of a retried webhook. Exactly

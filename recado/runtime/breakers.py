@@ -18,7 +18,8 @@ from recado.logs import get_logger
 from recado.rules import breaker as br
 from recado.runtime.wakeup import Wakeups
 from recado.storage.actor import Storage
-from recado.storage.deliveries import load_breakers, save_breaker
+from recado.storage.deliveries import load_breakers
+from recado.storage.operator_actions import reset_breaker
 
 log = get_logger("breakers")
 
@@ -41,12 +42,10 @@ class BreakerBoard:
         rows = await self._storage.read(load_breakers)
         for name, row in rows.items():
             if name in self.states:
-                opened = parse_iso(row["opened_at"]) if row["opened_at"] else None
-                self.states[name] = br.Breaker(row["state"], row["failure_count"], opened)
-                if row["state"] != br.CLOSED:
-                    log.warning(
-                        "breaker_restored", service=name, state=row["state"], opened_at=opened
-                    )
+                opened = parse_iso(row.opened_at) if row.opened_at else None
+                self.states[name] = br.Breaker(row.state, row.failure_count, opened)
+                if row.state != br.CLOSED:
+                    log.warning("breaker_restored", service=name, state=row.state, opened_at=opened)
 
     def blocked(self, now: datetime) -> tuple[str, ...]:
         """Services whose deliveries must wait right now."""
@@ -76,10 +75,12 @@ class BreakerBoard:
     def abandoned(self, service: str) -> None:
         self.states[service] = br.on_abandoned(self.states[service])
 
-    async def reset(self, service: str) -> br.Breaker:
+    async def reset(self, service: str, source_ip: str) -> br.Breaker:
+        """An operator closed the breaker: saved with its audit row, in one transaction."""
         before = self.states[service]
         after = br.reset(before)
-        await self._storage.write(save_breaker, service, after, self._clock.now())
+        now = self._clock.now()
+        await self._storage.write(reset_breaker, service, before, after, now, source_ip)
         self.change(service, before, after)
         return after
 

@@ -35,8 +35,9 @@ class WebhookCommands(Protocol):
 class SyncCommands(Protocol):
     def has_job(self, name: str) -> bool: ...
 
-    def request_run(self, name: str) -> str:
-        """``started``, ``running`` (one is in progress) or ``unknown``."""
+    def request_run(self, name: str, source_ip: str) -> str:
+        """``started``, ``running`` (one is in progress) or ``unknown``; the run is audited
+        as asked from ``source_ip`` when it starts."""
         ...
 
     def next_fire(self, name: str) -> datetime | None: ...
@@ -64,7 +65,7 @@ class NoSyncJobs:
     def has_job(self, name: str) -> bool:
         return False
 
-    def request_run(self, name: str) -> str:
+    def request_run(self, name: str, source_ip: str) -> str:
         return "unknown"
 
     def next_fire(self, name: str) -> datetime | None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from hypercorn.utils import repr_socket_addr
 
-from recado.config.listen import ParseError, parse_listen
+from recado.config.listen import parse_listen
+from recado.rules.flows import ParseError
 
 # Connections waiting for accept(); a burst beyond this is refused by the kernel.
 BACKLOG = 512

@@ -34,7 +34,7 @@ ActorFn = Callable[..., Awaitable[Any]]
 
 def restart_delay(consecutive_failures: int) -> float:
     """Delay before the next start after the n-th consecutive failure (n ≥ 1)."""
-    return min(BACKOFF_FIRST_S * 2 ** (consecutive_failures - 1), BACKOFF_MAX_S)
+    return float(min(BACKOFF_FIRST_S * 2 ** (consecutive_failures - 1), BACKOFF_MAX_S))
 
 
 @dataclass
@@ -45,7 +45,6 @@ class ActorStatus:
     consecutive_failures: int = 0
     last_error: str | None = None
     last_started: float | None = None
-    next_start: float | None = None
     looping: bool = False
     failures: deque[float] = field(default_factory=lambda: deque(maxlen=CRASH_LOOP_FAILURES))
     manual_restarts: int = 0
@@ -79,9 +78,6 @@ class Supervisor:
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         return {name: st.as_json() for name, st in sorted(self.actors.items())}
-
-    def all_running(self) -> bool:
-        return all(st.state == "running" for st in self.actors.values())
 
     def crash_looping(self) -> list[str]:
         return [name for name, st in self.actors.items() if st.crash_loop]
@@ -144,7 +140,6 @@ class Supervisor:
                 )
                 status.looping = looping
                 status.state = "crash_loop" if looping else "backoff"
-                status.next_start = now + delay
                 log.exception(
                     "actor_failed",
                     failed_actor=name,

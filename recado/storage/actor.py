@@ -15,7 +15,6 @@ worker threads, one connection per thread at a time, taken from a small pool.
 
 from __future__ import annotations
 
-import os
 import queue
 import sqlite3
 import threading
@@ -32,7 +31,9 @@ import trio
 
 from recado.clock import SystemClock, iso
 from recado.logs import get_logger
-from recado.private_files import make_private, open_private
+from recado.private_files import make_private
+from recado.storage.backup import BackupDone, backup_to
+from recado.storage.connections import connect_reader, connect_writer
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (
     CommitFailed,
@@ -86,6 +87,7 @@ class StorageStats:
 def _answer(batch: list[_WriteRequest]) -> None:
     for req in batch:
         if req.task is not None and not req.abandoned:
+            assert req.result is not None  # a batch is answered once every write settled
             trio.lowlevel.reschedule(req.task, req.result)
             req.task = None
 
@@ -93,28 +95,6 @@ def _answer(batch: list[_WriteRequest]) -> None:
 def _call_in_trio(token: trio.lowlevel.TrioToken, fn: Callable[..., None], *args: Any) -> None:
     with suppress(trio.RunFinishedError):
         token.run_sync_soon(fn, *args)
-
-
-def connect_writer(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves, sqlite3 must not.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    # FULL: the commit that acknowledges a webhook or an event survives power loss.
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def connect_reader(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA busy_timeout=5000")
-    conn.execute("PRAGMA query_only=ON")
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 _STOP = object()
@@ -134,13 +114,12 @@ class Storage:
         self,
         path: Path,
         *,
-        group_commit: bool = True,
         max_batch: int = MAX_BATCH,
         readers: int = 4,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.path = path
-        self.max_batch = max_batch if group_commit else 1
+        self.max_batch = max_batch
         self.stats = StorageStats()
         self.faults = FaultState()
         self.now = now or SystemClock().now
@@ -306,6 +285,7 @@ class Storage:
             return trio.lowlevel.Abort.SUCCEEDED
 
         self._queue.put(req)
+        # The value is the write's outcome, unwrapped: typed Any by trio.
         return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
 
     def _commit_batch(self, batch: list[_WriteRequest]) -> StorageFault | None:
@@ -409,33 +389,10 @@ class Storage:
 
     # -- maintenance -----------------------------------------------------------------------
 
-    async def backup(self, dest: Path) -> dict[str, Any]:
-        """Online backup through SQLite's backup API, verified with integrity_check."""
+    async def backup(self, dest: Path) -> BackupDone:
+        """Online backup of the database to ``dest`` (``storage/backup.py``)."""
         return await trio.to_thread.run_sync(self._backup_sync, dest, limiter=self._read_limiter)
 
-    def _backup_sync(self, dest: Path) -> dict[str, Any]:
-        if dest.exists():
-            raise FileExistsError(f"{dest} already exists; a backup never overwrites a file")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(dest.name + ".partial")
-        # 0600 before SQLite opens it (a leftover of a failed backup is emptied, not reused).
-        os.close(open_private(partial, os.O_WRONLY | os.O_TRUNC))
-        target = sqlite3.connect(partial)
-        try:
-            with self._reader() as src:
-                src.backup(target)
-            check = target.execute("PRAGMA integrity_check").fetchall()
-            version = target.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-        finally:
-            target.close()
-        ok = [tuple(r) for r in check] == [("ok",)]
-        if not ok:
-            partial.unlink(missing_ok=True)
-            raise RuntimeError(f"backup failed integrity_check: {check[:5]}")
-        partial.rename(dest)
-        return {
-            "path": str(dest),
-            "bytes": dest.stat().st_size,
-            "integrity_check": "ok",
-            "schema_version": version,
-        }
+    def _backup_sync(self, dest: Path) -> BackupDone:
+        with self._reader() as source:
+            return backup_to(source, dest)

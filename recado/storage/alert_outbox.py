@@ -19,7 +19,7 @@ from datetime import datetime
 import msgspec
 
 from recado.clock import parse_iso
-from recado.storage.actor import fault_kind
+from recado.storage.faults import fault_kind
 from recado.storage.incident_records import IncidentSettings, add_entry
 from recado.storage.internal_events import emit_internal_event
 

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Any
+
+import msgspec
 
 from recado.clock import iso
+
+
+class Alert(msgspec.Struct, frozen=True, kw_only=True):
+    """One alert as stored: both languages, and when it was resolved (None while open)."""
+
+    id: int
+    at: str
+    severity: str  # critical | warning | info
+    code: str
+    subject: str
+    text_pt: str
+    text_en: str
+    resolved_at: str | None
 
 
 def add_alert(
@@ -25,16 +39,14 @@ def add_alert(
     )
 
 
-def list_alerts(
-    conn: sqlite3.Connection, include_resolved: bool, limit: int = 200
-) -> list[dict[str, Any]]:
+def list_alerts(conn: sqlite3.Connection, include_resolved: bool, limit: int = 200) -> list[Alert]:
     where = "" if include_resolved else "WHERE resolved_at IS NULL "
     rows = conn.execute(
         "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
         f"{where}ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [Alert(**dict(r)) for r in rows]
 
 
 def resolve_alerts(conn: sqlite3.Connection, code: str, subject: str, now: datetime) -> int:

@@ -7,7 +7,21 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the append-only audit log, its detail decoded."""
+
+    id: int
+    at: str
+    action: str
+    target: str
+    source_ip: str
+    actor: str
+    detail: dict[str, Any]
 
 
 def record_audit(
@@ -29,21 +43,21 @@ def record_audit(
 
 def list_audit(
     conn: sqlite3.Connection, limit: int = 100, before_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     rows = conn.execute(
         "SELECT id, at, action, target, source_ip, actor, detail_json FROM audit_log "
         "WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
         (before_id, before_id, limit),
     ).fetchall()
     return [
-        {
-            "id": r["id"],
-            "at": r["at"],
-            "action": r["action"],
-            "target": r["target"],
-            "source_ip": r["source_ip"],
-            "actor": r["actor"],
-            "detail": json.loads(r["detail_json"]),
-        }
+        AuditEntry(
+            id=r["id"],
+            at=r["at"],
+            action=r["action"],
+            target=r["target"],
+            source_ip=r["source_ip"],
+            actor=r["actor"],
+            detail=json.loads(r["detail_json"]),
+        )
         for r in rows
     ]

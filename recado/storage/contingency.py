@@ -4,18 +4,15 @@ gets it once per incident however many times they write (rules/contingency.py)."
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from datetime import datetime
 
 from recado.clock import from_unix, iso
 from recado.rules.contingency import should_reply
+from recado.rules.kinds import CONTINGENCY_REPLY
+from recado.rules.message_identity import message_id
+from recado.storage.message_queue import NewMessage, queue_message
 from recado.whatsapp.webhook_parse import InboundMessage
-
-
-def contingency_job_id(incident_id: int, wa_id: str) -> str:
-    key = f"contingency_reply|{incident_id}|{wa_id}"
-    return "job_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def plan_contingency_reply(
@@ -38,12 +35,11 @@ def plan_contingency_reply(
     ).fetchone()
     if taken:
         return False
-    job_id = contingency_job_id(incident_id, m.wa_id)
-    conn.execute(
-        "INSERT OR IGNORE INTO messages(id, kind, wa_id, to_number, state, created_at, "
-        "updated_at, due_at, text_body) "
-        "VALUES (?, 'contingency_reply', ?, ?, 'queued', ?, ?, ?, ?)",
-        (job_id, m.wa_id, "+" + m.wa_id, iso(now), iso(now), iso(now), text),
+    job_id = message_id(CONTINGENCY_REPLY, str(incident_id), m.wa_id)
+    queue_message(
+        conn,
+        NewMessage(id=job_id, kind=CONTINGENCY_REPLY, due_at=now, wa_id=m.wa_id, text_body=text),
+        now,
     )
     conn.execute(
         "INSERT INTO contingency_replies(incident_id, wa_id, message_id, inbound_wamid, "

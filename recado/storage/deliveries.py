@@ -12,12 +12,36 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
 from recado.storage.alerts import add_alert, resolve_alerts
+from recado.storage.message_queue import NewMessage, queue_message
 
-OPEN_STATES = ("pending", "retrying")
+
+class DueDelivery(msgspec.Struct, frozen=True):
+    """A delivery come due, with the event it carries as it was accepted."""
+
+    id: int
+    event_id: str
+    action: str
+    service: str | None  # None for a whatsapp:<template> action
+    state: str
+    attempts: int
+    type: str
+    occurred_at: str
+    data_json: str
+
+
+class BreakerRow(msgspec.Struct, frozen=True):
+    """A service's breaker as last saved (``opened_at`` as stored text)."""
+
+    service: str
+    state: str
+    failure_count: int
+    opened_at: str | None
 
 
 def expand_flows(
@@ -41,7 +65,7 @@ def due_deliveries(
     blocked: tuple[str, ...],
     in_flight: tuple[int, ...],
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[DueDelivery]:
     """Due deliveries with their event, leaving out those in flight and the services whose
     breaker holds them back."""
     rows = conn.execute(
@@ -53,7 +77,7 @@ def due_deliveries(
         "ORDER BY d.next_attempt_at, d.id LIMIT ?",
         (now, *blocked, *in_flight, limit),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DueDelivery(**dict(r)) for r in rows]
 
 
 def next_delivery_due(
@@ -64,7 +88,7 @@ def next_delivery_due(
         f"AND {_not_held(blocked, in_flight, '')}",
         (*blocked, *in_flight),
     ).fetchone()
-    return row[0]
+    return str(row[0]) if row[0] is not None else None
 
 
 def _not_held(blocked: tuple[str, ...], in_flight: tuple[int, ...], p: str) -> str:
@@ -151,55 +175,9 @@ def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: dateti
     )
 
 
-def load_breakers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM breakers").fetchall()
-    return {r["service"]: dict(r) for r in rows}
-
-
-def dlq_page(
-    conn: sqlite3.Connection, state: str, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
-    total = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = ?", (state,)).fetchone()[0]
-    rows = conn.execute(
-        "SELECT id, event_id, action, service, state, attempts, last_status, last_error, "
-        " created_at, updated_at, dead_at FROM deliveries WHERE state = ? "
-        "ORDER BY dead_at DESC, id DESC LIMIT ? OFFSET ?",
-        (state, limit, offset),
-    ).fetchall()
-    return total, [dict(r) for r in rows]
-
-
-def delivery_detail(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id "
-        "WHERE d.id = ?",
-        (delivery_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    attempts = conn.execute(
-        "SELECT n, started_at, latency_ms, status_code, outcome, error FROM delivery_attempts "
-        "WHERE delivery_id = ? ORDER BY id",
-        (delivery_id,),
-    ).fetchall()
-    return {**dict(row), "history": [dict(a) for a in attempts]}
-
-
-def event_with_deliveries(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | None:
-    """An event as accepted, and where each of its flow actions stands."""
-    event = conn.execute(
-        "SELECT id, type, occurred_at, received_at, source, data_json FROM events WHERE id = ?",
-        (event_id,),
-    ).fetchone()
-    if event is None:
-        return None
-    rows = conn.execute(
-        "SELECT id, action, service, state, attempts, next_attempt_at, last_status, last_error, "
-        "done_at FROM deliveries WHERE event_id = ? ORDER BY id",
-        (event_id,),
-    ).fetchall()
-    data = {k: event[k] for k in ("id", "type", "occurred_at", "received_at", "source")}
-    return {**data, "data": json.loads(event["data_json"]), "deliveries": [dict(r) for r in rows]}
+def load_breakers(conn: sqlite3.Connection) -> dict[str, BreakerRow]:
+    rows = conn.execute("SELECT service, state, failure_count, opened_at FROM breakers").fetchall()
+    return {r["service"]: BreakerRow(**dict(r)) for r in rows}
 
 
 def dlq_retry(conn: sqlite3.Connection, delivery_id: int, now: datetime) -> dict[str, Any]:
@@ -239,93 +217,24 @@ def _dlq_action(
     return {"outcome": outcome, "event_id": row["event_id"]}
 
 
-_EVENT_OUTCOMES = (
-    "SELECT COUNT(*) AS total, "
-    " COALESCE(SUM(dead > 0), 0) AS failed, "
-    " COALESCE(SUM(open = 0 AND dead = 0), 0) AS processed FROM ("
-    "  SELECT e.id, COALESCE(SUM(d.state IN ('pending', 'retrying')), 0) AS open, "
-    "   COALESCE(SUM(d.state IN ('dead', 'archived')), 0) AS dead "
-    "  FROM events e LEFT JOIN deliveries d ON d.event_id = e.id "
-    "  WHERE e.received_at >= ? AND e.received_at < ? GROUP BY e.id)"
-)
-
-
-def event_outcomes(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
-    """Events received in [start, end): processed (every delivery done), failed (a
-    delivery dead, or archived by an operator); the rest are still pending."""
-    row = conn.execute(_EVENT_OUTCOMES, (start, end)).fetchone()
-    return {"total": row["total"], "processed": row["processed"], "failed": row["failed"]}
-
-
-def hub_counts(conn: sqlite3.Connection, now: str) -> dict[str, int]:
-    pending = conn.execute(
-        "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE state IN ('pending', 'retrying')"
-    ).fetchone()[0]
-    retry = conn.execute(
-        "SELECT COUNT(*) AS total, COALESCE(SUM(next_attempt_at <= ?), 0) AS ready "
-        "FROM deliveries WHERE state = 'retrying'",
-        (now,),
-    ).fetchone()
-    dead = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").fetchone()[0]
-    return {
-        "pending_events": pending,
-        "retry_total": retry["total"],
-        "retry_ready": retry["ready"],
-        "dead_total": dead,
-    }
-
-
-def delivery_report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS success "
-        "FROM deliveries WHERE created_at >= ? AND created_at < ?",
-        (start, end),
-    ).fetchone()
-    dead = conn.execute(
-        "SELECT COUNT(*) FROM deliveries WHERE dead_at >= ? AND dead_at < ?", (start, end)
-    ).fetchone()[0]
-    return {"total": row["total"], "success": row["success"], "dead_letter_added": dead}
-
-
-def event_envelope(row: dict[str, Any]) -> bytes:
+def event_envelope(d: DueDelivery) -> bytes:
     """The JSON body a destination receives: the event as it was accepted."""
     return json.dumps(
         {
-            "id": row["event_id"],
-            "type": row["type"],
-            "occurred_at": row["occurred_at"],
-            "data": json.loads(row["data_json"]),
+            "id": d.event_id,
+            "type": d.type,
+            "occurred_at": d.occurred_at,
+            "data": json.loads(d.data_json),
         },
         ensure_ascii=False,
     ).encode()
 
 
 def hand_off_message(
-    conn: sqlite3.Connection,
-    delivery_id: int,
-    job_id: str,
-    template: str,
-    to: str,
-    values: dict[str, str],
-    event_id: str,
-    now: datetime,
+    conn: sqlite3.Connection, delivery_id: int, message: NewMessage, now: datetime
 ) -> bool:
-    """A whatsapp:<template> action: the job is queued for the sender, in the same
-    transaction that marks the delivery done (the job id is derived from the delivery, so
-    a repeat after a crash finds the job already there)."""
-    conn.execute(
-        "INSERT OR IGNORE INTO messages(id, kind, wa_id, to_number, state, created_at, "
-        "updated_at, due_at, event_id, params_json) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-        (
-            job_id,
-            template,
-            to.lstrip("+"),
-            to,
-            iso(now),
-            iso(now),
-            iso(now),
-            event_id,
-            json.dumps(values, ensure_ascii=False, sort_keys=True),
-        ),
-    )
+    """A whatsapp:<template> action: the message is queued for the sender, in the same
+    transaction that marks the delivery done (its id is derived from the delivery, so a
+    repeat after a crash finds it already there)."""
+    queue_message(conn, message, now)
     return record_attempt(conn, delivery_id, now, now, None, None, "handed_off", None, "done", None)

@@ -1,5 +1,9 @@
 """Recording an event: the event row, the appointment projection and the message jobs, in
-one transaction (an outbox: nothing accepted is lost, nothing is half-applied)."""
+one transaction (an outbox: nothing accepted is lost, nothing is half-applied).
+
+``insert_event`` is the one place an event row is written, whoever emits it (the events
+API, a button tap), with its flow actions fanned out in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from typing import Any
 
 from recado.clock import iso, parse_iso
 from recado.events.payloads import Appointment, Cancellation, ValidEvent
-from recado.rules.appointment_jobs import plan_jobs
+from recado.rules.appointment_jobs import JobSpec, plan_jobs
 from recado.rules.flows import FlowTable, actions_for
-from recado.rules.phone import wa_id_of
+from recado.rules.message_identity import recipient
 from recado.storage.alerts import add_alert
 from recado.storage.deliveries import expand_flows
+from recado.storage.message_queue import NewMessage, queue_message
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,40 @@ class JobSettings:
     reminder_hours_before: float
     location_line: str
     flows: FlowTable = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    id: str
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    body_sha256: str  # what tells a repeat from a conflict (for a tap: its wamid)
+    source: str  # api | button
+    remote_ip: str = ""  # who sent it (none for what recado derives itself)
+
+
+def insert_event(conn: sqlite3.Connection, e: NewEvent, now: datetime, flows: FlowTable) -> bool:
+    """Write the event and plan the deliveries of its flow actions; False (and nothing
+    planned) when an event with its id is there already."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO events(id, type, occurred_at, data_json, body_sha256, "
+        "received_at, source, remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            e.id,
+            e.type,
+            iso(e.occurred_at),
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            e.body_sha256,
+            iso(now),
+            e.source,
+            e.remote_ip,
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
+    expand_flows(conn, e.id, actions_for(flows, e.type), now)
+    return True
 
 
 @dataclass(frozen=True)
@@ -43,26 +82,15 @@ def record_event(
     row = conn.execute("SELECT body_sha256 FROM events WHERE id = ?", (event.id,)).fetchone()
     if row is not None:
         return Recorded("duplicate" if row["body_sha256"] == event.body_sha256 else "conflict")
-    conn.execute(
-        "INSERT INTO events(id, type, occurred_at, data_json, body_sha256, received_at, source, "
-        "remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            event.id,
-            event.type,
-            iso(event.occurred_at),
-            json.dumps(event.data, ensure_ascii=False, sort_keys=True),
-            event.body_sha256,
-            iso(now),
-            source,
-            remote_ip,
-        ),
+    new = NewEvent(
+        event.id, event.type, event.occurred_at, event.data, event.body_sha256, source, remote_ip
     )
+    insert_event(conn, new, now, settings.flows)
     planned = 0
     if isinstance(event.appointment, Appointment):
         planned = _upsert_appointment(conn, event, event.appointment, now, settings)
     elif isinstance(event.appointment, Cancellation):
         planned = _cancel_appointment(conn, event, event.appointment, now, settings)
-    expand_flows(conn, event.id, actions_for(settings.flows, event.type), now)
     return Recorded("accepted", planned)
 
 
@@ -87,7 +115,7 @@ def _upsert_appointment(
             a.appointment_id,
             a.client_name,
             a.phone,
-            wa_id_of(a.phone),
+            recipient(phone=a.phone).wa_id,
             a.service,
             iso(a.starts_at),
             location,
@@ -159,7 +187,7 @@ def _cancel_jobs(
 
 def _create_jobs(
     conn: sqlite3.Connection,
-    jobs: list[Any],
+    jobs: list[JobSpec],
     appointment_id: str,
     starts_at: str,
     phone: str,
@@ -168,24 +196,16 @@ def _create_jobs(
 ) -> int:
     created = 0
     for job in jobs:
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO messages(id, kind, appointment_id, starts_at, wa_id, "
-            "to_number, state, created_at, updated_at, due_at, event_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-            (
-                job.id,
-                job.kind,
-                appointment_id,
-                starts_at,
-                wa_id_of(phone),
-                phone,
-                iso(now),
-                iso(now),
-                iso(job.due_at),
-                event_id,
-            ),
+        message = NewMessage(
+            job.id,
+            job.kind,
+            job.due_at,
+            phone=phone,
+            event_id=event_id,
+            appointment_id=appointment_id,
+            starts_at=starts_at,
         )
-        created += cur.rowcount
+        created += queue_message(conn, message, now)
     return created
 
 

@@ -176,7 +176,6 @@ class FaultInfo:
     kind: str
     detail: str
     since: datetime
-    last_at: datetime
     failures: int
 
 
@@ -208,11 +207,11 @@ class FaultState:
         """Record a failed commit; True when this starts a fault or changes its kind."""
         cur = self.current
         if cur is None:
-            self.current = FaultInfo(fault.kind, fault.detail, at, at, 1)
+            self.current = FaultInfo(fault.kind, fault.detail, at, 1)
             self._healthy = trio.Event()
         else:
             self.current = replace(
-                cur, kind=fault.kind, detail=fault.detail, last_at=at, failures=cur.failures + 1
+                cur, kind=fault.kind, detail=fault.detail, failures=cur.failures + 1
             )
         if any(a.kind == fault.kind for a in self.alerts):
             return cur is None

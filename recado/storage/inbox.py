@@ -5,10 +5,39 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from datetime import datetime
-from typing import Any
+
+import msgspec
 
 from recado.clock import iso
 from recado.rules.storage_faults import is_storage_error_text
+
+# The inbox states an operator can filter by, each a condition on the row.
+INBOX_STATES = {
+    "pending": "processed_at IS NULL AND error IS NULL",
+    "failed": "processed_at IS NULL AND error IS NOT NULL",
+    "processed": "processed_at IS NOT NULL",
+}
+
+
+class InboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored webhook body as the webhooks page lists it (the body itself stays out)."""
+
+    id: int
+    received_at: str
+    field: str  # the body's fields, comma-separated
+    signature_ok: bool | None  # None: no app secret configured, nothing checked
+    processed_at: str | None
+    error: str | None
+    attempts: int
+    bytes: int
+    remote_ip: str
+
+
+class InboxCounts(msgspec.Struct, frozen=True, kw_only=True):
+    pending: int
+    failed: int
+    received_today: int
+    rejected_today: int
 
 
 def insert_inbox(
@@ -97,13 +126,8 @@ def requeue_storage_failures(conn: sqlite3.Connection) -> int:
 
 def recent_inbox(
     conn: sqlite3.Connection, limit: int, before_id: int | None, state: str | None
-) -> list[dict[str, Any]]:
-    where = {
-        None: "1",
-        "pending": "processed_at IS NULL AND error IS NULL",
-        "failed": "processed_at IS NULL AND error IS NOT NULL",
-        "processed": "processed_at IS NOT NULL",
-    }[state]
+) -> list[InboxItem]:
+    where = "1" if state is None else INBOX_STATES[state]
     rows = conn.execute(
         f"SELECT id, received_at, fields, signature_ok, processed_at, error, attempts, "
         f"length(body) AS bytes, remote_ip FROM webhook_inbox WHERE {where} "
@@ -111,22 +135,22 @@ def recent_inbox(
         (before_id, before_id, limit),
     ).fetchall()
     return [
-        {
-            "id": r["id"],
-            "received_at": r["received_at"],
-            "field": r["fields"],
-            "signature_ok": None if r["signature_ok"] is None else bool(r["signature_ok"]),
-            "processed_at": r["processed_at"],
-            "error": r["error"],
-            "attempts": r["attempts"],
-            "bytes": r["bytes"],
-            "remote_ip": r["remote_ip"],
-        }
+        InboxItem(
+            id=r["id"],
+            received_at=r["received_at"],
+            field=r["fields"],
+            signature_ok=None if r["signature_ok"] is None else bool(r["signature_ok"]),
+            processed_at=r["processed_at"],
+            error=r["error"],
+            attempts=r["attempts"],
+            bytes=r["bytes"],
+            remote_ip=r["remote_ip"],
+        )
         for r in rows
     ]
 
 
-def inbox_counts(conn: sqlite3.Connection, today_start: str) -> dict[str, int]:
+def inbox_counts(conn: sqlite3.Connection, today_start: str) -> InboxCounts:
     row = conn.execute(
         "SELECT "
         " SUM(processed_at IS NULL AND error IS NULL) AS pending,"
@@ -138,9 +162,9 @@ def inbox_counts(conn: sqlite3.Connection, today_start: str) -> dict[str, int]:
     rejects = conn.execute(
         "SELECT COUNT(*) FROM webhook_rejects WHERE received_at >= ?", (today_start,)
     ).fetchone()[0]
-    return {
-        "pending": int(row["pending"] or 0),
-        "failed": int(row["failed"] or 0),
-        "received_today": int(row["today"] or 0),
-        "rejected_today": int(rejects or 0),
-    }
+    return InboxCounts(
+        pending=int(row["pending"] or 0),
+        failed=int(row["failed"] or 0),
+        received_today=int(row["today"] or 0),
+        rejected_today=int(rejects or 0),
+    )

@@ -26,7 +26,7 @@ from recado.storage.incident_records import (
     load_incident,
     open_incident_of,
 )
-from recado.storage.sending import set_setting
+from recado.storage.operator_actions import set_kill_switch
 
 
 @dataclass(frozen=True)
@@ -311,16 +311,8 @@ def incident_action(
     if incident.state == RESOLVED:
         return {"outcome": "resolved_already"}
     if action in ("kill_switch_on", "kill_switch_off"):
-        set_setting(conn, "kill_switch", action == "kill_switch_on", now)
-        record_audit(
-            conn,
-            now,
-            "whatsapp.kill_switch",
-            "on" if action == "kill_switch_on" else "off",
-            source_ip,
-            "operator",
-            {"on": action == "kill_switch_on", "incident": incident_id},
-        )
+        # The same write (and audit row) as the kill switch's own action.
+        set_kill_switch(conn, action == "kill_switch_on", now, source_ip)
     elif action in ("contingency_on", "contingency_off"):
         conn.execute(
             "UPDATE incidents SET contingency_on = ? WHERE id = ?",

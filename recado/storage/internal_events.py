@@ -16,9 +16,8 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from recado.events.payloads import ValidEvent
 from recado.rules.flows import FlowTable, actions_for
-from recado.storage.events import JobSettings, record_event
+from recado.storage.events import NewEvent, insert_event
 
 
 def emit_internal_event(
@@ -32,19 +31,14 @@ def emit_internal_event(
     """Store the event and its deliveries (in the caller's transaction); True if new."""
     if not actions_for(flows, event_type):
         return False
-    canonical = json.dumps(
-        {"id": event_id, "type": event_type, "data": data},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    event = ValidEvent(
+    body = {"id": event_id, **data}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    event = NewEvent(
         id=event_id,
         type=event_type,
         occurred_at=now,
-        data={"id": event_id, **data},
+        data=body,
         body_sha256=hashlib.sha256(canonical.encode()).hexdigest(),
-        appointment=None,
+        source="internal",
     )
-    settings = JobSettings(mode="disabled", reminder_hours_before=0, location_line="", flows=flows)
-    return record_event(conn, event, now, settings, "", source="internal").outcome == "accepted"
+    return insert_event(conn, event, now, flows)

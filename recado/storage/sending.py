@@ -2,6 +2,8 @@
 
 A job is marked ``sending`` (with its attempt row) in a commit *before* the request leaves,
 so a crash after that point is visible at start as ``sending`` and becomes ``uncertain``.
+What a send (or a decision not to send) does to the job is decided by
+``rules/send_outcome.py``; ``apply_job_update`` writes it, whatever it is, in one place.
 """
 
 from __future__ import annotations
@@ -11,14 +13,39 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso
+from recado.rules import states as st
+from recado.rules.send_outcome import Attempt, JobUpdate
 from recado.storage.alerts import add_alert
+from recado.storage.settings import SENDING_PAUSED, set_setting
 from recado.storage.webhook_apply import apply_pending_statuses
 
-__all__ = ["add_alert"]
+
+class DueJob(msgspec.Struct, frozen=True):
+    """A queued job come due, with its appointment as it stands now (when it has one).
+    Times are stored text, read by the sender one job at a time (a bad one fails that job,
+    never the read)."""
+
+    id: str
+    kind: str
+    appointment_id: str | None
+    to_number: str | None
+    wa_id: str | None
+    attempts: int
+    text_body: str | None
+    params_json: str | None
+    job_starts_at: str | None
+    client_name: str | None
+    service: str | None
+    starts_at: str | None
+    location: str | None
+    appointment_status: str | None
+    cancel_reason: str | None
 
 
-def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, Any]]:
+def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[DueJob]:
     rows = conn.execute(
         "SELECT m.id, m.kind, m.appointment_id, m.to_number, m.wa_id, m.attempts, m.text_body, "
         " m.params_json, m.starts_at AS job_starts_at, "
@@ -28,7 +55,7 @@ def due_jobs(conn: sqlite3.Connection, now: str, limit: int) -> list[dict[str, A
         "WHERE m.state = 'queued' AND m.due_at <= ? ORDER BY m.due_at, m.id LIMIT ?",
         (now, limit),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DueJob(**dict(r)) for r in rows]
 
 
 def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | None:
@@ -41,7 +68,7 @@ def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | 
         f"AND COALESCE(to_number, '') NOT IN ({marks}))",
         paced,
     ).fetchone()
-    return row[0]
+    return str(row[0]) if row[0] is not None else None
 
 
 def mark_sending(
@@ -69,159 +96,97 @@ def mark_sending(
     return int(cur.lastrowid or 0)
 
 
-def _finish_attempt(
-    conn: sqlite3.Connection,
-    attempt_id: int,
-    now: datetime,
-    outcome: str,
-    http_status: int | None = None,
-    error_code: int | None = None,
-    answer: Any = None,
-    wamid: str | None = None,
+def apply_job_update(
+    conn: sqlite3.Connection, job_id: str, attempt_id: int | None, now: datetime, u: JobUpdate
 ) -> None:
+    """The job (and its attempt, when a request was made) as ``u`` says, with the pause and
+    the alert it raises, in one transaction."""
+    if attempt_id is not None and u.attempt is not None:
+        _finish_attempt(conn, attempt_id, now, u.attempt)
+    reason_json = None if u.reason is None else json.dumps(u.reason, ensure_ascii=False)
+    if u.state == st.SENT:
+        _sent(conn, job_id, now, u)
+    elif u.state == st.QUEUED:
+        assert u.due_at is not None
+        conn.execute(
+            "UPDATE messages SET state = 'queued', due_at = ?, reason_code = ?, "
+            "reason_json = ?, updated_at = ? WHERE id = ?",
+            (iso(u.due_at), u.reason_code, reason_json, iso(now), job_id),
+        )
+    elif u.state == st.UNCERTAIN:
+        assert u.due_at is not None
+        conn.execute(
+            "UPDATE messages SET state = 'uncertain', due_at = ?, reason_code = ?, "
+            "reason_json = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+            (iso(u.due_at), u.reason_code, reason_json, iso(now), job_id),
+        )
+    else:
+        # failed / skipped / canceled / dead: never over a job that moved on meanwhile.
+        conn.execute(
+            "UPDATE messages SET state = ?, reason_code = ?, reason_json = ?, updated_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'sending', 'uncertain')",
+            (u.state, u.reason_code, reason_json, iso(now), job_id),
+        )
+    if u.pause is not None:
+        set_setting(conn, SENDING_PAUSED, u.pause, now)
+    if u.alert is not None:
+        a = u.alert
+        add_alert(conn, now, a.severity, a.code, a.subject, a.pt_br, a.en)
+
+
+def _finish_attempt(conn: sqlite3.Connection, attempt_id: int, now: datetime, a: Attempt) -> None:
     conn.execute(
         "UPDATE message_attempts SET finished_at = ?, outcome = ?, http_status = ?, "
         "error_code = ?, answer_json = ?, wamid = ? WHERE id = ?",
         (
             iso(now),
-            outcome,
-            http_status,
-            error_code,
-            None if answer is None else json.dumps(answer, ensure_ascii=False),
-            wamid,
+            a.outcome,
+            a.http_status,
+            a.error_code,
+            None if a.answer is None else json.dumps(a.answer, ensure_ascii=False),
+            a.wamid,
             attempt_id,
         ),
     )
 
 
-def record_sent(
-    conn: sqlite3.Connection,
-    job_id: str,
-    attempt_id: int,
-    now: datetime,
-    wamid: str,
-    wa_id: str | None,
-    answer: Any,
-    dry_run: bool,
-) -> None:
-    _finish_attempt(
-        conn, attempt_id, now, "dry_run" if dry_run else "sent", 200, None, answer, wamid
-    )
+def _sent(conn: sqlite3.Connection, job_id: str, now: datetime, u: JobUpdate) -> None:
     # A status webhook carrying the job id may have moved the job already; never back.
     conn.execute(
         "UPDATE messages SET wamid = COALESCE(wamid, ?), wa_id = COALESCE(?, wa_id), "
         "state = CASE WHEN state IN ('sending', 'uncertain') THEN 'sent' ELSE state END, "
         "reason_code = NULL, updated_at = ? WHERE id = ?",
-        (wamid, wa_id, iso(now), job_id),
+        (u.wamid, u.wa_id, iso(now), job_id),
     )
-    if not dry_run:
-        apply_pending_statuses(conn, job_id, wamid, now)
+    if not u.dry_run and u.wamid is not None:
+        apply_pending_statuses(conn, job_id, u.wamid, now)
         conn.execute(
             "INSERT INTO conversations(wa_id, last_outbound_at, outbound_count, updated_at) "
             "VALUES (?, ?, 1, ?) ON CONFLICT(wa_id) DO UPDATE SET "
             " last_outbound_at = MAX(COALESCE(last_outbound_at, 0), excluded.last_outbound_at),"
             " outbound_count = outbound_count + 1, updated_at = excluded.updated_at",
-            (wa_id or "", int(now.timestamp()), iso(now)),
+            (u.wa_id or "", int(now.timestamp()), iso(now)),
         )
 
 
-def record_retry(
-    conn: sqlite3.Connection,
-    job_id: str,
-    attempt_id: int | None,
-    now: datetime,
-    due_at: datetime,
-    reason_code: str,
-    reason: dict[str, str],
-    outcome: str,
-    http_status: int | None = None,
-    error_code: int | None = None,
-    answer: Any = None,
-) -> None:
-    if attempt_id is not None:
-        _finish_attempt(conn, attempt_id, now, outcome, http_status, error_code, answer)
-    conn.execute(
-        "UPDATE messages SET state = 'queued', due_at = ?, reason_code = ?, reason_json = ?, "
-        "updated_at = ? WHERE id = ?",
-        (iso(due_at), reason_code, json.dumps(reason, ensure_ascii=False), iso(now), job_id),
-    )
-
-
-def record_final(
-    conn: sqlite3.Connection,
-    job_id: str,
-    attempt_id: int | None,
-    now: datetime,
-    state: str,
-    reason_code: str,
-    reason: dict[str, Any],
-    outcome: str = "rejected",
-    http_status: int | None = None,
-    error_code: int | None = None,
-    answer: Any = None,
-) -> None:
-    """failed / skipped / dead, with the reason an operator reads."""
-    if attempt_id is not None:
-        _finish_attempt(conn, attempt_id, now, outcome, http_status, error_code, answer)
-    conn.execute(
-        "UPDATE messages SET state = ?, reason_code = ?, reason_json = ?, updated_at = ? "
-        "WHERE id = ? AND state IN ('queued', 'sending', 'uncertain')",
-        (state, reason_code, json.dumps(reason, ensure_ascii=False), iso(now), job_id),
-    )
-
-
-def record_uncertain(
-    conn: sqlite3.Connection,
-    job_id: str,
-    attempt_id: int,
-    now: datetime,
-    deadline: datetime,
-    kind: str,
-    detail: str,
-    reason: dict[str, Any] | None = None,
-) -> None:
-    _finish_attempt(conn, attempt_id, now, "unknown", answer={"transport": kind, "detail": detail})
-    conn.execute(
-        "UPDATE messages SET state = 'uncertain', due_at = ?, reason_code = ?, "
-        "reason_json = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
-        (
-            iso(deadline),
-            f"unknown_{kind}",
-            None if reason is None else json.dumps(reason, ensure_ascii=False),
-            iso(now),
-            job_id,
-        ),
-    )
-
-
 def record_internal_error(
-    conn: sqlite3.Connection,
-    job_id: str,
-    now: datetime,
-    deadline: datetime,
-    failed_reason: dict[str, Any],
-    uncertain_reason: dict[str, Any],
+    conn: sqlite3.Connection, job_id: str, now: datetime, unclaimed: JobUpdate, claimed: JobUpdate
 ) -> str | None:
-    """Processing the job raised. Not claimed yet: ``failed`` (an operator can retry it once
-    the cause is fixed). Already ``sending``: the request may have left, so ``uncertain``,
-    never failed (a retry could send it twice). Returns the state it was in."""
+    """Processing the job raised: ``unclaimed`` applies to a job not claimed yet,
+    ``claimed`` to one already ``sending`` (its attempt in flight ends unknown). Returns the
+    state it was in."""
     row = conn.execute("SELECT state FROM messages WHERE id = ?", (job_id,)).fetchone()
     if row is None:
         return None
-    if row["state"] == "queued":
-        record_final(conn, job_id, None, now, "failed", "internal_error", failed_reason)
-    elif row["state"] == "sending":
+    if row["state"] == st.QUEUED:
+        apply_job_update(conn, job_id, None, now, unclaimed)
+    elif row["state"] == st.SENDING:
         conn.execute(
             "UPDATE message_attempts SET outcome = 'unknown', finished_at = ? "
             "WHERE message_id = ? AND outcome = 'in_flight'",
             (iso(now), job_id),
         )
-        conn.execute(
-            "UPDATE messages SET state = 'uncertain', due_at = ?, "
-            "reason_code = 'unknown_internal_error', reason_json = ?, updated_at = ? "
-            "WHERE id = ?",
-            (iso(deadline), json.dumps(uncertain_reason, ensure_ascii=False), iso(now), job_id),
-        )
+        apply_job_update(conn, job_id, None, now, claimed)
     return str(row["state"])
 
 
@@ -248,24 +213,6 @@ def expire_uncertain(conn: sqlite3.Connection, now: datetime) -> int:
         (iso(now), iso(now)),
     )
     return cur.rowcount
-
-
-def set_setting(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> None:
-    conn.execute(
-        "INSERT INTO settings(key, value_json, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, "
-        "updated_at = excluded.updated_at",
-        (key, json.dumps(value), iso(now)),
-    )
-
-
-def get_setting(conn: sqlite3.Connection, key: str) -> Any:
-    row = conn.execute("SELECT value_json FROM settings WHERE key = ?", (key,)).fetchone()
-    return json.loads(row[0]) if row else None
-
-
-def delete_setting(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
 
 def last_accepted_send(conn: sqlite3.Connection) -> str | None:

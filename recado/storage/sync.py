@@ -8,10 +8,63 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from recado.clock import iso, parse_iso
 from recado.storage.audit import record_audit
 
 INTERRUPTED = "interrupted: the daemon stopped during the run"
+
+
+class SyncRun(msgspec.Struct, frozen=True, kw_only=True):
+    """One run of a job as recorded, with how long it took (None while it runs)."""
+
+    id: int
+    trigger: str  # schedule | catch_up | manual
+    started_at: str
+    finished_at: str | None
+    status: str  # running | done | failed
+    items_read: int
+    items_written: int
+    items_set_aside: int
+    error: str | None
+    cursor_before: str
+    cursor_after: str | None
+    duration_seconds: float | None
+
+
+class SyncSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A job at a glance: its last run, how many failed in 24 h, where its cursor is."""
+
+    last_run: str | None
+    last_status: str | None
+    recent_failures: int
+    duration_seconds: float | None
+    last_error: str | None
+    cursor: str
+    items_set_aside: int
+
+
+class RunCounts(msgspec.Struct, frozen=True, kw_only=True):
+    total: int
+    success: int
+
+
+class SyncFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """An item a run set aside, in both languages, until an operator's retry delivers it."""
+
+    id: int
+    job: str
+    run_id: int | None
+    item_key: str
+    item_json: str
+    reason_code: str  # refused | internal_error | unavailable
+    reason_pt: str
+    reason_en: str
+    status_code: int | None
+    attempts: int
+    at: str
+    resolved_at: str | None
 
 
 def job_state(conn: sqlite3.Connection, job: str) -> dict[str, Any] | None:
@@ -37,12 +90,23 @@ def fail_interrupted(conn: sqlite3.Connection, now: datetime) -> int:
     return cur.rowcount
 
 
-def start_run(conn: sqlite3.Connection, job: str, trigger: str, now: datetime, cursor: str) -> int:
+def start_run(
+    conn: sqlite3.Connection,
+    job: str,
+    trigger: str,
+    now: datetime,
+    cursor: str,
+    requested_from: str | None = None,
+) -> int:
+    """The run's row; a run an operator asked for (from ``requested_from``, their address)
+    is audited in the same transaction, so the audit says a run started only if it did."""
     cur = conn.execute(
         "INSERT INTO sync_runs(job, trigger, started_at, status, cursor_before) "
         "VALUES (?, ?, ?, 'running', ?)",
         (job, trigger, iso(now), cursor),
     )
+    if requested_from is not None:
+        record_audit(conn, now, "sync.run", job, requested_from, "operator", {})
     return int(cur.lastrowid or 0)
 
 
@@ -82,20 +146,20 @@ def finish_run(
         conn.execute("UPDATE sync_state SET last_fire_at = ? WHERE job = ?", (iso(fire_at), job))
 
 
-def runs(conn: sqlite3.Connection, job: str, limit: int = 20) -> list[dict[str, Any]]:
+def runs(conn: sqlite3.Connection, job: str, limit: int = 20) -> list[SyncRun]:
     rows = conn.execute(
         "SELECT id, trigger, started_at, finished_at, status, items_read, items_written, "
         " items_set_aside, error, cursor_before, cursor_after FROM sync_runs WHERE job = ? "
         "ORDER BY id DESC LIMIT ?",
         (job, limit),
     ).fetchall()
-    return [dict(r) | {"duration_seconds": _duration(r)} for r in rows]
+    return [SyncRun(**dict(r), duration_seconds=_duration(r)) for r in rows]
 
 
-def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[str, Any]:
+def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[str, SyncSummary]:
     """Per job: the last run and how many failed in the last 24 hours."""
     since = iso(now - timedelta(hours=24))
-    out: dict[str, Any] = {}
+    out: dict[str, SyncSummary] = {}
     for job in jobs:
         last = conn.execute(
             "SELECT * FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,)
@@ -109,28 +173,28 @@ def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[st
         open_failures = conn.execute(
             "SELECT COUNT(*) FROM sync_failures WHERE job = ? AND resolved_at IS NULL", (job,)
         ).fetchone()[0]
-        out[job] = {
-            "last_run": last["started_at"] if last else None,
-            "last_status": last["status"] if last else None,
-            "recent_failures": failures,
-            "duration_seconds": _duration(last) if last else None,
-            "last_error": last["error"] if last else None,
-            "cursor": state["cursor"],
-            "items_set_aside": open_failures,
-        }
+        out[job] = SyncSummary(
+            last_run=last["started_at"] if last else None,
+            last_status=last["status"] if last else None,
+            recent_failures=failures,
+            duration_seconds=_duration(last) if last else None,
+            last_error=last["error"] if last else None,
+            cursor=state["cursor"],
+            items_set_aside=open_failures,
+        )
     return out
 
 
-def report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, dict[str, int]]:
+def report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, RunCounts]:
     rows = conn.execute(
         "SELECT job, COUNT(*) AS total, COALESCE(SUM(status = 'done'), 0) AS success "
         "FROM sync_runs WHERE started_at >= ? AND started_at < ? GROUP BY job ORDER BY job",
         (start, end),
     ).fetchall()
-    return {r["job"]: {"total": r["total"], "success": r["success"]} for r in rows}
+    return {r["job"]: RunCounts(total=r["total"], success=r["success"]) for r in rows}
 
 
-def _duration(row: Any) -> float | None:
+def _duration(row: sqlite3.Row) -> float | None:
     if row["finished_at"] is None:
         return None
     seconds = (parse_iso(row["finished_at"]) - parse_iso(row["started_at"])).total_seconds()
@@ -177,14 +241,20 @@ def set_aside(
     return int(row["id"])
 
 
-def open_failures(conn: sqlite3.Connection, job: str, limit: int = 100) -> list[dict[str, Any]]:
+_FAILURE_COLUMNS = (
+    "id, job, run_id, item_key, item_json, reason_code, reason_pt, reason_en, status_code, "
+    "attempts, at, resolved_at"
+)
+
+
+def open_failures(conn: sqlite3.Connection, job: str, limit: int = 100) -> list[SyncFailure]:
     """Items set aside and not resolved yet, newest first."""
     rows = conn.execute(
-        "SELECT * FROM sync_failures WHERE job = ? AND resolved_at IS NULL ORDER BY at DESC, id "
-        "DESC LIMIT ?",
+        f"SELECT {_FAILURE_COLUMNS} FROM sync_failures WHERE job = ? AND resolved_at IS NULL "
+        "ORDER BY at DESC, id DESC LIMIT ?",
         (job, limit),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [SyncFailure(**dict(r)) for r in rows]
 
 
 def failure(conn: sqlite3.Connection, failure_id: int) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ fails the whole body, which is kept for a later attempt.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from contextlib import suppress
@@ -26,13 +25,17 @@ from zoneinfo import ZoneInfo
 
 from recado.clock import from_unix, iso, parse_iso
 from recado.rules.buttons import button_action, parse_payload
-from recado.rules.flows import FlowTable, actions_for
+from recado.rules.flows import FlowTable
+from recado.rules.kinds import BUTTON_REPLY
+from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
-from recado.storage.actor import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.contingency import plan_contingency_reply
-from recado.storage.deliveries import expand_flows
+from recado.storage.events import NewEvent, insert_event
+from recado.storage.faults import fault_kind
+from recado.storage.ledger import record_inbound
+from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
 
@@ -74,7 +77,7 @@ def apply_body(
                 (inbox_id, seq),
             ).rowcount
             kind = _apply_item(conn, inbox_id, seq, item, received_at)
-            if kind == "inbound" and replies is not None:
+            if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
                 if plan_contingency_reply(conn, item, replies.contingency_text, replies.mode, now):
                     counts["contingency_reply"] = counts.get("contingency_reply", 0) + 1
                 kind = _answer_button(conn, item, replies, now) or kind
@@ -146,21 +149,9 @@ def _inbound(
     )
     if cur.rowcount == 0:
         return "inbound_duplicate"
-    # The ledger only moves forward: an old message delivered late by a retry never moves
-    # last_inbound back, and only messages from the client count (CONTRACT §6).
-    conn.execute(
-        "INSERT INTO conversations(wa_id, profile_name, last_inbound_at, last_inbound_wamid, "
-        "inbound_count, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-        "ON CONFLICT(wa_id) DO UPDATE SET "
-        " profile_name = COALESCE(excluded.profile_name, profile_name),"
-        " last_inbound_wamid = CASE WHEN last_inbound_at IS NULL "
-        "   OR excluded.last_inbound_at > last_inbound_at "
-        "   THEN excluded.last_inbound_wamid ELSE last_inbound_wamid END,"
-        " last_inbound_at = MAX(COALESCE(last_inbound_at, 0), excluded.last_inbound_at),"
-        " inbound_count = inbound_count + 1,"
-        " updated_at = excluded.updated_at",
-        (m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at),
-    )
+    # Only messages from the client move the window, and never back (docs/reference.md §7,
+    # rules/window.py).
+    record_inbound(conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at)
     return "inbound"
 
 
@@ -226,7 +217,9 @@ def _status(conn: sqlite3.Connection, inbox_id: int, s: wp.StatusUpdate, receive
 def _message_for(
     conn: sqlite3.Connection, wamid: str, callback_data: str | None
 ) -> sqlite3.Row | None:
-    row = conn.execute("SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)).fetchone()
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT id, state, wamid FROM messages WHERE wamid = ?", (wamid,)
+    ).fetchone()
     if row is not None or not callback_data:
         return row
     # A send whose answer we never saw (timeout, crash) is found by the job id Meta echoes
@@ -317,20 +310,15 @@ def _answer_button(
             )
         if action.event_type:
             data = {"appointment_id": appointment_id, "wa_id": m.wa_id, "wamid": m.wamid}
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO events(id, type, occurred_at, data_json, body_sha256, "
-                "received_at, source) VALUES (?, ?, ?, ?, ?, ?, 'button')",
-                (
-                    f"btn:{m.wamid}",
-                    action.event_type,
-                    iso(from_unix(m.timestamp) or now),
-                    json.dumps(data, sort_keys=True),
-                    m.wamid,
-                    iso(now),
-                ),
+            tapped = NewEvent(
+                f"btn:{m.wamid}",
+                action.event_type,
+                from_unix(m.timestamp) or now,
+                data,
+                m.wamid,
+                "button",
             )
-            if cur.rowcount:
-                expand_flows(conn, f"btn:{m.wamid}", actions_for(ctx.flows, action.event_type), now)
+            insert_event(conn, tapped, now, ctx.flows)
         if action.alert:
             add_alert(
                 conn,
@@ -342,22 +330,16 @@ def _answer_button(
                 f'{apt["client_name"]} tapped "{m.reply_title or button}" ({apt["service"]}).',
             )
         if ctx.mode != "disabled":
-            conn.execute(
-                "INSERT OR IGNORE INTO messages(id, kind, appointment_id, wa_id, to_number, "
-                "state, created_at, updated_at, due_at, text_body, inbound_wamid) "
-                "VALUES (?, 'button_reply', ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-                (
-                    "job_" + hashlib.sha256(f"button_reply|{m.wamid}".encode()).hexdigest()[:24],
-                    appointment_id,
-                    m.wa_id,
-                    "+" + m.wa_id,
-                    iso(now),
-                    iso(now),
-                    iso(now),
-                    action.reply,
-                    m.wamid,
-                ),
+            reply = NewMessage(
+                message_id(BUTTON_REPLY, m.wamid),
+                BUTTON_REPLY,
+                now,
+                wa_id=m.wa_id,
+                appointment_id=appointment_id,
+                text_body=action.reply,
+                inbound_wamid=m.wamid,
             )
+            queue_message(conn, reply, now)
     conn.execute(
         "UPDATE inbound_messages SET handled_at = ?, handled_as = ? WHERE wamid = ?",
         (iso(now), handled, m.wamid),

@@ -10,6 +10,20 @@ from contextlib import suppress
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+import msgspec
+
+
+class SetAsideItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A webhook item kept aside, as the webhooks page lists it."""
+
+    id: int
+    inbox_id: int
+    seq: int
+    kind: str  # item_failed | bad_item
+    field: str
+    summary: str
+    received_at: str
+
 
 def record_failure(
     conn: sqlite3.Connection,
@@ -58,11 +72,11 @@ def _raw_item(item: Any) -> Any:
     return asdict(item) if is_dataclass(item) and not isinstance(item, type) else repr(item)
 
 
-def set_aside_items(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+def set_aside_items(conn: sqlite3.Connection, limit: int) -> list[SetAsideItem]:
     """Items kept aside, newest first: those that failed to apply and malformed ones."""
     rows = conn.execute(
         "SELECT id, inbox_id, seq, kind, field, summary, received_at FROM webhook_records "
         "WHERE kind IN ('item_failed', 'bad_item') ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [SetAsideItem(**dict(r)) for r in rows]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shlex
 import signal
 import socket
 import subprocess
@@ -51,6 +53,7 @@ class DaemonProcess:
         config_path: Path,
         *,
         test_hooks: bool = True,
+        group_commit: bool = True,
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
         watchdog_usec: int | None = None,
@@ -61,6 +64,7 @@ class DaemonProcess:
         self.soft_nofile = soft_nofile
         self.data_dir = config_path.parent / "var"
         self.test_hooks = test_hooks
+        self.group_commit = group_commit
         self.extra_args = extra_args
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -80,10 +84,7 @@ class DaemonProcess:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(sock_path))
         sock.settimeout(0.2)
-        args = [sys.executable, "-m", "recado", "run", "--config", str(self.config_path)]
-        if self.test_hooks:
-            args.append("--test-hooks")
-        args.extend(self.extra_args)
+        args = [*self.command(), "--config", str(self.config_path), *self.extra_args]
         env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(sock_path)}
         env.pop("WATCHDOG_USEC", None)
         env.pop("WATCHDOG_PID", None)
@@ -133,6 +134,16 @@ class DaemonProcess:
         self.operator_url = info["operator"]
         return self
 
+    def command(self) -> list[str]:
+        """``recado run``, or the testing entry point when a hook is asked for."""
+        hooks = [
+            *(["--test-hooks"] if self.test_hooks else []),
+            *([] if self.group_commit else ["--no-group-commit"]),
+        ]
+        if not hooks:
+            return [sys.executable, "-m", "recado", "run"]
+        return [sys.executable, "-m", "recado.testing.run_with_hooks", *hooks]
+
     def _listen(self, sock: socket.socket, sock_path: Path) -> None:
         try:
             while not self._stop_listening.is_set():
@@ -150,9 +161,8 @@ class DaemonProcess:
         return [at for at, message in self.notified if "WATCHDOG=1" in message.split("\n")]
 
     def _limit_files(self) -> None:
-        import resource
-
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        assert self.soft_nofile is not None  # only set as preexec_fn when given
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.soft_nofile, hard))
 
     @property
@@ -193,8 +203,6 @@ class DaemonProcess:
 
     def log_events(self) -> list[dict[str, Any]]:
         """Parsed ``key=value`` log lines (just enough for tests to find events)."""
-        import shlex
-
         events = []
         for line in self.log_text().splitlines():
             try:

@@ -35,11 +35,11 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
+from recado.testing.graph_wire import TemplateSpec, graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
-_TO = re.compile(r"^\+?[1-9]\d{7,14}$")
 
 
 @dataclass
@@ -67,13 +67,6 @@ class Behaviour:
     message: str = ""
     seconds: float = 0.0
     is_transient: bool | None = None
-
-
-@dataclass
-class TemplateSpec:
-    language: str
-    body_params: int
-    buttons: int = 0
 
 
 @dataclass
@@ -239,7 +232,7 @@ class GraphDouble(H11Double):
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:
             record.answered = "http 404"
-            await respond(conn, stream, 404, _graph_error(803, "Unknown path components"))
+            await respond(conn, stream, 404, graph_error(803, "Unknown path components"))
             return True
         behaviour = self._script.popleft() if self._script else None
         if behaviour is not None and behaviour.kind == "drop":
@@ -262,7 +255,7 @@ class GraphDouble(H11Double):
                 conn,
                 stream,
                 behaviour.http_status,
-                _graph_error(
+                graph_error(
                     behaviour.code,
                     behaviour.message or f"scripted error {behaviour.code}",
                     behaviour.subcode,
@@ -302,7 +295,7 @@ class GraphDouble(H11Double):
                 answer["debug"] = {"request_headers": dict(record.headers), "auth": auth}
         elif behaviour.code:
             status = behaviour.http_status
-            answer = _graph_error(
+            answer = graph_error(
                 behaviour.code,
                 f"({behaviour.code}) Rejected the request sent with Authorization: {auth}",
                 details=f"request headers were {json.dumps(record.headers)}",
@@ -314,92 +307,10 @@ class GraphDouble(H11Double):
         return True
 
     def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
-        auth = headers.get("authorization", "")
-        if auth != f"Bearer {self.token}":
-            return 401, _graph_error(
-                190, "Invalid OAuth access token - Cannot parse access token", 467
-            )
-        if not isinstance(body, dict):
-            return 400, _graph_error(100, "Invalid parameter: body is not a JSON object")
-        if body.get("messaging_product") != "whatsapp":
-            return 400, _graph_error(100, "(#100) The parameter messaging_product is required.")
-        to = body.get("to")
-        if not isinstance(to, str) or not _TO.match(to):
-            return 400, _graph_error(100, "(#100) Invalid parameter: to")
-        kind = body.get("type", "text")
-        if kind == "text":
-            text = body.get("text")
-            text_body = text.get("body") if isinstance(text, dict) else None
-            if not isinstance(text_body, str) or not text_body:
-                return 400, _graph_error(131008, "(#131008) Required parameter is missing")
-            if len(text_body) > 4096:
-                return 400, _graph_error(
-                    100, "(#100) Param text['body'] must be at most 4096 characters long."
-                )
-        elif kind == "template":
-            problem = self._check_template(body.get("template"))
-            if problem is not None:
-                return 400, problem
-        else:
-            return 400, _graph_error(100, f"(#100) Unsupported message type {kind}")
-        wamid = f"wamid.DOUBLE{self._prefix}{next(self._ids):08d}"
-        answer: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
-            "messages": [{"id": wamid}],
-        }
-        if kind == "template":
-            answer["messages"][0]["message_status"] = "accepted"
-        return 200, answer
+        return validate_send(self.token, self.templates, headers, body, self._next_wamid)
 
-    def _check_template(self, template: Any) -> dict[str, Any] | None:
-        if not isinstance(template, dict) or not isinstance(template.get("name"), str):
-            return _graph_error(131008, "(#131008) Required parameter is missing: template.name")
-        spec = self.templates.get(template["name"])
-        language = (template.get("language") or {}).get("code")
-        if spec is None or language != spec.language:
-            return _graph_error(
-                132001,
-                "(#132001) Template name does not exist in the translation",
-                details=f"template name ({template['name']}) does not exist in {language}",
-            )
-        body_params = 0
-        for component in template.get("components") or []:
-            if component.get("type") == "body":
-                body_params = len(component.get("parameters") or [])
-            if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
-                index = int(component.get("index", -1))
-                if not 0 <= index < spec.buttons:
-                    return _graph_error(131009, "(#131009) Parameter value is not valid: index")
-        if body_params != spec.body_params:
-            return _graph_error(
-                132000,
-                "(#132000) Number of parameters does not match the expected number of params",
-                details=f"body: number of localizable_params ({body_params}) does not match "
-                f"the expected number of params ({spec.body_params})",
-            )
-        return None
-
-
-def _graph_error(
-    code: int,
-    message: str,
-    subcode: int | None = None,
-    is_transient: bool | None = None,
-    details: str | None = None,
-) -> dict[str, Any]:
-    error: dict[str, Any] = {
-        "message": message,
-        "type": "OAuthException",
-        "code": code,
-        "error_data": {"messaging_product": "whatsapp", "details": details or message},
-        "fbtrace_id": f"Double{random.randrange(10**8):08d}",
-    }
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    if is_transient is not None:
-        error["is_transient"] = is_transient
-    return {"error": error}
+    def _next_wamid(self) -> str:
+        return f"wamid.DOUBLE{self._prefix}{next(self._ids):08d}"
 
 
 def main() -> None:

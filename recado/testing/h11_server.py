@@ -23,11 +23,13 @@ async def serve_h11(
     """Listen on ``host:port`` (0: the kernel picks); reports the port and the nursery the
     connections run in, for a double that starts work of its own beside them."""
     listeners = await trio.open_tcp_listeners(port, host=host)
+
+    async def connection(stream: trio.SocketStream) -> None:
+        await serve_connection(stream, handle)
+
     async with trio.open_nursery() as nursery:
         task_status.started((listeners[0].socket.getsockname()[1], nursery))
-        await trio.serve_listeners(
-            lambda stream: serve_connection(stream, handle), listeners, handler_nursery=nursery
-        )
+        await trio.serve_listeners(connection, listeners, handler_nursery=nursery)
 
 
 class H11Double:

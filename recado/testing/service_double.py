@@ -3,7 +3,7 @@ operations or a finance system, and for a sync source.
 
 It records every request (method, path, query, headers, JSON body) and answers as told:
 ``ok`` (the default), ``fail`` with a status, ``hang``, ``429`` with ``Retry-After``,
-``drop`` (closes without answering), ``flap`` (fail, ok, fail, ok ...) or ``echo`` (the
+``drop`` (closes without answering) or ``echo`` (the
 request's headers, its credential included, sent back in the body, with the status it is
 told; as a sync page, one item whose id is the credential). One-off answers can be queued
 with ``script``; ``refuse[key] = status`` answers every request carrying that
@@ -59,38 +59,33 @@ class ServiceDouble(H11Double):
     name: str = "service"
     port: int = 0
     mode: Answer = field(default_factory=lambda: Answer("ok"))
-    flap: bool = False
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     cursor_param: str = "since"
     fail_after_pages: int | None = None  # the source breaks after serving this many pages
     refuse: dict[str, int] = field(default_factory=dict)  # Idempotency-Key → status to answer
     requests: list[Request] = field(default_factory=list)
     _script: deque[Answer] = field(default_factory=deque)
-    _flap_next_fails: bool = True
     _pages_served: int = 0
     _nursery: trio.Nursery | None = None
 
     # -- steering -------------------------------------------------------------------------
     def ok(self) -> None:
-        self.mode, self.flap = Answer("ok"), False
+        self.mode = Answer("ok")
 
     def fail(self, status: int = 503) -> None:
-        self.mode, self.flap = Answer("fail", status), False
+        self.mode = Answer("fail", status)
 
     def hang(self, seconds: float = 3600.0) -> None:
-        self.mode, self.flap = Answer("hang", seconds=seconds), False
+        self.mode = Answer("hang", seconds=seconds)
 
     def too_many(self, retry_after: str) -> None:
-        self.mode, self.flap = Answer("429", 429, retry_after), False
+        self.mode = Answer("429", 429, retry_after)
 
     def drop(self) -> None:
-        self.mode, self.flap = Answer("drop"), False
+        self.mode = Answer("drop")
 
     def echo(self, status: int = 422, header: str = "authorization") -> None:
-        self.mode, self.flap = Answer("echo", status, header=header.lower()), False
-
-    def flapping(self, status: int = 503) -> None:
-        self.mode, self.flap, self._flap_next_fails = Answer("fail", status), True, True
+        self.mode = Answer("echo", status, header=header.lower())
 
     def script(self, *answers: Answer) -> None:
         self._script.extend(answers)
@@ -160,9 +155,6 @@ class ServiceDouble(H11Double):
     def _next_answer(self) -> Answer:
         if self._script:
             return self._script.popleft()
-        if self.flap:
-            fails, self._flap_next_fails = self._flap_next_fails, not self._flap_next_fails
-            return self.mode if fails else Answer("ok")
         return self.mode
 
     async def _page(self, conn: h11.Connection, stream: trio.SocketStream, record: Request) -> bool:

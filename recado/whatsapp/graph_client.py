@@ -22,39 +22,18 @@ import httpx
 
 from recado.outbound import ClientPool
 from recado.redaction import redact, redact_json
+from recado.rules.graph_results import Accepted, NotSent, Rejected, SendResult, Unknown
 from recado.rules.json_depth import depth_ok
 
-
-@dataclass(frozen=True)
-class Accepted:
-    wamid: str
-    wa_id: str | None
-    answer: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Rejected:
-    http_status: int
-    code: int | None
-    subcode: int | None
-    is_transient: bool | None
-    details: str
-    answer: Any
-
-
-@dataclass(frozen=True)
-class NotSent:
-    kind: str  # connect_error | connect_timeout | dns
-    detail: str
-
-
-@dataclass(frozen=True)
-class Unknown:
-    kind: str  # read_timeout | write_error | dropped | bad_answer
-    detail: str
-
-
-SendResult = Accepted | Rejected | NotSent | Unknown
+__all__ = [
+    "Accepted",
+    "Connection",
+    "GraphClient",
+    "NotSent",
+    "Rejected",
+    "SendResult",
+    "Unknown",
+]
 
 
 @dataclass(frozen=True)
@@ -122,17 +101,16 @@ class GraphClient:
         except (ValueError, RecursionError):
             answer = None
         if response.is_success:
-            try:
-                message = answer["messages"][0]
-                contacts = answer.get("contacts") or [{}]
-                return Accepted(message["id"], contacts[0].get("wa_id"), answer)
-            except (TypeError, KeyError, IndexError, AttributeError):
+            accepted = _accepted(answer)
+            if accepted is None:
                 # 2xx without a wamid: it may have been accepted; never send it again blindly.
                 return Unknown("bad_answer", f"HTTP {response.status_code} without a message id")
+            return accepted
         error = answer.get("error") if isinstance(answer, dict) else None
         if not isinstance(error, dict):
             return Rejected(response.status_code, None, None, None, text[:500], answer)
-        data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+        raw_data = error.get("error_data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         return Rejected(
             response.status_code,
             error.get("code") if isinstance(error.get("code"), int) else None,
@@ -141,6 +119,16 @@ class GraphClient:
             str(data.get("details") or error.get("message") or ""),
             answer,
         )
+
+
+def _accepted(answer: Any) -> Accepted | None:
+    """The wamid (and the client's id) of a 2xx answer; None when it has none."""
+    try:
+        message = answer["messages"][0]
+        contacts = answer.get("contacts") or [{}]
+        return Accepted(message["id"], contacts[0].get("wa_id"), answer)
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return None
 
 
 def _said(exc: Exception, fallback: str) -> str:

@@ -1,4 +1,4 @@
-"""``X-Hub-Signature-256`` and the verify token (WHATSAPP.md §1-2), in constant time."""
+"""``X-Hub-Signature-256`` and the verify token (docs/whatsapp-notes.md §1), in constant time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Building the Graph request bodies for a job (WHATSAPP.md §5).
+"""Building the Graph request bodies for a job (docs/whatsapp-notes.md §4).
 
 Template variables come from the appointment, with dates and times in the studio's time
 zone in the pt-BR format (``24/11/2026``, ``14:30``). Quick-reply buttons carry

@@ -121,7 +121,7 @@ CREATE TABLE webhook_records (
 CREATE INDEX webhook_records_kind ON webhook_records(kind, id);
 CREATE INDEX webhook_records_wa_id ON webhook_records(wa_id) WHERE wa_id IS NOT NULL;
 
--- The conversation ledger per client (CONTRACT §6): it decides the 24h window.
+-- The conversation ledger per client (docs/reference.md §7): it decides the 24h window.
 CREATE TABLE conversations (
     wa_id              TEXT PRIMARY KEY,
     profile_name       TEXT,

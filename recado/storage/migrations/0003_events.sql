@@ -1,4 +1,4 @@
--- Events from the studio's systems (CONTRACT §4.3) and the appointments they project.
+-- Events from the studio's systems (docs/reference.md §4.3, §5) and the appointments they project.
 
 -- Every accepted event, keyed by the sender's id (its idempotency key). body_sha256 is the
 -- hash of the canonical body, so a reused id with another body is told apart (409).

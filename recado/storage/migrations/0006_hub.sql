@@ -1,4 +1,4 @@
--- The integration hub (CONTRACT §7): deliveries fanned out from events, their attempts,
+-- The integration hub (docs/reference.md §8): deliveries fanned out from events, their attempts,
 -- the circuit breakers per service and the sync jobs' cursors and runs.
 
 -- One row per (event, flow action): each destination has its own state, so one failing

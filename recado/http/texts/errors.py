@@ -79,12 +79,3 @@ VOUCHER_MISSING: dict[str, tuple[str, str]] = {
         "Check the link you received on WhatsApp or contact the studio.",
     ),
 }
-
-
-def error_words(locale: str, status: int) -> tuple[str, str]:
-    table = ERROR_TEXT.get(locale, ERROR_TEXT["pt-BR"])
-    return table.get(str(status), table["other"])
-
-
-def back_label(locale: str) -> str:
-    return ERROR_TEXT.get(locale, ERROR_TEXT["pt-BR"])["back"][0]

@@ -1,4 +1,5 @@
-"""Routes that exist only under ``recado run --test-hooks`` (never from the config file).
+"""Routes only tests install (``recado.testing.run_with_hooks --test-hooks``, or
+``running_daemon`` in tests): never part of the product's apps.
 
 The crash-safety test drives writes through here: each answer is sent only after the
 storage actor reports the write committed, so an acknowledged key must survive ``kill -9``.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from quart import Quart, Response, jsonify
+from quart import Response, jsonify
+from quart_trio import QuartTrio
 
+from recado.daemon.hooks import DaemonHooks
 from recado.http.auth import json_body
 from recado.http.errors import json_error
 from recado.runtime.context import Daemon
@@ -23,7 +26,7 @@ def _insert_ack(conn: sqlite3.Connection, key: str) -> int:
     return int(cur.lastrowid or 0)
 
 
-def install_test_hooks(app: Quart, daemon: Daemon) -> None:
+def install_test_routes(app: QuartTrio, daemon: Daemon) -> None:
     @app.post("/_test/write")
     async def test_write() -> Response:
         body = await json_body()
@@ -34,3 +37,7 @@ def install_test_hooks(app: Quart, daemon: Daemon) -> None:
             return json_error(422, "invalid_field", "key: required (expected a string)")
         row_id = await daemon.storage.write(_insert_ack, key)
         return jsonify({"key": key, "id": row_id})
+
+
+# What tests start the daemon with unless they ask for the product alone.
+TEST_HOOKS = DaemonHooks(operator_routes=install_test_routes)

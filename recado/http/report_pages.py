@@ -1,0 +1,56 @@
+"""``GET /report/daily``: one day in the studio's zone — events, deliveries, sync runs, new
+dead letters and messages by state (docs/reference.md §9.2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import msgspec
+from quart import Quart, Response
+
+from recado.clock import iso
+from recado.http.i18n import studio_zone
+from recado.http.params import query_day
+from recado.http.views import respond
+from recado.runtime.context import Daemon
+from recado.storage import counts
+from recado.storage import sync as sq
+
+
+class DeliveryTotals(msgspec.Struct, frozen=True, kw_only=True):
+    total: int
+    success: int
+
+
+class DailyReport(msgspec.Struct, frozen=True, kw_only=True):
+    date: str  # YYYY-MM-DD
+    events: counts.EventOutcomes
+    deliveries: DeliveryTotals
+    sync_jobs: dict[str, sq.RunCounts]
+    dead_letter_added: int
+    messages: dict[str, int]  # by state now, of those created that day
+
+
+async def report_data(daemon: Daemon, day: date) -> DailyReport:
+    start_dt = datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
+    start, end = iso(start_dt), iso(start_dt + timedelta(days=1))
+    read = daemon.storage.read
+    deliveries = await read(counts.delivery_report, start, end)
+    # Every configured job, with zeros on a day it did not run.
+    idle = {j.name: sq.RunCounts(total=0, success=0) for j in daemon.config.sync}
+    return DailyReport(
+        date=day.isoformat(),
+        events=await read(counts.event_outcomes, start, end),
+        deliveries=DeliveryTotals(total=deliveries.total, success=deliveries.success),
+        sync_jobs=idle | await read(sq.report, start, end),
+        dead_letter_added=deliveries.dead_letter_added,
+        messages=await read(counts.messages_by_state, start, end),
+    )
+
+
+def install_report_pages(app: Quart, daemon: Daemon) -> None:
+    @app.get("/report/daily")
+    @app.get("/report/daily.json")
+    async def daily_report() -> Response:
+        day = query_day("date") or daemon.clock.now().astimezone(studio_zone(daemon)).date()
+        return await respond("report.html", await report_data(daemon, day))
