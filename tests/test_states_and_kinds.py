@@ -44,7 +44,7 @@ def test_the_lists_elsewhere_are_the_ones_defined_once() -> None:
     assert tuple(status_order.RANK) == st.MESSAGE_FLOW
     assert set(payloads.APPOINTMENT_TYPES) | set(payloads.FREE_FORM_TYPES) == set(
         kinds.EVENT_TYPES
-    ) - set(kinds.BUTTON_TYPES)
+    ) - set(kinds.BUTTON_TYPES) - set(kinds.INTERNAL_TYPES)
 
 
 def test_retry_and_discard_name_message_states() -> None:
