@@ -75,7 +75,7 @@ async def test_open_by_hand_update_and_resolve_after_thirty_minutes_of_normal_fl
         ]
         kinds = [e["kind"] for e in (await s.get(f"/incidents/{incident_id}.json"))["timeline"]]
         assert kinds[0] == "opened" and "update" in kinds
-        assert kinds[-3:] == ["counts", "resolved", "postmortem"]
+        assert "counts" in kinds and kinds[-2:] == ["resolved", "postmortem"]
         again = await s.post(
             f"/incidents/{incident_id}/resolve",
             {"root_cause": "x", "corrective_actions": "y"},

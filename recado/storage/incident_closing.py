@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from recado.clock import iso, parse_iso
@@ -26,6 +26,10 @@ from recado.storage.incident_records import (
     load_incident,
     timeline_of,
 )
+
+
+# A count taken by the monitor this recently says all there is to say at the resolution.
+_COUNTS_GAP = timedelta(minutes=1)
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -72,7 +76,8 @@ def resolve_incident(
             "ready_at": iso(verdict.ready_at),
         }
     forced = None if verdict.allowed else force_reason
-    record_counts(conn, incident, now, s)
+    if now - parse_iso(incident.counts_at or incident.opened_at) >= _COUNTS_GAP:
+        record_counts(conn, incident, now, s)
     conn.execute(
         "UPDATE incidents SET state = 'resolved', resolved_at = ?, contingency_on = 0, "
         "root_cause = ?, corrective_actions = ?, forced_reason = ?, next_update_due = NULL, "
