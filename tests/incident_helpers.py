@@ -173,9 +173,19 @@ async def incident_stack(
     # Meta's statuses follow every accepted send unless a test wants webhook silence.
     graph.auto_statuses = ("sent", "delivered") if statuses else ()
     chat = ServiceDouble("chat")
+    # The doubles stop before the daemon does: a status the Graph double is still posting
+    # must not meet a daemon that has gone.
+    doubles = trio.CancelScope()
+
+    async def run_doubles(task_status: trio.TaskStatus[None]) -> None:
+        with doubles:
+            async with trio.open_nursery() as inner:
+                await inner.start(graph.serve)
+                await inner.start(chat.serve)
+                task_status.started()
+
     async with trio.open_nursery() as nursery:
-        await nursery.start(graph.serve)
-        await nursery.start(chat.serve)
+        await nursery.start(run_doubles)
         config = toml(graph, chat, incidents, extra) + flows
         async with (
             running_daemon(
@@ -193,5 +203,7 @@ async def incident_stack(
             ) as client,
         ):
             graph.webhook_url = f"{daemon.listeners['public'].url}/webhooks/whatsapp"
-            yield Stack(daemon, graph, chat, client, clock)
-        nursery.cancel_scope.cancel()
+            try:
+                yield Stack(daemon, graph, chat, client, clock)
+            finally:
+                doubles.cancel()

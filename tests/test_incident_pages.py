@@ -227,3 +227,33 @@ async def test_the_cli_opens_updates_lists_and_resolves(daemon_dir: Path) -> Non
         async with httpx.AsyncClient() as client:
             page = await client.get(f"{daemon.listeners['operator'].url}/incidents/1.json")
         assert page.json()["incident"]["forced_reason"] == "teste do CLI"
+
+
+async def test_the_incidents_section_reloads_and_the_contingency_follows(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    async with incident_stack(daemon_dir, mock_clock) as s:
+        incident_id = (await s.post("/incidents", {"severity": "sev2", "title": "X"})).json()["id"]
+        refused = await s.post(f"/incidents/{incident_id}/actions/contingency_on")
+        assert refused.status_code == 409
+        path = s.daemon.config_path
+        text = path.read_text().replace(
+            "[incidents]\n",
+            '[incidents]\ncontingency_channel = "phone"\ncontingency_contact = "+5511999990000"\n',
+        )
+        path.write_text(text)
+        reload = await s.post("/config/reload")
+        assert reload.status_code == 200, reload.text
+        assert reload.json()["applied"] == [
+            "incidents.contingency_channel",
+            "incidents.contingency_contact",
+        ]
+        assert (await s.post(f"/incidents/{incident_id}/actions/contingency_on")).status_code == 200
+        await s.inbound("5511987650009")
+        (reply,) = s.rows("SELECT text_body FROM messages WHERE kind = 'contingency_reply'")
+        assert "o telefone +5511999990000" in reply["text_body"]
+        bad = path.read_text().replace('"+5511999990000"', '"ligue pra gente"')
+        path.write_text(bad)
+        refused_reload = await s.post("/config/reload")
+        assert refused_reload.status_code == 422
+        assert "incidents.contingency_contact" in refused_reload.json()["detail"]
