@@ -27,7 +27,6 @@ from recado.storage.incident_records import (
     timeline_of,
 )
 
-
 # A count taken by the monitor this recently says all there is to say at the resolution.
 _COUNTS_GAP = timedelta(minutes=1)
 
