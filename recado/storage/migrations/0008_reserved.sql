@@ -1,4 +1,0 @@
--- Reserved for a migration of issue 13 (WhatsApp connection) landing in parallel: numbers
--- must run 1..n without gaps, and issue 14's incidents were given 0010. Drop this file when
--- the real 0008 lands.
--- (no statements: it only keeps the numbering whole on this branch)
