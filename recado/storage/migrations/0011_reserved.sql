@@ -1,0 +1,4 @@
+-- Placeholder for issue 13a (WhatsApp connection) migration 0011, landing in parallel: the runner accepts only
+-- numbers 1..n without gaps, and issue 14's incidents were given 0012. Drop this file at
+-- merge once the real 0011 is on main.
+-- (no statements: it only keeps the numbering whole on this branch)
