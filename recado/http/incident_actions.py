@@ -1,7 +1,8 @@
 """Incident actions on the operator listener (``X-API-Key`` or the page's token): open one by
 hand, post the 30-minute update with its public note, resolve (409 with the reason while the
 flow has not been normal for 30 minutes, unless forced with a reason), record the lessons
-learned, and the SOP's mitigations (restart the actors, kill switch, contingency reply).
+learned, and the SOP's mitigations (restart the actors, reconnect WhatsApp, kill switch,
+contingency reply).
 Each is audited in the transaction that carries it out.
 
 Bodies are JSON for scripts and the CLI, or the page's form fields (checkboxes as ``on``).
@@ -33,6 +34,7 @@ from recado.storage.incidents import (
     open_incident,
     post_update,
 )
+from recado.whatsapp.token_check import check_token
 
 TITLE_MAX = 200
 # Supervised tasks that "restart the actors" leaves alone: the storage writer and the
@@ -237,6 +239,20 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
         if action == "restart_actors":
             names = [n for n in daemon.supervisor.actors if n not in _NOT_RESTARTED]
             detail["restarted"] = [n for n in names if daemon.supervisor.restart(n)]
+        if action == "reconnect_whatsapp":
+            wa = daemon.config.whatsapp
+            if not (wa.access_token and wa.phone_number_id):
+                return json_error(
+                    409,
+                    "not_configured",
+                    "no WhatsApp token or phone number is configured: there is nothing to "
+                    "reconnect (set whatsapp.access_token_file and whatsapp.phone_number_id)",
+                )
+            # The token as configured, checked now: the token file is read at start only.
+            found = await check_token(
+                wa.graph_base_url, wa.api_version, wa.phone_number_id, wa.access_token
+            )
+            detail.update(token=found.verdict, detail=found.detail)
         result = await daemon.storage.write(
             incident_action,
             incident_id,
@@ -250,6 +266,8 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
             return early
         if action in ("kill_switch_on", "kill_switch_off"):
             daemon.kill_switch_override = action == "kill_switch_on"
+        if action == "reconnect_whatsapp" and detail["token"] == "accepted":
+            daemon.sending_paused = None
         return await answer(incident_id, {**result, **detail})
 
 

@@ -27,6 +27,7 @@ from recado.storage.incident_records import (
     open_incident_of,
 )
 from recado.storage.operator_actions import set_kill_switch
+from recado.storage.settings import SENDING_PAUSED, delete_setting
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,24 @@ ACTIONS = {
     ),
     "contingency_off": ("Resposta de contingência desligada.", "Contingency reply off."),
     "mitigated": ("Marcado como mitigado.", "Marked as mitigated."),
+    "reconnect_whatsapp": ("WhatsApp: token verificado na Meta.", "WhatsApp: token checked."),
+}
+# What "reconnect WhatsApp" found, for the timeline: (pt-BR, English) per verdict.
+RECONNECT = {
+    "accepted": (
+        "WhatsApp reconectado: a Meta aceitou o token configurado; os envios seguem.",
+        "WhatsApp reconnected: Meta accepted the configured token; sending resumes.",
+    ),
+    "refused": (
+        "A Meta recusou o token configurado: gere um novo token, grave-o no arquivo de "
+        "whatsapp.access_token_file e reinicie o recado. Os envios seguem pausados.",
+        "Meta refused the configured token: create a new one, write it to "
+        "whatsapp.access_token_file and restart recado. Sending stays paused.",
+    ),
+    "unknown": (
+        "Não foi possível verificar o token (a Meta não respondeu com clareza); nada mudou.",
+        "The token could not be checked (Meta gave no clear answer); nothing changed.",
+    ),
 }
 
 
@@ -318,6 +337,11 @@ def incident_action(
             "UPDATE incidents SET contingency_on = ? WHERE id = ?",
             (int(action == "contingency_on"), incident_id),
         )
+    elif action == "reconnect_whatsapp" and (detail or {}).get("token") == "accepted":
+        # Meta takes the token again: the pause its refusal set is over, as at a start
+        # with a new token.
+        delete_setting(conn, SENDING_PAUSED)
+        resolve_alerts(conn, "whatsapp_auth", "whatsapp", now)
     elif action == "mitigated":
         conn.execute(
             "UPDATE incidents SET state = ?, mitigated_at = COALESCE(mitigated_at, ?) WHERE id = ?",
@@ -325,6 +349,8 @@ def incident_action(
         )
     _responded(conn, incident_id, now)
     pt, en = ACTIONS[action]
+    if action == "reconnect_whatsapp":
+        pt, en = RECONNECT[str((detail or {}).get("token", "unknown"))]
     add_entry(conn, incident_id, now, "action", pt, en, source_ip=source_ip, detail=detail)
     record_audit(
         conn,

@@ -41,6 +41,8 @@ from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+# The phone number's own node, which the incident page reads to check the token.
+_PHONE_PATH = re.compile(r"^/(v\d+\.\d+)/(\d+)$")
 
 
 @dataclass
@@ -255,6 +257,15 @@ class GraphDouble(H11Double):
         if listing is not None:
             record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
             await respond(conn, stream, *listing)
+            return True
+        phone = _PHONE_PATH.match(path)
+        if request.method == b"GET" and phone:
+            if headers.get("authorization") != f"Bearer {self.token}":
+                record.answered = "error 190"
+                await respond(conn, stream, 401, graph_error(190, "Invalid OAuth access token"))
+            else:
+                record.answered = "ok"
+                await respond(conn, stream, 200, {"id": phone[2]})
             return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:

@@ -1,0 +1,78 @@
+"""The incident page's "reconnect WhatsApp": the configured token checked with Meta now. Only
+Meta accepting it lifts the pause its refusal set (and the auth incident's cause clears);
+a refusal leaves everything paused and says what to do; each check is audited."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import trio.testing
+
+from tests.incident_helpers import TOKEN, incident_stack
+
+MINUTE = 60.0
+
+
+async def test_reconnect_lifts_the_pause_only_when_meta_accepts_the_token(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    async with incident_stack(daemon_dir, mock_clock) as s:
+        s.graph.fail_next(1, 190, http_status=401, subcode=463)
+        await s.book("apt-1")
+        await s.until(lambda: s.daemon.sending_paused is not None, within_s=5)
+        await s.until(lambda: bool(s.of_cause("auth_broken")), within_s=MINUTE)
+        (incident,) = s.of_cause("auth_broken")
+        reconnect = f"/incidents/{incident['id']}/actions/reconnect_whatsapp"
+        paused = "SELECT key FROM settings WHERE key = 'sending_paused'"
+        auth_alert = "SELECT 1 FROM alerts WHERE code = 'whatsapp_auth' AND resolved_at IS NULL"
+
+        # Meta revoked the token: the check says so and nothing is lifted.
+        s.graph.token = "a-token-meta-now-accepts"
+        refused = await s.post(reconnect)
+        assert refused.status_code == 200, refused.text
+        assert refused.json()["token"] == "refused"
+        assert s.daemon.sending_paused is not None
+        assert s.rows(paused) and s.rows(auth_alert)
+        last = s.rows("SELECT text_pt FROM incident_timeline ORDER BY id DESC LIMIT 1")[0]
+        assert "access_token_file" in last["text_pt"] and "reinicie" in last["text_pt"]
+        await s.book("apt-2")
+        await s.advance(2 * MINUTE, step=20)
+        assert [r.answered for r in s.graph.sends()] == ["error 190"]
+
+        # Meta takes the configured token again: sending resumes, the cause clears.
+        s.graph.token = TOKEN
+        accepted = await s.post(reconnect)
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["token"] == "accepted"
+        assert s.daemon.sending_paused is None
+        assert s.rows(paused) == [] and s.rows(auth_alert) == []
+        await s.until(lambda: "ok" in [r.answered for r in s.graph.sends()], within_s=MINUTE)
+        await s.until(
+            lambda: s.of_cause("auth_broken")[0]["cause_active"] == 0, within_s=2 * MINUTE
+        )
+        # The token never reaches the timeline or the audit; each check is audited.
+        audits = s.rows(
+            "SELECT detail_json FROM audit_log WHERE action = 'incident.reconnect_whatsapp' "
+            "ORDER BY id"
+        )
+        assert [json.loads(a["detail_json"])["token"] for a in audits] == ["refused", "accepted"]
+        stored = json.dumps(s.rows("SELECT * FROM incident_timeline")) + json.dumps(audits)
+        assert TOKEN not in stored
+
+
+async def test_reconnect_changes_nothing_when_meta_cannot_be_asked(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    async with incident_stack(daemon_dir, mock_clock) as s:
+        incident_id = (await s.post("/incidents", {"severity": "sev1", "title": "X"})).json()["id"]
+        # Meta out of reach: a port where nothing listens.
+        wa = msgspec.structs.replace(s.daemon.config.whatsapp, graph_base_url="http://127.0.0.1:9")
+        s.daemon.config = msgspec.structs.replace(s.daemon.config, whatsapp=wa)
+        unknown = await s.post(f"/incidents/{incident_id}/actions/reconnect_whatsapp")
+        assert unknown.status_code == 200, unknown.text
+        assert unknown.json()["token"] == "unknown"
+        assert "could not be reached" in unknown.json()["detail"]
+        last = s.rows("SELECT text_en FROM incident_timeline ORDER BY id DESC LIMIT 1")[0]
+        assert last["text_en"].startswith("The token could not be checked")
