@@ -4,7 +4,10 @@ a Slack-style ``{"text": ...}`` in pt-BR with a link to the page, another the ra
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import trio.testing
 
@@ -18,6 +21,7 @@ FLOWS = (
     + CHAT_FLOW.format(event="alert.resolved")
     + '[[flows]]\nevent = "incident.updated"\nactions = ["http:chat:POST:/raw"]\n'
 )
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 BASE = 'operator_base_url = "https://painel.estudio.example"\n'
 
 
@@ -98,6 +102,34 @@ async def test_each_alert_and_incident_change_is_one_event(
         )
         assert alert_text.body["text"].startswith("Alerta (🔴 crítico) em 01/12/2026 10:00")
         assert alert_text.body["text"].endswith("https://painel.estudio.example/alerts")
+
+
+async def test_a_missed_update_reaches_the_chat_once_per_due_time(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    flows = CHAT_FLOW.format(event="incident.update_due")
+    async with incident_stack(daemon_dir, mock_clock, flows=flows, http_toml=BASE) as s:
+        incident_id = (await s.post("/incidents", {"severity": "sev2", "title": "X"})).json()["id"]
+        due = s.now() + timedelta(minutes=30)
+
+        def reminders() -> list[dict[str, Any]]:
+            return [r.body for r in s.chat.received() if r.answered == "ok"]
+
+        await s.advance(29 * 60, step=60)
+        assert reminders() == []
+        await s.until(lambda: bool(reminders()), within_s=2 * 60)
+        await s.advance(10 * 60, step=30)
+        (body,) = reminders()
+        assert body["text"].startswith(f"⏰ Atualização do incidente atrasada #{incident_id}")
+        assert (
+            f"Atualização devida desde: {due.astimezone(SAO_PAULO):%d/%m/%Y %H:%M}" in body["text"]
+        )
+        # An update sets the next due time; missing that one is a second reminder.
+        await s.post(f"/incidents/{incident_id}/update", {"note": "seguimos"})
+        await s.advance(35 * 60, step=60)
+        await s.until(lambda: len(reminders()) == 2, within_s=2 * 60)
+        ids = s.rows("SELECT id FROM events WHERE type = 'incident.update_due' ORDER BY id")
+        assert len(ids) == len({r["id"] for r in ids}) == 2
 
 
 async def test_internal_events_are_never_accepted_from_outside(

@@ -66,7 +66,9 @@ def chat_text(
         if note := _text(data.get("note")):
             lines.append(f"Nota: {note}")
         if due := _local(data.get("next_update_due"), tz):
-            lines.append(f"Próxima atualização: {due}")
+            # A reminder's due time has passed already: it says since when.
+            label = "Atualização devida desde" if event_type == "incident.update_due" else None
+            lines.append(f"{label or 'Próxima atualização'}: {due}")
         lines.append(_link(base_url, f"/incidents/{number}"))
         return _cap("\n".join(lines))
     return _cap(f"Evento {event_type} ({event_id})\n{_link(base_url, f'/events/{event_id}')}")

@@ -94,18 +94,21 @@ def resolve_incident(
         resolve_alerts(conn, code, str(incident_id), now)
     for clock in ("response", "workaround"):
         resolve_alerts(conn, "incident_sla_missed", f"{incident_id}:{clock}", now)
+    minutes = f"{s.normal_flow_s / 60:g} min"
     if forced is not None:
-        pt = f"Resolvido à força, sem 30 min de fluxo normal. Motivo: {forced}"
-        en = f"Resolved by force, without 30 min of normal flow. Reason: {forced}"
+        pt = f"Resolvido à força, sem {minutes} de fluxo normal. Motivo: {_ended(forced)}"
+        en = f"Resolved by force, without {minutes} of normal flow. Reason: {_ended(forced)}"
     else:
-        pt, en = "Resolvido após 30 min de fluxo normal.", "Resolved after 30 min of normal flow."
+        pt = f"Resolvido após {minutes} de fluxo normal."
+        en = f"Resolved after {minutes} of normal flow."
+    cause, actions = _ended(root_cause), _ended(corrective_actions)
     add_entry(
         conn,
         incident_id,
         now,
         "resolved",
-        f"{pt} Causa raiz: {root_cause} Ações corretivas: {corrective_actions}",
-        f"{en} Root cause: {root_cause} Corrective actions: {corrective_actions}",
+        f"{pt} Causa raiz: {cause} Ações corretivas: {actions}",
+        f"{en} Root cause: {cause} Corrective actions: {actions}",
         source_ip=source_ip,
         detail={"forced": forced is not None, "normal_since": iso(verdict.normal_since)},
     )
@@ -127,6 +130,12 @@ def resolve_incident(
         "forced": forced is not None,
         "postmortem_due": iso(due) if due else None,
     }
+
+
+def _ended(text: str) -> str:
+    """An operator's text as a sentence of the timeline entry, so the next one does not run
+    into it."""
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def _write_postmortem(
