@@ -159,6 +159,10 @@ def test_an_incident_from_opening_to_resolution(browser: Browser, daemon: Thread
     expect(clocks.locator("tr.clock-workaround")).to_contain_text("01/12/2026 14:00")
     expect(page.locator("#next-update")).to_contain_text("01/12/2026 10:30")
     expect(page.locator("#check-graph")).to_contain_text("acessível")
+    # No token is configured here: there is nothing to reconnect, so no such button.
+    expect(page.locator("#check-token")).to_contain_text("não configurado")
+    expect(page.locator("#act-reconnect")).to_have_count(0)
+    expect(page.locator("#act-restart")).to_be_visible()
     expect(page.locator("#resolution-state")).to_contain_text("são necessários 30 min")
     prefilled = page.locator("#update-form textarea[name=public_note]")
     expect(prefilled).to_have_value(
