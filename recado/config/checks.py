@@ -14,6 +14,7 @@ from croniter import croniter
 from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
 from recado.rules.chat_message import BODY_SHAPES
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
@@ -241,6 +242,7 @@ def check(cfg: Config) -> list[str]:
                     f"(expected one of: {known})"
                 )
     check_incidents(add, cfg)
+    problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems
 

@@ -30,7 +30,9 @@ class Wakeup:
 
 # Who sleeps until there is work, by name: a part that committed work for one of them says
 # so by name, and never needs to know which actor (if any) is listening.
-Consumer = Literal["sender", "deliveries", "webhooks", "breakers", "incidents"]
+Consumer = Literal[
+    "sender", "deliveries", "webhooks", "breakers", "incidents", "connection", "templates"
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Wakeups:
     webhooks: Wakeup = field(default_factory=Wakeup)
     breakers: Wakeup = field(default_factory=Wakeup)
     incidents: Wakeup = field(default_factory=Wakeup)
+    connection: Wakeup = field(default_factory=Wakeup)
+    templates: Wakeup = field(default_factory=Wakeup)
 
     def poke(self, *consumers: Consumer) -> None:
         for name in consumers:

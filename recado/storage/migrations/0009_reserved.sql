@@ -1,4 +1,0 @@
--- Placeholder for issue 12a (customers) migration 0009, landing in parallel: the runner accepts only
--- numbers 1..n without gaps, and issue 14's incidents were given 0012. Drop this file at
--- merge once the real 0009 is on main.
--- (no statements: it only keeps the numbering whole on this branch)
