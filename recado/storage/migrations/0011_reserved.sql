@@ -1,4 +1,5 @@
--- Placeholder for issue 13a (WhatsApp connection) migration 0011, landing in parallel: the runner accepts only
--- numbers 1..n without gaps, and issue 14's incidents were given 0012. Drop this file at
--- merge once the real 0011 is on main.
+-- Placeholder for migration 0011 of another issue landing in parallel (12a customers and
+-- 12b pricing hold the numbers before incidents'): the runner accepts only numbers 1..n
+-- without gaps, and issue 14's incidents were given 0012. Drop this file at merge (or
+-- renumber 0012_incidents.sql to follow main's last migration).
 -- (no statements: it only keeps the numbering whole on this branch)
