@@ -11,6 +11,8 @@ import msgspec
 import trio.testing
 
 from tests.incident_helpers import TOKEN, incident_stack
+from tests.signup_helpers import connect, key, op, signup_stack, status
+from tests.webhook_helpers import query
 
 MINUTE = 60.0
 
@@ -76,3 +78,37 @@ async def test_reconnect_changes_nothing_when_meta_cannot_be_asked(
         assert "could not be reached" in unknown.json()["detail"]
         last = s.rows("SELECT text_en FROM incident_timeline ORDER BY id DESC LIMIT 1")[0]
         assert last["text_en"].startswith("The token could not be checked")
+
+
+async def test_reconnect_checks_the_connections_token_and_a_refusal_loses_it(
+    daemon_dir: Path,
+) -> None:
+    async with signup_stack(daemon_dir) as (daemon, double, client):
+        await connect(daemon, double, client)
+        creds = daemon.whatsapp_credentials()
+        assert creds is not None and creds.source == "connection"
+        opened = await client.post(
+            op(daemon, "/incidents"), json={"severity": "sev1", "title": "X"}, headers=key(daemon)
+        )
+        incident_id = opened.json()["id"]
+        reconnect = op(daemon, f"/incidents/{incident_id}/actions/reconnect_whatsapp")
+        fine = await client.post(reconnect, headers=key(daemon))
+        assert fine.status_code == 200, fine.text
+        assert (fine.json()["token"], fine.json()["source"]) == ("accepted", "connection")
+
+        page = await client.get(op(daemon, f"/incidents/{incident_id}"), headers=key(daemon))
+        assert 'id="act-reconnect"' in page.text and 'href="/connect/whatsapp"' in page.text
+
+        for token in double.signup.tokens.values():
+            token.valid = False  # Meta revoked the connection's token
+        refused = await client.post(reconnect, headers=key(daemon))
+        assert refused.status_code == 200, refused.text
+        assert refused.json()["token"] == "refused"
+        (entry,) = query(
+            daemon,
+            "SELECT text_pt FROM incident_timeline WHERE kind = 'action' ORDER BY id DESC LIMIT 1",
+        )
+        assert "/connect/whatsapp" in entry["text_pt"]
+        assert (await status(daemon, client))["status"] == "error"
+        assert daemon.sending_paused is not None
+        assert creds.token not in json.dumps(query(daemon, "SELECT * FROM incident_timeline"))

@@ -241,18 +241,29 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
             detail["restarted"] = [n for n in names if daemon.supervisor.restart(n)]
         if action == "reconnect_whatsapp":
             wa = daemon.config.whatsapp
-            if not (wa.access_token and wa.phone_number_id):
+            creds = daemon.whatsapp_credentials()
+            if creds is None:
                 return json_error(
                     409,
                     "not_configured",
-                    "no WhatsApp token or phone number is configured: there is nothing to "
-                    "reconnect (set whatsapp.access_token_file and whatsapp.phone_number_id)",
+                    "no WhatsApp token is in force (no active connection, no "
+                    "whatsapp.access_token_file with whatsapp.phone_number_id): connect "
+                    "WhatsApp at /connect/whatsapp or set the token file, then restart",
                 )
-            # The token as configured, checked now: the token file is read at start only.
+            # The token sends use (the connection's, else the config file's), checked now.
             found = await check_token(
-                wa.graph_base_url, wa.api_version, wa.phone_number_id, wa.access_token
+                wa.graph_base_url, wa.api_version, creds.phone_number_id, creds.token
             )
-            detail.update(token=found.verdict, detail=found.detail)
+            detail.update(token=found.verdict, detail=found.detail, source=creds.source)
+            if found.verdict == "refused" and creds.source == "connection":
+                # A 190 on any call loses the connection (reference §9.7), this one too.
+                await daemon.commands.connection.read_refused(
+                    creds,
+                    "number",
+                    f"graph_{found.graph_code}",
+                    "A Meta recusou o token da conexão na verificação do incidente.",
+                    "Meta refused the connection's token at the incident's check.",
+                )
         result = await daemon.storage.write(
             incident_action,
             incident_id,

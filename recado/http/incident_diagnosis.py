@@ -17,6 +17,7 @@ from recado.storage.counts import hub_counts
 from recado.storage.incident_facts import last_webhook_at
 from recado.storage.incident_queries import message_queues
 from recado.storage.sending import last_accepted_send
+from recado.storage.whatsapp_connections import latest as latest_connection
 from recado.whatsapp.reachability import GraphProbe, probe_graph
 
 META_STATUS_URL = "https://metastatus.com/whatsapp-business-api"
@@ -26,7 +27,9 @@ PROBE_REUSE_S = 30.0
 
 
 class TokenCheck(msgspec.Struct, frozen=True, kw_only=True):
-    connection: str  # not_configured | configured | active | error
+    connection: str  # not_configured | configured | active | connecting | error | ...
+    source: str | None  # whose token sends use: connection | config (None: no token)
+    signup_enabled: bool  # Embedded Signup (/connect/whatsapp) can make a new connection
     refused_at: str | None  # when Meta refused the token (sending paused)
     last_accepted_at: str | None
 
@@ -91,11 +94,18 @@ async def diagnose(daemon: Daemon) -> Diagnosis:
     if last_webhook is not None:
         minutes = math.floor((now - last_webhook).total_seconds() / 60)
     breakers = daemon.breakers.snapshot(now)
+    record = await daemon.storage.read(latest_connection)
     return Diagnosis(
         token=TokenCheck(
+            # As the dashboard says it: the Embedded Signup connection when there is one.
             connection=connection_state(
-                bool(wa.access_token and wa.phone_number_id), paused is not None, last_accepted
+                bool(wa.access_token and wa.phone_number_id),
+                paused is not None,
+                last_accepted,
+                record["status"] if record else None,
             ),
+            source=creds.source if (creds := daemon.whatsapp_credentials()) else None,
+            signup_enabled=wa.embedded_signup_enabled,
             refused_at=paused.get("at") if paused else None,
             last_accepted_at=last_accepted,
         ),

@@ -306,6 +306,12 @@ RECONNECT = {
         "Meta refused the configured token: create a new one, write it to "
         "whatsapp.access_token_file and restart recado. Sending stays paused.",
     ),
+    "refused_connection": (
+        "A Meta recusou o token da conexão: conecte o WhatsApp de novo em /connect/whatsapp. "
+        "Os envios seguem pausados.",
+        "Meta refused the connection's token: connect WhatsApp again at /connect/whatsapp. "
+        "Sending stays paused.",
+    ),
     "unknown": (
         "Não foi possível verificar o token (a Meta não respondeu com clareza); nada mudou.",
         "The token could not be checked (Meta gave no clear answer); nothing changed.",
@@ -350,7 +356,10 @@ def incident_action(
     _responded(conn, incident_id, now)
     pt, en = ACTIONS[action]
     if action == "reconnect_whatsapp":
-        pt, en = RECONNECT[str((detail or {}).get("token", "unknown"))]
+        verdict = str((detail or {}).get("token", "unknown"))
+        if verdict == "refused" and (detail or {}).get("source") == "connection":
+            verdict = "refused_connection"
+        pt, en = RECONNECT[verdict]
     add_entry(conn, incident_id, now, "action", pt, en, source_ip=source_ip, detail=detail)
     record_audit(
         conn,
