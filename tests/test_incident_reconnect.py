@@ -11,7 +11,7 @@ import msgspec
 import trio.testing
 
 from tests.incident_helpers import TOKEN, incident_stack
-from tests.signup_helpers import connect, key, op, signup_stack, status
+from tests.signup_helpers import connect, key, op, signup_stack, status, until
 from tests.webhook_helpers import query
 
 MINUTE = 60.0
@@ -112,3 +112,21 @@ async def test_reconnect_checks_the_connections_token_and_a_refusal_loses_it(
         assert (await status(daemon, client))["status"] == "error"
         assert daemon.sending_paused is not None
         assert creds.token not in json.dumps(query(daemon, "SELECT * FROM incident_timeline"))
+
+
+async def test_a_lost_connection_opens_the_sev1_auth_incident(daemon_dir: Path) -> None:
+    fast = "[incidents]\ncheck_interval_s = 0.2\n"
+    async with signup_stack(daemon_dir, fast) as (daemon, double, client):
+        await connect(daemon, double, client)
+        for token in double.signup.tokens.values():
+            token.valid = False
+        # A read with the connection's token meets Meta's 190: the connection is in error.
+        creds = daemon.whatsapp_credentials()
+        assert creds is not None
+        await daemon.commands.connection.read_refused(creds, "number", "graph_190", "pt", "en")
+        assert (await status(daemon, client))["status"] == "error"
+
+        def auth_incidents() -> list[dict[str, object]]:
+            return query(daemon, "SELECT severity FROM incidents WHERE cause = 'auth_broken'")
+
+        assert await until(auth_incidents, "the auth incident") == [{"severity": "sev1"}]
