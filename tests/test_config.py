@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,23 @@ def test_small_parsers() -> None:
     assert parse_delay("2h").total_seconds() == 7200
     assert parse_endpoint("crm:GET:/x?y={cursor}").path == "/x?y={cursor}"
     assert parse_action("whatsapp:appointment_created").template == "appointment_created"
+
+
+@pytest.mark.parametrize(
+    "key", ["header_timeout_s", "keep_alive_s", "send_timeout_s", "connection_lifetime_s"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "3601", "nan", "inf"])
+def test_connection_deadlines_are_bounded(tmp_path: Path, key: str, value: str) -> None:
+    [problem] = _problems(tmp_path, f"[http]\n{key} = {value}\n")
+    assert problem.startswith(f"http.{key}: got ")
+    assert problem.endswith(("(expected more than 0, at most 3600)", "(expected a finite number)"))
+
+
+def test_operator_hosts_must_be_host_names(tmp_path: Path) -> None:
+    load_config(_write(tmp_path, '[http]\noperator_hosts = ["a.lan", "b.lan:8443"]\n'), {})
+    for bad in ("", "a b", "x:", "x:99999", "[::1", "é.lan"):
+        [problem] = _problems(tmp_path, f"[http]\noperator_hosts = [{json.dumps(bad)}]\n")
+        assert problem.startswith("http.operator_hosts: "), problem
+    names = ", ".join(f'"h{i}.lan"' for i in range(33))
+    [problem] = _problems(tmp_path, f"[http]\noperator_hosts = [{names}]\n")
+    assert problem == "http.operator_hosts: 33 names (expected at most 32)"

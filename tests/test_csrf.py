@@ -179,3 +179,20 @@ def test_issued_tokens_verify_and_nothing_else_does() -> None:
     assert not token_is_ours(key, token + "A")
     assert not token_is_ours(key, token.upper())
     assert not token_is_ours(key, token.replace(".", "é"))
+
+
+async def test_an_action_that_fails_tells_the_person_why_in_pt_br(daemon_dir: Path) -> None:
+    async with pages(daemon_dir) as p:
+        headers = {
+            "Origin": p.url,
+            "Cookie": f"{COOKIE}={p.token}",
+            "Accept": "text/html,application/xhtml+xml",
+        }
+        form = {"csrf_token": p.token, "next": "/circuit-breakers"}
+        for action in ("/circuit-breakers/nope/reset", "/sync/nope/run", "/dlq/123/retry"):
+            answer = await p.client.post(f"{p.url}{action}", data=form, headers=headers)
+            assert answer.status_code == 404, (action, answer.text[:200])
+            failure = re.search(r'<p id="failure">(.*?)</p>', answer.text, re.S)
+            assert failure is not None, action
+            assert "não existe registro" in failure.group(1), failure.group(1)
+            assert not re.search(r"\bno (delivery|sync job|service)\b", answer.text), action

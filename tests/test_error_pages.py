@@ -4,14 +4,21 @@ keep the JSON error shape (issue 10, item 11)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
 import pytest
+from markupsafe import escape
 from quart import Response
 
+import recado
 from recado.http.operator_app import create_operator_app
+from recado.http.texts.errors import DETAIL_PT
+from recado.http.texts.message_types import MESSAGE_TYPES
+from recado.testing import webhook_bodies as wb
 from tests.conftest import running_daemon
+from tests.webhook_helpers import WEBHOOK_TOML, deliver, write_secrets
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 SCRIPTS = ["application/json", "*/*", None]
@@ -87,11 +94,13 @@ async def test_an_unexpected_failure_is_a_page_too(daemon_dir: Path) -> None:
             raise RuntimeError("a bug")
 
         client = app.test_client()
-        page = await client.get("/_fails", headers={"Accept": BROWSER})
+        # The test client says "localhost" without a port; the listener answers its own name.
+        own = {"Host": str(daemon.listeners["operator"].bound)}
+        page = await client.get("/_fails", headers={"Accept": BROWSER, **own})
         assert page.status_code == 500
         text = (await page.get_data()).decode()
         assert '<h1 id="error-title">Erro interno' in text and 'href="/dashboard"' in text
-        answer = await client.get("/_fails")
+        answer = await client.get("/_fails", headers=own)
         assert answer.status_code == 500
         assert (await answer.get_json())["error"] == "internal_error"
 
@@ -120,3 +129,123 @@ async def test_a_bad_voucher_link_is_a_page_for_people(
                 answer = await client.get(f"{public}/voucher/apt-1?sig={sig}", headers=headers)
                 assert answer.status_code == 404
                 assert answer.json() == {"error": "not_found", "detail": "no such voucher"}
+
+
+# One request per kind of refusal a person can meet on the operator listener.
+PEOPLE_ERRORS: list[tuple[str, str, dict[str, str], int]] = [
+    ("GET", "/nope", {}, 404),
+    ("GET", "/dlq/123", {}, 404),
+    ("GET", "/events/nope", {}, 404),
+    ("GET", "/messages/nope", {}, 404),
+    ("GET", "/appointments/nope", {}, 404),
+    ("GET", "/circuit-breakers/nope", {}, 404),
+    ("POST", "/dashboard", {}, 405),
+    ("GET", "/dlq?page=²", {}, 422),
+    ("GET", "/dlq?state=bogus", {}, 422),
+    ("GET", "/messages?date=9999-12-31", {}, 422),
+    ("GET", "/report/daily?date=ontem", {}, 422),
+    ("GET", "/messages?phone=abc", {}, 422),
+    ("GET", "/messages?before=nope", {}, 422),
+    ("GET", "/audit?limit=0", {}, 422),
+    ("GET", "/webhooks?before=-1", {}, 422),
+    # A form with no token, one from another site, one addressed to another name.
+    ("POST", "/circuit-breakers/crm/reset", {"Origin": "own"}, 401),
+    ("POST", "/circuit-breakers/crm/reset", {"Origin": "http://evil.example"}, 403),
+    ("GET", "/dashboard", {"Host": "rebind.attacker.example"}, 421),
+]
+
+
+def _visible(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_error_pages_say_the_detail_in_the_studios_language(
+    daemon_dir: Path, locale: str
+) -> None:
+    extra = '[ui]\nlocale = "en"\n' if locale == "en" else ""
+    async with running_daemon(daemon_dir, extra) as daemon, _client() as client:
+        op = daemon.listeners["operator"].url
+        assert op is not None
+        for method, path, headers, status in PEOPLE_ERRORS:
+            sent = {k: (op if v == "own" else v) for k, v in headers.items()}
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            script = await client.request(
+                method, f"{op}{path}", headers={**sent, **form, "Accept": "application/json"}
+            )
+            page = await client.request(
+                method, f"{op}{path}", headers={**sent, **form, "Accept": BROWSER}
+            )
+            assert page.status_code == script.status_code == status, (path, page.text[:300])
+            english = script.json()["detail"]
+            shown = _visible(page.text)
+            detail = re.search(r'id="error-detail">(.*?)</p>', page.text, re.S)
+            assert detail is not None, path
+            words = _visible(detail.group(1)).strip()
+            if locale == "en":
+                assert str(escape(english)) in page.text, path
+            else:
+                # The person reads pt-BR; the script still gets the English sentence.
+                assert str(escape(english)) not in page.text, (path, shown)
+                assert len(words) > len(str(status)) + 5, (path, words)
+                assert not re.search(r"\b(expected|no such|the page|not allowed)\b", shown), (
+                    path,
+                    shown,
+                )
+
+
+def test_every_error_code_of_the_operator_listener_has_pt_br_words() -> None:
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in (Path(recado.__file__).parent / "http").glob("*.py")
+    )
+    codes = set(re.findall(r'json_error\(\s*[^,()]+,\s*"([a-z_]+)"', source))
+    assert len(codes) > 15
+    assert codes <= set(DETAIL_PT), sorted(codes - set(DETAIL_PT))
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_the_conversation_page_names_message_types_in_words(
+    daemon_dir: Path, locale: str
+) -> None:
+    extra = '[ui]\nlocale = "en"\n' if locale == "en" else ""
+    write_secrets(daemon_dir)
+    async with (
+        running_daemon(daemon_dir, WEBHOOK_TOML + extra) as daemon,
+        httpx.AsyncClient() as client,
+    ):
+        changes = [
+            wb.inbound_text("oi", id=wb.wamid(), ts=1767225600),
+            wb.inbound_button("CONFIRM:apt-1", "Confirmar", id=wb.wamid(), ts=1767225601),
+            wb.inbound_media("image", id=wb.wamid(), ts=1767225602),
+            wb.inbound_reaction("wamid.X", id=wb.wamid(), ts=1767225603),
+            wb.inbound("some_future_type", {}, id=wb.wamid(), ts=1767225604),
+        ]
+        await deliver(daemon, client, *changes)
+        op = daemon.listeners["operator"].url
+        page = (await client.get(f"{op}/conversations/5511987654321")).text
+        cells = re.findall(r"<td>([^<]*)</td>", page)
+        types = MESSAGE_TYPES[locale]
+        for kind in ("text", "button", "image", "reaction"):
+            assert types[kind] in cells, (kind, cells)
+            if types[kind] != kind:
+                assert kind not in cells, (kind, cells)
+        assert f"{types['other']} (some_future_type)" in cells, cells
+
+
+async def test_the_webhooks_page_labels_technical_reasons_in_the_studios_language(
+    daemon_dir: Path,
+) -> None:
+    write_secrets(daemon_dir)
+    async with running_daemon(daemon_dir, WEBHOOK_TOML) as daemon, httpx.AsyncClient() as client:
+        # A timestamp "²" is a malformed item, set aside beside a good one.
+        bad = wb.inbound_text("oi", id=wb.wamid())
+        bad["value"]["messages"][0]["timestamp"] = "²"
+        await deliver(daemon, client, wb.inbound_text("bom", id=wb.wamid()), bad)
+        op = daemon.listeners["operator"].url
+        page = (await client.get(f"{op}/webhooks")).text
+        assert "Motivo técnico (para o suporte)" in page
+        [row] = re.findall(r'<table id="set-aside">.*?</table>', page, re.S)
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        assert "malformado" in cells
+        # The parser's own words are shown as what they are: technical text, marked English.
+        assert any(c.startswith('<code lang="en">') for c in cells), cells

@@ -3,6 +3,7 @@ with the JSON error shape naming it, never a 500 (issue 10, item 2)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,33 @@ async def test_a_refusal_before_the_body_is_read_still_answers(daemon_dir: Path)
             for size in (10, 100_000, 10, too_big, 10):
                 answer = await client.post(url, content=b"x" * size)
                 _error(answer, 401, "unauthorized")
+
+
+async def test_an_unknown_key_in_an_operator_body_is_refused_and_does_nothing(
+    daemon_dir: Path,
+) -> None:
+    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+        _, op = _urls(daemon)
+        headers = {"X-API-Key": daemon.api_key}
+        dest = daemon_dir / "unknown-key.db"
+        # Each action with a JSON body: a good body plus a stray key, and a misspelt key
+        # alone (a replay of {"sinse": ...} would otherwise replay everything).
+        cases = [
+            ("/webhooks/replay", {"x": 1}, "x"),
+            ("/webhooks/replay", {"sinse": "2026-11-24T10:00:00-03:00"}, "sinse"),
+            ("/webhooks/replay", {"id": 1, "ID": 2}, "ID"),
+            ("/whatsapp/kill-switch", {"on": True, "forever": True}, "forever"),
+            ("/whatsapp/kill-switch", {"On": True}, "On"),
+            ("/backup", {"path": str(dest), "overwrite": True}, "overwrite"),
+            ("/_test/write", {"key": "k", "": 1}, ""),
+        ]
+        for path, body, stray in cases:
+            answer = await client.post(f"{op}{path}", json=body, headers=headers)
+            error = _error(answer, 422, "unknown_field")
+            assert error["field"] == stray, (path, error)
+            assert json.dumps(stray) in error["detail"], (path, error)
+        board = (await client.get(f"{op}/dashboard.json")).json()
+        assert board["whatsapp"]["kill_switch"] is False
+        assert not dest.exists()
+        audit = (await client.get(f"{op}/audit.json")).json()["items"]
+        assert not [a for a in audit if a["action"] in ("webhooks.replay", "backup")]

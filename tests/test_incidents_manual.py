@@ -155,3 +155,22 @@ async def test_a_missed_sla_clock_raises_one_alert(
         assert s.rows(missed) == [{"subject": f"{incident_id}:workaround"}]
         page = await s.get(f"/incidents/{incident_id}.json")
         assert {c["name"]: c["state"] for c in page["clocks"]}["workaround"] == "missed"
+
+
+async def test_a_misspelt_field_is_refused_not_ignored(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    async with incident_stack(daemon_dir, mock_clock) as s:
+        incident_id = (await s.post("/incidents", {"severity": "sev1", "title": "X"})).json()["id"]
+        for path, body in (
+            ("/incidents", {"severity": "sev2", "titel": "Y"}),
+            (f"/incidents/{incident_id}/update", {"note": "ok", "public": "x"}),
+            (
+                f"/incidents/{incident_id}/resolve",
+                {"root_cause": "a", "corrective_actions": "b", "forse": True, "reason": "c"},
+            ),
+        ):
+            refused = await s.post(path, body)
+            assert refused.status_code == 422, (path, refused.text)
+            assert refused.json()["error"] == "unknown_field"
+        assert len(s.incidents()) == 1 and s.incidents()[0]["state"] == "open"

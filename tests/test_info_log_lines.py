@@ -3,12 +3,16 @@ outcome, rejected webhook and operator action (issue: hardening, item 11)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
+from tests.hub_helpers import hub_stack
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, write_secrets
 
 EVENT = {
@@ -61,3 +65,33 @@ def test_one_info_line_per_event_outcome_rejection_and_action(tmp_path: Path) ->
         assert APP_SECRET not in daemon.log_text() and key not in daemon.log_text()
     finally:
         daemon.terminate()
+
+
+async def test_one_info_line_per_delivered_delivery_and_accepted_webhook_body(
+    daemon_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    write_secrets(daemon_dir)
+    flows = '[[flows]]\nevent = "lead.created"\nactions = ["http:crm:POST:/leads"]\n'
+    async with hub_stack(daemon_dir, ("crm",), flows, whatsapp=WEBHOOK_TOML) as hub:
+        await hub.event("lead-log-1")
+        await hub.until("SELECT state FROM deliveries", [{"state": "done"}])
+        raw, headers = wb.signed(wb.envelope([wb.inbound_text("oi")]), APP_SECRET)
+        public = hub.daemon.listeners["public"].url
+        answer = await hub.client.post(f"{public}/webhooks/whatsapp", content=raw, headers=headers)
+        assert answer.status_code == 200
+        inbox_id = answer.json()["id"]
+
+    def lines(event: str) -> list[dict[str, object]]:
+        return [
+            r.__dict__["recado_fields"]
+            for r in caplog.records
+            if r.getMessage() == event and r.levelno == logging.INFO
+        ]
+
+    [delivered] = lines("delivered")
+    assert delivered["event_id"] == "lead-log-1" and delivered["service"] == "crm"
+    assert delivered["status"] == 201 and delivered["attempts"] == 1  # the double creates
+    [accepted] = lines("webhook_accepted")
+    assert accepted["inbox_id"] == inbox_id and accepted["signed"] is True
+    assert APP_SECRET not in caplog.text

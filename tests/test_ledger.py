@@ -20,6 +20,8 @@ from recado.storage.migrate import migrate
 
 WA = "5511987654321"
 T0 = int(datetime(2026, 11, 24, 13, 0, tzinfo=UTC).timestamp())
+# Bodies received after every stamp used here: the arrival clamp (rules/window) stays out.
+LATER = datetime(2026, 12, 24, tzinfo=UTC)
 
 
 def _memory() -> sqlite3.Connection:
@@ -41,7 +43,7 @@ def test_what_is_stored_is_the_rules_fold(stamps: list[int]) -> None:
         if expected.last_inbound_at is None or at > expected.last_inbound_at:
             newest_wamid = f"wamid.{n}"
         expected = advance_inbound(expected, at)
-        record_inbound(conn, WA, None, ts, f"wamid.{n}", "x")
+        record_inbound(conn, WA, None, ts, f"wamid.{n}", "x", arrived=LATER)
     assert read_ledger(conn, WA) == expected
     row = conn.execute(
         "SELECT last_inbound_wamid FROM conversations WHERE wa_id = ?", (WA,)
@@ -59,7 +61,7 @@ def test_a_stamp_stored_out_of_range_reads_as_none_and_is_replaced(tmp_path: Pat
     )
     ledger = read_ledger(conn, WA)
     assert ledger is not None and ledger.last_inbound_at is None and ledger.inbound_count == 3
-    record_inbound(conn, WA, "Ana", T0, "wamid.new", "x")
+    record_inbound(conn, WA, "Ana", T0, "wamid.new", "x", arrived=LATER)
     after = read_ledger(conn, WA)
     assert after is not None
     assert (after.last_inbound_at, after.inbound_count) == (from_unix(T0), 4)
@@ -68,7 +70,7 @@ def test_a_stamp_stored_out_of_range_reads_as_none_and_is_replaced(tmp_path: Pat
 
 def test_the_profile_name_is_kept_when_a_message_lacks_it() -> None:
     conn = _memory()
-    record_inbound(conn, WA, "Ana", T0, "wamid.1", "x")
-    record_inbound(conn, WA, None, T0 + 5, "wamid.2", "y")
+    record_inbound(conn, WA, "Ana", T0, "wamid.1", "x", arrived=LATER)
+    record_inbound(conn, WA, None, T0 + 5, "wamid.2", "y", arrived=LATER)
     row = conn.execute("SELECT profile_name FROM conversations").fetchone()
     assert row[0] == "Ana"

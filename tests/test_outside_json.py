@@ -12,6 +12,7 @@ import h11
 import trio
 
 from recado.clock import TrioClock
+from recado.services.sync_page import PAGE_DEPTH
 from recado.testing.h11_server import serve_h11
 from recado.testing.service_double import ServiceDouble
 from recado.whatsapp.graph_client import GraphClient, Rejected, Unknown
@@ -72,5 +73,6 @@ async def test_a_too_deep_sync_page_fails_the_run_saying_so(
         assert (await hub.post("/sync/crm_ops/run")).status_code == 202
         await hub.until("SELECT status FROM sync_runs", [{"status": "failed"}])
         (run,) = (await hub.get("/sync"))["jobs"]["crm_ops"]["runs"]
-        assert "deeper than 64 levels" in run["error"]
+        # Too deep to split into items (each item is held to 64 levels: test_sync_bounds).
+        assert f"deeper than {PAGE_DEPTH} levels" in run["error"]
         assert [r["items_read"] for r in query(hub.daemon, RUNS)] == [0]

@@ -5,7 +5,8 @@ refuses with a sentence; none raises anything else, whatever the input."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recado.http.params import BadParam, parse_int
-from recado.rules.bounds import EARLIEST, LATEST, SQL_INT_MAX
+from recado.rules.bounds import EARLIEST, LATEST, RANGE_TEXT, SQL_INT_MAX
 from recado.rules.constant_time import same_secret
-from recado.rules.instants import parse_day, parse_instant
+from recado.rules.instants import OutOfRange, parse_day, parse_instant
 from recado.rules.json_depth import MAX_DEPTH, depth_ok, nesting_depth
 from recado.rules.phone import PhoneError, is_e164, normalize_phone
 from recado.rules.voucher import voucher_key, voucher_ok, voucher_sig
@@ -80,14 +81,14 @@ def test_any_bytes_have_a_depth(raw: bytes) -> None:
         ("2026-11-24T10:00:00", "the time needs an offset"),
         ("ontem", "expected an RFC 3339 time"),
         ("２０２６-11-24T10:00:00Z", "expected an RFC 3339 time"),
-        ("9999-12-31T23:59:59-03:00", "expected a time between 2000-01-01 and 2099-12-31"),
-        ("0001-01-01T00:00:00+03:00", "expected a time between 2000-01-01 and 2099-12-31"),
-        ("2100-01-01T00:00:00Z", "expected a time between 2000-01-01 and 2099-12-31"),
-        ("1999-12-31T23:59:59Z", "expected a time between 2000-01-01 and 2099-12-31"),
+        ("9999-12-31T23:59:59-03:00", f"expected a time {RANGE_TEXT}"),
+        ("0001-01-01T00:00:00+03:00", f"expected a time {RANGE_TEXT}"),
+        ("2100-01-01T00:00:00Z", f"expected a time {RANGE_TEXT}"),
+        ("1999-12-31T23:59:59Z", f"expected a time {RANGE_TEXT}"),
     ],
 )
 def test_instants_out_of_shape_or_range_are_refused(text: str, problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
         parse_instant(text)
 
 
@@ -97,7 +98,7 @@ def test_every_instant_is_bounded_or_refused(dt: datetime) -> None:
     if EARLIEST <= dt < LATEST:
         assert parse_instant(text) == dt
     else:
-        with pytest.raises(ValueError, match="between 2000-01-01 and 2099-12-31"):
+        with pytest.raises(ValueError, match=re.escape(RANGE_TEXT)):
             parse_instant(text)
 
 
@@ -158,3 +159,31 @@ def test_phone_numbers_are_ascii_digits(raw: str) -> None:
     with pytest.raises(PhoneError):
         normalize_phone(raw)
     assert not is_e164("+55١١987654321")
+
+
+@given(
+    st.sampled_from([EARLIEST, LATEST]),
+    st.integers(-1, 0).map(lambda n: timedelta(microseconds=n)),
+    st.integers(-12 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m))),
+)
+def test_the_refusal_states_the_very_range_that_is_checked(
+    edge: datetime, nudge: timedelta, zone: timezone
+) -> None:
+    """At either edge, in any offset: accepted exactly when the range the text states (in
+    UTC, the upper end excluded) holds it, and the text quotes both ends as checked."""
+    moment = (edge + nudge).astimezone(zone)
+    ends = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", RANGE_TEXT)
+    stated_low, stated_high = (datetime.fromisoformat(e.replace("Z", "+00:00")) for e in ends)
+    assert (stated_low, stated_high) == (EARLIEST, LATEST)
+    if stated_low <= moment < stated_high:
+        assert parse_instant(moment.isoformat()) == moment
+    else:
+        with pytest.raises(OutOfRange, match=re.escape(RANGE_TEXT)):
+            parse_instant(moment.isoformat())
+
+
+def test_an_instant_on_the_last_local_day_past_utc_midnight_is_refused_as_stated() -> None:
+    with pytest.raises(OutOfRange) as info:
+        parse_instant("2099-12-31T23:00-03:00")
+    assert "2100-01-01T00:00Z" in str(info.value) and "not including" in str(info.value)
+    assert "2099-12-31" not in str(info.value)

@@ -15,6 +15,7 @@ from recado.rules.health import (
     RuntimeFacts,
     connection_state,
     evaluate,
+    public_readiness,
     readiness,
     watchdog,
 )
@@ -144,3 +145,28 @@ def test_a_running_actor_in_a_crash_loop_does_not_hold_readiness() -> None:
     facts = replace(READY, crash_looping=("sender",))
     assert readiness(facts).ready
     assert "crash_loop" in _status(crash_looping_actors=facts.crash_looping)[1]
+
+
+@given(
+    hs.booleans(),
+    hs.none() | hs.tuples(hs.sampled_from(["disk_full", "locked"]), hs.text(), hs.text()),
+    hs.dictionaries(hs.text(min_size=1), hs.sampled_from(["running", "backoff", "stopped"])),
+    hs.booleans(),
+)
+def test_the_public_readiness_agrees_and_tells_no_detail(
+    storage_open: bool,
+    fault: tuple[str, str, str] | None,
+    actors: dict[str, str],
+    started: bool,
+) -> None:
+    facts = RuntimeFacts(
+        storage_open=storage_open, storage_fault=fault, actor_states=actors, started=started
+    )
+    public = public_readiness(facts)
+    assert public.ready == readiness(facts).ready
+    # Only fixed codes: no path, SQLite message, time or actor name can reach the internet.
+    assert set(public.reasons) <= {
+        "storage_unavailable",
+        "actor_not_running",
+        "starting_or_stopping",
+    }

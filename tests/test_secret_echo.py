@@ -151,10 +151,11 @@ async def _operator_pages(stack: Stack) -> list[str]:
 
 
 def _leaks(data: bytes) -> list[str]:
-    """The secrets ``data`` holds, whole or any 10-character piece of one."""
+    """The secrets ``data`` holds, whole or any 10-character piece of one, in any case."""
     found = []
+    data = data.lower()
     for secret in SECRETS:
-        raw = secret.encode()
+        raw = secret.lower().encode()
         pieces = {raw[i : i + 10] for i in range(len(raw) - 9)}
         if any(piece in data for piece in pieces):
             found.append(secret)

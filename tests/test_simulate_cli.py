@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -82,5 +83,62 @@ def test_simulate_text_tap_and_statuses(tmp_path: Path) -> None:
         assert unknown.returncode == 1 and "404" in unknown.stderr
         bad_phone = cli(config, "simulate", "text", "12", "oi")
         assert bad_phone.returncode == 1 and "phone:" in bad_phone.stderr
+    finally:
+        daemon.terminate()
+
+
+ENABLED = (
+    'phone_number_id = "123"\napp_secret_file = "app_secret"\naccess_token_file = "token"\n'
+    'graph_base_url = "http://127.0.0.1:9"\n'
+)
+VERBS = [
+    ("text", "(11) 98765-4321", "Oi"),
+    ("tap", "CONFIRM", "apt-100"),
+    ("status", "1"),
+]
+
+
+def _inbox(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "recado.db") as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM webhook_inbox").fetchone()[0])
+
+
+def test_simulate_refuses_a_daemon_that_really_sends_unless_forced(tmp_path: Path) -> None:
+    (tmp_path / "app_secret").write_text("s" * 32)
+    (tmp_path / "token").write_text("t" * 40)
+    config = write_config(tmp_path, ENABLED, mode="enabled")
+    # No daemon running: the file's mode decides, before anything is reached.
+    for verb in VERBS:
+        refused = cli(config, "simulate", *verb)
+        assert refused.returncode == 1, (verb, refused.stdout)
+        assert '"enabled"' in refused.stderr and "--force" in refused.stderr, refused.stderr
+        assert "cannot reach" not in refused.stderr
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    try:
+        for verb in VERBS:
+            refused = cli(config, "simulate", *verb)
+            assert refused.returncode == 1 and "--force" in refused.stderr, (verb, refused.stderr)
+        assert _inbox(daemon.data_dir) == 0
+        forced = cli(config, "simulate", "text", "(11) 98765-4321", "Oi", "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert _inbox(daemon.data_dir) == 1
+    finally:
+        daemon.terminate()
+
+
+def test_simulate_refuses_when_the_file_turns_enabled_under_a_dry_run_daemon(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app_secret").write_text("s" * 32)
+    (tmp_path / "token").write_text("t" * 40)
+    config = write_config(tmp_path, ENABLED, mode="dry_run")
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    try:
+        played = cli(config, "simulate", "text", "(11) 98765-4321", "Oi")
+        assert played.returncode == 0, played.stderr
+        # The next restart sends for real: the refusal does not wait for it.
+        config.write_text(config.read_text().replace('"dry_run"', '"enabled"'))
+        refused = cli(config, "simulate", "text", "(11) 98765-4321", "Oi")
+        assert refused.returncode == 1 and "--force" in refused.stderr, refused.stderr
     finally:
         daemon.terminate()

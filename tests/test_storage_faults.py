@@ -89,7 +89,7 @@ async def _dashboard(client: httpx.AsyncClient, operator: str) -> dict[str, Any]
 
 
 async def _assert_named(
-    client: httpx.AsyncClient, operator: str, kind: str, pt_name: str
+    client: httpx.AsyncClient, operator: str, kind: str, pt_name: str, *, public: str
 ) -> dict[str, Any]:
     """The dashboard is critical, names the fault (not a crash loop) and shows its alert."""
     data = await _dashboard(client, operator)
@@ -104,9 +104,19 @@ async def _assert_named(
     assert page.count(pt_name) >= 2, "the reason and the alert both name the fault"
     ready = await client.get(f"{operator}/readyz")
     assert ready.status_code == 503 and kind in ready.text
+    # The public listener says it is not ready, and nothing of why beyond a code.
+    public = await client.get(f"{public}/readyz")
+    assert public.status_code == 503
+    assert public.json() == {"ready": False, "reasons": ["storage_unavailable"]}
     metrics = (await client.get(f"{operator}/metrics")).text
     assert f'recado_storage_fault{{kind="{kind}"}} 1.0' in metrics
     return data
+
+
+def public_url(daemon: Daemon) -> str:
+    url = daemon.listeners["public"].url
+    assert url is not None
+    return url
 
 
 async def _until_healed(client: httpx.AsyncClient, operator: str, timeout_s: float = 40) -> None:
@@ -170,7 +180,9 @@ async def test_disk_full_is_503_named_and_every_accepted_body_applied_once_space
             for _ in range(5):
                 response = await _post(daemon, client, "FULL", accepted)
                 _assert_storage_503(response, "disk is full")
-                data = await _assert_named(client, operator, "disk_full", "disco cheio")
+                data = await _assert_named(
+                    client, operator, "disk_full", "disco cheio", public=public_url(daemon)
+                )
                 # The alert keeps when the fault began, whatever happened since.
                 since = since or data["storage"]["alerts"][0]["at"]
             # Events and operator actions, on the other listener, alike.
@@ -281,7 +293,11 @@ async def test_a_file_system_gone_read_only_is_503_named_and_refuses_the_next_st
                     response = await client.post(url, content=raw, headers=headers)
                     _assert_storage_503(response, "read-only")
                 await _assert_named(
-                    client, daemon.operator_url, "read_only", "banco somente leitura"
+                    client,
+                    daemon.operator_url,
+                    "read_only",
+                    "banco somente leitura",
+                    public=daemon.public_url,
                 )
         finally:
             daemon.kill()
@@ -370,7 +386,13 @@ async def test_a_lock_held_by_another_process_is_503_named_and_healed_on_release
             # The write waits out busy_timeout (5 s), then gives up with a 503.
             response = await _post(daemon, client, "LOCKED", accepted)
             _assert_storage_503(response, "locked by another process")
-            await _assert_named(client, operator, "locked", "banco bloqueado (outro processo)")
+            await _assert_named(
+                client,
+                operator,
+                "locked",
+                "banco bloqueado (outro processo)",
+                public=public_url(daemon),
+            )
             waiting = query(daemon, "SELECT COUNT(*) AS n FROM webhook_inbox WHERE error IS NULL")
             assert waiting[0]["n"] == 1 + 3
             await trio.to_thread.run_sync(holder.release)

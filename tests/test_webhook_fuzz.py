@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.whatsapp.signature import sign
 from tests.webhook_helpers import APP_SECRET, WEBHOOK_TOML, write_secrets
+from tests.webhook_poison import PoisonBody, poisoned_bodies
 
 json_values = st.recursive(
     st.none()
@@ -114,6 +116,27 @@ def test_any_change_in_a_valid_envelope_is_accepted(
     assert _post(daemon, wb.envelope(body_changes)) == 200
 
 
+GOOD_SEEN: list[str] = []
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(poisoned_bodies(tag="LIVE"))
+def test_poison_in_any_position_is_accepted_and_costs_no_good_item(
+    daemon: DaemonProcess, body: PoisonBody
+) -> None:
+    """Arbitrary values in every position of every kind of item, malformed entries and
+    changes, integers of 5000 digits, 1e400, lone surrogates: the signed body is taken (200)
+    and its good messages are applied (checked, with the processor's health, below)."""
+    headers = {"X-Hub-Signature-256": sign(APP_SECRET, body.raw)}
+    response = httpx.post(
+        f"{daemon.public_url}/webhooks/whatsapp", content=body.raw, headers=headers, timeout=10
+    )
+    assert response.status_code == 200, (response.text, body.poison)
+    GOOD_SEEN.extend(body.good_wamids)
+
+
 def test_processor_survived_the_fuzzing(daemon: DaemonProcess) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -124,3 +147,8 @@ def test_processor_survived_the_fuzzing(daemon: DaemonProcess) -> None:
     assert data["webhooks"]["pending"] == 0
     assert data["webhooks"]["failed"] == 0
     assert data["actors"]["webhook_processor"]["restarts"] == 0
+    # Every good message beside the poison was applied.
+    assert GOOD_SEEN
+    with sqlite3.connect(f"file:{daemon.data_dir / 'recado.db'}?mode=ro", uri=True) as conn:
+        applied = {r[0] for r in conn.execute("SELECT wamid FROM inbound_messages")}
+    assert set(GOOD_SEEN) <= applied, sorted(set(GOOD_SEEN) - applied)[:5]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recado.rules.bounds import LATEST_UNIX, SQL_INT_MAX
+from recado.rules.bounds import LATEST_UNIX, RANGE_TEXT, SQL_INT_MAX
 from recado.storage.actor import connect_writer
 from recado.storage.inbox import insert_inbox
 from recado.storage.migrate import migrate
@@ -161,7 +161,7 @@ def test_poison_items_among_good_ones_apply_the_good_ones(conn: sqlite3.Connecti
     assert summaries == [
         "entry[0].changes[0].value.messages[0].timestamp: not an integer: '²'",
         "entry[0].changes[2].value.messages[0].timestamp: out of range: 100000000000000000 "
-        "is not a unix time between 2000-01-01 and 2099-12-31",
+        f"is not a unix time {RANGE_TEXT}",
         "entry[0].changes[4].value.statuses[0].errors[0].code: out of range: "
         "9223372036854775808 does not fit in 64 bits",
     ]

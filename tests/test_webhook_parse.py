@@ -22,6 +22,7 @@ from recado.whatsapp.webhook_parse import (
     check_envelope,
     parse_body,
 )
+from tests.webhook_poison import PoisonBody, poisoned_bodies
 
 # Meta's timestamps are unix seconds of today's decades; parse_body refuses others.
 T0 = 1767225600
@@ -47,11 +48,69 @@ def test_envelope_errors() -> None:
         b"null": "invalid_json",
         b'{"object": "instagram", "entry": [{"changes": []}]}': "wrong_object",
         b'{"object": "whatsapp_business_account", "entry": []}': "missing_entry",
-        b'{"object": "whatsapp_business_account", "entry": [{"changes": 1}]}': "bad_entry",
+        b'{"object": "whatsapp_business_account", "entry": 1}': "missing_entry",
+        b'{"object": "whatsapp_business_account", "entry": [NaN]}': "invalid_json",
+        b'{"object": "whatsapp_business_account", "entry": [1,]}': "invalid_json",
     }
     for raw, code in cases.items():
         result = check_envelope(raw)
         assert isinstance(result, EnvelopeError) and result.code == code, raw
+
+
+def test_the_envelope_decides_only_that_it_is_a_whatsapp_body() -> None:
+    """What is inside the entries is the parser's business: a malformed entry, or valid
+    JSON msgspec cannot decode, makes BadItems there and the good items still apply."""
+    good = json.dumps(wb.inbound_text("oi", id="wamid.OK", ts=T0))
+    inside = [
+        '"x"',
+        "1",
+        "null",
+        '{"changes": 1}',
+        '{"changes": ["x"]}',
+        '{"id": 1e400, "changes": [{"field": "x", "value": {"a": -1e400}}]}',
+        '{"changes": [{"field": "messages", "value": {"messages": [{"id": "a", "from": '
+        '"1", "timestamp": ' + "9" * 5000 + "}]}}]}",
+        '{"changes": [{"field": "messages", "value": {"messages": [{"id": "\\ud800", '
+        '"from": "1", "timestamp": "1767225600", "type": "text"}]}}]}',
+    ]
+    for entry in inside:
+        raw = (
+            '{"object": "whatsapp_business_account", "entry": ['
+            + entry
+            + ', {"changes": ['
+            + good
+            + "]}]}"
+        ).encode()
+        assert isinstance(check_envelope(raw), Envelope), entry
+        items = parse_body(raw).items
+        assert [i.wamid for i in items if isinstance(i, InboundMessage)] == ["wamid.OK"], entry
+        assert any(isinstance(i, BadItem) for i in items), entry
+
+
+@settings(max_examples=400, deadline=None)
+@given(poisoned_bodies(entries=False))
+def test_any_value_in_any_position_of_an_item_makes_that_item_alone_a_bad_item(
+    body: PoisonBody,
+) -> None:
+    items = parse_body(body.raw).items
+    good = [i.wamid for i in items if isinstance(i, InboundMessage) and "GOOD" in i.wamid]
+    assert good == body.good_wamids, body.poison
+
+
+@settings(max_examples=400, deadline=None)
+@given(poisoned_bodies())
+def test_poison_in_any_position_never_fails_a_body_nor_drops_a_good_item(
+    body: PoisonBody,
+) -> None:
+    assert isinstance(check_envelope(body.raw), Envelope), body.poison
+    items = parse_body(body.raw).items
+    good = [i.wamid for i in items if isinstance(i, InboundMessage) and "GOOD" in i.wamid]
+    assert good == body.good_wamids, body.poison
+    # Whatever was set aside says where and why, and can be stored as it came.
+    for item in items:
+        if isinstance(item, BadItem):
+            assert item.path and item.problem
+            json.loads(item.raw_json)
 
 
 def test_inbound_button_and_interactive_share_reply_fields() -> None:

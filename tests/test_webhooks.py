@@ -339,7 +339,8 @@ async def test_malformed_item_does_not_stop_the_rest(daemon_dir: Path) -> None:
         (b"[1, 2]", "invalid_json"),
         (b'{"object": "page", "entry": []}', "wrong_object"),
         (b'{"object": "whatsapp_business_account"}', "missing_entry"),
-        (b'{"object": "whatsapp_business_account", "entry": [{"id": "1"}]}', "bad_entry"),
+        (b'{"object": "whatsapp_business_account", "entry": {"id": "1"}}', "missing_entry"),
+        (b'{"object": "whatsapp_business_account", "entry": [Infinity]}', "invalid_json"),
     ],
 )
 async def test_bad_envelopes_are_400_and_kept(daemon_dir: Path, raw: bytes, code: str) -> None:
@@ -357,6 +358,51 @@ async def test_bad_envelopes_are_400_and_kept(daemon_dir: Path, raw: bytes, code
             {"reason": code, "body": raw}
         ]
         assert query(daemon, "SELECT COUNT(*) AS n FROM webhook_inbox") == [{"n": 0}]
+
+
+async def test_a_malformed_entry_or_undecodable_value_costs_only_its_own_item(
+    daemon_dir: Path,
+) -> None:
+    """The envelope decides only that it is a WhatsApp body: an entry that is not one, or
+    values msgspec cannot decode (5000 digits, 1e400, a lone surrogate), are set aside
+    item by item on the webhooks page and the good message applies."""
+    from recado.whatsapp.signature import sign
+
+    good = json.dumps(wb.inbound_text("chega", id="wamid.OK"))
+    bad_message = (
+        '{"from": "5511987654321", "id": "wamid.BAD", "timestamp": "1767225600", '
+        '"type": "text", "text": {"body": "\\ud800"}}'
+    )
+    raw = (
+        '{"object": "whatsapp_business_account", "entry": [{"id": "1"}, "x", '
+        '{"changes": [{"field": "messages", "value": {"messages": [' + bad_message + ", "
+        '{"id": "wamid.B2", "from": "1", "timestamp": ' + "9" * 5000 + "}], "
+        '"statuses": [{"id": "wamid.B3", "status": "read", "timestamp": 1e400}]}}, ' + good + "]}]}"
+    ).encode()
+    async with webhook_daemon(daemon_dir) as (daemon, client):
+        response = await client.post(
+            f"{daemon.listeners['public'].url}/webhooks/whatsapp",
+            content=raw,
+            headers={"X-Hub-Signature-256": sign(APP_SECRET, raw)},
+        )
+        assert response.status_code == 200, response.text
+        await daemon.commands.webhooks.drain()
+        assert query(daemon, "SELECT wamid FROM inbound_messages") == [{"wamid": "wamid.OK"}]
+        assert query(daemon, "SELECT processed_at IS NOT NULL AS done FROM webhook_inbox") == [
+            {"done": 1}
+        ]
+        page = (await client.get(f"{daemon.listeners['operator'].url}/webhooks.json")).json()
+        summaries = sorted(s["summary"] for s in page["set_aside"])
+        assert summaries == [
+            'entry[0]: no "changes" list',
+            "entry[1]: not an object",
+            "entry[2].changes[0].value.messages[0].text.body: unreadable value: text with a "
+            "lone surrogate (\\ud800)",
+            "entry[2].changes[0].value.messages[1].timestamp: unreadable value: an integer "
+            "of 5000 digits",
+            "entry[2].changes[0].value.statuses[0].timestamp: unreadable value: a number out "
+            "of range (1e400)",
+        ]
 
 
 async def test_signatures_and_size_are_checked_before_anything_is_stored(daemon_dir: Path) -> None:

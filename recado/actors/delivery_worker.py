@@ -28,6 +28,7 @@ from recado.actors.delivery_bodies import delivery_body
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
+from recado.redaction import redact
 from recado.rules import http_outcome as ho
 from recado.rules.flows import HttpAction, WhatsAppAction, idempotency_key, parse_action
 from recado.rules.hub_message import BadEventData, hub_message
@@ -67,6 +68,9 @@ class DeliveryWorker:
         self._max_attempts = {s.name: s.max_attempts for s in daemon.config.services}
         self._templates = set(daemon.config.whatsapp.templates)
         self._storage_fault: BaseException | None = None
+        # The wall clock at the last look; None: not looked yet (at start the clock may
+        # already have gone back while the daemon was down).
+        self._last_now: datetime | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await self.board.load()
@@ -102,6 +106,11 @@ class DeliveryWorker:
 
     async def _tick(self, nursery: trio.Nursery) -> bool:
         now = self.daemon.clock.now()
+        if self._last_now is None or now < self._last_now:
+            moved = await self.daemon.storage.write(q.rebase_waits, now)
+            if moved:
+                log.warning("delivery_waits_rebased", deliveries=moved, reason="clock_went_back")
+        self._last_now = now
         rows = await self.daemon.storage.read(
             q.due_deliveries, iso(now), self._held(now), tuple(self._in_flight), BATCH
         )
@@ -226,7 +235,13 @@ class DeliveryWorker:
         )
         fields = {"delivery": row.id, "event_id": row.event_id, "service": service}
         if state == "done":
-            log.debug("delivered", **fields, status=status, attempts=attempts)
+            log.info(
+                "delivered",
+                **fields,
+                status=status,
+                attempts=attempts,
+                latency_ms=round(result.latency_ms),
+            )
         elif state == "dead":
             log.warning("delivery_dead", **fields, attempts=attempts, reason=error)
         else:
@@ -251,6 +266,14 @@ class DeliveryWorker:
         )
         await self.daemon.storage.write(q.hand_off_message, row.id, queued, now)
         self.daemon.after_commit("sender")
+        # The WhatsApp sender takes it from here and logs its own send outcome.
+        log.info(
+            "delivery_handed_off",
+            delivery=row.id,
+            event_id=row.event_id,
+            message=queued.id,
+            kind=template,
+        )
 
     async def _set_aside(self, row: q.DueDelivery, exc: Exception) -> None:
         """Processing the delivery raised: a storage fault waits for storage; anything else
@@ -304,5 +327,6 @@ def _not_configured(what: str, name: str) -> tuple[str, str]:
 
 
 def _excerpt(body: bytes) -> str:
-    text = body[:300].decode("utf-8", "replace").strip()
+    """The start of what the service said, without any secret it echoed."""
+    text = redact(body[:300].decode("utf-8", "replace").strip())
     return f"«{text}»" if text else ""

@@ -73,6 +73,8 @@ class Sender:
         self._pair_wake = math.inf
         self._paced: set[str] = set()
         self._storage_fault: BaseException | None = None
+        # The wall clock at the last look (None: not looked yet); see _rebase_if_clock_back.
+        self._last_now: datetime | None = None
         self._claimed = Claimed(daemon)
         # The mode the queue was last planned under: leaving "disabled" plans what was
         # accepted meanwhile (at start too, after a restart with another mode).
@@ -120,10 +122,20 @@ class Sender:
                 log.info("jobs_planned_late", jobs=planned, mode=mode)
         self._planned_mode = mode
 
+    async def _rebase_if_clock_back(self, now: datetime) -> None:
+        """At start and whenever the wall clock went back, no wait after an attempt is left
+        longer than its rule asked for."""
+        if self._last_now is None or now < self._last_now:
+            moved = await self.daemon.storage.write(q.rebase_waits, now)
+            if moved:
+                log.warning("send_waits_rebased", jobs=moved, reason="clock_went_back")
+        self._last_now = now
+
     async def _tick(self) -> bool:
         """Send what is due; True when there may be more due right away."""
         storage, now = self.daemon.storage, self.daemon.clock.now()
         await self._claimed.retry()
+        await self._rebase_if_clock_back(now)
         await self._plan_if_mode_left_disabled(now)
         expired = await storage.write(q.expire_uncertain, now)
         if expired:

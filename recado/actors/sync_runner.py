@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import msgspec
 import trio
 
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
@@ -38,21 +36,25 @@ from recado.logs import get_logger
 from recado.redaction import redact
 from recado.rules import http_outcome as ho
 from recado.rules.flows import Endpoint, parse_endpoint
-from recado.rules.json_depth import depth_ok, too_deep_detail
-from recado.rules.schedule import plan
+from recado.rules.schedule import ScheduleError, plan
 from recado.runtime.context import Daemon
 from recado.runtime.wakeup import Wakeup
 from recado.services.client import Answer, ServiceClient, service_clients
+from recado.services.sync_page import (
+    MAX_CURSOR_CHARS,
+    PageError,
+    SourcePage,
+    item_key,
+    read_item,
+    read_page,
+)
 from recado.storage import sync as q
 
 log = get_logger("sync_runner")
 
 MAX_PAGES = 10_000
-
-
-class Page(msgspec.Struct):
-    items: list[Any]
-    next_cursor: str | None = None
+# How often a job set aside (its schedule cannot be planned) is tried again.
+JOB_RETRY_S = 300.0
 
 
 class RunFailed(Exception):
@@ -77,6 +79,8 @@ class SyncRunner:
         self.jobs: dict[str, SyncJob] = {j.name: j for j in daemon.config.sync}
         self._running: dict[str, int] = {}
         self._next_fire: dict[str, datetime] = {}
+        # Jobs set aside: (code, what happened), code "schedule" or "internal_error".
+        self._problems: dict[str, tuple[str, str]] = {}
         # A run an operator asked for, by job: the address they asked from.
         self._manual: dict[str, str] = {}
         self._wake: dict[str, Wakeup] = {name: Wakeup() for name in self.jobs}
@@ -90,6 +94,10 @@ class SyncRunner:
 
     def running(self, name: str) -> bool:
         return name in self._running
+
+    def problem(self, name: str) -> tuple[str, str] | None:
+        """Why the job is set aside (not scheduled): its code and what happened; or None."""
+        return self._problems.get(name)
 
     def request_run(self, name: str, source_ip: str) -> str:
         """``started``, ``running`` (one is in progress) or ``unknown``."""
@@ -125,26 +133,44 @@ class SyncRunner:
         while True:
             try:
                 first = await self._step(job, tz, first)
+                self._problems.pop(job.name, None)
             except Exception as exc:
-                if not is_storage_fault(exc):
-                    raise
-                # The run (if one started) stays "running" until storage works or the next
-                # start marks it interrupted; the fire is tried again.
-                log.warning("sync_storage_fault", job=job.name, error=describe(exc))
-                await trio.sleep(STORAGE_RETRY_S)
+                if is_storage_fault(exc):
+                    # The run (if one started) stays "running" until storage works or the
+                    # next start marks it interrupted; the fire is tried again.
+                    log.warning("sync_storage_fault", job=job.name, error=describe(exc))
+                    await trio.sleep(STORAGE_RETRY_S)
+                    continue
+                await self._set_job_aside(job, exc)
+
+    async def _set_job_aside(self, job: SyncJob, exc: Exception) -> None:
+        """This job cannot be planned (its schedule ran out of fires, or a bug): it waits,
+        named on the sync page and the dashboard, while the other jobs run; a run asked for
+        by hand still goes, and the job is tried again now and then."""
+        schedule = isinstance(exc, ScheduleError)
+        problem = ("schedule", str(exc)) if schedule else ("internal_error", describe(exc))
+        if self._problems.get(job.name) != problem:
+            # Called while the exception is handled: a bug's traceback goes with it.
+            report = log.error if schedule else log.exception
+            report("sync_job_set_aside", job=job.name, reason=problem[0], error=problem[1])
+        self._problems[job.name] = problem
+        self._next_fire.pop(job.name, None)
+        await self._wake[job.name].wait(JOB_RETRY_S)
 
     async def _step(self, job: SyncJob, tz: ZoneInfo, first: bool) -> bool:
         """Run the job if a run is due (or asked for), else wait for its next fire."""
         state = await self.daemon.storage.read(q.job_state, job.name)
         assert state is not None
+        if job.name in self._manual:
+            # Before the schedule is read: a job whose schedule fails can still run by hand.
+            await self._run(job, "manual", None, state["cursor"], self._manual[job.name])
+            del self._manual[job.name]
+            return False
         last = parse_iso(state["last_fire_at"]) if state["last_fire_at"] else None
         now = self.daemon.clock.now()
         p = plan(job.schedule, last, now, tz)
         self._next_fire[job.name] = p.next_fire
-        if job.name in self._manual:
-            await self._run(job, "manual", None, state["cursor"], self._manual[job.name])
-            del self._manual[job.name]
-        elif p.due is not None:
+        if p.due is not None:
             await self._run(job, "catch_up" if first else "schedule", p.due, state["cursor"])
         else:
             await self._wake[job.name].wait(wait_s(p.next_fire, now))
@@ -171,12 +197,13 @@ class SyncRunner:
             cursor = await self._pages(job, run_id, cursor_before, counts)
             status = "done"
         except RunFailed as exc:
-            error = str(exc)
+            # Kept for people: a cursor or an answer quoted in it is not forwarded data.
+            error = redact(str(exc))
         except Exception as exc:
             if is_storage_fault(exc):
                 raise
             # A bug, not the services: the run is recorded as failed, the job goes on.
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact(f"{type(exc).__name__}: {exc}")
             log.exception("sync_crashed", job=job.name, run=run_id)
         finally:
             # Cancelled (the daemon stopping) leaves the run "running"; the next start marks
@@ -212,37 +239,51 @@ class SyncRunner:
 
     async def _pages(self, job: SyncJob, run_id: int, cursor: str, counts: dict[str, int]) -> str:
         source, target = parse_endpoint(job.source), parse_endpoint(job.target)
+        if len(cursor) > MAX_CURSOR_CHARS:
+            # Stored before cursors were bounded: no source can be asked for it (the URL is
+            # too long), so keeping it would fail every run for good. The job reads again from
+            # the start; the targets see the same idempotency keys.
+            log.warning("sync_cursor_dropped", job=job.name, run=run_id, length=len(cursor))
+            cursor = ""
         for page_no in range(1, MAX_PAGES + 1):
             page = await self._fetch(source, cursor, page_no)
             counts["read"] += len(page.items)
             for item in page.items:
-                try:
-                    result = await self._post(job.name, target, item)
-                except Exception as exc:
-                    if is_storage_fault(exc):
-                        raise
-                    log.exception("sync_item_crashed", job=job.name, run=run_id)
-                    error = redact(describe(exc))
-                    result = ItemResult(
-                        "internal_error",
-                        None,
-                        f"Erro interno ao processar o item ({error}).",
-                        f"Internal error while processing the item ({error}).",
-                    )
+                if item.problem_en:
+                    reason = ItemResult("refused", None, item.problem_pt, item.problem_en)
+                    await self._set_aside(job.name, run_id, item.raw, reason, raw=True)
+                    counts["set_aside"] += 1
+                    continue
+                result = await self._item(job.name, run_id, target, item.value)
                 if result.outcome == "unavailable":
                     raise RunFailed(result.reason_en)
                 if result.outcome == "written":
                     counts["written"] += 1
                     continue
-                await self._set_aside(job.name, run_id, item, result)
+                await self._set_aside(job.name, run_id, item.value, result)
                 counts["set_aside"] += 1
-            nxt = page.next_cursor or ""
+            nxt = page.next_cursor
             if not page.items or not nxt or nxt == cursor:
                 return nxt or cursor
             cursor = nxt
         raise RunFailed(f"the source kept paging after {MAX_PAGES} pages (cursor {cursor!r})")
 
-    async def _fetch(self, source: Endpoint, cursor: str, page_no: int) -> Page:
+    async def _item(self, job: str, run_id: int, target: Endpoint, item: Any) -> ItemResult:
+        try:
+            return await self._post(job, target, item)
+        except Exception as exc:
+            if is_storage_fault(exc):
+                raise
+            log.exception("sync_item_crashed", job=job, run=run_id)
+            error = redact(describe(exc))
+            return ItemResult(
+                "internal_error",
+                None,
+                f"Erro interno ao processar o item ({error}).",
+                f"Internal error while processing the item ({error}).",
+            )
+
+    async def _fetch(self, source: Endpoint, cursor: str, page_no: int) -> SourcePage:
         path = source.path.replace("{cursor}", quote(cursor, safe=""))
         result = await self._clients[source.service].request(source.method, path)
         if not isinstance(result, Answer):
@@ -251,15 +292,10 @@ class SyncRunner:
             )
         if not 200 <= result.status < 300:
             raise RunFailed(f"page {page_no} from {source.service}: HTTP {result.status}")
-        if not depth_ok(result.body):
-            raise RunFailed(f"page {page_no} from {source.service}: {too_deep_detail()}")
         try:
-            return msgspec.json.decode(result.body, type=Page)
-        except msgspec.DecodeError as exc:
-            raise RunFailed(
-                f"page {page_no} from {source.service} is not "
-                f'{{"items": [...], "next_cursor": "..."}}: {exc}'
-            ) from exc
+            return read_page(result.body)
+        except PageError as exc:
+            raise RunFailed(f"page {page_no} from {source.service}: {exc}") from exc
 
     async def _post(self, job: str, target: Endpoint, item: Any) -> ItemResult:
         key = f"sync:{job}:{item_key(item)}"
@@ -291,14 +327,21 @@ class SyncRunner:
             f"{outcome.en}{evidence}",
         )
 
-    async def _set_aside(self, job: str, run_id: int, item: Any, result: ItemResult) -> None:
-        key = item_key(item)
+    async def _set_aside(
+        self, job: str, run_id: int, item: Any, result: ItemResult, raw: bool = False
+    ) -> None:
+        """``raw``: ``item`` is the bytes of an item that could not be read, kept as sent."""
+        if raw:
+            key = "raw-" + hashlib.sha256(item).hexdigest()[:32]
+            text = item.decode("utf-8", "replace")
+        else:
+            key, text = item_key(item), json.dumps(item, ensure_ascii=False, sort_keys=True)
         await self.daemon.storage.write(
             q.set_aside,
             job,
             run_id,
             key,
-            json.dumps(item, ensure_ascii=False, sort_keys=True),
+            text,
             "refused" if result.outcome == "refused" else "internal_error",
             result.reason_pt,
             result.reason_en,
@@ -316,7 +359,12 @@ class SyncRunner:
         if found["resolved_at"] is not None:
             return {"outcome": "resolved_already"}
         target = parse_endpoint(self.jobs[name].target)
-        result = await self._post(name, target, json.loads(found["item_json"]))
+        page_item = read_item(found["item_json"].encode())
+        if page_item.problem_en:
+            # Re-checked as the run checked it: an item too deep is refused again, not posted.
+            result = ItemResult("refused", None, page_item.problem_pt, page_item.problem_en)
+        else:
+            result = await self._post(name, target, page_item.value)
         outcome = "resolved" if result.outcome == "written" else result.outcome
         code = {"refused": "refused", "unavailable": "unavailable"}.get(outcome)
         stored = await self.daemon.storage.write(
@@ -335,23 +383,6 @@ class SyncRunner:
         log.info("sync_item_retried", job=name, failure=failure_id, outcome=outcome)
         reason = result.reason_en if self.daemon.config.ui.locale == "en" else result.reason_pt
         return {"outcome": outcome, "status": result.status, "reason": reason or None}
-
-
-# What can travel in an HTTP header as it is: printable ASCII, no spaces, bounded.
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,200}")
-
-
-def item_key(item: Any) -> str:
-    """The item's own id when it has one, else a hash of its content. An id that cannot
-    travel in a header (not printable ASCII: "João", a newline; or over 200 characters) is
-    hashed, or the item could never be posted at all."""
-    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
-        own = str(item["id"])
-        if _HEADER_SAFE.fullmatch(own):
-            return own
-        return "id-" + hashlib.sha256(own.encode("utf-8", "replace")).hexdigest()[:32]
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def _excerpt(body: bytes) -> str:

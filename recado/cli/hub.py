@@ -164,4 +164,8 @@ def report_daily(client: OperatorClient, args: argparse.Namespace) -> int:
         print(f"sync {name}: {s['success']}/{s['total']} runs done")
     states = ", ".join(f"{k} {v}" for k, v in data["messages"].items()) or "none"
     print(f"messages: {states}")
+    simulated = data.get("dry_run_messages") or {}
+    if simulated:
+        # Recorded by a dry run, never sent: apart, so no one counts them as reaching a client.
+        print("dry run (not sent): " + ", ".join(f"{k} {v}" for k, v in simulated.items()))
     return 0

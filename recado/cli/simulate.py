@@ -3,7 +3,9 @@
 Each verb posts one webhook body in Meta's wire format to the daemon's public listener,
 signed with the configured app secret (unsigned when none is set, which the daemon accepts
 outside ``enabled`` mode): a text from a client, a tap on a template button, or the status
-webhooks Meta sends after a message goes out. Nothing here reaches WhatsApp.
+webhooks Meta sends after a message goes out. Nothing here reaches WhatsApp by itself; but a
+daemon in ``enabled`` mode answers a simulated client with real sends to that number, so
+there every verb is refused unless ``--force`` says the Graph API is a stand-in.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ BUTTON_LABELS = {"CONFIRM": "Confirmar", "RESCHEDULE": "Reagendar", "TALK": "Fal
 def install(sub: Any, common: argparse.ArgumentParser, config_path: Any) -> None:
     simulate = sub.add_parser("simulate", help="play a client against the running daemon")
     ssub = simulate.add_subparsers(dest="verb", required=True, metavar="VERB")
+    force = argparse.ArgumentParser(add_help=False)
+    force.add_argument(
+        "--force",
+        action="store_true",
+        help='play along even when whatsapp.mode is "enabled" (only against a stand-in for '
+        "the Graph API, such as recado.testing.graph_double: the daemon's answers are real "
+        "sends)",
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[common, force])
     p = ssub.add_parser("text", parents=[common], help="a client writes a text message")
     p.add_argument("phone", help="the client's number, e.g. +5511987654321 or (11) 98765-4321")
     p.add_argument("text")
@@ -49,6 +60,7 @@ def install(sub: Any, common: argparse.ArgumentParser, config_path: Any) -> None
 
 
 def _text(config: Path, args: argparse.Namespace) -> int:
+    _refuse_real_sends(config, args)
     try:
         wa_id = wa_id_of(normalize_phone(args.phone))
     except PhoneError as exc:
@@ -60,6 +72,7 @@ def _text(config: Path, args: argparse.Namespace) -> int:
 
 
 def _tap(config: Path, args: argparse.Namespace) -> int:
+    _refuse_real_sends(config, args)
     apt = OperatorClient.from_config(config).get(f"/appointments/{args.appointment_id}.json")
     templates = [m for m in apt["messages"] if m["kind"] in TEMPLATE_KINDS and m["wamid"]]
     context = templates[-1]["wamid"] if templates else None
@@ -76,6 +89,7 @@ def _tap(config: Path, args: argparse.Namespace) -> int:
 
 
 def _status(config: Path, args: argparse.Namespace) -> int:
+    _refuse_real_sends(config, args)
     message = OperatorClient.from_config(config).get(f"/messages/{args.message_id}.json")
     m = message["message"]
     if not m.get("wamid"):
@@ -92,6 +106,37 @@ def _status(config: Path, args: argparse.Namespace) -> int:
         )
         code = max(code, _post(config, change, f"status {status} of {m['id']}"))
     return code
+
+
+def _refuse_real_sends(config: Path, args: argparse.Namespace) -> None:
+    """A simulated client of a daemon that really sends gets real messages on that number
+    (a button tap sends the voucher, a text may start a flow), from the studio's account."""
+    if args.force:
+        return
+    mode = _running_mode(config)
+    if mode != "enabled":
+        return
+    raise CliError(
+        'simulate: whatsapp.mode is "enabled", so the daemon answers a simulated client with '
+        "real WhatsApp sends to that number (and this body would be signed with the real app "
+        'secret); refused. Use mode = "dry_run" for demos, or add --force when '
+        "whatsapp.graph_base_url points at a stand-in such as recado.testing.graph_double"
+    )
+
+
+def _running_mode(config: Path) -> str:
+    """``enabled`` when the running daemon or the config file (which a restart applies) says
+    so; otherwise the running daemon's mode, or the file's when none runs."""
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise CliError(f"cannot use {config}:\n" + "\n".join(exc.problems)) from exc
+    try:
+        board = OperatorClient.from_config(config).get("/dashboard.json")
+        running = board["whatsapp"]["mode"]
+    except (CliError, KeyError, TypeError):
+        return cfg.whatsapp.mode
+    return "enabled" if "enabled" in (running, cfg.whatsapp.mode) else str(running)
 
 
 def _wamid() -> str:

@@ -5,11 +5,10 @@ flows, services and templates. The grammar of flow actions, delays and endpoints
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
@@ -20,6 +19,7 @@ from recado.rules.chat_message import BODY_SHAPES
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
 from recado.rules.kinds import EVENT_TYPES
+from recado.rules.schedule import schedule_problem
 
 if TYPE_CHECKING:
     from recado.config.schema import Config, Template
@@ -84,11 +84,15 @@ def check(cfg: Config) -> list[str]:
     ):
         if not 1 <= cap <= MAX_CONNECTIONS:
             add(f"{key}: got {cap} (expected 1 to {MAX_CONNECTIONS})")
-    if not 0 < h.public_body_timeout_s <= 3600:
-        add(
-            f"http.public_body_timeout_s: got {h.public_body_timeout_s} "
-            "(expected more than 0, at most 3600)"
-        )
+    for key, seconds in (
+        ("http.public_body_timeout_s", h.public_body_timeout_s),
+        ("http.header_timeout_s", h.header_timeout_s),
+        ("http.keep_alive_s", h.keep_alive_s),
+        ("http.connection_lifetime_s", h.connection_lifetime_s),
+        ("http.send_timeout_s", h.send_timeout_s),
+    ):
+        if not 0 < seconds <= 3600:
+            add(f"{key}: got {seconds} (expected more than 0, at most 3600)")
 
     if cfg.security.secret_key:
         import base64
@@ -224,11 +228,9 @@ def check(cfg: Config) -> list[str]:
         if job.name in jobs:
             add(f'{where}.name: "{job.name}" is used twice (expected unique sync job names)')
         jobs.add(job.name)
-        if not croniter.is_valid(job.schedule):
-            add(
-                f'{where}.schedule: "{job.schedule}" is not a cron expression '
-                '(expected e.g. "0 * * * *")'
-            )
+        schedule_error = schedule_problem(job.schedule, datetime.now(UTC), _zone(d.timezone))
+        if schedule_error is not None:
+            add(f'{where}.schedule: "{job.schedule}" {schedule_error}')
         for key in ("source", "target"):
             value = getattr(job, key)
             try:
@@ -245,6 +247,14 @@ def check(cfg: Config) -> list[str]:
     problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems
+
+
+def _zone(name: str) -> ZoneInfo:
+    """The studio's zone, or UTC while it is itself a problem (reported on its own)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")
 
 
 def _ranges(cfg: Config) -> list[str]:

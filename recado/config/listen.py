@@ -10,13 +10,17 @@ wildcard's own ``0.0.0.0/8``, documentation ranges and every IPv4-mapped address
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from recado.rules.flows import ParseError
+from recado.rules.host_check import split_host
 
 if TYPE_CHECKING:
     from recado.config.schema import HttpSection
+
+MAX_OPERATOR_HOSTS = 32
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -101,6 +105,17 @@ def check_listen(add: Callable[[str], None], h: HttpSection) -> None:
             add(
                 f'{key}: "{value}" is not a loopback or private address (expected one, or '
                 "http.operator_public_ok = true to expose operator pages and actions)"
+            )
+    if len(h.operator_hosts) > MAX_OPERATOR_HOSTS:
+        add(
+            f"http.operator_hosts: {len(h.operator_hosts)} names "
+            f"(expected at most {MAX_OPERATOR_HOSTS})"
+        )
+    for name in h.operator_hosts:
+        if split_host(name) is None:
+            add(
+                f"http.operator_hosts: {json.dumps(name[:80])} is not a host name "
+                '(expected "name" or "name:port", e.g. "recado.studio.lan")'
             )
     if len(parsed) == 2 and same_socket(*parsed.values()):
         add(

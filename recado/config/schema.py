@@ -38,6 +38,12 @@ class HttpSection(_S, frozen=True):
     public_max_connections: int = 256
     operator_max_connections: int = 64
     public_body_timeout_s: float = 10
+    header_timeout_s: float = 10
+    keep_alive_s: float = 15
+    connection_lifetime_s: float = 300
+    send_timeout_s: float = 30
+    # Names (name or name:port) a proxy in front of the operator listener gives it as Host.
+    operator_hosts: list[str] = msgspec.field(default_factory=list)
     # Where people open the operator pages (links in chat messages); empty: the operator
     # listener's own address.
     operator_base_url: str = ""

@@ -18,11 +18,20 @@ class CapAlerts:
         self.listener = listener
         self.cap = cap
         self.policy = rules.CapAlertPolicy(cap)
+        # The dashboard reads it to say the cap was hit lately.
+        daemon.connection_caps[listener] = self.policy
 
     async def refused(self) -> None:
-        if not self.policy.on_refused(trio.current_time()):
+        refusal = self.policy.on_refused(trio.current_time())
+        if refusal.log_refused:
+            log.warning(
+                "connection_cap_hit",
+                listener=self.listener,
+                cap=self.cap,
+                refused=refusal.log_refused,
+            )
+        if not refusal.raise_alert:
             return
-        log.warning("connection_cap_hit", listener=self.listener, cap=self.cap)
         pt, en = rules.alert_text(self.listener, self.cap)
         await self.daemon.storage.write(
             add_alert, self.daemon.clock.now(), "warning", rules.CODE, self.listener, pt, en

@@ -44,7 +44,7 @@ from recado.runtime import sdnotify
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
-from recado.runtime.listeners import BindError, Listener
+from recado.runtime.listeners import BindError, ConnectionLimits, Listener
 from recado.runtime.reload import reload_config, secrets_of
 from recado.runtime.supervisor import Supervisor
 from recado.runtime.wakeup import Wakeups
@@ -120,11 +120,14 @@ async def run_daemon(
             cfg.http.public_listen,
             max_connections=cfg.http.public_max_connections,
             # A second past Quart's body timeout, so a stalled body gets Quart's 408 rather
-            # than a silent close; a stalled request line or header gets the close.
-            read_timeout_s=cfg.http.public_body_timeout_s + 1,
+            # than a silent close.
+            limits=connection_limits(cfg, read_timeout_s=cfg.http.public_body_timeout_s + 1),
         ),
         "operator": Listener(
-            "operator", cfg.http.operator_listen, max_connections=cfg.http.operator_max_connections
+            "operator",
+            cfg.http.operator_listen,
+            max_connections=cfg.http.operator_max_connections,
+            limits=connection_limits(cfg, read_timeout_s=None),
         ),
     }
     try:
@@ -276,6 +279,17 @@ async def _run_work(
             # nursery gets at most the grace period.
             work.cancel_scope.deadline = trio.current_time() + grace
             actors.cancel_scope.cancel()
+
+
+def connection_limits(cfg: Config, *, read_timeout_s: float | None) -> ConnectionLimits:
+    h = cfg.http
+    return ConnectionLimits(
+        header_timeout_s=h.header_timeout_s,
+        keep_alive_s=h.keep_alive_s,
+        lifetime_s=h.connection_lifetime_s,
+        send_timeout_s=h.send_timeout_s,
+        read_timeout_s=read_timeout_s,
+    )
 
 
 def _resolve_keys(cfg: Config, data_dir: Path) -> tuple[str, bytes]:

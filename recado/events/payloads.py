@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from recado.rules.ids import id_problem
 from recado.rules.instants import parse_instant
 from recado.rules.json_depth import depth_ok, too_deep_detail
 from recado.rules.kinds import (
@@ -143,9 +144,7 @@ def validate_event(raw: bytes) -> ValidEvent:
         elif _check_type(body[name], typ, name, problems):
             usable[name] = body[name]
     problems.extend((name, "unknown field") for name in body if name not in ENVELOPE_FIELDS)
-    event_id = usable.get("id")
-    if event_id is not None and (not event_id.strip() or len(event_id) > 200):
-        problems.append(("id", "expected a non-empty string of at most 200 characters"))
+    _check_id(usable.get("id"), "id", problems)
     occurred_at = None
     if "occurred_at" in usable:
         occurred_at = _instant(usable["occurred_at"], "occurred_at", problems)
@@ -177,8 +176,8 @@ def _check_data(
         raw_client = data.get("client")
         client: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
         phone = _phone(client.get("phone"), problems)
+        _check_id(data.get("appointment_id"), "data.appointment_id", problems)
         for name, value in (
-            ("data.appointment_id", data.get("appointment_id")),
             ("data.client.name", client.get("name")),
             ("data.service", data.get("service")),
         ):
@@ -203,14 +202,23 @@ def _check_data(
         )
     if event_type == APPOINTMENT_CANCELED_EVENT:
         cancel = _convert(data, CancelData, "data", problems)
-        if cancel is None:
-            return None
-        if not cancel.appointment_id.strip():
-            problems.append(("data.appointment_id", "must not be empty"))
+        if cancel is None or not _check_id(cancel.appointment_id, "data.appointment_id", problems):
             return None
         return Cancellation(cancel.appointment_id, cancel.notify_client, cancel.reason)
+    _check_id(data.get("id"), "data.id", problems)
     _convert(data, FreeFormData, "data", problems)
     return None
+
+
+def _check_id(value: Any, field: str, problems: list[tuple[str, str]]) -> bool:
+    """A string id the rules of ``rules/ids`` accept; a value of another type is reported
+    by the type check, not here."""
+    if not isinstance(value, str):
+        return True
+    problem = id_problem(value)
+    if problem is not None:
+        problems.append((field, problem))
+    return problem is None
 
 
 def _phone(value: Any, problems: list[tuple[str, str]]) -> str | None:

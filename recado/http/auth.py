@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -38,8 +38,10 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-async def json_body() -> dict[str, Any] | Response:
-    """The request's JSON object, or a 400 response saying what is wrong with it."""
+async def json_body(fields: Collection[str]) -> dict[str, Any] | Response:
+    """The request's JSON object, or a 400 response saying what is wrong with it, or a 422
+    naming a key other than ``fields`` (a misspelt key must not mean "everything": a replay
+    with ``{"sinse": ...}`` would replay every body)."""
     raw: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
     if not depth_ok(raw):
         return json_error(400, "too_deep", too_deep_detail())
@@ -49,4 +51,14 @@ async def json_body() -> dict[str, Any] | Response:
         data = None
     if not isinstance(data, dict):
         return json_error(400, "invalid_json", "the request body must be a JSON object")
+    unknown = sorted(str(k) for k in data if k not in fields)
+    if unknown:
+        shown = ", ".join(msgspec.json.encode(k[:40]).decode() for k in unknown[:5])
+        expected = ", ".join(f'"{f}"' for f in fields)
+        return json_error(
+            422,
+            "unknown_field",
+            f"{shown}: not a field of this action (expected {expected})",
+            field=unknown[0][:40],
+        )
     return data

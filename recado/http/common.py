@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart, Response, jsonify
 
-from recado.rules.health import readiness
+from recado.rules.health import public_readiness, readiness
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 
@@ -16,7 +16,9 @@ def install_probes(app: Quart, daemon: Daemon, listener: str) -> None:
 
     @app.get("/readyz")
     async def readyz() -> Response:
-        verdict = readiness(runtime_facts(daemon))
+        facts = runtime_facts(daemon)
+        # Details of a fault are for the studio's staff, not for whoever probes the internet.
+        verdict = readiness(facts) if listener == "operator" else public_readiness(facts)
         response = jsonify({"ready": verdict.ready, "reasons": verdict.reasons})
         response.status_code = 200 if verdict.ready else 503
         return response

@@ -93,7 +93,7 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/api/v1/whatsapp/embedded-signup/callback")
     @page_or_key
     async def signup_callback(session: str) -> Response:
-        body = await json_body()
+        body = await json_body(("code", "state", "waba_id", "phone_number_id", "finish_event"))
         if isinstance(body, Response):
             return body
         fields = {
@@ -123,7 +123,7 @@ def install_connect_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/api/v1/whatsapp/embedded-signup/cancel")
     @page_or_key
     async def signup_cancel(session: str) -> Response:
-        body = await json_body()
+        body = await json_body(("state", "current_step", "error_message", "error_code"))
         if isinstance(body, Response):
             return body
         state = _text(body, "state", _STATE, required=True)

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from quart import Quart, Response, current_app, g, redirect, render_template, request
 
 from recado.http.auth import key_matches
-from recado.http.error_pages import prefers_html
+from recado.http.error_pages import error_of, people_detail, prefers_html
 from recado.http.errors import json_error
 
 COOKIE = "recado_csrf"
@@ -156,7 +156,13 @@ def require_operator(get_key: Callable[[], str]) -> Callable[[F], F]:
                 return json_error(401, "unauthorized", "missing or wrong X-API-Key header")
             problem = _origin_problem()
             if problem is not None:
-                return json_error(403, "cross_site", problem)
+                return json_error(
+                    403,
+                    "cross_site",
+                    problem,
+                    pt="a ação não veio de uma página deste site (abra a página aqui e tente "
+                    "de novo)",
+                )
             form = await request.form
             cookie, field = request.cookies.get(COOKIE, ""), form.get(FIELD, "")
             key = current_app.extensions[_EXTENSION]
@@ -170,6 +176,8 @@ def require_operator(get_key: Callable[[], str]) -> Callable[[F], F]:
                 "unauthorized",
                 "the page's token is missing or was not issued by this server "
                 "(expected a form from a page of this site: reload the page and try again)",
+                pt="o formulário não tem o código desta página ou ele não foi emitido por este "
+                "servidor: recarregue a página e tente de novo",
             )
 
         # functools.wraps keeps the view's signature, which mypy cannot see through F.
@@ -186,10 +194,8 @@ async def _for_a_person(response: Response, next_path: str | None) -> Response:
         return redirect(back, 303)  # type: ignore[return-value]
     if not prefers_html():
         return response  # a script posting the form asked for JSON: the error shape
-    try:
-        detail = json.loads(await response.get_data()).get("detail", "")
-    except (ValueError, AttributeError):
-        detail = ""
+    found = error_of(await response.get_data())  # type: ignore[arg-type]
+    detail = people_detail(found[0], found[1]) if found else ""
     html = await render_template(
         "action_failed.html", status=response.status_code, detail=detail, back=back
     )

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+import trio
 
 from recado.clock import iso
 from recado.http.connect_checklist import connection_facts
@@ -180,6 +181,12 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         events_today_processed=events_today.processed,
         events_today_failed=events_today.failed,
         sync_recent_failures={n: s.recent_failures for n, s in sync.items()},
+        sync_set_aside={
+            j.name: problem
+            for j in cfg.sync
+            if (problem := daemon.commands.sync.problem(j.name)) is not None
+        },
+        webhooks_failed=inbox.failed,
         pending_events=hub.pending_events,
         app_secret_configured=bool(cfg.whatsapp.app_secret),
         kill_switch=daemon.kill_switch_on,
@@ -195,6 +202,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             (last_sync.error_pt or "", last_sync.error_en or "")
             if last_sync is not None and last_sync.outcome == "failed"
             else None
+        ),
+        connection_caps_hit=tuple(
+            (name, policy.cap)
+            for name, policy in daemon.connection_caps.items()
+            if policy.hit_recently(trio.current_time())
         ),
     )
     last_accepted = await read(last_accepted_send)

@@ -4,16 +4,19 @@ curl (``Accept: application/json``, ``*/*`` or no header) keep the JSON error sh
 
 Views and error handlers keep returning ``json_error``: the page is made from that answer
 after the request, so every refusal of every route (and of error handlers added later)
-reaches a person the same way, with the same status code.
+reaches a person the same way, with the same status code. The page's detail is in the
+studio's language: in pt-BR the refusal's own words (``json_error(..., pt=...)``) or its
+code's (``texts.errors.DETAIL_PT``), never the English of the JSON.
 """
 
 from __future__ import annotations
 
 import json
 
-from quart import Quart, Response, render_template, request
+from quart import Quart, Response, current_app, g, render_template, request
 
 from recado.http.i18n import back_label, error_words, page_locale
+from recado.http.texts.errors import DETAIL_PT
 from recado.logs import get_logger
 from recado.runtime.context import Daemon
 
@@ -45,7 +48,24 @@ def error_of(data: bytes) -> tuple[str, str] | None:
     return error, detail
 
 
+def people_detail(code: str, detail: str) -> str:
+    """The detail of error ``code`` (``detail`` in English) for a person, in the page's
+    language."""
+    locale = page_locale(current_daemon())
+    if locale == "en":
+        return detail
+    own: dict[str, str] = g.get("error_details_pt") or {}
+    return own.get(code) or DETAIL_PT.get(code, "")
+
+
+def current_daemon() -> Daemon:
+    daemon: Daemon = current_app.extensions["recado_daemon"]
+    return daemon
+
+
 def install_error_pages(app: Quart, daemon: Daemon) -> None:
+    app.extensions["recado_daemon"] = daemon
+
     @app.after_request
     async def for_people(response: Response) -> Response:
         if response.status_code < 400 or response.mimetype != "application/json":
@@ -64,7 +84,7 @@ def install_error_pages(app: Quart, daemon: Daemon) -> None:
                 status=response.status_code,
                 title=title,
                 what=what,
-                detail=found[1],
+                detail=people_detail(*found),
                 back=back_label(locale),
             )
         except Exception as exc:

@@ -14,6 +14,7 @@ from quart import Quart
 
 from recado.clock import from_unix, parse_iso
 from recado.http.texts import en, errors, incidents, pt_br
+from recado.http.texts.message_types import MESSAGE_TYPES
 from recado.rules.locale import in_locale
 from recado.runtime.context import Daemon
 
@@ -31,6 +32,12 @@ def error_words(locale: str, status: int) -> tuple[str, str]:
     """The title and sentence of an error page for ``status``."""
     table = in_locale(errors.ERROR_TEXT, locale)
     return table.get(str(status), table["other"])
+
+
+def message_type_word(locale: str, kind: str) -> str:
+    """A WhatsApp message type (``button``) in words (``toque em botão``)."""
+    words = in_locale(MESSAGE_TYPES, locale)
+    return words.get(kind) or f"{words['other']} ({kind[:40]})"
 
 
 def back_label(locale: str) -> str:
@@ -75,6 +82,7 @@ def install_i18n(app: Quart, daemon: Daemon) -> None:
         return {
             "t": lambda key: translate(locale, key),
             "local_time": lambda value: format_local(value, tz),
+            "message_type": lambda kind: message_type_word(locale, str(kind)),
             "locale": locale,
             "studio_name": daemon.config.studio.name,
         }

@@ -49,11 +49,11 @@ class Invalid(Exception):
         super().__init__(f"{name}: {expected}")
 
 
-async def _body() -> dict[str, Any] | Response:
+async def _body(fields: tuple[str, ...]) -> dict[str, Any] | Response:
     if request.mimetype in FORM_TYPES:
         form = await request.form
         return {k: v for k, v in form.items() if k not in ("csrf_token", "next")}
-    return await json_body()
+    return await json_body(fields)
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
@@ -94,7 +94,13 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
 
     @app.errorhandler(Invalid)
     async def invalid(exc: Invalid) -> Response:
-        return json_error(422, "invalid_field", f"{exc.name}: {exc.expected}", field=exc.name)
+        return json_error(
+            422,
+            "invalid_field",
+            f"{exc.name}: {exc.expected}",
+            pt=f"o campo {exc.name} não está certo ({exc.expected})",
+            field=exc.name,
+        )
 
     def reason(result: dict[str, Any]) -> str:
         en = daemon.config.ui.locale == "en"
@@ -111,15 +117,25 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
     def refused(result: dict[str, Any], incident_id: int) -> Response | None:
         outcome = result["outcome"]
         if outcome == "not_found":
-            return json_error(404, "not_found", f"no incident {incident_id}")
+            return json_error(
+                404,
+                "not_found",
+                f"no incident {incident_id}",
+                pt=f"não há o incidente {incident_id}",
+            )
         if outcome == "resolved_already":
-            return json_error(409, "resolved", f"incident {incident_id} is already resolved")
+            return json_error(
+                409,
+                "resolved",
+                f"incident {incident_id} is already resolved",
+                pt=f"o incidente {incident_id} já está resolvido",
+            )
         return None
 
     @app.post("/incidents")
     @guarded
     async def open_by_hand() -> Response:
-        body = await _body()
+        body = await _body(("severity", "priority", "title", "description"))
         if isinstance(body, Response):
             return body
         severity = _choice(body, "severity", sla.SEVERITIES, "sev2")
@@ -146,7 +162,7 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
     @app.post("/incidents/<rowid:incident_id>/update")
     @guarded
     async def update(incident_id: int) -> Response:
-        body = await _body()
+        body = await _body(("note", "public_note", "mitigated"))
         if isinstance(body, Response):
             return body
         note = _text(body, "note", required=False, max_len=MAX_NOTE_CHARS)
@@ -169,7 +185,7 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
     @app.post("/incidents/<rowid:incident_id>/resolve")
     @guarded
     async def resolve(incident_id: int) -> Response:
-        body = await _body()
+        body = await _body(("root_cause", "corrective_actions", "force", "reason"))
         if isinstance(body, Response):
             return body
         root_cause = _text(body, "root_cause", required=True, max_len=MAX_NOTE_CHARS)
@@ -191,7 +207,13 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
         if (early := refused(result, incident_id)) is not None:
             return early
         if result["outcome"] == "not_normal":
-            return json_error(409, "flow_not_normal", reason(result), ready_at=result["ready_at"])
+            return json_error(
+                409,
+                "flow_not_normal",
+                reason(result),
+                pt=str(result["reason_pt"]),
+                ready_at=result["ready_at"],
+            )
         incident = await daemon.storage.read(load_incident, incident_id)
         assert incident is not None
         seconds = (now - parse_iso(incident.started_at)).total_seconds()
@@ -201,7 +223,7 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
     @app.post("/incidents/<rowid:incident_id>/postmortem")
     @guarded
     async def postmortem(incident_id: int) -> Response:
-        body = await _body()
+        body = await _body(("lessons_learned",))
         if isinstance(body, Response):
             return body
         lessons = _text(body, "lessons_learned", required=True, max_len=MAX_NOTE_CHARS)
@@ -210,7 +232,10 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
         )
         if result["outcome"] == "not_found":
             return json_error(
-                404, "not_found", f"incident {incident_id} has no post-mortem (not resolved)"
+                404,
+                "not_found",
+                f"incident {incident_id} has no post-mortem (not resolved)",
+                pt=f"o incidente {incident_id} não tem post-mortem (não está resolvido)",
             )
         return await answer(incident_id, result)
 
@@ -230,12 +255,24 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
                 "no_alternative_channel",
                 "incidents.contingency_contact is not set: the reply would name no channel "
                 "(set the e-mail or phone clients should use, and reload)",
+                pt="incidents.contingency_contact não está definido: a resposta não diria por "
+                "onde falar com o estúdio (defina o e-mail ou telefone e recarregue)",
             )
         current = await daemon.storage.read(load_incident, incident_id)
         if current is None:
-            return json_error(404, "not_found", f"no incident {incident_id}")
+            return json_error(
+                404,
+                "not_found",
+                f"no incident {incident_id}",
+                pt=f"não há o incidente {incident_id}",
+            )
         if current.state == sla.RESOLVED:
-            return json_error(409, "resolved", f"incident {incident_id} is already resolved")
+            return json_error(
+                409,
+                "resolved",
+                f"incident {incident_id} is already resolved",
+                pt=f"o incidente {incident_id} já está resolvido",
+            )
         if action == "restart_actors":
             names = [n for n in daemon.supervisor.actors if n not in _NOT_RESTARTED]
             detail["restarted"] = [n for n in names if daemon.supervisor.restart(n)]
@@ -249,6 +286,8 @@ def install_incident_actions(app: Quart, daemon: Daemon) -> None:
                     "no WhatsApp token is in force (no active connection, no "
                     "whatsapp.access_token_file with whatsapp.phone_number_id): connect "
                     "WhatsApp at /connect/whatsapp or set the token file, then restart",
+                    pt="nenhum token do WhatsApp em uso: conecte o WhatsApp em /connect/whatsapp "
+                    "ou configure o arquivo do token e reinicie",
                 )
             # The token sends use (the connection's, else the config file's), checked now.
             found = await check_token(

@@ -237,5 +237,10 @@ def install_incident_pages(app: Quart, daemon: Daemon) -> None:
     async def incident(incident_id: int) -> Response:
         page = await incident_page(daemon, incident_id)
         if page is None:
-            return json_error(404, "not_found", f"no incident {incident_id}")
+            return json_error(
+                404,
+                "not_found",
+                f"no incident {incident_id}",
+                pt=f"não há o incidente {incident_id}",
+            )
         return await respond("incident.html", page)

@@ -173,12 +173,14 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/whatsapp/kill-switch")
     @guarded
     async def kill_switch() -> Response:
-        body = await json_body()
+        body = await json_body(("on",))
         if isinstance(body, Response):
             return body
         on = body.get("on")
         if not isinstance(on, bool):
-            return json_error(422, "invalid_field", "on: expected true or false")
+            return json_error(
+                422, "invalid_field", "on: expected true or false", pt="on: esperado true ou false"
+            )
         await daemon.storage.write(set_kill_switch, on, daemon.clock.now(), client_ip())
         daemon.kill_switch_override = on
         daemon.after_commit("sender")
@@ -206,6 +208,7 @@ async def _act(daemon: Daemon, message_id: str, action: str) -> Response:
             409,
             "not_allowed",
             refusal_text(result["reason"], page_locale(daemon)),
+            pt=refusal_text(result["reason"], "pt-BR"),
             reason=result["reason"],
             state=result["state"],
         )

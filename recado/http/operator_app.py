@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -24,6 +23,7 @@ from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
+from recado.http.host_guard import install_host_guard
 from recado.http.i18n import install_i18n
 from recado.http.incident_actions import install_incident_actions
 from recado.http.incident_pages import install_incident_pages
@@ -38,6 +38,7 @@ from recado.logs import get_logger
 from recado.runtime.context import Daemon
 from recado.runtime.reload import reload_config
 from recado.storage.audit import record_audit
+from recado.storage.backup import BackupFailed
 from recado.storage.counts import hub_counts
 
 log = get_logger("operator")
@@ -50,6 +51,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     app = QuartTrio("recado.operator", root_path=str(Path(__file__).parent))
     # Operator bodies are small JSON or forms; bounded like the public ones.
     app.config["MAX_CONTENT_LENGTH"] = daemon.config.http.max_body_bytes
+    # First: a request addressed to another site's name reaches no page and no action.
+    install_host_guard(app, daemon)
     install_params(app)
     install_body_drain(app)
     install_error_handlers(app)
@@ -113,7 +116,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     @app.post("/backup")
     @guarded
     async def backup() -> Response:
-        body = await json_body()
+        body = await json_body(("path",))
         if isinstance(body, Response):
             return body
         raw = body.get("path")
@@ -128,9 +131,14 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
             result = await daemon.storage.backup(dest)
         except FileExistsError as exc:
             return json_error(409, "exists", str(exc))
-        except (OSError, sqlite3.Error) as exc:
-            # The operator's chosen place cannot take the file (no such directory, no
-            # permission, a file where a directory should be): theirs to change.
+        except BackupFailed as exc:
+            # The operator's chosen place cannot take the file (full, no such directory, no
+            # permission, a file where a directory should be): theirs to change; the
+            # database itself is fine, so this is never the storage fault's 503.
+            return json_error(
+                507 if exc.no_space else 422, "backup_failed", f"path: {exc}", field="path"
+            )
+        except OSError as exc:
             return json_error(
                 422, "backup_failed", f"path: cannot write a backup at {dest}: {exc}", field="path"
             )

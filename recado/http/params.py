@@ -16,25 +16,29 @@ from quart import Quart, Response, request
 from werkzeug.routing import BaseConverter, ValidationError
 
 from recado.http.errors import json_error
-from recado.rules.bounds import SQL_INT_MAX
+from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY, SQL_INT_MAX
 from recado.rules.instants import parse_day, parse_instant
 
 
 class BadParam(Exception):
-    def __init__(self, name: str, expected: str) -> None:
+    """``expected`` in English (the JSON's detail), ``expected_pt`` for a person's page."""
+
+    def __init__(self, name: str, expected: str, expected_pt: str) -> None:
         self.name = name
         self.expected = expected
+        self.expected_pt = expected_pt
         super().__init__(f"{name}: {expected}")
 
 
 def parse_int(name: str, raw: str, minimum: int = 1, maximum: int = SQL_INT_MAX) -> int:
     expected = f"expected a whole number from {minimum} to {maximum}"
+    expected_pt = f"esperado um número inteiro de {minimum} a {maximum}"
     # Longer than any 64-bit number: refused before int() spends time on it.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:
-        raise BadParam(name, expected)
+        raise BadParam(name, expected, expected_pt)
     value = int(raw)
     if not minimum <= value <= maximum:
-        raise BadParam(name, expected)
+        raise BadParam(name, expected, expected_pt)
     return value
 
 
@@ -55,7 +59,11 @@ def query_day(name: str) -> date | None:
     try:
         return parse_day(raw)
     except ValueError as exc:
-        raise BadParam(name, str(exc)) from None
+        raise BadParam(
+            name,
+            str(exc),
+            f"esperado um dia no formato AAAA-MM-DD, de {EARLIEST_DAY} a {LATEST_DAY}",
+        ) from None
 
 
 def query_choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
@@ -63,7 +71,8 @@ def query_choice(name: str, choices: tuple[str, ...], default: str | None = None
     if raw is None or raw == "":
         return default
     if raw not in choices:
-        raise BadParam(name, f"expected one of {', '.join(choices)}")
+        shown = ", ".join(choices)
+        raise BadParam(name, f"expected one of {shown}", f"esperado um destes: {shown}")
     return raw
 
 
@@ -108,7 +117,11 @@ def query_time_cursor(name: str) -> str | None:
             if not raw.isascii() or len(raw) > 224:
                 raise ValueError(raw)
         except ValueError:
-            raise BadParam(name, "expected the next_before value of a previous page") from None
+            raise BadParam(
+                name,
+                "expected the next_before value of a previous page",
+                "esperado o valor next_before de uma página anterior",
+            ) from None
     return raw
 
 
@@ -129,7 +142,11 @@ def query_phone(name: str) -> str | None:
         return None
     wa_id = wa_id_or_none(raw)
     if wa_id is None:
-        raise BadParam(name, "expected the client's number, digits only")
+        raise BadParam(
+            name,
+            "expected the client's number, digits only",
+            "esperado o número do cliente, só dígitos",
+        )
     return wa_id
 
 
@@ -155,4 +172,10 @@ def install_params(app: Quart) -> None:
 
     @app.errorhandler(BadParam)
     async def bad_param(exc: BadParam) -> Response:
-        return json_error(422, "invalid_field", f"{exc.name}: {exc.expected}", field=exc.name)
+        return json_error(
+            422,
+            "invalid_field",
+            f"{exc.name}: {exc.expected}",
+            pt=f"{exc.name}: {exc.expected_pt}",
+            field=exc.name,
+        )

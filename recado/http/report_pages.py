@@ -28,7 +28,8 @@ class DailyReport(msgspec.Struct, frozen=True, kw_only=True):
     deliveries: DeliveryTotals
     sync_jobs: dict[str, sq.RunCounts]
     dead_letter_added: int
-    messages: dict[str, int]  # by state now, of those created that day
+    messages: dict[str, int]  # by state now, of those created that day (dry runs apart)
+    dry_run_messages: dict[str, int]  # the same for messages recorded by a dry run, not sent
 
 
 async def report_data(daemon: Daemon, day: date) -> DailyReport:
@@ -45,6 +46,7 @@ async def report_data(daemon: Daemon, day: date) -> DailyReport:
         sync_jobs=idle | await read(sq.report, start, end),
         dead_letter_added=deliveries.dead_letter_added,
         messages=await read(counts.messages_by_state, start, end),
+        dry_run_messages=await read(counts.messages_by_state, start, end, True),
     )
 
 

@@ -20,11 +20,11 @@ from typing import Any, Protocol
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.lifespan import Lifespan
-from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import ConnectionState
 from hypercorn.utils import ShutdownError, raise_shutdown, wrap_app
 
+from recado.http.connection_deadlines import BoundedConnection
 from recado.http.hypercorn_errors import install_json_error_responses
 from recado.logs import get_logger
 from recado.runtime.listeners import Listener
@@ -126,14 +126,12 @@ class ConnectionGate:
             log.exception("connection_cap_alert_failed", listener=self.listener)
 
 
-def hypercorn_config(listener: Listener, grace_s: float) -> HypercornConfig:
+def hypercorn_config(grace_s: float) -> HypercornConfig:
+    # Connection timeouts are not hypercorn's here: BoundedConnection keeps its own.
     config = HypercornConfig()
     config.graceful_timeout = grace_s
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    config.keep_alive_timeout = 75
-    # hypercorn types it as int seconds but only hands it to trio.move_on_after (a float).
-    config.read_timeout = listener.read_timeout_s  # type: ignore[assignment]
     return config
 
 
@@ -147,7 +145,7 @@ async def serve_http(
     task_status: trio.TaskStatus[str | None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """hypercorn's ``worker_serve`` on the listener's own sockets, each connection gated."""
-    config = hypercorn_config(listener, grace_s)
+    config = hypercorn_config(grace_s)
     asgi = wrap_app(app, config.wsgi_max_body_size, "asgi")
     lifespan_state: dict[str, Any] = {}
     lifespan = Lifespan(asgi, config, lifespan_state)
@@ -155,8 +153,7 @@ async def serve_http(
     state = ConnectionState(lifespan_state.copy())
 
     async def serve(stream: trio.SocketStream) -> None:
-        # TCPServer is typed for trio's SocketStream-like stream of hypercorn's own accept.
-        await TCPServer(asgi, config, context, state, stream)  # type: ignore[arg-type]
+        await BoundedConnection(asgi, config, context, state, stream, limits=listener.limits)
 
     async def handle(stream: trio.SocketStream) -> None:
         try:

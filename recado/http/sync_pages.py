@@ -12,6 +12,7 @@ from recado.http.csrf import require_operator
 from recado.http.errors import json_error
 from recado.http.i18n import page_locale
 from recado.http.views import respond
+from recado.redaction import redact
 from recado.rules.bounds import sql_int_ok
 from recado.rules.locale import pick
 from recado.runtime.context import Daemon
@@ -36,6 +37,10 @@ class SyncJobView(sq.SyncSummary, frozen=True, kw_only=True):
     schedule: str
     next_run: str | None
     running: bool
+    # Set aside (not scheduled): "schedule" (no next fire) or "internal_error", and what
+    # happened; None while the job is scheduled.
+    problem: str | None
+    problem_detail: str | None
     runs: list[sq.SyncRun]
     failures: list[SyncFailureView]
 
@@ -52,23 +57,45 @@ async def sync_data(daemon: Daemon) -> SyncPage:
     jobs = {}
     for job in daemon.config.sync:
         nxt = runner.next_fire(job.name)
+        problem = runner.problem(job.name)
         failures = await daemon.storage.read(sq.open_failures, job.name)
+        shown = summary[job.name]
         jobs[job.name] = SyncJobView(
-            **msgspec.structs.asdict(summary[job.name]),
+            **msgspec.structs.asdict(
+                msgspec.structs.replace(
+                    shown,
+                    cursor=redact(shown.cursor),
+                    last_error=redact(shown.last_error) if shown.last_error else None,
+                )
+            ),
             schedule=job.schedule,
             next_run=iso(nxt) if nxt else None,
             running=runner.running(job.name),
-            runs=await daemon.storage.read(sq.runs, job.name, RUNS_SHOWN),
+            problem=problem[0] if problem else None,
+            problem_detail=problem[1] if problem else None,
+            runs=[_run(r) for r in await daemon.storage.read(sq.runs, job.name, RUNS_SHOWN)],
             failures=[_failure(f, locale) for f in failures],
         )
     return SyncPage(jobs=jobs)
 
 
+def _run(r: sq.SyncRun) -> sq.SyncRun:
+    """A run as shown: cursors are data kept as the source gave them (the next run sends
+    them back), so a secret in one is hidden here, where it meets people."""
+    return msgspec.structs.replace(
+        r,
+        cursor_before=redact(r.cursor_before),
+        cursor_after=redact(r.cursor_after) if r.cursor_after is not None else None,
+        error=redact(r.error) if r.error is not None else None,
+    )
+
+
 def _failure(f: sq.SyncFailure, locale: str) -> SyncFailureView:
+    # The item is kept as it came (a retry posts it again); shown, a secret in it is hidden.
     return SyncFailureView(
         id=f.id,
-        item_key=f.item_key,
-        item_json=f.item_json,
+        item_key=redact(f.item_key),
+        item_json=redact(f.item_json),
         reason_code=f.reason_code,
         reason=pick(locale, f.reason_pt, f.reason_en),
         status_code=f.status_code,

@@ -138,7 +138,7 @@ def install_webhook_pages(app: Quart, daemon: Daemon) -> None:
     @app.post("/webhooks/replay")
     @guarded
     async def replay() -> Response:
-        body = await json_body()
+        body = await json_body(("since", "id"))
         if isinstance(body, Response):
             return body
         since_raw, only_id = body.get("since"), body.get("id")

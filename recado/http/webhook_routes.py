@@ -78,6 +78,14 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             insert_inbox, now, body, signature_ok, fields, client_ip()
         )
         metrics.webhook_requests.labels("accepted").inc()
+        log.info(
+            "webhook_accepted",
+            inbox_id=inbox_id,
+            fields=fields,
+            signed=signature_ok is True,
+            bytes=len(body),
+            remote_ip=client_ip(),
+        )
         daemon.after_commit("webhooks")
         return Response(
             f'{{"status":"received","id":{inbox_id}}}', status=200, content_type="application/json"

@@ -20,7 +20,16 @@ LATEST_UNIX = int(LATEST.timestamp())
 # SQLite's INTEGER is a signed 64-bit value.
 SQL_INT_MAX = 2**63 - 1
 
-RANGE_TEXT = "between 2000-01-01 and 2099-12-31"
+
+def _utc_minute(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%MZ")
+
+
+# What is really checked, said the same way: an instant (any offset) from EARLIEST up to,
+# not including, LATEST, both in UTC; a calendar day from EARLIEST_DAY to LATEST_DAY.
+RANGE_TEXT = f"from {_utc_minute(EARLIEST)} up to (not including) {_utc_minute(LATEST)} (UTC)"
+RANGE_TEXT_PT = f"de {_utc_minute(EARLIEST)} até antes de {_utc_minute(LATEST)} (UTC)"
+DAY_RANGE_TEXT = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
 
 
 def instant_ok(dt: datetime) -> bool:

@@ -32,7 +32,11 @@ class Breaker:
 
 
 def tick(b: Breaker, now: datetime, open_s: float) -> Breaker:
-    """Move an open breaker to half-open once its time is up."""
+    """Move an open breaker to half-open once its time is up. An opening time after ``now``
+    means the wall clock went back: it becomes ``now``, so the breaker stays open at most
+    ``open_s`` more instead of until the wall clock catches up (an hour, for a 1 h step)."""
+    if b.opened_at is not None and b.opened_at > now:
+        b = replace(b, opened_at=now)
     due = b.reopens_at(open_s)
     if due is not None and now >= due:
         return replace(b, state=HALF_OPEN, probing=False)

@@ -10,7 +10,9 @@ Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode,
+a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next fire), a
+webhook body that failed, pending events > 100, a listener's connection cap hit in the last
+ten minutes, no app secret in enabled mode,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
 templates page). Info: the last read of the templates failed (the last known ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recado.rules.connection_cap import recent_hit_text
 from recado.rules.storage_faults import FAULT_NAMES
 
 DLQ_DEGRADED = 10
@@ -66,6 +69,20 @@ def readiness(f: RuntimeFacts) -> Readiness:
     return Readiness(not reasons, reasons)
 
 
+def public_readiness(f: RuntimeFacts) -> Readiness:
+    """Readiness as the public listener tells it to anyone on the internet: the verdict and
+    coarse codes, never a path, an SQLite message or the daemon's inner parts (the operator
+    listener's ``/readyz`` has them)."""
+    reasons = []
+    if not f.storage_open or f.storage_fault is not None:
+        reasons.append("storage_unavailable")
+    if any(state != "running" for state in f.actor_states.values()):
+        reasons.append("actor_not_running")
+    if not f.started:
+        reasons.append("starting_or_stopping")
+    return Readiness(not reasons, reasons)
+
+
 @dataclass(frozen=True)
 class Liveness:
     alive: bool
@@ -92,7 +109,13 @@ class HealthFacts:
     events_today_total: int = 0
     events_today_processed: int = 0
     events_today_failed: int = 0
+    # Failed runs of each sync job in the last 24 h (not necessarily in a row).
     sync_recent_failures: dict[str, int] = field(default_factory=dict)
+    # Sync jobs set aside (not scheduled): (code, what happened), code "schedule" (it has
+    # no next fire) or "internal_error".
+    sync_set_aside: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Webhook bodies whose processing failed (not for storage's sake): received, not applied.
+    webhooks_failed: int = 0
     pending_events: int = 0
     app_secret_configured: bool = False
     kill_switch: bool = False
@@ -105,6 +128,8 @@ class HealthFacts:
     template_problems: tuple[tuple[str, str], ...] = ()
     # Why the last read of the WABA's templates failed (pt-BR, English), or None.
     template_sync_failed: tuple[str, str] | None = None
+    # Listeners whose connection cap refused connections lately, with their caps.
+    connection_caps_hit: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,10 +250,29 @@ def evaluate(f: HealthFacts) -> Health:
                 Reason(
                     "sync_failures",
                     "degraded",
-                    f"A sincronização {name} falhou {failures} vezes seguidas.",
-                    f"The sync job {name} failed {failures} times in a row.",
+                    f"A sincronização {name} falhou {failures} vezes nas últimas 24 h.",
+                    f"The sync job {name} failed {failures} times in the last 24 h.",
+                    href="/sync",
                 )
             )
+    for name, (code, detail) in sorted(f.sync_set_aside.items()):
+        add(_sync_set_aside(name, code, detail))
+    if f.webhooks_failed:
+        n = f.webhooks_failed
+        add(
+            Reason(
+                "webhooks_failed",
+                "degraded",
+                f"{n} webhook(s) recebido(s) não puderam ser processados; veja a página de "
+                "webhooks e reprocesse com recado webhooks replay.",
+                f"{n} received webhook(s) could not be processed; see the webhooks page and "
+                "process them again with recado webhooks replay.",
+                href="/webhooks?state=failed",
+            )
+        )
+    for listener, cap in f.connection_caps_hit:
+        pt, en = recent_hit_text(listener, cap)
+        add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
     if f.pending_events > PENDING_EVENTS_DEGRADED:
         add(
             Reason(
@@ -308,6 +352,28 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     return Health(status_of(reasons), reasons)
+
+
+def _sync_set_aside(name: str, code: str, detail: str) -> Reason:
+    if code == "schedule":
+        return Reason(
+            "sync_set_aside",
+            "degraded",
+            f"A sincronização {name} está parada: a agenda dela não tem próxima execução "
+            f"({detail}). Corrija sync.schedule e reinicie; ainda é possível executá-la à mão.",
+            f"The sync job {name} is stopped: its schedule has no next fire ({detail}). Fix "
+            "sync.schedule and restart; it can still be run by hand.",
+            href="/sync",
+        )
+    return Reason(
+        "sync_set_aside",
+        "degraded",
+        f"A sincronização {name} está parada por um erro interno ({detail}); ela é tentada "
+        "de novo a cada 5 minutos.",
+        f"The sync job {name} is stopped by an internal error ({detail}); it is tried again "
+        "every 5 minutes.",
+        href="/sync",
+    )
 
 
 # From worst to best: the dashboard's status is the worst severity among its reasons.

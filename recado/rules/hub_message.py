@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from recado.rules.bounds import RANGE_TEXT, instant_ok
+from recado.rules.bounds import RANGE_TEXT, RANGE_TEXT_PT, instant_ok
 from recado.rules.phone import PhoneError, normalize_phone
 
 
@@ -52,8 +52,7 @@ def _instant(text: str) -> str:
         return ""
     if not instant_ok(parsed):
         raise BadEventData(
-            f"data.starts_at ({text[:40]}) está fora do intervalo aceito (de 2000-01-01 "
-            "a 2099-12-31).",
+            f"data.starts_at ({text[:40]}) está fora do intervalo aceito ({RANGE_TEXT_PT}).",
             f"data.starts_at ({text[:40]}) is out of range: expected an instant {RANGE_TEXT}.",
         )
     return text

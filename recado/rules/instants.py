@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from recado.rules.bounds import RANGE_TEXT, day_ok, instant_ok
+from recado.rules.bounds import DAY_RANGE_TEXT, RANGE_TEXT, day_ok, instant_ok
 
 EXAMPLE = "2026-11-24T10:00:00-03:00"
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -54,5 +54,5 @@ def parse_day(text: str) -> date:
     if day is None:
         raise ValueError("expected a day written YYYY-MM-DD")
     if not day_ok(day):
-        raise OutOfRange(f"expected a day {RANGE_TEXT}")
+        raise OutOfRange(f"expected a day {DAY_RANGE_TEXT}")
     return day

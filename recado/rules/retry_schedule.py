@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 HUB_STEPS_MIN = (1, 2, 5, 10, 30, 60)
 HUB_JITTER = 0.10
@@ -74,3 +74,12 @@ def delivery_step(
     if not retryable or attempts >= max_attempts:
         return "dead", None
     return "retrying", delivery_delay(attempts, rand, retry_after_s)
+
+
+def rebased(due: datetime, planned_at: datetime, now: datetime) -> datetime | None:
+    """A wait planned at ``planned_at`` to end at ``due``, seen at ``now``: when the wall
+    clock went back (``planned_at`` is after ``now``) the wait restarts from ``now`` with the
+    length the rule asked for, never longer; None when nothing is to change."""
+    if planned_at <= now:
+        return None
+    return now + max(due - planned_at, timedelta(0))

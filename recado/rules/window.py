@@ -6,6 +6,11 @@ own timestamp (Meta's receipt time), never the arrival time of a retried webhook
 reactions, media); echoes of the studio's own app (``smb_message_echoes``) and ``history``
 payloads never do, so old history cannot reopen the window. That rule is enforced where rows
 are written: only inbound messages call ``advance_inbound``.
+
+Meta's stamp is trusted only up to the moment the daemon received the body (plus a small
+allowance for the two clocks disagreeing): a stamp in the future (a forged or broken peer,
+2099-12-31 is inside the accepted range) would otherwise keep the window open for decades,
+and a send the window forbids would go out. ``window_start`` is that clamp.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(hours=24)
+# How far Meta's clock may run ahead of ours before its stamp stops being believed.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,12 @@ def window_state(ledger: Ledger | None, now: datetime) -> WindowState:
     if now < expires:
         return WindowState(True, "open", ledger.last_inbound_at, expires)
     return WindowState(False, "window_closed", ledger.last_inbound_at, expires)
+
+
+def window_start(stamped: datetime, received: datetime) -> datetime:
+    """The instant an inbound message opens the window from: Meta's stamp, never later than
+    the moment the daemon received it plus ``CLOCK_SKEW``."""
+    return min(stamped, received + CLOCK_SKEW)
 
 
 def advance_inbound(ledger: Ledger, ts: datetime) -> Ledger:

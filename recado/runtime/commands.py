@@ -47,6 +47,11 @@ class SyncCommands(Protocol):
 
     def running(self, name: str) -> bool: ...
 
+    def problem(self, name: str) -> tuple[str, str] | None:
+        """Why the job is set aside and not scheduled: ``schedule`` (it has no next fire)
+        or ``internal_error``, with what happened; None while it is scheduled."""
+        ...
+
     async def retry_item(self, name: str, failure_id: int, ip: str) -> dict[str, Any]:
         """Post a set-aside item again; ``outcome`` says what came of it."""
         ...
@@ -88,6 +93,9 @@ class NoSyncJobs:
 
     def running(self, name: str) -> bool:
         return False
+
+    def problem(self, name: str) -> tuple[str, str] | None:
+        return None
 
     async def retry_item(self, name: str, failure_id: int, ip: str) -> dict[str, Any]:
         return {"outcome": "not_found"}

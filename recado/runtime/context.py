@@ -17,6 +17,7 @@ import trio
 
 from recado.clock import Clock
 from recado.config import Config
+from recado.rules.connection_cap import CapAlertPolicy
 from recado.rules.flows import FlowTable
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.commands import Commands
@@ -58,6 +59,8 @@ class Daemon:
     # The active WhatsApp connection's decrypted token and number, or None; set by whoever
     # answers daemon.commands.connection.
     connection_credentials: Credentials | None = None
+    # Each listener's connection-cap policy, by listener name (the dashboard's "cap hit").
+    connection_caps: dict[str, CapAlertPolicy] = field(default_factory=dict)
 
     @property
     def kill_switch_on(self) -> bool:

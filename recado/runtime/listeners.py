@@ -16,6 +16,22 @@ from recado.rules.flows import ParseError
 BACKLOG = 512
 
 
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long a connection may take at each step (docs/reference.md §1.2)."""
+
+    # a request line and headers, from the request's first byte (the accept for the first)
+    header_timeout_s: float = 10
+    # waiting idle for the next request after an answer
+    keep_alive_s: float = 15
+    # after this, the connection closes after its answer in flight
+    lifetime_s: float = 300
+    # one write of an answer waiting for a client that stopped reading
+    send_timeout_s: float = 30
+    # one read of a request in flight (None: unbounded)
+    read_timeout_s: float | None = None
+
+
 class BindError(Exception):
     """A listening address cannot be bound; the message names the config key."""
 
@@ -28,8 +44,7 @@ class Listener:
     name: str
     bind: str
     max_connections: int = 64
-    # hypercorn's per-read timeout; None leaves reads unbounded (operator listener).
-    read_timeout_s: float | None = None
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     bound: str | None = None
     sockets: list[socket.socket] = field(default_factory=list)
 

@@ -76,11 +76,15 @@ def delivery_report(conn: sqlite3.Connection, start: str, end: str) -> DeliveryR
     return DeliveryReport(total=row["total"], success=row["success"], dead_letter_added=dead)
 
 
-def messages_by_state(conn: sqlite3.Connection, start: str, end: str) -> dict[str, int]:
-    """Messages created in [start, end) by their state now (the daily report)."""
+def messages_by_state(
+    conn: sqlite3.Connection, start: str, end: str, dry_run: bool = False
+) -> dict[str, int]:
+    """Messages created in [start, end) by their state now (the daily report): those that
+    went through a dry run (recorded, never sent) with ``dry_run``, the others without, so
+    a simulated send is never counted as one that reached a client."""
     rows = conn.execute(
         "SELECT state, COUNT(*) AS n FROM messages WHERE created_at >= ? AND created_at < ? "
-        "GROUP BY state ORDER BY state",
-        (start, end),
+        "AND dry_run = ? GROUP BY state ORDER BY state",
+        (start, end, int(dry_run)),
     ).fetchall()
     return {r["state"]: r["n"] for r in rows}

@@ -8,9 +8,10 @@ message at all (``clock.from_unix``), as the migration that heals such rows does
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from recado.clock import from_unix
-from recado.rules.window import Ledger, advance_inbound
+from recado.rules.window import Ledger, advance_inbound, window_start
 
 
 def read_ledger(conn: sqlite3.Connection, wa_id: str) -> Ledger | None:
@@ -37,12 +38,17 @@ def record_inbound(
     ts: int,
     wamid: str,
     received_at: str,
+    *,
+    arrived: datetime,
 ) -> None:
-    """A message from the client stamped ``ts``: the ledger as ``advance_inbound`` leaves
-    it (last inbound only moves forward), the wamid of the newest message beside it."""
-    at = from_unix(ts)
-    if at is None:
+    """A message from the client stamped ``ts``, whose body the daemon received at
+    ``arrived``: the ledger as ``advance_inbound`` leaves it (last inbound only moves
+    forward, from ``window_start``: never after the arrival), the wamid of the newest
+    message beside it."""
+    stamped = from_unix(ts)
+    if stamped is None:
         raise ValueError(f"inbound timestamp {ts} is out of range")
+    at = window_start(stamped, arrived)
     before = read_ledger(conn, wa_id)
     after = advance_inbound(before or Ledger(wa_id), at)
     newest = before is None or before.last_inbound_at is None or at > before.last_inbound_at

@@ -161,8 +161,18 @@ def _inbound(
         return "inbound_duplicate"
     # Only messages from the client move the window, and never back (docs/reference.md §7,
     # rules/window.py).
-    record_inbound(conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at)
+    arrived = _arrival(conn, inbox_id, received_at)
+    record_inbound(
+        conn, m.wa_id, m.profile_name, m.timestamp, m.wamid, received_at, arrived=arrived
+    )
     return "inbound"
+
+
+def _arrival(conn: sqlite3.Connection, inbox_id: int, processed_at: str) -> datetime:
+    """When the daemon received the body (a replay applies it later): the latest instant
+    its messages may open the window from (rules/window.window_start)."""
+    row = conn.execute("SELECT received_at FROM webhook_inbox WHERE id = ?", (inbox_id,)).fetchone()
+    return parse_iso(row[0] if row is not None else processed_at)
 
 
 def _echo(conn: sqlite3.Connection, inbox_id: int, e: wp.EchoMessage, received_at: str) -> str:

@@ -24,8 +24,10 @@ import json
 import random
 import re
 import secrets
+import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -104,6 +106,9 @@ class GraphDouble(H11Double):
     # Embedded Signup: its Graph endpoints and the JS SDK stand-in (signup_double).
     signup: SignupGraph = field(default_factory=SignupGraph)
     sdk: SdkStandIn | None = None
+    # Where the command-line double says what went wrong that a demo would not see (a send
+    # refused for its token, a status the daemon refused); None in tests, which assert it.
+    report: Callable[[str], None] | None = None
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -330,11 +335,16 @@ class GraphDouble(H11Double):
         status, answer = self._validate_send(headers, body)
         record.answered = "ok" if status == 200 else f"error {answer['error']['code']}"
         await respond(conn, stream, status, answer)
+        if status == 401 and self.report is not None:
+            self.report(
+                "refused a send: its access token is not --token (give the double the "
+                "content of the daemon's whatsapp.access_token_file)"
+            )
         if status == 200 and self.auto_statuses and self.webhook_url and self._nursery:
             wamid = answer["messages"][0]["id"]
             self._nursery.start_soon(
                 partial(
-                    self.emit_statuses,
+                    self._emit_and_report,
                     wamid,
                     list(self.auto_statuses),
                     body["to"],
@@ -342,6 +352,30 @@ class GraphDouble(H11Double):
                 )
             )
         return True
+
+    async def _emit_and_report(
+        self, wamid: str, statuses: list[str], recipient: str, *, callback_data: str | None
+    ) -> None:
+        try:
+            answers = await self.emit_statuses(
+                wamid, statuses, recipient, callback_data=callback_data
+            )
+        except httpx.HTTPError as exc:
+            if self.report is not None:
+                self.report(f"cannot post statuses to {self.webhook_url}: {exc}")
+            return
+        if self.report is None:
+            return
+        for status, code in zip(statuses, answers, strict=True):
+            if code == 200:
+                continue
+            hint = (
+                " (sign them with the daemon's app secret: --app-secret must be the content "
+                "of whatsapp.app_secret_file)"
+                if code == 401
+                else ""
+            )
+            self.report(f'the daemon refused the "{status}" status of {wamid}: HTTP {code}{hint}')
 
     async def _echo(
         self,
@@ -351,19 +385,27 @@ class GraphDouble(H11Double):
         behaviour: Behaviour,
     ) -> bool:
         auth = record.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ")
+        # Peers echo a credential in other shapes too: lowercased, cut in two.
+        reshaped = f"token {token.lower()} / {token[:8]}...{token[8:]}"
         if behaviour.http_status == 200:
             status, answer = self._validate_send(record.headers, record.body)
             if status == 200:
-                answer["debug"] = {"request_headers": dict(record.headers), "auth": auth}
+                answer["debug"] = {
+                    "request_headers": dict(record.headers),
+                    "auth": auth,
+                    "seen": reshaped,
+                }
         elif behaviour.code:
             status = behaviour.http_status
             answer = graph_error(
                 behaviour.code,
                 f"({behaviour.code}) Rejected the request sent with Authorization: {auth}",
-                details=f"request headers were {json.dumps(record.headers)}",
+                details=f"request headers were {json.dumps(record.headers)}; {reshaped}",
             )
         else:
-            status, answer = behaviour.http_status, {"proxy_error": f"upstream refused {auth}"}
+            status = behaviour.http_status
+            answer = {"proxy_error": f"upstream refused {auth}", "seen": reshaped}
         record.answered = f"echo {status}"
         await respond(conn, stream, status, answer)
         return True
@@ -395,7 +437,15 @@ def main() -> None:
         app_secret=args.app_secret,
         port=args.port,
         auto_statuses=tuple(s for s in args.auto_statuses.split(",") if s),
+        report=lambda line: print(f"graph double: {line}", file=sys.stderr, flush=True),
     )
+    if double.webhook_url and not double.app_secret:
+        print(
+            "graph double: no --app-secret: a daemon with an app secret refuses every status "
+            "posted back (signature_missing)",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"Graph API double on http://127.0.0.1:{args.port} (token {args.token!r})", flush=True)
     trio.run(double.serve)
 

@@ -99,7 +99,8 @@ async def respond(
     body: Any,
     extra_headers: list[tuple[str, str]] | None = None,
 ) -> None:
-    raw = json.dumps(body).encode()
+    # Bytes go as they are: JSON no encoder writes (a number beyond a float's range).
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = [("content-type", "application/json"), ("content-length", str(len(raw)))]
     headers += extra_headers or []
     await stream.send_all(conn.send(h11.Response(status_code=status, headers=headers)))

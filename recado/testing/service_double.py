@@ -59,7 +59,7 @@ class ServiceDouble(H11Double):
     name: str = "service"
     port: int = 0
     mode: Answer = field(default_factory=lambda: Answer("ok"))
-    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[str, dict[str, Any] | bytes] = field(default_factory=dict)
     cursor_param: str = "since"
     fail_after_pages: int | None = None  # the source breaks after serving this many pages
     refuse: dict[str, int] = field(default_factory=dict)  # Idempotency-Key → status to answer
@@ -138,7 +138,8 @@ class ServiceDouble(H11Double):
             record.answered = f"echo {answer.status}"
             credential = headers.get(answer.header, "")
             echoed = {
-                "error": f"refused the credential {credential}",
+                "error": f"refused the credential {credential} ({credential.upper()}, "
+                f"{credential[:4]} {credential[4:]})",
                 "received_headers": headers,
                 "items": [{"id": credential, "note": f"seen {credential}"}],
                 "next_cursor": "",

@@ -29,7 +29,7 @@ def _insert_ack(conn: sqlite3.Connection, key: str) -> int:
 def install_test_routes(app: QuartTrio, daemon: Daemon) -> None:
     @app.post("/_test/write")
     async def test_write() -> Response:
-        body = await json_body()
+        body = await json_body(("key",))
         if isinstance(body, Response):
             return body
         key = body.get("key")

@@ -1,17 +1,20 @@
 """The cheap check a webhook body passes before its commit to the inbox: a JSON object with
-``object == "whatsapp_business_account"`` and an ``entry`` list of objects with ``changes``.
+``object == "whatsapp_business_account"`` and a non-empty ``entry`` list.
 
-It decides between the 400 (kept in ``webhook_rejects``) and the 200; nothing is parsed into
-rows here. It returns a value for every input and never raises on data.
+It decides only whether the body is a WhatsApp webhook at all: the 400 (kept in
+``webhook_rejects``) or the 200. What is inside the entries is the parser's business after
+the commit (``webhook_parse``): a malformed entry or change becomes a ``BadItem`` there, so
+one broken entry never costs the body its good ones. Valid JSON that msgspec cannot decode
+(an integer past 64 bits, ``1e400``, a lone surrogate) is decoded by the tolerant fallback
+(``webhook_json``) and its bad values are set aside item by item. It returns a value for
+every input and never raises on data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import msgspec
-
-_decoder = msgspec.json.Decoder()
+from recado.whatsapp.webhook_json import NotJson, decode
 
 
 @dataclass(frozen=True)
@@ -21,14 +24,14 @@ class Envelope:
 
 @dataclass(frozen=True)
 class EnvelopeError:
-    code: str  # invalid_json | wrong_object | missing_entry | bad_entry
+    code: str  # invalid_json | wrong_object | missing_entry (| too_deep, by the route)
     detail: str
 
 
 def check_envelope(raw: bytes) -> Envelope | EnvelopeError:
     try:
-        body = _decoder.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        body = decode(raw)
+    except NotJson:
         return EnvelopeError("invalid_json", "the body is not JSON")
     if not isinstance(body, dict):
         return EnvelopeError("invalid_json", "the body is not a JSON object")
@@ -40,10 +43,9 @@ def check_envelope(raw: bytes) -> Envelope | EnvelopeError:
     if not isinstance(entries, list) or not entries:
         return EnvelopeError("missing_entry", 'the body has no "entry" list')
     fields: set[str] = set()
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
-            return EnvelopeError("bad_entry", f'entry[{i}] has no "changes" list')
-        for change in entry["changes"]:
+    for entry in entries:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
             if isinstance(change, dict) and isinstance(change.get("field"), str):
                 fields.add(change["field"])
     return Envelope(frozenset(fields))

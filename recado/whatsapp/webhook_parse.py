@@ -5,8 +5,10 @@ Two steps, because the HTTP handler must commit before it parses anything into r
 - ``check_envelope(raw)`` (``webhook_envelope``): the cheap check run before the commit.
 - ``parse_body(raw)``: run by the webhook processor after the commit. Every entry, change and
   array item becomes one item (``webhook_items``), in body order. A malformed item becomes a
-  ``BadItem`` instead of failing the whole body; unknown keys are ignored (Meta adds fields)
-  and unknown ``field`` values are kept verbatim as ``OtherField``. The items of each field
+  ``BadItem`` instead of failing the whole body: a malformed entry or change, a value of the
+  wrong type anywhere, a value msgspec cannot hold (``webhook_json``), anything that raises
+  while one item is read. Unknown keys are ignored (Meta adds fields) and unknown ``field``
+  values are kept verbatim as ``OtherField``. The items of each field
   are read by ``webhook_messages`` and ``webhook_account``; the bounds on their integers are
   in ``webhook_values``.
 
@@ -18,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-
-import msgspec
 
 from recado.whatsapp import webhook_account as account
 from recado.whatsapp import webhook_messages as messages
@@ -38,6 +38,7 @@ from recado.whatsapp.webhook_items import (
     TemplateStatus,
     ValueErrors,
 )
+from recado.whatsapp.webhook_json import NotJson, decode, find_unreadable
 from recado.whatsapp.webhook_values import (
     BadValue,
     array,
@@ -67,14 +68,12 @@ __all__ = [
     "parse_body",
 ]
 
-_decoder = msgspec.json.Decoder()
-
 
 def parse_body(raw: bytes) -> ParsedBody:
     parsed = ParsedBody()
     try:
-        body = _decoder.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        body = decode(raw)
+    except NotJson:
         parsed.items.append(BadItem("", "$", "the body is not JSON", "null"))
         return parsed
     entries = body.get("entry") if isinstance(body, dict) else None
@@ -94,7 +93,15 @@ def parse_body(raw: bytes) -> ParsedBody:
             if not isinstance(change, dict) or not isinstance(change.get("field"), str):
                 parsed.items.append(BadItem("", path, 'no "field"', as_json(change)))
                 continue
-            _change(parsed.items, change["field"], change.get("value"), entry, path)
+            fname = change["field"]
+            out: list[Item] = []
+            try:
+                _change(out, fname, change.get("value"), entry, path)
+            except Exception as exc:
+                # Every item is built under its own guard; this is for the change's own
+                # reading, so even a bug there costs one change, never the body.
+                out.append(BadItem(fname, path, _unexpected(exc), as_json(change)))
+            parsed.items.extend(out)
     return parsed
 
 
@@ -106,7 +113,7 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
     waba = text(entry.get("id"))
     vpath = f"{path}.value"
     if fname == "messages":
-        names = messages.profile_names(value.get("contacts"))
+        names = _or_empty(lambda: messages.profile_names(value.get("contacts")))
         for k, m in enumerate(array(value.get("messages"))):
             p = f"{vpath}.messages[{k}]"
             out.append(_guarded(fname, p, m, partial(messages.inbound, m, names, pnid, waba, p)))
@@ -131,18 +138,20 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
             out.append(_guarded(fname, p, chunk, partial(account.history, chunk, p)))
         media = array(value.get("messages"))
         if media:
-            out.append(account.history_media(media))
+            p = f"{vpath}.messages"
+            out.append(_guarded(fname, p, media, partial(account.history_media, media)))
     elif fname == "smb_app_state_sync":
-        for item in array(value.get("state_sync")):
-            out.append(account.state_sync(item))
+        for k, item in enumerate(array(value.get("state_sync"))):
+            p = f"{vpath}.state_sync[{k}]"
+            out.append(_guarded(fname, p, item, partial(account.state_sync, item)))
     elif fname in account.TEMPLATE_FIELDS:
-        out.append(account.template_status(fname, value))
+        out.append(_guarded(fname, vpath, value, partial(account.template_status, fname, value)))
     else:
         i = path.split(".", 1)[0]
         out.append(
             _guarded(
                 fname,
-                f"{i}.time",
+                vpath,
                 value,
                 lambda: OtherField(
                     fname, as_json(value), integer(entry.get("time"), f"{i}.time", True)
@@ -152,8 +161,28 @@ def _change(out: list[Item], fname: str, value: Any, entry: dict[str, Any], path
 
 
 def _guarded(fname: str, path: str, raw: Any, build: Callable[[], Item]) -> Item:
-    """The item ``build`` makes, or a BadItem naming the value that made it impossible."""
+    """The item ``build`` makes, or a BadItem naming what made it impossible: a value no
+    part of recado can hold (``webhook_json``), a malformed or out-of-range value, or
+    anything else that raised while reading it (a list where a key was expected ...)."""
+    unreadable = find_unreadable(raw, path)
+    if unreadable is not None:
+        where, marker = unreadable
+        return BadItem(fname, where, f"unreadable value: {marker.what}", as_json(raw))
     try:
         return build()
     except BadValue as exc:
         return BadItem(fname, exc.path, exc.problem, as_json(raw))
+    except Exception as exc:
+        return BadItem(fname, path, _unexpected(exc), as_json(raw))
+
+
+def _or_empty(read: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """What ``read`` finds, or nothing: the change's contacts only add profile names."""
+    try:
+        return read()
+    except Exception:
+        return {}
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from recado.rules.bounds import RANGE_TEXT, sql_int_ok, unix_ok
 from recado.whatsapp.webhook_items import GraphErrorItem
-
-_encoder = msgspec.json.Encoder()
+from recado.whatsapp.webhook_json import to_json
 
 # Longer than any 64-bit integer: refused before ``int()`` spends time on it (or raises, past
 # Python's 4300-digit limit).
@@ -84,10 +81,7 @@ def obj(value: Any) -> dict[str, Any]:
 
 
 def as_json(value: Any) -> str:
-    try:
-        return _encoder.encode(value).decode()
-    except (TypeError, msgspec.EncodeError):
-        return "null"
+    return to_json(value)
 
 
 def graph_errors(value: Any, path: str) -> list[GraphErrorItem]:
