@@ -38,6 +38,7 @@ def _operator_pages(daemon: Daemon) -> list[str]:
         "message_id": "SELECT id AS v FROM messages",
         "wa_id": "SELECT wa_id AS v FROM conversations",
         "appointment_id": "SELECT id AS v FROM appointments",
+        "incident_id": "SELECT id AS v FROM incidents",
     }
     paths: list[str] = []
     for rule in create_operator_app(daemon).url_map.iter_rules():

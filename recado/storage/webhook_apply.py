@@ -32,6 +32,7 @@ from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.storage.alerts import add_alert
 from recado.storage.connection_webhooks import ACCOUNT_FIELDS, apply_account_field
+from recado.storage.contingency import plan_contingency_reply
 from recado.storage.events import NewEvent, insert_event
 from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_inbound
@@ -58,6 +59,7 @@ class ReplyContext:
     voucher_key: bytes
     mode: str
     flows: FlowTable = field(default_factory=dict)
+    contingency_text: str = ""  # the reply while an incident has it on (rules/contingency)
 
 
 def apply_body(
@@ -86,6 +88,8 @@ def apply_body(
             if replies is not None:
                 emit_for(conn, item, kind, now, replies.flows)
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
+                if plan_contingency_reply(conn, item, replies.contingency_text, replies.mode, now):
+                    counts["contingency_reply"] = counts.get("contingency_reply", 0) + 1
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
             if fault_kind(exc) is not None:
