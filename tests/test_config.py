@@ -186,7 +186,9 @@ target = "operacao:POST:/schedules"
         'flows[1].event: "lead.updated" is not allowed (expected one of: appointment.created, '
         "appointment.rescheduled, appointment.canceled, appointment.reschedule_requested, "
         "handoff.requested, whatsapp.message.received, whatsapp.message.failed, lead.created, "
-        "client.registered, service.completed, payment.received, feedback.received)",
+        "client.registered, service.completed, payment.received, feedback.received, "
+        "alert.opened, alert.resolved, incident.opened, incident.update_due, incident.updated, "
+        "incident.resolved, incident.escalated)",
         'sync[0].schedule: "every hour" is not a cron expression (expected e.g. "0 * * * *")',
         'sync[0].target: service "operacao" is not defined (expected one of: crm)',
     ]

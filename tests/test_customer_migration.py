@@ -1,5 +1,5 @@
 """The customers' migration on a database the previous schema made with real rows
-(``tests/fixtures/schema10.db``, how it was made: ``make_schema10_db.py``): every wa_id and
+(``tests/fixtures/schema11.db``, how it was made: ``make_schema11_db.py``): every wa_id and
 phone becomes a customer with a phone, every row keeps its data and names its customer,
 and the daemon runs on the result (a backup of it passes ``integrity_check``)."""
 
@@ -15,7 +15,7 @@ import pytest
 from recado.storage.migrate import available, current_version, migrate
 from tests.conftest import running_daemon
 
-FIXTURE = Path(__file__).parent / "fixtures" / "schema10.db"
+FIXTURE = Path(__file__).parent / "fixtures" / "schema11.db"
 CUSTOMERS_VERSION = next(m.version for m in available() if m.name.endswith("_customers.sql"))
 # Tables whose rows the migration rebuilds or extends: none may lose one.
 KEPT = (
@@ -179,6 +179,34 @@ def test_every_wa_id_and_phone_becomes_one_customer_with_a_phone(
         (f"%_{CUSTOMERS_VERSION:04d}",),
     ).fetchall()
     assert leftovers == []
+
+
+def test_contingency_replies_planned_before_name_the_customer_of_their_number(
+    before: sqlite3.Connection,
+) -> None:
+    """A reply planned by an incident (keyed by number before) is keyed by the customer: a
+    client writing again during the same incident, from any id, gets no second one."""
+    ana = before.execute(
+        "SELECT id FROM messages WHERE to_number = '+5511987654321' LIMIT 1"
+    ).fetchone()[0]
+    before.execute(
+        "INSERT INTO incidents(cause, severity, priority, state, title, opened_by, started_at, "
+        "opened_at, last_update_at, updated_at) VALUES ('manual', 'sev2', 'P3', 'open', 'x', "
+        "'operator', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z', "
+        "'2026-11-24T10:00:00Z')"
+    )
+    before.execute(
+        "INSERT INTO contingency_replies(incident_id, wa_id, message_id, inbound_wamid, "
+        "planned_at) VALUES (1, '5511987654321', ?, 'wamid.IN0000000001', 'x')",
+        (ana,),
+    )
+    migrate(before)
+    (row,) = _rows(
+        before,
+        "SELECT c.phone, r.wa_id, r.message_id FROM contingency_replies r "
+        "JOIN customers c ON c.id = r.customer_id",
+    )
+    assert row == {"phone": "+5511987654321", "wa_id": "5511987654321", "message_id": ana}
 
 
 def test_a_failed_migration_leaves_the_previous_schema_whole(

@@ -135,6 +135,7 @@ async def _operator_pages(stack: Stack) -> list[str]:
         "wa_id": "SELECT COALESCE(c.wa_id, substr(c.phone, 2)) AS v FROM conversations l "
         "JOIN customers c ON c.id = l.customer_id WHERE c.phone IS NOT NULL OR c.wa_id IS NOT NULL",
         "appointment_id": "SELECT id AS v FROM appointments",
+        "incident_id": "SELECT id AS v FROM incidents",
     }
     app = create_operator_app(stack.daemon)
     paths: list[str] = []
@@ -227,6 +228,13 @@ async def test_echoed_secrets_reach_no_table_page_or_backup(daemon_dir: Path) ->
         run_error = query(stack.daemon, "SELECT error FROM sync_runs")[0]["error"]
         assert "[redacted]" in run_error
 
+        # An incident, for its page to be read too (with the diagnosis of this daemon).
+        opened = await stack.client.post(
+            f"{stack.operator}/incidents",
+            json={"severity": "sev1", "title": "Token recusado"},
+            headers={"X-API-Key": stack.daemon.api_key},
+        )
+        assert opened.status_code == 201, opened.text
         leaks: dict[str, list[str]] = {}
         for path in await _operator_pages(stack):
             for accept in ("text/html", "application/json"):

@@ -40,6 +40,7 @@ def _operator_pages(daemon: Daemon) -> list[str]:
         "wa_id": "SELECT COALESCE(c.wa_id, substr(c.phone, 2)) AS v FROM conversations l "
         "JOIN customers c ON c.id = l.customer_id WHERE c.phone IS NOT NULL OR c.wa_id IS NOT NULL",
         "appointment_id": "SELECT id AS v FROM appointments",
+        "incident_id": "SELECT id AS v FROM incidents",
     }
     paths: list[str] = []
     for rule in create_operator_app(daemon).url_map.iter_rules():

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import trio
 
+from recado.actors.delivery_bodies import delivery_body
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
@@ -184,7 +185,7 @@ class DeliveryWorker:
         result = await client.request(
             action.endpoint.method,
             action.endpoint.path,
-            q.event_envelope(row),
+            delivery_body(self.daemon, row),
             idempotency_key(row.event_id, row.action),
         )
         now = self.daemon.clock.now()

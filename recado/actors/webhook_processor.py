@@ -20,6 +20,7 @@ from recado.logs import get_logger
 from recado.rules.voucher import voucher_key
 from recado.runtime.commands import ReplayResult
 from recado.runtime.context import Daemon
+from recado.runtime.incident_settings import contingency_text
 from recado.storage.faults import StorageFault
 from recado.storage.inbox import (
     inbox_bodies,
@@ -100,6 +101,7 @@ class WebhookProcessor:
             voucher_key=voucher_key(self.daemon.secret_key),
             mode=cfg.whatsapp.mode,
             flows=self.daemon.flows,
+            contingency_text=contingency_text(cfg),
         )
 
     async def _apply_one(self, inbox_id: int, body: bytes) -> bool:
@@ -124,9 +126,13 @@ class WebhookProcessor:
             return False
         self.processed += 1
         log.debug("webhook_applied", inbox_id=inbox_id, **counts)
-        if MAY_EMIT & counts.keys() or any(k.startswith("button_") for k in counts):
+        if (
+            MAY_EMIT & counts.keys()
+            or "contingency_reply" in counts
+            or any(k.startswith("button_") for k in counts)
+        ):
             # A tap queued a reply and may have emitted an event with deliveries; a person's
-            # message or a failed status emitted one.
+            # message or a failed status emitted one; a contingency reply was queued.
             self.daemon.after_commit("sender", "deliveries")
         if "connection_update" in counts:
             self.daemon.after_commit("connection")

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
 from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
+from recado.rules.chat_message import BODY_SHAPES
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
 from recado.rules.graph_versions import parse_version
@@ -207,6 +209,13 @@ def check(cfg: Config) -> list[str]:
                     parse_delay(action.delay)
                 except ParseError as exc:
                     add(f"{where}.actions[{j}].delay: {exc}")
+                if action.body not in BODY_SHAPES or (
+                    action.body == "chat" and not text.startswith("http:")
+                ):
+                    add(
+                        f'{where}.actions[{j}].body: "{action.body}" is not allowed (expected '
+                        '"envelope", or "chat" for an http: action)'
+                    )
             try:
                 parsed = parse_action(text)
             except ParseError as exc:
@@ -244,6 +253,7 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.{key}: service "{endpoint.service}" is not defined '
                     f"(expected one of: {known})"
                 )
+    check_incidents(add, cfg)
     problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems

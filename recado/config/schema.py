@@ -7,7 +7,9 @@ from pathlib import Path
 
 import msgspec
 
+from recado.rules.contingency import DEFAULT_TEXT
 from recado.rules.graph_versions import DEFAULT_VERSION
+from recado.rules.incident_sla import DEFAULT_SLA
 
 
 class _S(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -43,6 +45,9 @@ class HttpSection(_S, frozen=True):
     send_timeout_s: float = 30
     # Names (name or name:port) a proxy in front of the operator listener gives it as Host.
     operator_hosts: list[str] = msgspec.field(default_factory=list)
+    # Where people open the operator pages (links in chat messages); empty: the operator
+    # listener's own address.
+    operator_base_url: str = ""
 
 
 class SecuritySection(_S, frozen=True):
@@ -158,6 +163,7 @@ class Service(_S, frozen=True):
 class DelayedAction(_S, frozen=True):
     action: str
     delay: str = "0s"
+    body: str = "envelope"  # envelope | chat (a Slack-compatible {"text": ...})
 
 
 class Flow(_S, frozen=True):
@@ -172,6 +178,48 @@ class SyncJob(_S, frozen=True):
     target: str
 
 
+class SlaPriority(_S, frozen=True):
+    """One priority of the support runbook; 0 means the clock is not tracked."""
+
+    response_min: float = 0
+    workaround_min: float = 0
+    postmortem_h: float = 0
+
+
+def _default_sla() -> dict[str, SlaPriority]:
+    return {
+        name: SlaPriority(
+            response_min=t.response_min or 0,
+            workaround_min=t.workaround_min or 0,
+            postmortem_h=t.postmortem_h or 0,
+        )
+        for name, t in DEFAULT_SLA.items()
+    }
+
+
+def _default_hours() -> list[str]:
+    return ["mon-fri 08:00-18:00", "sat 08:00-12:00"]
+
+
+class IncidentsSection(_S, frozen=True):
+    """The WhatsApp incident SOP's thresholds, cadence and contingency reply."""
+
+    automatic: bool = True  # open incidents from the trigger rules (by hand always works)
+    check_interval_s: float = 20
+    business_hours: list[str] = msgspec.field(default_factory=_default_hours)
+    graph_failure_min: float = 5
+    webhook_silence_min: float = 30
+    failure_rate_percent: float = 10
+    failure_window_min: float = 30
+    failure_min_sends: int = 10
+    update_interval_min: float = 30
+    normal_flow_min: float = 30
+    contingency_text: str = DEFAULT_TEXT
+    contingency_channel: str = "email"  # email | phone
+    contingency_contact: str = ""
+    sla: dict[str, SlaPriority] = msgspec.field(default_factory=_default_sla)
+
+
 class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
@@ -182,6 +230,7 @@ class Config(_S, frozen=True):
     services: list[Service] = msgspec.field(default_factory=list)
     flows: list[Flow] = msgspec.field(default_factory=list)
     sync: list[SyncJob] = msgspec.field(default_factory=list)
+    incidents: IncidentsSection = msgspec.field(default_factory=IncidentsSection)
 
     def secret_values(self) -> list[str]:
         values = [
@@ -213,4 +262,6 @@ RELOADABLE = (
     "daemon.log_level",
     "ui.locale",
     "studio.",
+    # Read by the incident monitor on every evaluation.
+    "incidents.",
 )

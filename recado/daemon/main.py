@@ -19,6 +19,7 @@ import trio
 
 from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
+from recado.actors.incident_monitor import IncidentMonitor
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
 from recado.actors.template_sync import TemplateSyncer
@@ -86,6 +87,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("delivery_worker", DeliveryWorker(daemon, daemon.breakers).run),
         ActorSpec("breaker_monitor", BreakerMonitor(daemon, daemon.breakers).run),
         ActorSpec("sync_runner", sync.run),
+        ActorSpec("incident_monitor", IncidentMonitor(daemon).run),
         ActorSpec("template_sync", templates.run),
     ]
 

@@ -13,10 +13,15 @@ from recado.http.api_shapes import (
     BackupBody,
     BreakerReset,
     DeliveryActed,
+    IncidentActed,
+    IncidentOpenBody,
+    IncidentResolveBody,
+    IncidentUpdateBody,
     KillSwitchAnswer,
     KillSwitchBody,
     MessageActed,
     MessageRefusal,
+    PostmortemBody,
     ReloadAnswer,
     ReloadRefusal,
     ReplayAnswer,
@@ -36,6 +41,7 @@ from recado.http.connect_data import ConnectPage
 from recado.http.conversation_index_pages import ConversationsPage
 from recado.http.dashboard import Dashboard
 from recado.http.dlq_pages import DlqPage
+from recado.http.incident_pages import IncidentPage, IncidentsPage
 from recado.http.message_pages import MessagePage, MessagesPage
 from recado.http.openapi import Answer, Query, Registry, RouteDoc, merge, statuses
 from recado.http.params import LIMIT_MAX
@@ -217,6 +223,23 @@ _PAGES: list[Entries] = [
         ConversationPage,
         errors=statuses(422),
     ),
+    _page(
+        "/incidents",
+        "Incidents, the active ones first",
+        IncidentsPage,
+        query=(
+            _choice("state", ("active", "open", "mitigated", "resolved")),
+            _choice("severity", ("sev1", "sev2")),
+            _limit(50),
+            Query("before", {"type": "string"}, "next_before of the previous page"),
+        ),
+    ),
+    _page(
+        "/incidents/<rowid:incident_id>",
+        "One incident: its clocks, timeline, resolution and post-mortem",
+        IncidentPage,
+        errors=statuses(404),
+    ),
     _page("/circuit-breakers", "The services' circuit breakers", BreakersPage),
     _page("/sync", "Sync jobs, their runs and the items set aside", SyncPage),
     _page("/report/daily", "One day's report", DailyReport, query=(_DAY,)),
@@ -357,6 +380,41 @@ _ACTIONS: list[Entries] = [
         BackupDone,
         body=BackupBody,
         errors=statuses(409),
+    ),
+    _action(
+        "/incidents",
+        "Open an incident by hand",
+        IncidentActed,
+        status=201,
+        body=IncidentOpenBody,
+    ),
+    _action(
+        "/incidents/<rowid:incident_id>/update",
+        "Post an update (and the public note /status shows)",
+        IncidentActed,
+        body=IncidentUpdateBody,
+        errors=statuses(404, 409),
+    ),
+    _action(
+        "/incidents/<rowid:incident_id>/resolve",
+        "Resolve after the normal flow held long enough (or forced, with a reason)",
+        IncidentActed,
+        body=IncidentResolveBody,
+        errors=statuses(404, 409),
+    ),
+    _action(
+        "/incidents/<rowid:incident_id>/postmortem",
+        "Complete a resolved incident's post-mortem",
+        IncidentActed,
+        body=PostmortemBody,
+        errors=statuses(404),
+    ),
+    _action(
+        "/incidents/<rowid:incident_id>/actions/<action>",
+        "One of the SOP's actions (restart_actors, reconnect_whatsapp, kill_switch_on|off, "
+        "contingency_on|off, mitigated)",
+        IncidentActed,
+        errors=statuses(404, 409),
     ),
     _action(
         "/config/reload",

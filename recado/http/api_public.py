@@ -21,6 +21,7 @@ from recado.http.api_shapes import (
     WebhookReceived,
 )
 from recado.http.openapi import Answer, Query, Registry, RouteDoc, merge, statuses
+from recado.http.status_page import StatusPage
 from recado.rules.kinds import APPOINTMENT_TYPES, FREE_FORM_TYPES
 
 _DATA: dict[str, Any] = {
@@ -129,6 +130,22 @@ PUBLIC_ROUTES: Registry = merge(
                 body=EventBody,
                 security="api_key",
                 tags=("events",),
+            ),
+        ),
+        (
+            ("GET", "/status"),
+            RouteDoc(
+                "The studio's public status: incidents' public notes only",
+                {200: Answer("The status as JSON, or the page", json=StatusPage, html=True)},
+                tags=("status",),
+            ),
+        ),
+        (
+            ("GET", "/status.json"),
+            RouteDoc(
+                "The studio's public status as JSON",
+                {200: Answer("The status", json=StatusPage, html=True)},
+                tags=("status",),
             ),
         ),
         (

@@ -171,6 +171,46 @@ class SignupCancelBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     error_message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
 
+Flag = bool | Literal["on", "true", "1", ""]
+Note = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class IncidentActed(msgspec.Struct, kw_only=True):
+    """An incident action's answer: its outcome, with the incident as it now stands."""
+
+    outcome: str
+    id: RowId
+    incident: dict[str, Any]
+
+
+class IncidentOpenBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    severity: Literal["sev1", "sev2"] = "sev2"
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    description: Note | None = None
+
+
+class IncidentUpdateBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``note`` or ``public_note`` (or both)."""
+
+    note: Note | None = None
+    public_note: Note | None = None
+    mitigated: Flag = False
+
+
+class IncidentResolveBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``reason`` is required with ``force``."""
+
+    root_cause: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    corrective_actions: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    force: Flag = False
+    reason: Note | None = None
+
+
+class PostmortemBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    lessons_learned: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
 class ReplyBody(msgspec.Struct, kw_only=True):
     """An operator's free-form reply (``POST /customers/<id>/reply``)."""
 

@@ -28,6 +28,8 @@ from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.host_guard import install_host_guard
 from recado.http.i18n import install_i18n
+from recado.http.incident_actions import install_incident_actions
+from recado.http.incident_pages import install_incident_pages
 from recado.http.message_pages import install_message_pages
 from recado.http.openapi import install_openapi
 from recado.http.params import install_params
@@ -73,6 +75,8 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)
+    install_incident_pages(app, daemon)
+    install_incident_actions(app, daemon)
     install_connect_pages(app, daemon)
     install_template_pages(app, daemon)
     install_openapi(

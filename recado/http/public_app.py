@@ -13,6 +13,7 @@ from recado.http.errors import install_error_handlers
 from recado.http.event_routes import install_event_routes
 from recado.http.openapi import install_openapi
 from recado.http.params import install_params
+from recado.http.status_page import install_status_page
 from recado.http.voucher_routes import install_voucher_routes
 from recado.http.webhook_routes import install_webhook_routes
 from recado.runtime.context import Daemon
@@ -28,6 +29,7 @@ def create_public_app(daemon: Daemon) -> QuartTrio:
     install_webhook_routes(app, daemon)
     install_event_routes(app, daemon)
     install_voucher_routes(app, daemon)
+    install_status_page(app, daemon)
     install_openapi(
         app,
         PUBLIC_ROUTES,

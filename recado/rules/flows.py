@@ -25,6 +25,7 @@ class PlannedAction:
     action: str  # as written in the config; with the event id it names the delivery
     service: str | None  # None for whatsapp:<template>
     delay_s: float = 0.0
+    body: str = "envelope"  # envelope | chat (rules/chat_message.py)
 
 
 FlowTable = dict[str, tuple[PlannedAction, ...]]
@@ -44,6 +45,14 @@ def actions_for(table: FlowTable, event_type: str) -> tuple[PlannedAction, ...]:
             seen.add(planned.action)
             out.append(planned)
     return tuple(out)
+
+
+def body_shape(table: FlowTable, event_type: str, action: str) -> str:
+    """How the action posts its body: the event envelope, or a chat message."""
+    for planned in table.get(event_type, ()):
+        if planned.action == action:
+            return planned.body
+    return "envelope"
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,9 @@ class DelayedActionLike(Protocol):
     @property
     def delay(self) -> str: ...
 
+    @property
+    def body(self) -> str: ...
+
 
 class FlowLike(Protocol):
     """A ``[[flows]]`` entry as the config holds it (rules do not import the config)."""
@@ -122,7 +134,8 @@ def flow_table(flows: Sequence[FlowLike]) -> FlowTable:
         for action in flow.actions:
             text = action if isinstance(action, str) else action.action
             delay = 0.0 if isinstance(action, str) else parse_delay(action.delay).total_seconds()
+            body = "envelope" if isinstance(action, str) else action.body
             parsed = parse_action(text)
             service = parsed.endpoint.service if isinstance(parsed, HttpAction) else None
-            table.setdefault(flow.event, []).append(PlannedAction(text, service, delay))
+            table.setdefault(flow.event, []).append(PlannedAction(text, service, delay, body))
     return {event: tuple(actions) for event, actions in table.items()}

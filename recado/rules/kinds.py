@@ -34,8 +34,6 @@ BUTTON_TYPES = (RESCHEDULE_REQUESTED_EVENT, HANDOFF_REQUESTED_EVENT)
 MESSAGE_RECEIVED_EVENT = "whatsapp.message.received"
 MESSAGE_FAILED_EVENT = "whatsapp.message.failed"
 WHATSAPP_TYPES = (MESSAGE_RECEIVED_EVENT, MESSAGE_FAILED_EVENT)
-# Emitted by recado itself, never accepted from the events API; flows may name them.
-INTERNAL_TYPES = (*BUTTON_TYPES, *WHATSAPP_TYPES)
 FREE_FORM_TYPES = (
     "lead.created",
     "client.registered",
@@ -43,4 +41,22 @@ FREE_FORM_TYPES = (
     "payment.received",
     "feedback.received",
 )
-EVENT_TYPES = (*APPOINTMENT_TYPES, *INTERNAL_TYPES, *FREE_FORM_TYPES)
+# Raised by the daemon itself (alerts and incidents), for flows only.
+ALERT_TYPES = ("alert.opened", "alert.resolved")
+INCIDENT_TYPES = (
+    "incident.opened",
+    "incident.update_due",
+    "incident.updated",
+    "incident.resolved",
+    "incident.escalated",
+)
+# Emitted by recado itself, never accepted from the events API; flows may name them.
+INTERNAL_TYPES = (*BUTTON_TYPES, *WHATSAPP_TYPES, *ALERT_TYPES, *INCIDENT_TYPES)
+EVENT_TYPES = (
+    *APPOINTMENT_TYPES,
+    *BUTTON_TYPES,
+    *WHATSAPP_TYPES,
+    *FREE_FORM_TYPES,
+    *ALERT_TYPES,
+    *INCIDENT_TYPES,
+)

@@ -71,8 +71,10 @@ class Daemon:
         return choose(self.connection_credentials, self.config.whatsapp)
 
     def after_commit(self, *consumers: Consumer) -> None:
-        """Work for ``consumers`` was committed: wake them (whoever listens)."""
-        self.wakeups.poke(*consumers)
+        """Work for ``consumers`` was committed: wake them (whoever listens). The incident
+        monitor is woken by every commit announced here: any write may have raised an alert
+        whose event is due."""
+        self.wakeups.poke(*consumers, "incidents")
 
     @property
     def data_dir(self) -> Path:

@@ -87,6 +87,20 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.incidents_open = Gauge(
+            "recado_incidents_open",
+            "Incidents not resolved yet (open or mitigated), by severity",
+            ["severity"],
+            registry=self.registry,
+        )
+        self.incident_time_to_resolve = Histogram(
+            "recado_incident_time_to_resolve_seconds",
+            "From the start of an incident to its resolution, by severity",
+            ["severity"],
+            buckets=(900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800),
+            registry=self.registry,
+        )
+
     def set_storage_fault(self, kind: str | None, commit_failures: int) -> None:
         for name in FAULT_KINDS:
             self.storage_fault.labels(name).set(1 if name == kind else 0)

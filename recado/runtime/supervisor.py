@@ -4,6 +4,10 @@ An actor is an async function ``fn(task_status=...)``. If it raises, the traceba
 and it is started again after 0.1 s, 0.2 s, 0.4 s ... up to 30 s; the delay starts over once
 the actor has stayed up for 60 s. Five failures within 60 s mark it ``crash_loop`` (the
 dashboard turns critical) while it keeps being restarted. Cancellation always propagates.
+
+``restart(name)`` is the operator's "restart the actors" (the incident SOP's first
+mitigation): the actor's current run is cancelled as a shutdown would cancel it and it starts
+again at once, with no backoff and no failure counted.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ class ActorStatus:
     last_started: float | None = None
     looping: bool = False
     failures: deque[float] = field(default_factory=lambda: deque(maxlen=CRASH_LOOP_FAILURES))
+    manual_restarts: int = 0
+    scope: trio.CancelScope | None = None
+    restart_requested: bool = False
 
     @property
     def crash_loop(self) -> bool:
@@ -75,6 +82,15 @@ class Supervisor:
     def crash_looping(self) -> list[str]:
         return [name for name, st in self.actors.items() if st.crash_loop]
 
+    def restart(self, name: str) -> bool:
+        """Start the actor's run over now; False if no such actor is running here."""
+        status = self.actors.get(name)
+        if status is None or status.scope is None:
+            return False
+        status.restart_requested = True
+        status.scope.cancel()
+        return True
+
     async def supervise(
         self,
         name: str,
@@ -93,13 +109,22 @@ class Supervisor:
         while True:
             status.last_started = trio.current_time()
             try:
-                async with trio.open_nursery() as nursery:
-                    value = await nursery.start(_call, fn, args)
-                    status.state = "running"
-                    if not reported:
-                        task_status.started(value)
-                        reported = True
+                with trio.CancelScope() as scope:
+                    status.scope = scope
+                    async with trio.open_nursery() as nursery:
+                        value = await nursery.start(_call, fn, args)
+                        status.state = "running"
+                        if not reported:
+                            task_status.started(value)
+                            reported = True
+                status.scope = None
+                if scope.cancelled_caught and status.restart_requested:
+                    status.restart_requested = False
+                    status.manual_restarts += 1
+                    log.info("actor_restarted", restarted_actor=name)
+                    continue
             except Exception as exc:
+                status.scope = None
                 now = trio.current_time()
                 up_for = now - status.last_started
                 if up_for >= HEALTHY_AFTER_S:

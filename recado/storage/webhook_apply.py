@@ -36,6 +36,7 @@ from recado.rules.voucher import voucher_url
 from recado.rules.window import opens_window
 from recado.storage.alerts import add_alert
 from recado.storage.connection_webhooks import ACCOUNT_FIELDS, apply_account_field
+from recado.storage.contingency import plan_contingency_reply
 from recado.storage.customers import (
     change_user_id,
     link_record,
@@ -68,6 +69,7 @@ class ReplyContext:
     voucher_key: bytes
     mode: str
     flows: FlowTable = field(default_factory=dict)
+    contingency_text: str = ""  # the reply while an incident has it on (rules/contingency)
 
 
 def apply_body(
@@ -96,6 +98,8 @@ def apply_body(
             if replies is not None:
                 emit_for(conn, item, kind, now, replies.flows)
             if kind == "inbound" and isinstance(item, wp.InboundMessage) and replies is not None:
+                if plan_contingency_reply(conn, item, replies.contingency_text, replies.mode, now):
+                    counts["contingency_reply"] = counts.get("contingency_reply", 0) + 1
                 kind = _answer_button(conn, item, replies, now) or kind
         except Exception as exc:
             if fault_kind(exc) is not None:

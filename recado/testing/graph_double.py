@@ -46,6 +46,8 @@ from recado.testing.signup_double import SignupGraph
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+# The phone number's own node, which the incident page reads to check the token.
+_PHONE_PATH = re.compile(r"^/(v\d+\.\d+)/(\d+)$")
 
 
 @dataclass
@@ -88,6 +90,9 @@ class GraphDouble(H11Double):
     app_secret: str | None = None
     waba_id: str = wb.WABA_ID
     auto_statuses: tuple[str, ...] = ()
+    # Measured on trio's clock: a test on a MockClock that jumps while a webhook is in
+    # flight sets None, or the jump alone times the post out.
+    webhook_timeout_s: float | None = 10
     requests: list[Recorded] = field(default_factory=list)
     port: int = 0
     _script: deque[Behaviour] = field(default_factory=deque)
@@ -216,7 +221,7 @@ class GraphDouble(H11Double):
         headers = {"Content-Type": "application/json"}
         if self.app_secret:
             headers["X-Hub-Signature-256"] = sign(self.app_secret, raw)
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=self.webhook_timeout_s) as client:
             response = await client.post(self.webhook_url, content=raw, headers=headers)
         return response.status_code
 
@@ -291,6 +296,15 @@ class GraphDouble(H11Double):
         if listing is not None:
             record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
             await respond(conn, stream, *listing)
+            return True
+        phone = _PHONE_PATH.match(path)
+        if request.method == b"GET" and phone:
+            if headers.get("authorization") != f"Bearer {self.token}":
+                record.answered = "error 190"
+                await respond(conn, stream, 401, graph_error(190, "Invalid OAuth access token"))
+            else:
+                record.answered = "ok"
+                await respond(conn, stream, 200, {"id": phone[2]})
             return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:

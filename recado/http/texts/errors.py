@@ -84,6 +84,9 @@ VOUCHER_MISSING: dict[str, tuple[str, str]] = {
 # its own (the JSON's "detail" is English, for scripts). Every code an operator-listener
 # answer can carry has an entry (tests/test_error_pages.py checks the source for new ones).
 DETAIL_PT: dict[str, str] = {
+    "flow_not_normal": "o fluxo ainda não está normal há tempo bastante para resolver o incidente.",
+    "no_alternative_channel": "falta o contato alternativo (incidents.contingency_contact).",
+    "resolved": "o incidente já está resolvido.",
     "already_resolved": "este item já foi entregue.",
     "already_running": "esta sincronização já está rodando.",
     "backup_failed": "não foi possível gravar a cópia de segurança no destino escolhido.",
