@@ -172,7 +172,7 @@ async def test_a_stored_timestamp_of_10_17_crashes_neither_sender_nor_page(
         )
         with _db(daemon) as conn:
             conn.execute(
-                # The ledger is the customer's (the customers' migration): the client booked by PHONE.
+                # The ledger is the customer's (their migration): the client booked by PHONE.
                 "INSERT INTO conversations(customer_id, last_inbound_at, inbound_count, "
                 "updated_at) SELECT id, ?, 1, '2026-01-01T00:00:00Z' FROM customers "
                 "WHERE phone = ? ON CONFLICT(customer_id) DO UPDATE SET "
