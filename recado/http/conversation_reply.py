@@ -20,8 +20,14 @@ from recado.whatsapp.templates import TEXT_LIMIT
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _REFUSED = {
-    "no_inbound": "the client has not written yet: a free-form reply needs their message first",
-    "window_closed": "the client's 24-hour window is closed: only a template can reach them now",
+    "no_inbound": (
+        "the client has not written yet: a free-form reply needs their message first",
+        "o cliente ainda não escreveu: uma resposta livre precisa de uma mensagem dele antes",
+    ),
+    "window_closed": (
+        "the client's 24-hour window is closed: only a template can reach them now",
+        "a janela de 24 horas do cliente está fechada: só um modelo aprovado chega a ele agora",
+    ),
 }
 
 
@@ -50,6 +56,7 @@ def install_conversation_reply(app: Quart, daemon: Daemon) -> None:
                 422,
                 "invalid_field",
                 f"text: expected the reply, 1 to {TEXT_LIMIT} characters",
+                pt=f"text: esperada a resposta, de 1 a {TEXT_LIMIT} caracteres",
                 field="text",
             )
         if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
@@ -57,6 +64,7 @@ def install_conversation_reply(app: Quart, daemon: Daemon) -> None:
                 422,
                 "invalid_field",
                 "request_id: expected 1 to 64 letters, digits, - or _ (one per reply)",
+                pt="request_id: esperados de 1 a 64 letras, dígitos, - ou _ (um por resposta)",
                 field="request_id",
             )
         result = await daemon.storage.write(
@@ -70,9 +78,8 @@ def install_conversation_reply(app: Quart, daemon: Daemon) -> None:
         if result["outcome"] == "not_found":
             return json_error(404, "not_found", f"no customer {customer_id}")
         if result["outcome"] == "refused":
-            return json_error(
-                409, "window_closed", _REFUSED[result["reason"]], reason=result["reason"]
-            )
+            detail, pt = _REFUSED[result["reason"]]
+            return json_error(409, "window_closed", detail, pt=pt, reason=result["reason"])
         daemon.after_commit("sender")
         return jsonify(
             {"id": result["id"], "state": result["state"], "new": result["outcome"] == "queued"}

@@ -87,6 +87,8 @@ DETAIL_PT: dict[str, str] = {
     "flow_not_normal": "o fluxo ainda não está normal há tempo bastante para resolver o incidente.",
     "no_alternative_channel": "falta o contato alternativo (incidents.contingency_contact).",
     "resolved": "o incidente já está resolvido.",
+    "window_closed": "a janela de 24 horas do cliente está fechada: só um modelo aprovado "
+    "chega a ele agora.",
     "already_resolved": "este item já foi entregue.",
     "already_running": "esta sincronização já está rodando.",
     "backup_failed": "não foi possível gravar a cópia de segurança no destino escolhido.",
