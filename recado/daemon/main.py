@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -162,7 +163,10 @@ async def _run_opened(
     set_secrets(secrets_of(cfg, api_key, secret_key))
 
     storage = Storage(
-        data_dir / "recado.db", max_batch=hooks.storage_max_batch or MAX_BATCH, now=clock.now
+        data_dir / "recado.db",
+        max_batch=hooks.storage_max_batch or MAX_BATCH,
+        now=clock.now,
+        connection_factory=hooks.storage_connection or sqlite3.Connection,
     )
     version = await trio.to_thread.run_sync(storage.open_sync)
     log.info("storage_open", path=str(storage.path), schema_version=version)
