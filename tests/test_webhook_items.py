@@ -288,7 +288,7 @@ def test_the_migration_heals_ledger_timestamps_stored_out_of_range(tmp_path: Pat
         "VALUES (?, ?, ?, 'x')",
         [("551", 10**17, T0), ("552", 10**17, -5), ("553", T0 + 9, None)],
     )
-    assert migrate(c) == 7
+    assert migrate(c) == available()[-1].version
     rows = _rows(c, "SELECT wa_id, last_inbound_at, last_echo_at FROM conversations ORDER BY 1")
     assert rows == [
         {"wa_id": "551", "last_inbound_at": T0, "last_echo_at": T0},

@@ -50,4 +50,5 @@ def job_body(cfg: Config, job: DueJob, to: str, tz: ZoneInfo) -> dict[str, Any]:
         list(template.buttons),
         view.appointment_id,
         job.id,
+        template.sent_names if template.named else None,
     )

@@ -47,6 +47,7 @@ from recado.rules.pair_pacing import Bucket, take
 from recado.rules.send_policy import AppointmentFacts, Proceed, Wait, decide
 from recado.rules.window import window_state
 from recado.runtime.context import Daemon
+from recado.runtime.template_checks import template_problem
 from recado.storage import sending as q
 from recado.storage.events import JobSettings, plan_missing_jobs
 from recado.storage.ledger import read_ledger
@@ -215,6 +216,9 @@ class Sender:
         window = None
         if job.kind in FREE_FORM_KINDS:
             window = window_state(await storage.read(read_ledger, job.wa_id or ""), now)
+        problem = None
+        if job.kind not in FREE_FORM_KINDS and not job.text_body:
+            problem = await template_problem(self.daemon, job.kind)
         decision = decide(
             kind=job.kind,
             to=job.to_number or "",
@@ -228,11 +232,14 @@ class Sender:
             appointment=appointment,
             template_configured=job.kind in cfg.whatsapp.templates,
             whatsapp_configured=self._client is not None,
+            template_problem=problem.code if problem else None,
         )
         if isinstance(decision, Wait):
             return
         if not isinstance(decision, Proceed):
-            await settle(self.daemon, job, None, now, so.called_off(decision, job.kind, window))
+            params = problem.params if problem and decision.reason == problem.code else None
+            update = so.called_off(decision, job.kind, window, params)
+            await settle(self.daemon, job, None, now, update)
             return
         body = job_body(cfg, job, decision.to, tz)
         if decision.dry_run:

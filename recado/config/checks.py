@@ -19,7 +19,7 @@ from recado.rules.flows import parse_endpoint as parse_endpoint
 from recado.rules.kinds import EVENT_TYPES
 
 if TYPE_CHECKING:
-    from recado.config.schema import Config
+    from recado.config.schema import Config, Template
 
 MODES = ("disabled", "dry_run", "enabled")
 LOCALES = ("pt-BR", "en")
@@ -27,6 +27,9 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 TEMPLATE_PARAMS = ("client_name", "service", "date", "time", "location", "studio_name")
 # Each connection is a file descriptor; beyond this no sane RLIMIT_NOFILE holds both caps.
 MAX_CONNECTIONS = 100_000
+PARAMETER_FORMATS = ("positional", "named")
+# Meta's rule for named parameters: lowercase letters, digits and underscores.
+_PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,59}$")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$")
 
@@ -157,6 +160,7 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.buttons[{i}]: "{button}" is not known '
                     f"(expected one of: {', '.join(BUTTONS)})"
                 )
+        _check_param_names(add, where, tpl)
 
     names: set[str] = set()
     for i, svc in enumerate(cfg.services):
@@ -261,3 +265,30 @@ def _http_url(add: Any, key: str, value: str) -> None:
 def _positive(add: Any, key: str, value: float) -> None:
     if value <= 0:
         add(f"{key}: got {value} (expected more than 0)")
+
+
+def _check_param_names(add: Any, where: str, tpl: Template) -> None:
+    if tpl.parameter_format not in PARAMETER_FORMATS:
+        add(
+            f'{where}.parameter_format: "{tpl.parameter_format}" is not known '
+            f"(expected one of: {', '.join(PARAMETER_FORMATS)})"
+        )
+        return
+    if not tpl.named:
+        if tpl.param_names:
+            add(f'{where}.param_names: only with parameter_format = "named"')
+        return
+    if tpl.param_names and len(tpl.param_names) != len(tpl.body_params):
+        add(
+            f"{where}.param_names: {len(tpl.param_names)} names for "
+            f"{len(tpl.body_params)} body_params (expected one name per value)"
+        )
+    names = tpl.sent_names
+    for i, name in enumerate(names):
+        if not _PARAM_NAME.match(name):
+            add(
+                f'{where}.param_names[{i}]: "{name}" is not a valid parameter name '
+                "(expected lowercase letters, digits and underscores)"
+            )
+    if len(set(names)) != len(names):
+        add(f"{where}.param_names: a name is used twice (expected unique names)")

@@ -63,6 +63,19 @@ class Template(_S, frozen=True):
     language: str = "pt_BR"
     body_params: list[str] = msgspec.field(default_factory=lambda: list(_PARAMS))
     buttons: list[str] = msgspec.field(default_factory=list)
+    # "named": each value goes with its parameter name (Meta's NAMED templates), the names in
+    # param_names (one per body_params entry) or, when empty, body_params themselves.
+    parameter_format: str = "positional"
+    param_names: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def named(self) -> bool:
+        return self.parameter_format == "named"
+
+    @property
+    def sent_names(self) -> list[str]:
+        """The parameter names a named send carries, in body_params' order."""
+        return list(self.param_names or self.body_params)
 
 
 def _default_templates() -> dict[str, Template]:

@@ -22,6 +22,7 @@ from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
+from recado.actors.template_sync import TemplateSyncer
 from recado.actors.webhook_processor import WebhookProcessor
 from recado.clock import Clock, SystemClock, iso
 from recado.config import Config, ConfigError, load_config
@@ -71,14 +72,17 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     registered) before the listeners open, so that a request never finds one missing."""
     webhooks = WebhookProcessor(daemon)
     sync = SyncRunner(daemon)
+    templates = TemplateSyncer(daemon)
     daemon.commands.webhooks = webhooks
     daemon.commands.sync = sync
+    daemon.commands.templates = templates
     return [
         ActorSpec("webhook_processor", webhooks.run),
         ActorSpec("sender", Sender(daemon).run),
         ActorSpec("delivery_worker", DeliveryWorker(daemon, daemon.breakers).run),
         ActorSpec("breaker_monitor", BreakerMonitor(daemon, daemon.breakers).run),
         ActorSpec("sync_runner", sync.run),
+        ActorSpec("template_sync", templates.run),
     ]
 
 

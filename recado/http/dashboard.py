@@ -16,18 +16,21 @@ from recado.rules.locale import pick
 from recado.rules.storage_faults import alert_texts
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
+from recado.runtime.template_checks import all_checks
 from recado.storage import sync as sq
 from recado.storage.alerts import open_alert_count
 from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
 from recado.storage.sending import last_accepted_send
+from recado.storage.templates import sync_state
 
 
 class HealthReason(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     severity: str  # critical | degraded | paused | info
     text: str
+    href: str | None = None  # the page that tells more
 
 
 class WhatsAppGlance(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,6 +153,8 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         for a in daemon.storage.faults.alerts
     ]
     paused = daemon.sending_paused is not None
+    checks = await all_checks(daemon)
+    last_sync = (await read(sync_state)).last
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=paused,
@@ -170,6 +175,14 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         unplanned_appointments=(
             await read(unplanned_appointments, iso(now)) if cfg.whatsapp.mode == "disabled" else 0
         ),
+        template_problems=tuple(
+            (c.problems[0].pt_br, c.problems[0].en) for c in checks if c.problems
+        ),
+        template_sync_failed=(
+            (last_sync.error_pt or "", last_sync.error_en or "")
+            if last_sync is not None and last_sync.outcome == "failed"
+            else None
+        ),
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(
@@ -180,7 +193,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     return Dashboard(
         status=health.status,
         reasons=[
-            HealthReason(code=r.code, severity=r.severity, text=r.text(locale))
+            HealthReason(code=r.code, severity=r.severity, text=r.text(locale), href=r.href)
             for r in health.reasons
         ],
         whatsapp=WhatsAppGlance(

@@ -28,6 +28,7 @@ from recado.http.message_pages import install_message_pages
 from recado.http.params import install_params
 from recado.http.report_pages import install_report_pages
 from recado.http.sync_pages import install_sync_pages
+from recado.http.template_pages import install_template_pages
 from recado.http.views import respond
 from recado.http.webhook_pages import install_webhook_pages
 from recado.logs import get_logger
@@ -62,6 +63,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)
+    install_template_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 
     @app.after_request

@@ -10,7 +10,9 @@ Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
-a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode.
+a sync job with > 2 recent failures, pending events > 100, no app secret in enabled mode,
+a configured template Meta's definition refuses (paused, other parameters …; linked to the
+templates page). Info: the last read of the templates failed (the last known ones apply).
 paused: the kill switch is on — a deliberate operator choice, not a fault, shown amber so
 nobody mistakes a silent daemon for a healthy one. Without an app secret outside "enabled"
 mode (a fresh dry_run install) the daemon is healthy with a notice: nothing real is sent yet.
@@ -96,6 +98,10 @@ class HealthFacts:
     kill_switch: bool = False
     # Future appointments with no messages planned (accepted while mode was "disabled").
     unplanned_appointments: int = 0
+    # Each configured template Meta's definition refuses: the difference (pt-BR, English).
+    template_problems: tuple[tuple[str, str], ...] = ()
+    # Why the last read of the WABA's templates failed (pt-BR, English), or None.
+    template_sync_failed: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class Reason:
     severity: str  # critical | degraded | paused | info
     pt_br: str
     en: str
+    href: str | None = None  # the page that tells more
 
     def text(self, locale: str) -> str:
         return self.en if locale == "en" else self.pt_br
@@ -228,6 +235,29 @@ def evaluate(f: HealthFacts) -> Health:
                 + ("." if enabled else " (obrigatório antes de ativar os envios reais)."),
                 "No app secret configured: webhook signatures are not checked"
                 + ("." if enabled else " (required before turning real sends on)."),
+            )
+        )
+    for pt, en in f.template_problems:
+        add(
+            Reason(
+                "template_problem",
+                "degraded",
+                f"{pt} Os envios dele são ignorados até isso mudar.",
+                f"{en} Its sends are skipped until that changes.",
+                href="/templates",
+            )
+        )
+    if f.template_sync_failed is not None:
+        pt, en = f.template_sync_failed
+        add(
+            Reason(
+                "template_sync_failed",
+                "info",
+                f"A última leitura dos modelos na Meta falhou: {pt} Valem as definições lidas "
+                "antes.",
+                f"The last read of the templates at Meta failed: {en} The definitions read "
+                "before still apply.",
+                href="/templates",
             )
         )
     if f.mode == "disabled":

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from recado.rules import graph_errors
+from recado.rules import graph_errors, template_check
 from recado.rules.graph_results import Rejected
 from recado.rules.instants import iso
 from recado.rules.locale import pick
@@ -173,6 +173,8 @@ def _texts(code: str, stored: Reason, tz: tzinfo) -> tuple[str, str]:
         if kind in graph_errors.TRANSPORT_BEFORE_WRITE:
             c = graph_errors.classify_transport(kind)
             return c.pt_br, c.en
+    if code in template_check.CODES:
+        return template_check.sentence(code, stored)
     if code not in TEXTS:
         return code, code
     values = {k: "" if v is None else str(v) for k, v in stored.items()}

@@ -81,8 +81,14 @@ class JobUpdate:
     alert: Alert | None = None
 
 
-def called_off(decision: Skip | CallOff | Fail, kind: str, window: WindowState | None) -> JobUpdate:
-    """The job ends without a request, as ``send_policy.decide`` said."""
+def called_off(
+    decision: Skip | CallOff | Fail,
+    kind: str,
+    window: WindowState | None,
+    params: dict[str, Any] | None = None,
+) -> JobUpdate:
+    """The job ends without a request, as ``send_policy.decide`` said; ``params`` are the
+    reason's (a template problem's, ``rules/template_check.py``)."""
     state = {Skip: st.SKIPPED, CallOff: st.CANCELED, Fail: st.FAILED}[type(decision)]
     code = decision.reason
     if code == "window_closed" and window is not None:
@@ -90,7 +96,7 @@ def called_off(decision: Skip | CallOff | Fail, kind: str, window: WindowState |
     elif code == "template_not_configured":
         why = mr.reason(code, template=kind)
     else:
-        why = mr.reason(code)
+        why = mr.reason(code, **(params or {}))
     return JobUpdate(state, code, why)
 
 

@@ -11,6 +11,8 @@ Order of the rules:
 3. A job about an appointment that has already started is ``skipped`` (too late to help).
 4. A template job whose template left the config ``failed`` (explained, not a crash loop).
 5. ``disabled`` mode skips.
+   A template job whose template Meta's definition says cannot go out (paused, another
+   number of parameters …, ``rules/template_check.py``) is ``skipped`` with that reason.
 6. A free-form message (cancellation notice, button reply) needs the 24 h window open
    (else ``window_closed`` or ``no_inbound``).
 7. In ``enabled`` mode the test recipient and the allowlist apply; in ``dry_run`` nothing
@@ -96,6 +98,7 @@ def decide(
     appointment: AppointmentFacts | None = None,
     template_configured: bool = True,
     whatsapp_configured: bool = True,
+    template_problem: str | None = None,
 ) -> Decision:
     if sending_paused:
         return Wait("sending_paused")
@@ -107,6 +110,8 @@ def decide(
         return Fail("template_not_configured")
     if mode == "disabled":
         return Skip("mode_disabled")
+    if kind not in FREE_FORM_KINDS and template_problem is not None:
+        return Skip(template_problem)
     if kind in FREE_FORM_KINDS and window is not None and not window.open:
         return Skip(window.reason)
     if mode == "dry_run":

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from recado.storage.templates import TemplateSync
+
 
 @dataclass
 class ReplayResult:
@@ -49,6 +51,18 @@ class SyncCommands(Protocol):
         ...
 
 
+class TemplateCommands(Protocol):
+    def configured(self) -> bool:
+        """Whether the WABA's templates can be read (a token and a WABA id)."""
+        ...
+
+    def next_sync_at(self) -> datetime | None: ...
+
+    async def sync_now(self, source_ip: str) -> TemplateSync | None:
+        """Read the templates now (audited); None when they cannot be read (not configured)."""
+        ...
+
+
 class NoWebhookProcessor:
     """No processor registered: asking it is a bug of the caller, said loudly."""
 
@@ -78,7 +92,21 @@ class NoSyncJobs:
         return {"outcome": "not_found"}
 
 
+class NoTemplateSync:
+    """No template sync registered: nothing is read, nothing is known."""
+
+    def configured(self) -> bool:
+        return False
+
+    def next_sync_at(self) -> datetime | None:
+        return None
+
+    async def sync_now(self, source_ip: str) -> TemplateSync | None:
+        return None
+
+
 @dataclass
 class Commands:
     webhooks: WebhookCommands = field(default_factory=NoWebhookProcessor)
     sync: SyncCommands = field(default_factory=NoSyncJobs)
+    templates: TemplateCommands = field(default_factory=NoTemplateSync)

@@ -30,11 +30,12 @@ from recado.rules.kinds import BUTTON_REPLY
 from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
-from recado.storage.faults import fault_kind
 from recado.storage.alerts import add_alert
 from recado.storage.events import NewEvent, insert_event
+from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_inbound
 from recado.storage.message_queue import NewMessage, queue_message
+from recado.storage.templates import apply_template_update
 from recado.storage.webhook_set_aside import record_failure
 from recado.whatsapp import webhook_parse as wp
 
@@ -110,6 +111,9 @@ def _apply_item(
         return _status(conn, inbox_id, item, received_at)
     if isinstance(item, wp.EchoMessage):
         return _echo(conn, inbox_id, item, received_at)
+    if isinstance(item, wp.TemplateStatus):
+        # The stored template changes at once; the item is kept as a record too.
+        apply_template_update(conn, inbox_id, item, received_at)
     kind, field, wa_id, summary, data = _record_of(item)
     conn.execute(
         "INSERT OR IGNORE INTO webhook_records(inbox_id, seq, kind, field, wa_id, summary, "

@@ -35,7 +35,8 @@ import httpx
 import trio
 
 from recado.testing import webhook_bodies as wb
-from recado.testing.graph_wire import TemplateSpec, graph_error, validate_send
+from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
+from recado.testing.graph_wire import graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
 from recado.whatsapp.signature import sign
 
@@ -85,6 +86,8 @@ class GraphDouble(H11Double):
     requests: list[Recorded] = field(default_factory=list)
     port: int = 0
     _script: deque[Behaviour] = field(default_factory=deque)
+    # Scripted answers (status, body) to the next template listings, before the real ones.
+    listing_script: deque[tuple[int, Any]] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # wamids are unique across runs, as Meta's are: a second double on the same database
     # must not hand out wamids the first one already did.
@@ -141,6 +144,14 @@ class GraphDouble(H11Double):
         a plain JSON body without a Graph error)."""
         for _ in range(n):
             self._script.append(Behaviour("echo", code, http_status=http_status))
+
+    async def set_status(self, name: str, status: str, reason: str | None = "NONE") -> int:
+        """Change a template's status, as Meta does, and post the webhook that says so."""
+        spec = self.templates[name]
+        spec.status = "APPROVED" if status == "REINSTATED" else status
+        return await self.post_webhook(
+            wb.envelope([status_change(name, spec, status, reason)], waba_id=self.waba_id)
+        )
 
     def sends(self) -> list[Recorded]:
         return [r for r in self.requests if _MESSAGES_PATH.match(r.path)]
@@ -229,6 +240,22 @@ class GraphDouble(H11Double):
         self._request_seen.set()
         self._request_seen = trio.Event()
 
+        listing = answer_listing(
+            self.templates,
+            self.token,
+            self.waba_id,
+            request.method.decode(),
+            request.target.decode(),
+            headers,
+            graph_error,
+            self.url,
+        )
+        if listing is not None and self.listing_script:
+            listing = self.listing_script.popleft()
+        if listing is not None:
+            record.answered = "ok" if listing[0] == 200 else f"http {listing[0]}"
+            await respond(conn, stream, *listing)
+            return True
         match = _MESSAGES_PATH.match(path)
         if request.method != b"POST" or not match:
             record.answered = "http 404"

@@ -1,24 +1,19 @@
 """What the Graph API double checks in a send and how it answers, as the Cloud API does: the
-token, ``to``, a text's length, a template's name, language, parameters and buttons; and the
-Graph error objects it answers with (docs/whatsapp-notes.md §4)."""
+token, ``to``, a text's length, a template's name, language, status, parameters and buttons
+(``graph_templates``); and the Graph error objects it answers with (docs/whatsapp-notes.md §4).
+"""
 
 from __future__ import annotations
 
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from recado.testing.graph_templates import TemplateSpec, check_template_send
 
 _TO = re.compile(r"^\+?[1-9]\d{7,14}$")
 TEXT_MAX = 4096
-
-
-@dataclass
-class TemplateSpec:
-    language: str
-    body_params: int
-    buttons: int = 0
 
 
 def validate_send(
@@ -67,32 +62,7 @@ def validate_send(
 
 def check_template(templates: Mapping[str, TemplateSpec], template: Any) -> dict[str, Any] | None:
     """The Graph error for a template the account does not have as sent, or None."""
-    if not isinstance(template, dict) or not isinstance(template.get("name"), str):
-        return graph_error(131008, "(#131008) Required parameter is missing: template.name")
-    spec = templates.get(template["name"])
-    language = (template.get("language") or {}).get("code")
-    if spec is None or language != spec.language:
-        return graph_error(
-            132001,
-            "(#132001) Template name does not exist in the translation",
-            details=f"template name ({template['name']}) does not exist in {language}",
-        )
-    body_params = 0
-    for component in template.get("components") or []:
-        if component.get("type") == "body":
-            body_params = len(component.get("parameters") or [])
-        if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
-            index = int(component.get("index", -1))
-            if not 0 <= index < spec.buttons:
-                return graph_error(131009, "(#131009) Parameter value is not valid: index")
-    if body_params != spec.body_params:
-        return graph_error(
-            132000,
-            "(#132000) Number of parameters does not match the expected number of params",
-            details=f"body: number of localizable_params ({body_params}) does not match "
-            f"the expected number of params ({spec.body_params})",
-        )
-    return None
+    return check_template_send(templates, template, graph_error)
 
 
 def graph_error(

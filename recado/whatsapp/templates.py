@@ -59,10 +59,18 @@ def template_body(
     buttons: list[str],
     appointment_id: str,
     callback_data: str,
+    param_names: list[str] | None = None,
 ) -> dict[str, Any]:
-    components: list[dict[str, Any]] = [
-        {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
-    ]
+    """A template send; with ``param_names`` (a NAMED template, docs/whatsapp-notes.md §4)
+    each value goes with its ``parameter_name``."""
+    if param_names is None:
+        parameters = [{"type": "text", "text": p} for p in params]
+    else:
+        parameters = [
+            {"type": "text", "parameter_name": n, "text": p}
+            for n, p in zip(param_names, params, strict=True)
+        ]
+    components: list[dict[str, Any]] = [{"type": "body", "parameters": parameters}]
     for index, button in enumerate(buttons):
         components.append(
             {
