@@ -51,15 +51,17 @@ def conversation(conn: sqlite3.Connection, wa_id: str) -> ConversationRow | None
 
 def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Activity]:
     """Inbound messages and echoes (outbound by the studio's app) of one client, newest
-    first."""
-    rows = conn.execute(
-        "SELECT * FROM ("
-        " SELECT 'inbound' AS direction, wamid, ts, type, COALESCE(text_body, reply_title) "
-        "  AS text, received_at FROM inbound_messages WHERE wa_id = ?"
-        " UNION ALL"
-        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at FROM echo_messages "
-        "  WHERE wa_id = ?"
-        ") ORDER BY ts DESC LIMIT ?",
-        (wa_id, wa_id, limit),
+    first: the newest ``limit`` of each, from their (wa_id, ts) indexes, merged here (one
+    sorted union would read every row of the client before the limit)."""
+    inbound = conn.execute(
+        "SELECT 'inbound' AS direction, wamid, ts, type, COALESCE(text_body, reply_title) "
+        "AS text, received_at FROM inbound_messages WHERE wa_id = ? ORDER BY ts DESC LIMIT ?",
+        (wa_id, limit),
     ).fetchall()
+    echoes = conn.execute(
+        "SELECT 'outbound_by_app' AS direction, wamid, ts, type, text_body AS text, "
+        "received_at FROM echo_messages WHERE wa_id = ? ORDER BY ts DESC LIMIT ?",
+        (wa_id, limit),
+    ).fetchall()
+    rows = sorted([*inbound, *echoes], key=lambda r: r["ts"], reverse=True)[:limit]
     return [Activity(**dict(r)) for r in rows]
