@@ -13,6 +13,7 @@ from croniter import croniter
 
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.config.retention import check_retention
 from recado.rules.buttons import BUTTONS
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
@@ -102,6 +103,7 @@ def check(cfg: Config) -> list[str]:
             )
 
     _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
+    check_retention(add, cfg.retention)
     if cfg.studio.booking_url:
         _http_url(add, "studio.booking_url", cfg.studio.booking_url)
 

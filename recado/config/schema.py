@@ -151,6 +151,20 @@ class SyncJob(_S, frozen=True):
     target: str
 
 
+class RetentionSection(_S, frozen=True):
+    """How long each kind of row is kept (CONTRACT §2), and when and how the daily
+    retention run deletes: in batches of ``batch_rows``, from ``hour`` (studio time)."""
+
+    raw_bodies_days: int = 30
+    messages_days: int = 400
+    statuses_days: int = 400
+    attempts_days: int = 400
+    deliveries_days: int = 400
+    events_days: int = 400
+    batch_rows: int = 500
+    hour: int = 4
+
+
 class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
@@ -161,6 +175,7 @@ class Config(_S, frozen=True):
     services: list[Service] = msgspec.field(default_factory=list)
     flows: list[Flow] = msgspec.field(default_factory=list)
     sync: list[SyncJob] = msgspec.field(default_factory=list)
+    retention: RetentionSection = msgspec.field(default_factory=RetentionSection)
 
     def secret_values(self) -> list[str]:
         values = [

@@ -20,6 +20,7 @@ import trio
 
 from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
+from recado.actors.retention import Retention
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
 from recado.actors.template_sync import TemplateSyncer
@@ -83,6 +84,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("breaker_monitor", BreakerMonitor(daemon, daemon.breakers).run),
         ActorSpec("sync_runner", sync.run),
         ActorSpec("template_sync", templates.run),
+        ActorSpec("retention", Retention(daemon).run),
     ]
 
 

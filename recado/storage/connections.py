@@ -15,6 +15,10 @@ Factory = type[sqlite3.Connection]
 def connect_writer(path: Path, factory: Factory = sqlite3.Connection) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves, sqlite3 must not.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=factory)
+    # Only a new file takes it (before WAL writes the first page): retention's deletes then
+    # give pages back to the disk in steps (storage/retention.vacuum_some). An older file
+    # keeps its free pages for new rows until an offline VACUUM.
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: the commit that acknowledges a webhook or an event survives power loss.
     conn.execute("PRAGMA synchronous=FULL")

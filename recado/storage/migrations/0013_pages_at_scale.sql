@@ -232,3 +232,26 @@ WHEN OLD.status IS NOT NEW.status BEGIN
         'sync_run', NEW.status || ':' || NEW.job, 1)
     ON CONFLICT(bucket, metric, key) DO UPDATE SET n = n + excluded.n;
 END;
+
+-- Retention (storage/retention.py): each kind of row found by its age, and bodies not yet
+-- cleared apart from the ones already cleared (which stay while their rows do).
+CREATE INDEX webhook_inbox_unpurged ON webhook_inbox(received_at) WHERE purged_at IS NULL;
+CREATE INDEX message_statuses_received ON message_statuses(received_at);
+CREATE INDEX message_attempts_started ON message_attempts(started_at);
+CREATE INDEX delivery_attempts_started ON delivery_attempts(started_at);
+CREATE INDEX inbound_messages_received ON inbound_messages(received_at);
+CREATE INDEX echo_messages_received ON echo_messages(received_at);
+CREATE INDEX webhook_records_received ON webhook_records(received_at);
+
+-- One row per retention run: what it deleted, the longest a batch held the writer, the
+-- pages given back, and the file's size after (its growth per day on the dashboard).
+CREATE TABLE retention_runs (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at        TEXT NOT NULL,
+    finished_at       TEXT NOT NULL,
+    rows_json         TEXT NOT NULL,
+    batches           INTEGER NOT NULL,
+    longest_batch_ms  REAL NOT NULL,
+    pages_freed       INTEGER NOT NULL,
+    db_bytes          INTEGER NOT NULL
+);
