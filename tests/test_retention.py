@@ -5,6 +5,7 @@ days while the rows applied from them stay, and writes meanwhile never wait long
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,10 +23,13 @@ from recado.clock import TrioClock, iso
 from recado.daemon.hooks import DaemonHooks
 from recado.rules.retention import next_run
 from recado.runtime.context import Daemon
+from recado.storage.retention import file_bytes
 from recado.storage.settings import set_setting
+from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.multiply_rows import fresh_database, multiply
 from recado.testing.query_plans import StatementLog
 from tests.conftest import running_daemon
+from tests.process_helpers import cli
 from tests.test_query_plans import problems
 from tests.year_helpers import TABLES, make_seed, read_only
 
@@ -40,12 +44,12 @@ def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_seed(tmp_path_factory.mktemp("seed"))
 
 
-def _three_ages(seed_db: Path, daemon_dir: Path) -> Path:
+def _three_ages(seed_db: Path, daemon_dir: Path, copies: int = COPIES) -> Path:
     db = daemon_dir / "var" / "recado.db"
     if db.parent.exists():
         shutil.rmtree(db.parent)
     fresh_database(db)
-    multiply(seed_db, db, COPIES, span_days=SPAN_DAYS)
+    multiply(seed_db, db, copies, span_days=SPAN_DAYS)
     return db
 
 
@@ -103,6 +107,7 @@ async def test_an_old_day_is_summarised_then_deleted_and_its_report_still_answer
         body_cutoff,
     )
 
+    size_before = file_bytes(db)
     async with running_daemon(daemon_dir, TABLES, clock=TrioClock(now)) as daemon:
         url = daemon.listeners["operator"].url
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
@@ -114,6 +119,16 @@ async def test_an_old_day_is_summarised_then_deleted_and_its_report_still_answer
         # A new connection: the server closed the idle one when the clock jumped.
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             after = {d: await _report(client, d) for d in (old_day, kept_day)}
+            glance = (await client.get("/dashboard.json")).json()["database"]
+            page = (await client.get("/dashboard", headers={"Accept": "text/html"})).text
+    # The dashboard tells the run that happened and the next one.
+    assert glance["bytes"] > 0
+    # The freed pages went back to the disk: the file is smaller than before the run.
+    assert file_bytes(db) < size_before, (file_bytes(db), size_before)
+    assert glance["last_retention"]["rows"] > 0
+    assert glance["next_retention_at"] == iso(at + timedelta(days=1))
+    next_local = (at + timedelta(days=1)).astimezone(ZONE).strftime("%d/%m/%Y %H:%M")
+    assert f'id="retention-next">{next_local}' in page
     assert after == before
     # The old day's rows are gone; the newer ones all stay.
     assert _count(db, "SELECT COUNT(*) FROM messages WHERE created_at < ?", old_cutoff) == 0
@@ -165,7 +180,8 @@ async def _writes_meanwhile(daemon: Daemon, done: trio.Event, waits: list[float]
 async def test_writes_never_wait_long_behind_a_retention_run(
     seed_db: Path, daemon_dir: Path
 ) -> None:
-    db = _three_ages(seed_db, daemon_dir)
+    # Twelve copies: each kind has more rows past its period than one batch takes.
+    db = _three_ages(seed_db, daemon_dir, copies=12)
     now = datetime.now(UTC) + timedelta(hours=1)
     log = StatementLog()
     hooks = DaemonHooks(storage_connection=log.connection_class())
@@ -177,8 +193,8 @@ async def test_writes_never_wait_long_behind_a_retention_run(
             nursery.start_soon(_writes_meanwhile, daemon, done, waits)
             run = await Retention(daemon).run_once()
             done.set()
-    assert sum(run.rows.values()) > 1000
-    assert run.batches > 5
+    assert sum(run.rows.values()) > 4000
+    assert run.batches > 12
     assert len(waits) > run.batches
     assert run.longest_batch_ms < 50, run
     assert max(waits) < 50, sorted(waits)[-5:]
@@ -188,3 +204,19 @@ async def test_writes_never_wait_long_behind_a_retention_run(
     assert len(retention.distinct()) > 10
     found = problems(db, retention)
     assert not found, "\n".join(found)
+
+
+def test_db_stats_from_the_cli(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "[retention]\nhour = 5\n")
+    daemon = DaemonProcess(config, test_hooks=False).start()
+    try:
+        out = cli(config, "db", "stats")
+        assert out.returncode == 0, out.stderr
+        assert "last retention run: none yet" in out.stdout
+        assert "growth: unknown" in out.stdout
+        as_json = json.loads(cli(config, "db", "stats", "--json").stdout)
+        assert as_json["bytes"] > 0 and as_json["last_retention"] is None
+        assert f"next retention run: {as_json['next_retention_at']}" in out.stdout
+        assert datetime.fromisoformat(as_json["next_retention_at"]).astimezone(ZONE).hour == 5
+    finally:
+        daemon.terminate()

@@ -88,7 +88,7 @@ class Retention:
             batches=batches,
             longest_batch_ms=round(longest, 2),
             pages_freed=freed,
-            db_bytes=database_bytes(d),
+            db_bytes=rs.file_bytes(d.storage.path),
         )
         await d.storage.write(rs.record_run, run)
         log.info(
@@ -108,9 +108,3 @@ class Retention:
             freed, longest = freed + done.rows, max(longest, done.ms)
             if done.rows < rs.VACUUM_PAGES:
                 return freed, longest
-
-
-def database_bytes(daemon: Daemon) -> int:
-    """The database file and its write-ahead log, as the disk holds them."""
-    path = daemon.storage.path
-    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())

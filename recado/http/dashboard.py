@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from recado.clock import iso
+from recado.http.database_glance import DatabaseGlance, database_glance
 from recado.http.i18n import format_local, page_locale, studio_zone
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
@@ -116,6 +117,7 @@ class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
     breakers: dict[str, dict[str, Any]]
     actors: dict[str, dict[str, Any]]
     storage: StorageGlance
+    database: DatabaseGlance
     started_at: str
 
 
@@ -236,5 +238,6 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             ),
             alerts=unwritten,
         ),
+        database=await database_glance(daemon),
         started_at=iso(daemon.started_at),
     )

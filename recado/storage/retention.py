@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
@@ -250,3 +251,8 @@ def recent_runs(conn: sqlite3.Connection, limit: int = 30) -> list[RetentionRun]
         )
         for r in rows
     ]
+
+
+def file_bytes(path: Path) -> int:
+    """The database file and its write-ahead log, as the disk holds them."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
