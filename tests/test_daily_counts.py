@@ -17,6 +17,8 @@ from recado.storage.connections import connect_writer
 from recado.storage.migrate import _statements, available, migrate
 
 Counts = dict[str, dict[str, int]]
+# The migration that brought the counters: an upgrade runs it over rows already there.
+_OURS = "0013_pages_at_scale.sql"
 _ORIGIN = datetime(2026, 3, 7, tzinfo=UTC)
 DELIVERY_STATES = ("pending", "retrying", "done", "dead", "archived")
 MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "read", "failed", "skipped")
@@ -215,7 +217,8 @@ def test_an_upgraded_install_counts_its_rows_once(
     """Rows written under the schema before 0013, then the upgrade, then more writes."""
     conn = connect_writer(Path(":memory:"))
     try:
-        for mig in available()[:12]:
+        ours = [m.name for m in available()].index(_OURS)
+        for mig in available()[:ours]:
             for statement in _statements(mig.sql):
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version VALUES (?, ?, 'x')", (mig.version, mig.name))

@@ -5,7 +5,6 @@ paused" fact, one journal line. The decisions themselves are ``rules/send_policy
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from recado.rules import states as st
 from recado.rules.graph_results import SendResult
 from recado.rules.send_outcome import JobUpdate, SendSettings
 from recado.runtime.context import Daemon
+from recado.runtime.whatsapp_credentials import Credentials
 from recado.storage.sending import DueJob, apply_job_update
 from recado.storage.settings import SENDING_PAUSED, delete_setting, get_setting
 from recado.whatsapp import graph_client as gc
@@ -47,39 +47,43 @@ async def shielded_send(daemon: Daemon, conn: gc.Connection, body: dict[str, Any
     return result
 
 
-def graph_client(wa: WhatsAppSection, connections: int) -> gc.GraphClient | None:
-    """The client of the configured number; None when WhatsApp is not set up."""
-    if not (wa.access_token and wa.phone_number_id):
-        return None
-    return gc.GraphClient(
-        wa.graph_base_url,
-        wa.api_version,
-        wa.phone_number_id,
-        wa.access_token,
-        timeout_s=SEND_TIMEOUT_S,
-        connections=connections,
-    )
+def graph_client(
+    wa: WhatsAppSection, creds: Credentials, client: gc.GraphClient | None, connections: int
+) -> gc.GraphClient:
+    """The client sending with the credentials in force (the active connection's token, or
+    the config's): the same connections, pointed at a new token and number when a signup
+    changed them, without a restart."""
+    if client is None:
+        client = gc.GraphClient(
+            wa.graph_base_url,
+            wa.api_version,
+            creds.phone_number_id,
+            creds.token,
+            timeout_s=SEND_TIMEOUT_S,
+            connections=connections,
+        )
+    client.token = creds.token
+    client.path = f"/{wa.api_version}/{creds.phone_number_id}/messages"
+    return client
 
 
-def token_fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def send_settings(wa: WhatsAppSection) -> SendSettings:
+def send_settings(wa: WhatsAppSection, creds: Credentials | None) -> SendSettings:
     return SendSettings(
         max_attempts=wa.max_attempts,
         retry_base_s=wa.retry_base_s,
         retry_cap_s=wa.retry_cap_s,
         uncertain_timeout_s=wa.uncertain_timeout_s,
         send_timeout_s=SEND_TIMEOUT_S,
-        token_fingerprint=token_fingerprint(wa.access_token),
+        token_fingerprint=creds.fingerprint if creds else "",
     )
 
 
 async def load_pause(daemon: Daemon) -> None:
-    """The pause persisted by an earlier run holds, unless a new token was configured."""
+    """The pause persisted by an earlier run holds, unless a new token is in force (no
+    token at all lifts nothing: the jobs keep waiting rather than fail)."""
     paused = await daemon.storage.read(get_setting, SENDING_PAUSED)
-    if paused and paused.get("token") != token_fingerprint(daemon.config.whatsapp.access_token):
+    creds = daemon.whatsapp_credentials()
+    if paused and creds is not None and paused.get("token") != creds.fingerprint:
         await daemon.storage.write(delete_setting, SENDING_PAUSED)
         log.info("sending_resumed", reason="access token changed")
         paused = None

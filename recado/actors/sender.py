@@ -89,7 +89,6 @@ class Sender:
         if recovered:
             log.warning("interrupted_sends_uncertain", jobs=recovered)
         await load_pause(self.daemon)
-        self._client = graph_client(self._wa, IN_FLIGHT)
         task_status.started()
         try:
             while True:
@@ -192,7 +191,8 @@ class Sender:
         error = describe(exc)
         log.exception("send_internal_error", job=job.id, kind=job.kind, error=error)
         now = self.daemon.clock.now()
-        unclaimed, claimed = so.internal_error(error, now, send_settings(self._wa))
+        settings = send_settings(self._wa, self.daemon.whatsapp_credentials())
+        unclaimed, claimed = so.internal_error(error, now, settings)
         try:
             await self.daemon.storage.write(
                 q.record_internal_error, job.id, now, unclaimed, claimed
@@ -213,6 +213,7 @@ class Sender:
                 parse_iso(job.starts_at or ""),
                 parse_iso(job.job_starts_at) if job.job_starts_at else None,
             )
+        creds = self.daemon.whatsapp_credentials()
         window = None
         if job.kind in FREE_FORM_KINDS:
             window = window_state(await storage.read(read_ledger, job.wa_id or ""), now)
@@ -231,7 +232,7 @@ class Sender:
             now=now,
             appointment=appointment,
             template_configured=job.kind in cfg.whatsapp.templates,
-            whatsapp_configured=self._client is not None,
+            whatsapp_configured=creds is not None,
             template_problem=problem.code if problem else None,
         )
         if isinstance(decision, Wait):
@@ -247,7 +248,8 @@ class Sender:
             if attempt_id is not None:
                 await self._claimed.settle(job, attempt_id, now, so.dry_run_sent(job.id))
             return
-        assert self._client is not None  # decide fails the job when WhatsApp is not set up
+        assert creds is not None  # decide fails the job when WhatsApp is not set up
+        self._client = graph_client(self._wa, creds, self._client, IN_FLIGHT)
         async with self._client.connection() as conn:
             attempt_id = await storage.write(q.mark_sending, job.id, now, decision.to, False, body)
             if attempt_id is None:
@@ -255,6 +257,12 @@ class Sender:
             result = await shielded_send(self.daemon, conn, body)
         now = self.daemon.clock.now()
         update = so.after_send(
-            job.id, result, job.attempts + 1, send_settings(self._wa), now, self.rng.random()
+            job.id, result, job.attempts + 1, send_settings(self._wa, creds), now, self.rng.random()
         )
         await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)
+        if update.pause is not None and update.alert is not None:
+            # Meta refused this token: a connection's goes to error (with why).
+            alert = update.alert
+            await self.daemon.commands.connection.token_refused(
+                creds, update.pause["code"], alert.pt_br, alert.en
+            )

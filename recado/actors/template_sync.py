@@ -4,7 +4,9 @@ operator asks (``recado templates sync``, the templates page), one read at a tim
 A read that fails keeps the definitions already stored (the checks before a send go on with
 the last known ones) and is recorded with its reason, which the templates page shows. Without
 a token or a WABA id nothing is read (the actor looks again every minute): the checks then
-know nothing and block nothing.
+know nothing and block nothing. When the token or the WABA change (an Embedded Signup
+connection made, ended or lost) the templates are read again at once, with the new ones; a
+token Meta refuses on the read puts its connection in error, as a refused send does.
 A storage fault is nobody's fault: the read is recorded once storage works again.
 """
 
@@ -19,7 +21,8 @@ from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import wait_s
 from recado.logs import get_logger
 from recado.runtime.context import Daemon
-from recado.runtime.template_checks import listing_access
+from recado.runtime.template_checks import ListingAccess, listing_access
+from recado.runtime.whatsapp_credentials import token_fingerprint
 from recado.storage.templates import TemplateSync, record_sync
 from recado.whatsapp.template_api import TIMEOUT_S, Fetched, fetch_templates
 
@@ -34,6 +37,7 @@ class TemplateSyncer:
         self.daemon = daemon
         self._lock = trio.Lock()
         self._next_at: datetime | None = None
+        self._read_with: tuple[str, str] | None = None  # (WABA, token fingerprint) last read
 
     def configured(self) -> bool:
         return listing_access(self.daemon) is not None
@@ -60,18 +64,26 @@ class TemplateSyncer:
                 continue
             if record is None:
                 # No token or WABA yet (a connection may bring them without a restart).
-                await trio.sleep(UNCONFIGURED_LOOK_S)
+                await self.daemon.wakeups.templates.wait(UNCONFIGURED_LOOK_S)
+                if listing_access(self.daemon) is not None:
+                    trigger = "connection"
                 continue
-            trigger = "hourly"
-            await self._until(self._next_at)
+            trigger = await self._until(self._next_at)
 
-    async def _until(self, at: datetime) -> None:
-        # Wall-clock waits are capped (clock.wait_s): a jump of the clock is seen in time.
+    async def _until(self, at: datetime) -> str:
+        """Wait for the hourly read, or less when the token or WABA change; the trigger."""
         while True:
+            if self._key(listing_access(self.daemon)) != self._read_with:
+                return "connection"
+            # Wall-clock waits are capped (clock.wait_s): a jump of the clock is seen in time.
             delay = wait_s(at, self.daemon.clock.now())
             if delay <= 0:
-                return
-            await trio.sleep(delay)
+                return "hourly"
+            await self.daemon.wakeups.templates.wait(delay)
+
+    @staticmethod
+    def _key(access: ListingAccess | None) -> tuple[str, str] | None:
+        return (access.waba_id, token_fingerprint(access.token)) if access else None
 
     async def _sync(self, trigger: str, source_ip: str | None = None) -> TemplateSync | None:
         """One read; None when the templates cannot be read (no token or no WABA)."""
@@ -85,6 +97,7 @@ class TemplateSyncer:
                 base_url=wa.graph_base_url.rstrip("/"), timeout=httpx.Timeout(TIMEOUT_S)
             ) as client:
                 result = await fetch_templates(client, wa.api_version, access.waba_id, access.token)
+            self._read_with = self._key(access)
             record = await self.daemon.storage.write(
                 record_sync, trigger, access.waba_id, started, clock.now(), result, source_ip
             )
@@ -102,4 +115,8 @@ class TemplateSyncer:
             log.warning(
                 "templates_sync_failed", trigger=trigger, code=result.code, reason=result.en
             )
+            if result.auth and access.connection is not None:
+                await self.daemon.commands.connection.read_refused(
+                    access.connection, "templates", result.code, result.pt_br, result.en
+                )
         return record

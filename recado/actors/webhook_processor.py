@@ -127,6 +127,8 @@ class WebhookProcessor:
         if any(k.startswith("button_") for k in counts):
             # A tap queued a reply and may have emitted an event with deliveries.
             self.daemon.after_commit("sender", "deliveries")
+        if "connection_update" in counts:
+            self.daemon.after_commit("connection")
         return True
 
     async def replay(self, since: datetime | None, only_id: int | None) -> ReplayResult:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from recado.cli import db, hub, simulate, templates
+from recado.cli import db, hub, simulate, templates, whatsapp_cli
 from recado.cli.check_config import check_config
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kill_switch)
 
     hub.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
+    whatsapp_cli.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     templates.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     db.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     simulate.install(sub, common, _config_path)

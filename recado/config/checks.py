@@ -14,6 +14,7 @@ from croniter import croniter
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
 from recado.config.retention import check_retention
+from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
 from recado.rules.flows import HttpAction, ParseError, WhatsAppAction, parse_action, parse_delay
 from recado.rules.flows import parse_endpoint as parse_endpoint
@@ -233,6 +234,7 @@ def check(cfg: Config) -> list[str]:
                     f'{where}.{key}: service "{endpoint.service}" is not defined '
                     f"(expected one of: {known})"
                 )
+    problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems
 

@@ -267,12 +267,14 @@ def _resolve(cfg: Config, base_dir: Path, env: Mapping[str, str], problems: list
             s,
             api_key=sec(s.api_key_file, "security.api_key"),
             secret_key=sec(s.secret_key_file, "security.secret_key"),
+            previous_secret_key=sec(s.previous_secret_key_file, "security.previous_secret_key"),
         ),
         whatsapp=msgspec.structs.replace(
             w,
             access_token=sec(w.access_token_file, "whatsapp.access_token"),
             app_secret=sec(w.app_secret_file, "whatsapp.app_secret"),
             verify_token=sec(w.verify_token_file, "whatsapp.verify_token"),
+            register_pin=sec(w.register_pin_file, "whatsapp.register_pin"),
         ),
         services=services,
     )

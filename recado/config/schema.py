@@ -40,8 +40,11 @@ class HttpSection(_S, frozen=True):
 class SecuritySection(_S, frozen=True):
     api_key_file: str = ""
     secret_key_file: str = ""
+    # The master key before a change, for the one start that re-wraps the data keys.
+    previous_secret_key_file: str = ""
     api_key: str = ""
     secret_key: str = ""
+    previous_secret_key: str = ""
 
 
 class UiSection(_S, frozen=True):
@@ -112,10 +115,17 @@ class WhatsAppSection(_S, frozen=True):
     uncertain_timeout_s: float = 600
     embedded_signup_enabled: bool = False
     es_config_id: str = ""
+    register_pin_file: str = ""
+    override_callback_uri: str = ""
+    sdk_url: str = "https://connect.facebook.net/en_US/sdk.js"
+    # The origin the signup page takes Embedded Signup message events from (and its
+    # subdomains): Meta's, or the Graph double's in tests.
+    signup_origin: str = "https://facebook.com"
     templates: dict[str, Template] = msgspec.field(default_factory=_default_templates)
     access_token: str = ""
     app_secret: str = ""
     verify_token: str = ""
+    register_pin: str = ""
 
 
 class BreakerSettings(_S, frozen=True):
@@ -181,7 +191,9 @@ class Config(_S, frozen=True):
         values = [
             self.security.api_key,
             self.security.secret_key,
+            self.security.previous_secret_key,
             self.whatsapp.access_token,
+            self.whatsapp.register_pin,
             self.whatsapp.app_secret,
             self.whatsapp.verify_token,
             *(s.auth_value for s in self.services),
@@ -191,8 +203,8 @@ class Config(_S, frozen=True):
 
 # Keys filled by the loader, never read from the file; the secret ones say where to put them.
 _SECRETS: dict[type[_S], tuple[str, ...]] = {
-    SecuritySection: ("api_key", "secret_key"),
-    WhatsAppSection: ("access_token", "app_secret", "verify_token"),
+    SecuritySection: ("api_key", "secret_key", "previous_secret_key"),
+    WhatsAppSection: ("access_token", "app_secret", "verify_token", "register_pin"),
     Service: ("auth_value",),
 }
 _RESOLVED: dict[type[_S], tuple[str, ...]] = {DaemonSection: ("base_dir",)}

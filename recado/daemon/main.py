@@ -25,6 +25,7 @@ from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
 from recado.actors.template_sync import TemplateSyncer
 from recado.actors.webhook_processor import WebhookProcessor
+from recado.actors.whatsapp_connection import ConnectionActor
 from recado.clock import Clock, SystemClock, iso
 from recado.config import Config, ConfigError, load_config
 from recado.daemon.connection_alerts import CapAlerts
@@ -73,11 +74,15 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     registered) before the listeners open, so that a request never finds one missing."""
     webhooks = WebhookProcessor(daemon)
     sync = SyncRunner(daemon)
+    connection = ConnectionActor(daemon)
     templates = TemplateSyncer(daemon)
     daemon.commands.webhooks = webhooks
     daemon.commands.sync = sync
+    daemon.commands.connection = connection
     daemon.commands.templates = templates
     return [
+        # First: the sender starts with the connection's token already in memory.
+        ActorSpec("whatsapp_connection", connection.run),
         ActorSpec("webhook_processor", webhooks.run),
         ActorSpec("sender", Sender(daemon).run),
         ActorSpec("delivery_worker", DeliveryWorker(daemon, daemon.breakers).run),

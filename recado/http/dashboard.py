@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from recado.clock import iso
+from recado.http.connect_checklist import connection_facts
 from recado.http.database_glance import DatabaseGlance, database_glance
 from recado.http.i18n import format_local, page_locale, studio_zone
 from recado.rules.health import HealthFacts, connection_state, evaluate
@@ -34,13 +35,22 @@ class HealthReason(msgspec.Struct, frozen=True, kw_only=True):
     href: str | None = None  # the page that tells more
 
 
+class SetupStep(msgspec.Struct, frozen=True, kw_only=True):
+    key: str  # app | flag | connect | mode
+    done: bool
+
+
 class WhatsAppGlance(msgspec.Struct, frozen=True, kw_only=True):
     connected: bool
-    connection: str  # not_configured | configured | active | error
+    # not_configured | configured | active | error | connecting | disconnected
+    connection: str
     last_accepted_at: str | None
     mode: str
     kill_switch: bool
     sending_paused: bool
+    # The Embedded Signup connection in force, and the setup checklist until it is active.
+    connection_id: int | None = None
+    setup: list[SetupStep] | None = None
 
 
 class WebhookGlance(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,6 +165,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         for a in daemon.storage.faults.alerts
     ]
     paused = daemon.sending_paused is not None
+    record, conn_error, conn_warning, checklist = await connection_facts(daemon, now)
     checks = await all_checks(daemon)
     last_sync = (await read(sync_state)).last
     facts = HealthFacts(
@@ -177,6 +188,8 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         unplanned_appointments=(
             await read(unplanned_appointments, iso(now)) if cfg.whatsapp.mode == "disabled" else 0
         ),
+        connection_error=conn_error,
+        connection_warning=conn_warning,
         template_problems=tuple(
             (c.problems[0].pt_br, c.problems[0].en) for c in checks if c.problems
         ),
@@ -188,7 +201,10 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(
-        bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id), paused, last_accepted
+        bool(cfg.whatsapp.access_token and cfg.whatsapp.phone_number_id),
+        paused,
+        last_accepted,
+        record["status"] if record else None,
     )
     health = evaluate(facts)
     stats = daemon.storage.stats
@@ -205,6 +221,10 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             mode=cfg.whatsapp.mode,
             kill_switch=daemon.kill_switch_on,
             sending_paused=paused,
+            connection_id=record["id"] if record else None,
+            setup=[SetupStep(key=k, done=d) for k, d in checklist]
+            if connection != "active"
+            else None,
         ),
         webhooks=WebhookGlance(
             **msgspec.structs.asdict(inbox),

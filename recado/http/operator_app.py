@@ -18,6 +18,7 @@ from recado.http.auth import client_ip, json_body
 from recado.http.bodies import install_body_drain
 from recado.http.breaker_pages import install_breaker_pages
 from recado.http.common import install_probes
+from recado.http.connect_pages import install_connect_pages
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
@@ -63,6 +64,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)
+    install_connect_pages(app, daemon)
     install_template_pages(app, daemon)
     guarded = require_operator(lambda: daemon.api_key)
 

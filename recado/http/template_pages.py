@@ -59,7 +59,7 @@ class MetaView(msgspec.Struct, frozen=True, kw_only=True):
 class ReadView(msgspec.Struct, frozen=True, kw_only=True):
     """One read of the listing, its reason in the studio's language."""
 
-    trigger: str  # start | hourly | operator
+    trigger: str  # start | hourly | operator | connection
     finished_at: str
     outcome: str  # ok | failed
     templates: int

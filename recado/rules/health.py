@@ -98,6 +98,9 @@ class HealthFacts:
     kill_switch: bool = False
     # Future appointments with no messages planned (accepted while mode was "disabled").
     unplanned_appointments: int = 0
+    # The Embedded Signup connection: why it is in error, and a warning about its token.
+    connection_error: tuple[str, str] | None = None
+    connection_warning: tuple[str, str] | None = None
     # Each configured template Meta's definition refuses: the difference (pt-BR, English).
     template_problems: tuple[tuple[str, str], ...] = ()
     # Why the last read of the WABA's templates failed (pt-BR, English), or None.
@@ -134,6 +137,18 @@ def evaluate(f: HealthFacts) -> Health:
                 "Meta refused the WhatsApp token; sending is paused.",
             )
         )
+    if f.connection_error is not None:
+        pt, en = f.connection_error
+        add(
+            Reason(
+                "whatsapp_connection",
+                "critical" if f.mode == "enabled" else "degraded",
+                f"A conexão do WhatsApp está com erro: {pt}",
+                f"The WhatsApp connection is in error: {en}",
+            )
+        )
+    if f.connection_warning is not None:
+        add(Reason("whatsapp_token_expiring", "degraded", *f.connection_warning))
     if f.storage_fault is not None:
         pt, en = FAULT_NAMES.get(f.storage_fault, FAULT_NAMES["io_error"])
         add(
@@ -304,13 +319,27 @@ def status_of(reasons: list[Reason]) -> str:
     return next((s for s in STATUS_ORDER[:-1] if s in severities), "healthy")
 
 
-def connection_state(configured: bool, auth_broken: bool, last_accepted_at: str | None) -> str:
+def connection_state(
+    configured: bool,
+    auth_broken: bool,
+    last_accepted_at: str | None,
+    record: str | None = None,
+) -> str:
     """What the dashboard can truthfully say of the WhatsApp connection: ``not_configured``
     (no token or phone number id), ``error`` (Meta refused the token; sending paused),
     ``active`` (Meta accepted a real send, and no auth error since) or ``configured``
-    (set up, but Meta has not confirmed it with an accepted send yet)."""
+    (set up, but Meta has not confirmed it with an accepted send yet).
+
+    A connection made through Embedded Signup (``record``, its status) is the truth when
+    there is one: ``active`` once the signup proved the token and number with Meta,
+    ``connecting`` while a signup runs, ``error`` when a step or Meta's verdict failed;
+    ``disconnected`` leaves the config file's token (if any) to speak for itself."""
+    if record == "active":
+        return "error" if auth_broken else "active"
+    if record in ("error", "connecting"):
+        return record
     if not configured:
-        return "not_configured"
+        return "disconnected" if record == "disconnected" else "not_configured"
     if auth_broken:
         return "error"
     return "active" if last_accepted_at else "configured"

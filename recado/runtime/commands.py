@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from recado.runtime.connection_commands import ConnectionCommands, NoConnection
 from recado.storage.templates import TemplateSync
 
 
@@ -109,4 +110,5 @@ class NoTemplateSync:
 class Commands:
     webhooks: WebhookCommands = field(default_factory=NoWebhookProcessor)
     sync: SyncCommands = field(default_factory=NoSyncJobs)
+    connection: ConnectionCommands = field(default_factory=NoConnection)
     templates: TemplateCommands = field(default_factory=NoTemplateSync)

@@ -24,6 +24,7 @@ from recado.runtime.listeners import Listener
 from recado.runtime.metrics import Metrics
 from recado.runtime.supervisor import Supervisor
 from recado.runtime.wakeup import Consumer, Wakeups
+from recado.runtime.whatsapp_credentials import Credentials, choose
 from recado.storage.actor import Storage
 
 
@@ -54,10 +55,17 @@ class Daemon:
     sending_paused: dict[str, Any] | None = None
     # One reload at a time (SIGHUP and POST /config/reload may arrive together).
     reload_lock: trio.Lock = field(default_factory=trio.Lock)
+    # The active WhatsApp connection's decrypted token and number, or None; set by whoever
+    # answers daemon.commands.connection.
+    connection_credentials: Credentials | None = None
 
     @property
     def kill_switch_on(self) -> bool:
         return self.kill_switch_override or self.config.whatsapp.kill_switch
+
+    def whatsapp_credentials(self) -> Credentials | None:
+        """The token and number to send with: the active connection's, else the config's."""
+        return choose(self.connection_credentials, self.config.whatsapp)
 
     def after_commit(self, *consumers: Consumer) -> None:
         """Work for ``consumers`` was committed: wake them (whoever listens)."""

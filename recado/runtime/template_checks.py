@@ -1,9 +1,9 @@
 """Each configured template checked against Meta's definition as stored: what a send of it
 meets before it leaves (the sender), and what the dashboard and the templates page show.
 
-The templates are read with the token and the WABA of the configuration
-(``access_token_file``, ``whatsapp.waba_id``), as the sender's token: ``listing_access`` is
-the one place that says so.
+The templates are read with the token and the WABA the sender's credentials name: the active
+Embedded Signup connection's, else the configuration's (``access_token_file``,
+``whatsapp.waba_id``). ``listing_access`` is the one place that says so.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from recado.config.schema import Template
 from recado.rules.template_check import Problem, Wanted, problems
 from recado.runtime.context import Daemon
+from recado.runtime.whatsapp_credentials import Credentials
 from recado.storage.templates import definitions_for
 
 
@@ -20,17 +21,26 @@ from recado.storage.templates import definitions_for
 class ListingAccess:
     token: str = field(repr=False)
     waba_id: str
+    # The connection the token belongs to (a 190 on the read tells it), or None: the config's.
+    connection: Credentials | None = None
 
 
 def waba_id(daemon: Daemon) -> str:
+    """The WABA whose templates the checks use: the active connection's, else the config's."""
+    creds = daemon.connection_credentials
+    if creds is not None and creds.waba_id:
+        return creds.waba_id
     return daemon.config.whatsapp.waba_id
 
 
 def listing_access(daemon: Daemon) -> ListingAccess | None:
     """The token and WABA the templates are read with, or None (they cannot be read)."""
+    creds = daemon.connection_credentials
+    if creds is not None and creds.waba_id:
+        return ListingAccess(creds.token, creds.waba_id, creds)
     wa = daemon.config.whatsapp
-    if wa.access_token and waba_id(daemon):
-        return ListingAccess(wa.access_token, waba_id(daemon))
+    if wa.access_token and wa.waba_id:
+        return ListingAccess(wa.access_token, wa.waba_id)
     return None
 
 

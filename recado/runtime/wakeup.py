@@ -30,7 +30,7 @@ class Wakeup:
 
 # Who sleeps until there is work, by name: a part that committed work for one of them says
 # so by name, and never needs to know which actor (if any) is listening.
-Consumer = Literal["sender", "deliveries", "webhooks", "breakers"]
+Consumer = Literal["sender", "deliveries", "webhooks", "breakers", "connection", "templates"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Wakeups:
     deliveries: Wakeup = field(default_factory=Wakeup)
     webhooks: Wakeup = field(default_factory=Wakeup)
     breakers: Wakeup = field(default_factory=Wakeup)
+    connection: Wakeup = field(default_factory=Wakeup)
+    templates: Wakeup = field(default_factory=Wakeup)
 
     def poke(self, *consumers: Consumer) -> None:
         for name in consumers:

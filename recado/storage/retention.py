@@ -21,6 +21,8 @@ from pathlib import Path
 
 import msgspec
 
+from recado.rules.bounds import SQL_INT_MAX
+
 # A step: (conn, cutoff ISO instant, now ISO instant, limit) -> rows it deleted or cleared.
 Step = Callable[[sqlite3.Connection, str, str, int], int]
 
@@ -236,8 +238,9 @@ def recent_runs(conn: sqlite3.Connection, limit: int = 30) -> list[RetentionRun]
     """The newest ``limit`` runs, newest first."""
     rows = conn.execute(
         "SELECT started_at, finished_at, rows_json, batches, longest_batch_ms, pages_freed, "
-        "db_bytes FROM retention_runs ORDER BY id DESC LIMIT ?",
-        (limit,),
+        "db_bytes FROM retention_runs WHERE id < ? ORDER BY id DESC LIMIT ?",
+        # A range on the id, from the newest: the walk stops after ``limit`` rows.
+        (SQL_INT_MAX, limit),
     ).fetchall()
     return [
         RetentionRun(

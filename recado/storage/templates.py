@@ -77,7 +77,7 @@ class StoredTemplate(msgspec.Struct, frozen=True, kw_only=True):
 
 class TemplateSync(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    trigger: str  # start | hourly | operator
+    trigger: str  # start | hourly | operator | connection
     waba_id: str
     started_at: str
     finished_at: str

@@ -31,6 +31,7 @@ from recado.rules.message_identity import message_id
 from recado.rules.status_order import apply_status
 from recado.rules.voucher import voucher_url
 from recado.storage.alerts import add_alert
+from recado.storage.connection_webhooks import ACCOUNT_FIELDS, apply_account_field
 from recado.storage.events import NewEvent, insert_event
 from recado.storage.faults import fault_kind
 from recado.storage.ledger import record_inbound
@@ -115,11 +116,16 @@ def _apply_item(
         # The stored template changes at once; the item is kept as a record too.
         apply_template_update(conn, inbox_id, item, received_at)
     kind, field, wa_id, summary, data = _record_of(item)
-    conn.execute(
+    cur = conn.execute(
         "INSERT OR IGNORE INTO webhook_records(inbox_id, seq, kind, field, wa_id, summary, "
         "data_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (inbox_id, seq, kind, field, wa_id, summary, data, received_at),
     )
+    # Account updates change the connection once, when their record is first kept.
+    if cur.rowcount and isinstance(item, wp.OtherField) and item.field in ACCOUNT_FIELDS:
+        at = parse_iso(received_at)
+        if apply_account_field(conn, item.field, item.value_json, item.entry_time, at):
+            return "connection_update"
     return kind
 
 

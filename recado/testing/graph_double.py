@@ -38,6 +38,8 @@ from recado.testing import webhook_bodies as wb
 from recado.testing.graph_templates import TemplateSpec, answer_listing, status_change
 from recado.testing.graph_wire import graph_error, validate_send
 from recado.testing.h11_server import H11Double, respond
+from recado.testing.sdk_standin import SdkStandIn, answer_signup
+from recado.testing.signup_double import SignupGraph
 from recado.whatsapp.signature import sign
 
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
@@ -94,6 +96,9 @@ class GraphDouble(H11Double):
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4).upper())
     _nursery: trio.Nursery | None = None
     _request_seen: trio.Event = field(default_factory=trio.Event)
+    # Embedded Signup: its Graph endpoints and the JS SDK stand-in (signup_double).
+    signup: SignupGraph = field(default_factory=SignupGraph)
+    sdk: SdkStandIn | None = None
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -224,6 +229,16 @@ class GraphDouble(H11Double):
             for s in order
         ]
 
+    def _listing_grant(self, headers: dict[str, str]) -> tuple[str, str]:
+        """The token and WABA a templates listing is answered for: a business token the
+        signup side issued reads its own WABA; any other request is checked against the
+        double's configured token and WABA."""
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        issued = self.signup.tokens.get(bearer)
+        if issued is not None and issued.valid:
+            return bearer, issued.account.waba_id
+        return self.token, self.waba_id
+
     # -- the server -------------------------------------------------------------------------
 
     async def _handle(
@@ -240,10 +255,16 @@ class GraphDouble(H11Double):
         self._request_seen.set()
         self._request_seen = trio.Event()
 
+        self.sdk = self.sdk or SdkStandIn(self.signup)
+        answered = await answer_signup(self.sdk, conn, stream, request, headers, body)
+        if answered is not None:
+            record.answered = answered
+            return True
+        token, waba = self._listing_grant(headers)
         listing = answer_listing(
             self.templates,
-            self.token,
-            self.waba_id,
+            token,
+            waba,
             request.method.decode(),
             request.target.decode(),
             headers,
@@ -334,6 +355,8 @@ class GraphDouble(H11Double):
         return True
 
     def _validate_send(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        if self.signup.accepts(headers.get("authorization", "")):
+            headers = {**headers, "authorization": f"Bearer {self.token}"}  # a signup's token
         return validate_send(self.token, self.templates, headers, body, self._next_wamid)
 
     def _next_wamid(self) -> str:

@@ -36,6 +36,8 @@ NOT_COPIED = frozenset(
         "db_sizes",
         "retention_runs",
         "backups",
+        # The data directory's own keys (one current): a copy would be a second current key.
+        "crypto_keys",
     }
 )
 # Counters the triggers keep: a copy starts from zero and the triggers count it again.

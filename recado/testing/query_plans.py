@@ -38,6 +38,14 @@ SMALL_TABLES = frozenset(
         # The WABA's templates and the newest 200 syncs that read them (storage/templates).
         "wa_templates",
         "wa_template_syncs",
+        # The data directory's keys, and the WhatsApp connection flow: rows per operator
+        # attempt to connect an account, not per message (migration 0009).
+        "crypto_keys",
+        "signup_states",
+        "whatsapp_connections",
+        "whatsapp_connection_steps",
+        "whatsapp_smb_syncs",
+        "product_events",
     }
 )
 _CHECKED = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE")

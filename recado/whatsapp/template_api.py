@@ -41,6 +41,7 @@ class FetchFailed:
     en: str
     http_status: int | None = None
     graph_code: int | None = None
+    auth: bool = False  # Meta refused the token itself (190 and its kin)
 
 
 FetchResult = Fetched | FetchFailed
@@ -139,7 +140,7 @@ def _refused(status: int, answer: Any) -> FetchFailed:
         said = f": {message}" if message else ""
         pt = f"A Meta recusou a leitura dos modelos (HTTP {status}, {label}){said}."
         en = f"Meta refused to list the templates (HTTP {status}, {label_en}){said}."
-    return FetchFailed(c.reason_code, pt, en, status, code)
+    return FetchFailed(c.reason_code, pt, en, status, code, c.kind == graph_errors.AUTH)
 
 
 def _bad_answer(why: str) -> FetchFailed:

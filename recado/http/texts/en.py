@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from recado.http.texts import connect
+
 TEXT: dict[str, str] = {
     # Pages, the dashboard and messages.
     "dashboard": "Dashboard",
@@ -247,6 +249,10 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "at start",
     "tpl.trigger.hourly": "hourly",
     "tpl.trigger.operator": "asked by an operator",
+    "tpl.trigger.connection": "when the WhatsApp connection changed",
     "tpl.count": "Templates read",
     "tpl.none_at_meta": "No template read from Meta.",
 }
+
+# The Connect WhatsApp page's words live beside it, in texts/connect.
+TEXT.update(connect.EN)

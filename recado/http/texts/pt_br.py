@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from recado.http.texts import connect
+
 TEXT: dict[str, str] = {
     # Pages, the dashboard and messages.
     "dashboard": "Painel",
@@ -245,6 +247,10 @@ TEXT: dict[str, str] = {
     "tpl.trigger.start": "ao iniciar",
     "tpl.trigger.hourly": "de hora em hora",
     "tpl.trigger.operator": "pedida pelo operador",
+    "tpl.trigger.connection": "ao mudar a conexão do WhatsApp",
     "tpl.count": "Modelos lidos",
     "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
 }
+
+# The Connect WhatsApp page's words live beside it, in texts/connect.
+TEXT.update(connect.PT_BR)

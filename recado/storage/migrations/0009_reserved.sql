@@ -1,2 +1,0 @@
--- Reserved: this number belongs to another branch's migration (RESUME.md numbering); the
--- lead drops this placeholder at merge. The runner refuses gaps, so it holds the place.
