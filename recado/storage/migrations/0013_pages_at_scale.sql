@@ -39,7 +39,11 @@ CREATE INDEX alerts_open_code ON alerts(code, subject) WHERE resolved_at IS NULL
 
 -- An appointment's events (its page finds them by the id in their data); the appointment
 -- an event is the last of (retention keeps that event).
-CREATE INDEX events_appointment ON events(json_extract(data_json, '$.appointment_id'), received_at, id);
+-- The guard: an index expression that raises would refuse the insert of an event whose data
+-- is not JSON (one an older recado stored), and such a record is set aside, never refused.
+CREATE INDEX events_appointment ON events(
+    (CASE WHEN json_valid(data_json) THEN json_extract(data_json, '$.appointment_id') END),
+    received_at, id);
 CREATE INDEX appointments_starts ON appointments(starts_at);
 CREATE INDEX appointments_last_event ON appointments(last_event_id);
 
