@@ -1,5 +1,5 @@
 """The customers' migration on a database the previous schema made with real rows
-(``tests/fixtures/schema11.db``, how it was made: ``make_schema11_db.py``): every wa_id and
+(``tests/fixtures/schema12.db``, how it was made: ``make_schema12_db.py``): every wa_id and
 phone becomes a customer with a phone, every row keeps its data and names its customer,
 and the daemon runs on the result (a backup of it passes ``integrity_check``)."""
 
@@ -15,7 +15,7 @@ import pytest
 from recado.storage.migrate import available, current_version, migrate
 from tests.conftest import running_daemon
 
-FIXTURE = Path(__file__).parent / "fixtures" / "schema11.db"
+FIXTURE = Path(__file__).parent / "fixtures" / "schema12.db"
 CUSTOMERS_VERSION = next(m.version for m in available() if m.name.endswith("_customers.sql"))
 # Tables whose rows the migration rebuilds or extends: none may lose one.
 KEPT = (

@@ -35,7 +35,8 @@ def conversation_index(
 ) -> list[ConversationSummary]:
     """Conversations whose profile name or username holds ``search`` (any case; a leading
     ``@`` is the username's mark) or whose number holds its digits, newest activity first."""
-    where = ""
+    # Always true (ids start at 1): the condition of the index that serves the order.
+    where = "WHERE l.customer_id > 0"
     args: list[str] = []
     if search:
         digits = "".join(c for c in search if c.isascii() and c.isdigit())
@@ -44,14 +45,14 @@ def conversation_index(
         if digits:
             match += " OR c.phone LIKE ? OR c.wa_id LIKE ?"
             args += [f"%{digits}%", f"%{digits}%"]
-        where = f"WHERE ({match})"
+        where += f" AND ({match})"
     rows = conn.execute(
         "SELECT l.customer_id, c.bsuid, c.phone, c.wa_id, c.username, c.profile_name, "
         " MAX(COALESCE(l.last_inbound_at, 0), COALESCE(l.last_outbound_at, 0), "
         "  COALESCE(l.last_echo_at, 0)) AS last_at, "
         " l.last_inbound_at, l.inbound_count, l.outbound_count, l.echo_count "
         "FROM conversations l JOIN customers c ON c.id = l.customer_id "
-        f"{where} ORDER BY last_at DESC, COALESCE(c.phone, c.wa_id, c.bsuid), l.customer_id "
+        f"{where} ORDER BY last_at DESC, l.customer_id "
         "LIMIT ? OFFSET ?",
         (*args, limit, offset),
     ).fetchall()
