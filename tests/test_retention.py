@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -222,3 +223,36 @@ def test_db_stats_from_the_cli(tmp_path: Path) -> None:
         assert datetime.fromisoformat(as_json["next_retention_at"]).astimezone(ZONE).hour == 5
     finally:
         daemon.terminate()
+
+
+async def test_an_old_contingency_reply_goes_with_its_message(
+    seed_db: Path, daemon_dir: Path
+) -> None:
+    """Incidents are kept; the record that a client got the contingency reply points at the
+    reply's message, so it must go with it (foreign keys are on: else the batch fails)."""
+    db = _three_ages(seed_db, daemon_dir)
+    newest = datetime.fromisoformat(_text(db, "SELECT MAX(created_at) FROM messages"))
+    now = newest + timedelta(hours=1)
+    cutoff = iso(now - timedelta(days=400))
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            incident = conn.execute("SELECT MIN(id) FROM incidents").fetchone()[0]
+            message, customer = conn.execute(
+                "SELECT id, customer_id FROM messages WHERE created_at < ? "
+                "AND customer_id IS NOT NULL AND state NOT IN ('queued', 'sending') LIMIT 1",
+                (cutoff,),
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO contingency_replies(incident_id, customer_id, message_id, "
+                "inbound_wamid, planned_at) VALUES (?, ?, ?, 'wamid.old', ?)",
+                (incident, customer, message, cutoff),
+            )
+    finally:
+        conn.close()
+    async with running_daemon(daemon_dir, TABLES, clock=TrioClock(now)) as daemon:
+        run = await Retention(daemon).run_once()
+    assert run.rows.get("messages", 0) > 0, run
+    assert _count(db, "SELECT COUNT(*) FROM messages WHERE id = ?", message) == 0
+    assert _count(db, "SELECT COUNT(*) FROM contingency_replies WHERE message_id = ?", message) == 0
+    assert _count(db, "SELECT COUNT(*) FROM incidents WHERE id = ?", incident) == 1

@@ -114,6 +114,9 @@ def delete_messages(conn: sqlite3.Connection, cutoff: str, now: str, limit: int)
     if ids:
         _delete_in(conn, "message_attempts", "message_id", ids)
         _delete_in(conn, "message_statuses", "message_id", ids)
+        # An incident's record that this client got its contingency reply; the incident
+        # itself is kept, and a reply this old belongs to one resolved long ago.
+        _delete_in(conn, "contingency_replies", "message_id", ids)
         _delete_in(conn, "messages", "id", ids)
     found = len(ids)
     for table in ("inbound_messages", "echo_messages"):

@@ -231,6 +231,8 @@ INSERT OR IGNORE INTO contingency_replies_0013
     ORDER BY r.planned_at;
 DROP TABLE contingency_replies;
 ALTER TABLE contingency_replies_0013 RENAME TO contingency_replies;
+-- Retention deletes a reply's record with its message (storage/retention).
+CREATE INDEX contingency_replies_message ON contingency_replies(message_id);
 
 INSERT OR IGNORE INTO record_customers(record_id, customer_id)
     SELECT r.id, o.customer_id FROM webhook_records r
