@@ -177,3 +177,24 @@ def test_stale_is_twice_the_interval_after_the_last_good(schedule: str, last: da
     gap = timedelta(seconds=interval(schedule, last, ZONE))
     assert gap >= timedelta(minutes=15)
     assert stale_at(schedule, last, ZONE) == last + 2 * gap
+
+
+async def test_the_backups_page_in_both_languages_with_local_times(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    # 13:00 UTC is 10:00 in São Paulo: the page shows the studio's time, never UTC.
+    for locale, words in (("pt-BR", "Último backup bom"), ("en", "Last good backup")):
+        clock = TrioClock(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))
+        home = daemon_dir / locale
+        directory = home / "var" / "backups"
+        toml = f'[ui]\nlocale = "{locale}"\n[backup]\nschedule = "0 3 * * *"\n'
+        async with running_daemon(home, toml, clock=clock) as daemon:
+            await _until(lambda: len(_ours(directory)) >= 1, "no backup at start")
+            mock_clock.jump(2 * 3600)
+            url = daemon.listeners["operator"].url
+            async with httpx.AsyncClient(base_url=url) as client:
+                html = (await client.get("/backups", headers={"Accept": "text/html"})).text
+                board = (await client.get("/dashboard", headers={"Accept": "text/html"})).text
+        assert words in html and 'href="/backups"' in board
+        assert "01/12/2026 10:00" in html and "2 h" in html and "recado restore" in html
+        assert "02/12/2026 03:00" in html  # the next fire, 03:00 in the studio's zone

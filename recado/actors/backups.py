@@ -78,6 +78,8 @@ class Backups:
         now = d.clock.now()
         deadline = stale_at(schedule, last or self._since, tz)
         await self._alert(now >= deadline, last, now, tz)
+        # Read again after the write: a clock that moved meanwhile would be slept past.
+        now = d.clock.now()
         wakes = [next_fire(schedule, now, tz)]
         if self._retry_at is not None:
             wakes.append(self._retry_at)
