@@ -189,7 +189,7 @@ async def test_the_backups_page_in_both_languages_with_local_times(
         directory = home / "var" / "backups"
         toml = f'[ui]\nlocale = "{locale}"\n[backup]\nschedule = "0 3 * * *"\n'
         async with running_daemon(home, toml, clock=clock) as daemon:
-            await _until(lambda: len(_ours(directory)) >= 1, "no backup at start")
+            await _until(lambda d=directory: len(_ours(d)) >= 1, "no backup at start")  # type: ignore[misc]
             mock_clock.jump(2 * 3600)
             url = daemon.listeners["operator"].url
             async with httpx.AsyncClient(base_url=url) as client:
