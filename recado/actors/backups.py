@@ -68,11 +68,11 @@ class Backups:
         if self._since is None:
             self._since = parse_iso(await d.storage.write(bf.scheduled_since, d.clock.now()))
         now = d.clock.now()
-        last = last_good(bf.names(self.directory))
+        last = last_good(await trio.to_thread.run_sync(bf.names, self.directory))
         if due(schedule, last, now, tz) and (self._retry_at is None or now >= self._retry_at):
             if await self.backup_once(now):
                 self._retry_at = None
-                last = last_good(bf.names(self.directory))
+                last = last_good(await trio.to_thread.run_sync(bf.names, self.directory))
             else:
                 self._retry_at = min(now + RETRY, next_fire(schedule, now, tz))
         now = d.clock.now()

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
+import trio
 from quart import Quart, Response
 
 from recado.clock import iso, parse_iso
@@ -71,7 +72,8 @@ async def backups_data(daemon: Daemon) -> BackupsPage:
     cfg, now = daemon.config, daemon.clock.now()
     tz = ZoneInfo(cfg.daemon.timezone)
     directory: Path = bf.backup_dir(daemon.data_dir, cfg.backup.dir)
-    found = bf.backups(directory)
+    # In a thread: the directory may be a slow or hung mount; the pages must not wait on it.
+    found = await trio.to_thread.run_sync(bf.backups, directory)
     schedule = cfg.backup.schedule
     last = found[0].taken_at if found else None
     deadline = next_at = None
