@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from recado.cli import conversations, db, hub, incidents, simulate, templates, whatsapp_cli
+from recado.cli import (
+    conversations,
+    db,
+    hub,
+    incidents,
+    restore,
+    simulate,
+    templates,
+    whatsapp_cli,
+)
 from recado.cli.check_config import check_config
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
@@ -186,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", parents=[common], help="online backup of the database")
     p.add_argument("path", help="destination file (must not exist)")
     p.set_defaults(func=cmd_backup)
+
+    restore.install(sub, common, _config_path)
 
     p = sub.add_parser("reload", parents=[common], help="re-read the config (like SIGHUP)")
     p.set_defaults(func=cmd_reload)

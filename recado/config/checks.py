@@ -113,6 +113,7 @@ def check(cfg: Config) -> list[str]:
 
     _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
     check_retention(add, cfg.retention)
+    _check_backup(add, cfg)
     if cfg.studio.booking_url:
         _http_url(add, "studio.booking_url", cfg.studio.booking_url)
     if not known_region(cfg.studio.country):
@@ -259,6 +260,24 @@ def check(cfg: Config) -> list[str]:
     problems.extend(check_signup(cfg))
     problems.extend(_ranges(cfg))
     return problems
+
+
+MAX_BACKUPS_KEPT = 1000
+
+
+def _check_backup(add: Any, cfg: Config) -> None:
+    b = cfg.backup
+    if b.schedule:
+        problem = schedule_problem(b.schedule, datetime.now(UTC), _zone(cfg.daemon.timezone))
+        if problem is not None:
+            add(f'backup.schedule: "{b.schedule}" {problem}')
+    if not 1 <= b.keep <= MAX_BACKUPS_KEPT:
+        add(f"backup.keep: got {b.keep} (expected 1 to {MAX_BACKUPS_KEPT})")
+    if not b.dir.strip() or "\x00" in b.dir:
+        add(
+            f"backup.dir: {b.dir!r} is not a directory name "
+            '(expected e.g. "backups" or "/mnt/usb/recado")'
+        )
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -234,6 +234,16 @@ class RetentionSection(_S, frozen=True):
     hour: int = 4
 
 
+class BackupSection(_S, frozen=True):
+    """Backups on a schedule (docs/reference.md): a cron expression in the studio's zone
+    (empty: none scheduled), the directory (relative to the data directory) and how many of
+    them are kept."""
+
+    schedule: str = ""
+    dir: str = "backups"
+    keep: int = 7
+
+
 class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
@@ -246,6 +256,7 @@ class Config(_S, frozen=True):
     sync: list[SyncJob] = msgspec.field(default_factory=list)
     incidents: IncidentsSection = msgspec.field(default_factory=IncidentsSection)
     retention: RetentionSection = msgspec.field(default_factory=RetentionSection)
+    backup: BackupSection = msgspec.field(default_factory=BackupSection)
 
     def secret_values(self) -> list[str]:
         values = [

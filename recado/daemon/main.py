@@ -18,6 +18,7 @@ from typing import Any
 
 import trio
 
+from recado.actors.backups import Backups
 from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
 from recado.actors.incident_monitor import IncidentMonitor
@@ -92,6 +93,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("incident_monitor", IncidentMonitor(daemon).run),
         ActorSpec("template_sync", templates.run),
         ActorSpec("retention", Retention(daemon).run),
+        ActorSpec("backups", Backups(daemon).run),
     ]
 
 

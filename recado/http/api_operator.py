@@ -36,6 +36,7 @@ from recado.http.api_shapes import (
     TemplateSyncAnswer,
 )
 from recado.http.audit_pages import AuditPage
+from recado.http.backup_pages import BackupsPage
 from recado.http.breaker_pages import BreakersPage
 from recado.http.connect_data import ConnectPage
 from recado.http.conversation_index_pages import ConversationsPage
@@ -251,6 +252,7 @@ _PAGES: list[Entries] = [
     ),
     _page("/audit", "The operator audit log, newest first", AuditPage, query=(_limit(100),)),
     _page("/templates", "Configured templates beside Meta's definitions", TemplatesPage),
+    _page("/backups", "Scheduled backups, newest first, with their size and age", BackupsPage),
 ]
 
 

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 import msgspec
 import trio
 
-from recado.clock import iso
+from recado.clock import iso, parse_iso
+from recado.http.backup_pages import backups_data
 from recado.http.connect_checklist import connection_facts
 from recado.http.database_glance import DatabaseGlance, database_glance
 from recado.http.i18n import format_local, page_locale, studio_zone
+from recado.rules.backup_schedule import stale_texts
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
 from recado.rules.storage_faults import alert_texts
@@ -169,6 +171,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     record, conn_error, conn_warning, checklist = await connection_facts(daemon, now)
     checks = await all_checks(daemon)
     last_sync = (await read(sync_state)).last
+    backups = await backups_data(daemon)
     facts = HealthFacts(
         mode=cfg.whatsapp.mode,
         whatsapp_auth_broken=paused,
@@ -212,6 +215,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             for name, policy in daemon.connection_caps.items()
             if policy.hit_recently(trio.current_time())
         ),
+        backup_stale=stale_texts(
+            parse_iso(backups.last_good_at) if backups.last_good_at else None, tz
+        )
+        if backups.stale
+        else None,
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(

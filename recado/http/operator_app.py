@@ -15,6 +15,7 @@ from recado.http.api_operator import OPERATOR_ROUTES
 from recado.http.appointment_pages import install_appointment_pages
 from recado.http.audit_pages import install_audit_pages
 from recado.http.auth import client_ip, json_body
+from recado.http.backup_pages import install_backup_pages
 from recado.http.bodies import install_body_drain
 from recado.http.breaker_pages import install_breaker_pages
 from recado.http.common import install_probes
@@ -75,6 +76,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)
+    install_backup_pages(app, daemon)
     install_incident_pages(app, daemon)
     install_incident_actions(app, daemon)
     install_connect_pages(app, daemon)

@@ -12,7 +12,8 @@ critical: WhatsApp auth broken in enabled mode, storage not writable, an actor r
 a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
 a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next fire), a
 webhook body that failed, pending events > 100, a listener's connection cap hit in the last
-ten minutes, no app secret in enabled mode,
+ten minutes, no app secret in enabled mode, the last good scheduled backup older than twice
+the schedule's interval,
 a configured template Meta's definition refuses (paused, other parameters …; linked to the
 templates page), the Graph API version within 90 days of its expiry or past it
 (``rules/graph_versions``). Info: the last read of the templates failed (the last known
@@ -138,6 +139,9 @@ class HealthFacts:
     today: date | None = None
     # Listeners whose connection cap refused connections lately, with their caps.
     connection_caps_hit: tuple[tuple[str, int], ...] = ()
+    # The last good scheduled backup is older than twice the schedule's interval: why
+    # (pt-BR, English), or None.
+    backup_stale: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,8 @@ def evaluate(f: HealthFacts) -> Health:
     for listener, cap in f.connection_caps_hit:
         pt, en = recent_hit_text(listener, cap)
         add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
+    if f.backup_stale is not None:
+        add(Reason("backup_stale", "degraded", *f.backup_stale, href="/backups"))
     if f.pending_events > PENDING_EVENTS_DEGRADED:
         add(
             Reason(

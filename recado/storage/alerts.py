@@ -40,6 +40,25 @@ def add_alert(
     )
 
 
+def add_alert_once(
+    conn: sqlite3.Connection,
+    now: datetime,
+    severity: str,
+    code: str,
+    subject: str,
+    text_pt: str,
+    text_en: str,
+) -> bool:
+    """Raise the alert unless one of ``code`` for ``subject`` is open; whether it was."""
+    if conn.execute(
+        "SELECT 1 FROM alerts WHERE code = ? AND subject = ? AND resolved_at IS NULL",
+        (code, subject),
+    ).fetchone():
+        return False
+    add_alert(conn, now, severity, code, subject, text_pt, text_en)
+    return True
+
+
 def list_alerts(conn: sqlite3.Connection, include_resolved: bool, limit: int = 200) -> list[Alert]:
     # A range on the id, from the newest: the walk stops after ``limit`` rows.
     where = "" if include_resolved else "AND resolved_at IS NULL "

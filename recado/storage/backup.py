@@ -48,6 +48,9 @@ def backup_to(source: sqlite3.Connection, dest: Path) -> BackupDone:
         target = sqlite3.connect(partial)
         try:
             source.backup(target)
+            # One self-contained file: the copy takes the live database's WAL mode, and a
+            # WAL-mode file grows -wal and -shm files beside it whenever it is opened.
+            target.execute("PRAGMA journal_mode=DELETE").fetchall()
             check = target.execute("PRAGMA integrity_check").fetchall()
             version = target.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
         finally:

@@ -279,6 +279,21 @@ TEXT: dict[str, str] = {
     "tpl.trigger.connection": "when the WhatsApp connection changed",
     "tpl.count": "Templates read",
     "tpl.none_at_meta": "No template read from Meta.",
+    "backups": "Backups",
+    "backup.schedule": "Schedule (backup.schedule)",
+    "backup.not_scheduled": "No backup is scheduled: set backup.schedule in the config.",
+    "backup.directory": "Directory",
+    "backup.keep": "How many are kept",
+    "backup.next": "Next backup",
+    "backup.last_good": "Last good backup",
+    "backup.stale_at": "Alert unless another is taken by",
+    "backup.stale": "The last good backup is too old (more than twice the interval)",
+    "backup.last_failure": "Last failure",
+    "backup.file": "File",
+    "backup.size": "Size",
+    "backup.taken_at": "Taken at",
+    "backup.age": "Age",
+    "backup.restore_hint": "To restore a backup, stop recado and run",
 }
 
 # The Connect WhatsApp page's words live beside it, in texts/connect.

@@ -277,6 +277,21 @@ TEXT: dict[str, str] = {
     "tpl.trigger.connection": "ao mudar a conexão do WhatsApp",
     "tpl.count": "Modelos lidos",
     "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
+    "backups": "Backups",
+    "backup.schedule": "Agenda (backup.schedule)",
+    "backup.not_scheduled": "Nenhum backup agendado: defina backup.schedule na configuração.",
+    "backup.directory": "Pasta",
+    "backup.keep": "Quantos são mantidos",
+    "backup.next": "Próximo backup",
+    "backup.last_good": "Último backup bom",
+    "backup.stale_at": "Alerta se não houver outro até",
+    "backup.stale": "O último backup bom é antigo demais (mais que o dobro do intervalo)",
+    "backup.last_failure": "Última falha",
+    "backup.file": "Arquivo",
+    "backup.size": "Tamanho",
+    "backup.taken_at": "Feito em",
+    "backup.age": "Idade",
+    "backup.restore_hint": "Para restaurar um backup, pare o recado e rode",
 }
 
 # The Connect WhatsApp page's words live beside it, in texts/connect.
