@@ -212,7 +212,8 @@ def _ms(samples: list[float], q: float) -> float:
 
 
 def measure(directory: Path, db: Path, repeat: int) -> tuple[float, float, dict[str, list[float]]]:
-    """(start-to-ready s, peak RSS MiB, ms per page and format) of a daemon on ``db``."""
+    """(start-to-ready s, peak RSS MiB, ms per page and format) of a daemon on ``db``; the
+    keys indented by two spaces are each URL's own (the slowest are named at the end)."""
     config = write_config(directory, TABLES)
     daemon = DaemonProcess(config, test_hooks=False)
     started = time.perf_counter()
@@ -234,10 +235,12 @@ def measure(directory: Path, db: Path, repeat: int) -> tuple[float, float, dict[
                     for url in urls:
                         # The first answer warms the page cache and the statement cache.
                         client.get(url, headers={"Accept": kind})
+                        one = times.setdefault(f"  {url} ({accept})", [])
                         for _ in range(repeat):
                             t0 = time.perf_counter()
                             r = client.get(url, headers={"Accept": kind})
-                            samples.append((time.perf_counter() - t0) * 1000)
+                            one.append((time.perf_counter() - t0) * 1000)
+                            samples.append(one[-1])
                             if r.status_code not in (200, 302):
                                 raise SystemExit(f"GET {url}: {r.status_code} {r.text[:200]}")
         rss = daemon.peak_rss_mib()
@@ -322,14 +325,19 @@ def main() -> None:
     head = " | ".join(f"{s // 1000:,}k p50 / p95" for s in sizes)
     print(f"\n| page | {head} | p50 {large // 1000}k/{small // 1000}k |")
     print("|---|" + "---|" * (len(sizes) + 1))
-    for page in results[small]:
+    for page in (p for p in results[small] if not p.startswith(" ")):
         cells = [
             f"{_ms(results[s][page], 0.5):.1f} / {_ms(results[s][page], 0.95):.1f}" for s in sizes
         ]
         ratio = _ms(results[large][page], 0.5) / _ms(results[small][page], 0.5)
         print(f"| `{page}` | " + " | ".join(cells) + f" | {ratio:.2f} |")
-    worst = max(results[large], key=lambda p: _ms(results[large][p], 0.95))
-    print(f"\nslowest p95 at {large:,}: {worst} {_ms(results[large][worst], 0.95):.1f} ms")
+    urls = sorted(
+        (p for p in results[large] if p.startswith(" ")),
+        key=lambda p: -_ms(results[large][p], 0.95),
+    )
+    print(f"\nslowest URLs at {large:,} (p50 / p95 ms):")
+    for url in urls[:8]:
+        print(f"{url}: {_ms(results[large][url], 0.5):.1f} / {_ms(results[large][url], 0.95):.1f}")
     directory = args.dir / str(large)
     (directory / BUILT).unlink()
     figures = trio.run(retention, directory, args.keep_days)
