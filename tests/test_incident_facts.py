@@ -13,8 +13,14 @@ import pytest
 
 from recado.clock import iso
 from recado.storage.connections import connect_writer
-from recado.storage.incident_facts import last_failure_since, send_facts
+from recado.storage.incident_facts import (
+    first_unanswered_send,
+    flow_counts,
+    last_failure_since,
+    send_facts,
+)
 from recado.storage.migrate import migrate
+from recado.testing.query_plans import StatementLog
 
 NOW = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 WINDOW_S = 1800
@@ -103,3 +109,28 @@ def test_a_send_without_a_webhook_after_it_is_unanswered(conn: sqlite3.Connectio
     facts = send_facts(conn, NOW, WINDOW_S)
     assert facts.last_webhook_at == NOW - timedelta(minutes=45)
     assert facts.first_unanswered_send_at == NOW - timedelta(minutes=40)
+
+
+def test_every_fact_reads_a_window_of_time_not_an_outcome_s_history(tmp_path: Path) -> None:
+    """Each query of the facts reads attempts through the finished_at index: through the
+    outcome index it would read every attempt of that outcome ever made (a year of sends at
+    1 M messages took 1.3 s on the incident page, bench/pages_at_scale.py)."""
+    db = tmp_path / "plans.db"
+    writer = connect_writer(db)
+    migrate(writer)
+    writer.close()
+    log = StatementLog()
+    conn = sqlite3.connect(db, factory=log.connection_class())
+    conn.row_factory = sqlite3.Row
+    try:
+        send_facts(conn, NOW, WINDOW_S)
+        last_failure_since(conn, NOW - timedelta(hours=1))
+        first_unanswered_send(conn, NOW - timedelta(minutes=5), NOW)
+        flow_counts(conn, 1, NOW - timedelta(hours=1), NOW)
+        reads = [s for s in log.entries if "FROM message_attempts" in s.sql]
+        assert len(reads) >= 5
+        for s in reads:
+            plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + s.sql, s.params))
+            assert "INDEX message_attempts_finished" in plan, (s.sql, plan)
+    finally:
+        conn.close()

@@ -111,7 +111,13 @@ def list_messages(
     """Newest first from ``before`` (the created_at and id of the last row of the previous
     page). Only the filters asked for are in the statement, and the page boundary is a
     row-value comparison: an index on (filter, created_at, id) serves each alone."""
-    where, params = ["(created_at, id) < (?, ?)"], list(before or _NEWEST)
+    bound = before or _NEWEST
+    # The day's end is folded into the page boundary (``(t, "")`` is below every id at
+    # ``t``): as a term of its own it is not what the index range stops at, and a day long
+    # ago would walk every newer row first.
+    if day_end is not None and (day_end, "") < bound:
+        bound = (day_end, "")
+    where, params = ["(created_at, id) < (?, ?)"], list(bound)
     for column, value in (("state", state), ("kind", kind), ("wa_id", phone)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -119,9 +125,6 @@ def list_messages(
     if day_start is not None:
         where.append("created_at >= ?")
         params.append(day_start)
-    if day_end is not None:
-        where.append("created_at < ?")
-        params.append(day_end)
     rows = conn.execute(
         f"SELECT {_LIST_COLUMNS} FROM messages WHERE {' AND '.join(where)} "
         "ORDER BY created_at DESC, id DESC LIMIT ?",
