@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from recado.http.csrf import COOKIE
+from recado.rules.phone import display_phone
 from recado.runtime.context import Daemon
 from recado.testing import webhook_bodies as wb
 from tests.test_sender import PHONE, book, settle, stack
@@ -21,6 +22,11 @@ from tests.webhook_helpers import post_body, query
 ANA = PHONE[1:]
 BIA = "5521912345678"
 CAIO = "5531955554444"
+
+
+def national(digits: str) -> str:
+    """How the pages show a Brazilian number to the studio (national format)."""
+    return display_phone(f"+{digits}")
 
 
 async def _deliver(daemon: Daemon, client: httpx.AsyncClient, *changes: dict[str, Any]) -> None:
@@ -48,9 +54,9 @@ async def test_the_index_lists_newest_first_and_finds_by_name_or_number(
         index = (await _get(daemon, client, "/conversations.json")).json()
         shown = [(c["wa_id"], c["title"], c["phone"], c["window_open"]) for c in index["items"]]
         assert shown == [
-            (CAIO, f"+{CAIO}", None, False),
-            (BIA, "Bia_100%", f"+{BIA}", True),
-            (ANA, "Ana Souza", f"+{ANA}", False),
+            (CAIO, "(31) 95555-4444", None, False),
+            (BIA, "Bia_100%", "(21) 91234-5678", True),
+            (ANA, "Ana Souza", national(ANA), False),
         ]
         assert index["has_more"] is False
 
@@ -77,7 +83,7 @@ async def test_the_index_lists_newest_first_and_finds_by_name_or_number(
 
         html = (await _get(daemon, client, "/conversations")).text
         assert '<a href="/conversations/5511987654321">Ana Souza</a>' in html
-        assert f'<small class="phone">+{ANA}</small>' in html
+        assert f'<small class="phone">{national(ANA)}</small>' in html
 
 
 async def test_a_bad_search_or_page_is_a_422_naming_it(daemon_dir: Path) -> None:
@@ -125,7 +131,7 @@ async def test_the_timeline_holds_inbound_and_outbound_in_order(daemon_dir: Path
         )
         await _deliver(daemon, client, wb.echo("Até amanhã!", to=ANA, ts=now + 3600))
         page = (await _get(daemon, client, f"/conversations/{ANA}.json")).json()
-        assert page["title"] == "Ana" and page["phone"] == PHONE
+        assert page["title"] == "Ana" and page["phone"] == national(ANA)
         timeline = [(a["direction"], a["type"], a["state"]) for a in page["activity"]]
         assert timeline == [
             ("outbound_by_app", "text", None),

@@ -41,7 +41,7 @@ def test_list_search_and_show_from_the_cli(tmp_path: Path) -> None:
             time.sleep(0.2)
         lines = listed.stdout.splitlines()
         assert len(lines) == 2 and all(LOCAL.match(line) for line in lines)
-        assert "5521912345678" in lines[0] and "Bia  +5521912345678" in lines[0]
+        assert "5521912345678" in lines[0] and "Bia  (21) 91234-5678" in lines[0]
         assert "window open" in lines[0] and "2 in, 0 out" in lines[0]
 
         found = cli(config, "conversations", "list", "--search", "souza")
@@ -51,7 +51,7 @@ def test_list_search_and_show_from_the_cli(tmp_path: Path) -> None:
         shown = cli(config, "conversations", "show", "5521912345678")
         assert shown.returncode == 0, shown.stderr
         first, window, *timeline = shown.stdout.splitlines()
-        assert first == "Bia  +5521912345678"
+        assert first == "Bia  (21) 91234-5678"
         assert window.startswith("window open until ")
         assert any(line.endswith("inbound         text  Tem horário?") for line in timeline)
 

@@ -13,15 +13,25 @@ BSUID = "BR.13491208655302741918"
 
 def test_the_first_known_of_name_username_bsuid_phone_names_the_client() -> None:
     full = {"name": "Ana", "username": "ana.s", "bsuid": BSUID, "phone": "+5511987654321"}
-    assert client_label(**full) == ClientLabel("Ana", "+5511987654321")
-    assert client_label(**{**full, "name": None}) == ClientLabel("@ana.s", "+5511987654321")
+    national = "(11) 98765-4321"
+    assert client_label(**full) == ClientLabel("Ana", national)
+    assert client_label(**{**full, "name": None}) == ClientLabel("@ana.s", national)
     assert client_label(**{**full, "name": " ", "username": None}) == ClientLabel(
-        "…741918", "+5511987654321"
+        "…741918", national
     )
-    assert client_label(name=None, phone="+5511987654321") == ClientLabel("+5511987654321", None)
+    assert client_label(name=None, phone="+5511987654321") == ClientLabel(national, None)
     assert client_label(name=None, bsuid=BSUID) == ClientLabel("…741918", None)
     assert client_label(name=None, username="@bia") == ClientLabel("@bia", None)
     assert client_label(name=None) == ClientLabel("?", None)
+
+
+def test_a_phone_reads_in_national_format_at_home_and_international_abroad() -> None:
+    assert client_label(name="Ana", phone="+5511987654321").phone == "(11) 98765-4321"
+    assert client_label(name="Ana", phone="+4915112345678").phone == "+49 1511 2345678"
+    abroad = client_label(name="Ana", phone="+5511987654321", region="PT")
+    assert abroad.phone == "+55 11 98765-4321"
+    # What is not a number in E.164 is shown as it came (never guessed as a phone).
+    assert client_label(name="Ana", phone="5511987654321").phone == "5511987654321"
 
 
 @given(

@@ -62,15 +62,20 @@ async def conversations_data(
         conversation_index, search, per_page + 1, (page - 1) * per_page
     )
     now = daemon.clock.now()
-    items = [_item(row, now) for row in rows[:per_page]]
+    region = daemon.config.studio.country
+    items = [_item(row, now, region) for row in rows[:per_page]]
     return ConversationsPage(
         q=search or "", page=page, per_page=per_page, has_more=len(rows) > per_page, items=items
     )
 
 
-def _item(row: ConversationSummary, now: datetime) -> ConversationItem:
+def _item(row: ConversationSummary, now: datetime, region: str) -> ConversationItem:
     label = client_label(
-        name=row.profile_name, username=row.username, bsuid=row.bsuid, phone=row.phone
+        name=row.profile_name,
+        username=row.username,
+        bsuid=row.bsuid,
+        phone=row.phone,
+        region=region,
     )
     last_inbound = from_unix(row.last_inbound_at)
     window = window_state(Ledger(row.customer_id, last_inbound_at=last_inbound), now)

@@ -94,9 +94,11 @@ async def conversation_data(daemon: Daemon, key: str) -> ConversationPage:
             username=customer.username,
             bsuid=customer.bsuid,
             phone=customer.phone,
+            region=daemon.config.studio.country,
         )
     else:
-        label = client_label(name=None, phone=None if looks_like_bsuid(key) else f"+{key}")
+        phone = None if looks_like_bsuid(key) else f"+{key}"
+        label = client_label(name=None, phone=phone, region=daemon.config.studio.country)
     return ConversationPage(
         wa_id=key,
         customer_id=customer.id if customer is not None else None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recado.rules.phone import DEFAULT_REGION, display_phone
+
 # What of a BSUID is shown: enough to tell two clients apart on one studio's pages.
 BSUID_TAIL = 6
 # Names and usernames are the client's own text: a page shows this much of them.
@@ -25,8 +27,13 @@ def client_label(
     username: str | None = None,
     bsuid: str | None = None,
     phone: str | None = None,
+    region: str = DEFAULT_REGION,
 ) -> ClientLabel:
+    """``phone`` in E.164; shown as the operator reads it: national format for the studio's
+    country ``region`` (``(11) 98765-4321``), international for others."""
     phone = _clean(phone)
+    if phone is not None:
+        phone = display_phone(phone, region)
     for title in (_clean(name), _username(username)):
         if title:
             return ClientLabel(title, phone)

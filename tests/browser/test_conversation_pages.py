@@ -30,11 +30,11 @@ def _browse(operator: str) -> None:
             rows = page.locator("#conversations tr")
             expect(rows).to_have_count(2)
             expect(rows.nth(1)).to_contain_text("Bia Lima")
-            expect(rows.nth(1)).to_contain_text("+5521912345678")
+            expect(rows.nth(1)).to_contain_text("(21) 91234-5678")
             expect(rows.nth(1)).to_contain_text(re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}"))
             page.get_by_role("link", name="Bia Lima").click()
             expect(page).to_have_url(re.compile(r"/conversations/5521912345678$"))
-            expect(page.locator("h1")).to_have_text("Bia Lima +5521912345678")
+            expect(page.locator("h1")).to_have_text("Bia Lima (21) 91234-5678")
             expect(page.locator("#window")).to_contain_text("Janela de 24 h aberta")
             expect(page.locator("#activity")).to_contain_text("Tem horário amanhã?")
         finally:
