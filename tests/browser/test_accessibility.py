@@ -32,6 +32,13 @@ ACTIONS = "button, a.button, summary, select, input[type=submit]"
 SHORT_TARGETS = """(min) => [...document.querySelectorAll(ACTIONS)]
   .filter((e) => e.getClientRects().length && e.getBoundingClientRect().height < min)
   .map((e) => e.outerHTML.slice(0, 80))""".replace("ACTIONS", repr(ACTIONS))
+# A control's name from a <label> or aria-label, not only its placeholder (which goes away as
+# soon as a person types).
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((e) => !["hidden", "submit", "button"].includes(e.type))
+  .filter((e) => !e.labels.length && !e.getAttribute("aria-label")
+    && !e.getAttribute("aria-labelledby"))
+  .map((e) => e.outerHTML.slice(0, 80))"""
 # Routes that answer something other than a page for people, by what they are.
 NOT_PAGES = re.compile(r"\.(json|js|csv)$|^/(static|healthz|readyz|metrics|api)/?")
 CLIENT = "5511987654321"
@@ -81,20 +88,25 @@ def _operator_pages(s: Stack, values: dict[str, str]) -> list[str]:
     return sorted(set(paths))
 
 
-def _audit(browser: Browser, urls: list[str], shots: Path) -> list[str]:
+def _audit(browser: Browser, urls: dict[str, int], shots: Path) -> list[str]:
     problems: list[str] = []
     axe = Axe()
     for name, (width, height) in WIDTHS.items():
         context = browser.new_context(locale="pt-BR", viewport={"width": width, "height": height})
         page = context.new_page()
-        for url in urls:
+        for url, status in urls.items():
             response = page.goto(url)
-            assert response is not None and response.status == 200, url
+            assert response is not None and response.status == status, url
+            lang = page.evaluate("document.documentElement.lang")
+            if lang != "pt-BR":
+                problems.append(f"{name} {url}: lang is {lang!r}, not the studio's pt-BR")
             results: Any = axe.run(page).response
             for v in results["violations"]:
                 if v["impact"] in BLOCKING:
                     targets = [n["target"] for n in v["nodes"]][:3]
                     problems.append(f"{name} {url}: {v['id']} ({v['impact']}) {targets}")
+            for control in page.evaluate(UNLABELLED):
+                problems.append(f"{name} {url}: a control without a label: {control}")
             if name == "phone":
                 wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
                 if wide > 0:
@@ -123,11 +135,11 @@ def _menu_folds_on_a_phone(browser: Browser, dashboard: str) -> None:
     context.close()
 
 
-def _walk(urls: list[str], shots: Path) -> list[str]:
+def _walk(urls: dict[str, int], dashboard: str, shots: Path) -> list[str]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
-            _menu_folds_on_a_phone(browser, urls[0].rsplit("/", 1)[0] + "/dashboard")
+            _menu_folds_on_a_phone(browser, dashboard)
             return _audit(browser, urls, shots)
         finally:
             browser.close()
@@ -142,13 +154,14 @@ async def test_every_page_passes_axe_and_fits_a_phone(
         pages = _operator_pages(s, values)
         # The dashboard, the lists and each kind of detail page are all among them.
         assert {"/dashboard", "/messages", f"/incidents/{values['incident_id']}"} <= set(pages)
-        urls = [s.operator + path for path in pages]
-        urls += [
-            f"{s.public}/status",
-            voucher_url(s.public, voucher_key(s.daemon.secret_key), "apt-a11y"),
-        ]
+        urls = {s.operator + path: 200 for path in pages}
+        urls[f"{s.public}/status"] = 200
+        urls[voucher_url(s.public, voucher_key(s.daemon.secret_key), "apt-a11y")] = 200
+        # The error pages people meet: an operator page that is not there, a bad voucher link.
+        urls[f"{s.operator}/no-such-page"] = 404
+        urls[f"{s.public}/voucher/apt-a11y?sig={'A' * 22}"] = 404
         # Screenshots at both widths, for a person to look at when a layout changes.
         shots = daemon_dir.parent / "screenshots"
         shots.mkdir()
-        problems = await trio.to_thread.run_sync(_walk, urls, shots)
+        problems = await trio.to_thread.run_sync(_walk, urls, f"{s.operator}/dashboard", shots)
         assert not problems, "\n".join(problems)
