@@ -114,7 +114,8 @@ def _audit(browser: Browser, urls: dict[str, int], shots: Path) -> list[str]:
                 for short in page.evaluate(SHORT_TARGETS, 44):
                     problems.append(f"phone {url}: a target under 44 px: {short}")
             slug = re.sub(r"\W+", "_", httpx.URL(url).path).strip("_") or "index"
-            page.screenshot(path=str(shots / f"{name}-{slug}.png"), full_page=True)
+            suffix = "" if status == 200 else f"-{status}"
+            page.screenshot(path=str(shots / f"{name}-{slug}{suffix}.png"), full_page=True)
         context.close()
     return problems
 
