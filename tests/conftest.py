@@ -9,6 +9,7 @@ import trio
 
 from recado.clock import Clock
 from recado.config import load_config
+from recado.daemon.hooks import DaemonHooks
 from recado.daemon.main import ActorFactory, run_daemon
 from recado.runtime.context import Daemon
 from recado.testing.daemon_process import write_config
@@ -27,8 +28,10 @@ async def running_daemon(
     mode: str = "dry_run",
     clock: Clock | None = None,
     http_toml: str = "",
+    hooks: DaemonHooks | None = None,
 ) -> AsyncIterator[Daemon]:
-    """The real daemon in this trio run, on loopback ports picked by the kernel."""
+    """The real daemon in this trio run, on loopback ports picked by the kernel (``hooks``,
+    when given, instead of the test routes)."""
     path = write_config(directory, extra_toml, mode=mode, http_toml=http_toml)
     cfg = load_config(path)
     async with trio.open_nursery() as nursery:
@@ -36,7 +39,7 @@ async def running_daemon(
             lambda task_status: run_daemon(
                 cfg,
                 path,
-                hooks=TEST_HOOKS if test_hooks else None,
+                hooks=hooks or (TEST_HOOKS if test_hooks else None),
                 install_signals=False,
                 clock=clock,
                 extra_actors=extra_actors,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
-from recado.cli import conversations, hub, incidents, simulate, templates, whatsapp_cli
+from recado.cli import conversations, db, hub, incidents, simulate, templates, whatsapp_cli
 from recado.cli.check_config import check_config
 from recado.cli.client import CliError, OperatorClient, fail
 from recado.config import default_config_path
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     whatsapp_cli.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     templates.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     conversations.install(sub, common, _config_path)
+    db.install(sub, common, lambda args: OperatorClient.from_config(_config_path(args)))
     simulate.install(sub, common, _config_path)
     return parser
 

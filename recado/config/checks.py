@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from recado.config.incident_checks import check_incidents
 from recado.config.listen import check_listen
 from recado.config.listen import parse_listen as parse_listen
+from recado.config.retention import check_retention
 from recado.config.signup_checks import check_signup
 from recado.rules.buttons import BUTTONS
 from recado.rules.chat_message import BODY_SHAPES
@@ -110,6 +111,7 @@ def check(cfg: Config) -> list[str]:
             )
 
     _one_of(add, "ui.locale", cfg.ui.locale, LOCALES)
+    check_retention(add, cfg.retention)
     if cfg.studio.booking_url:
         _http_url(add, "studio.booking_url", cfg.studio.booking_url)
 

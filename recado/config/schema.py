@@ -217,6 +217,20 @@ class IncidentsSection(_S, frozen=True):
     sla: dict[str, SlaPriority] = msgspec.field(default_factory=_default_sla)
 
 
+class RetentionSection(_S, frozen=True):
+    """How long each kind of row is kept (docs/reference.md §2.6), and when and how the daily
+    retention run deletes: in batches of ``batch_rows``, from ``hour`` (studio time)."""
+
+    raw_bodies_days: int = 30
+    messages_days: int = 400
+    statuses_days: int = 400
+    attempts_days: int = 400
+    deliveries_days: int = 400
+    events_days: int = 400
+    batch_rows: int = 500
+    hour: int = 4
+
+
 class Config(_S, frozen=True):
     daemon: DaemonSection = msgspec.field(default_factory=DaemonSection)
     http: HttpSection = msgspec.field(default_factory=HttpSection)
@@ -228,6 +242,7 @@ class Config(_S, frozen=True):
     flows: list[Flow] = msgspec.field(default_factory=list)
     sync: list[SyncJob] = msgspec.field(default_factory=list)
     incidents: IncidentsSection = msgspec.field(default_factory=IncidentsSection)
+    retention: RetentionSection = msgspec.field(default_factory=RetentionSection)
 
     def secret_values(self) -> list[str]:
         values = [

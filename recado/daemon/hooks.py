@@ -6,10 +6,13 @@ sets these; ``recado run`` never does).
   at start and on every reload.
 - ``storage_max_batch`` bounds how many writes share one commit (1: one transaction per
   write, to measure what group commit buys).
+- ``storage_connection`` is the class of every SQLite connection the storage actor opens
+  (e.g. one that records each statement with its parameters, for the query-plan test).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +27,7 @@ RouteInstaller = Callable[[QuartTrio, Daemon], None]
 class DaemonHooks:
     operator_routes: RouteInstaller | None = None
     storage_max_batch: int | None = None
+    storage_connection: type[sqlite3.Connection] | None = None
 
     @property
     def writes_around_checks(self) -> bool:

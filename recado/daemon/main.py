@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +21,7 @@ import trio
 from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
 from recado.actors.incident_monitor import IncidentMonitor
+from recado.actors.retention import Retention
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
 from recado.actors.template_sync import TemplateSyncer
@@ -89,6 +91,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("sync_runner", sync.run),
         ActorSpec("incident_monitor", IncidentMonitor(daemon).run),
         ActorSpec("template_sync", templates.run),
+        ActorSpec("retention", Retention(daemon).run),
     ]
 
 
@@ -176,7 +179,10 @@ async def _run_opened(
     set_secrets(secrets_of(cfg, api_key, secret_key))
 
     storage = Storage(
-        data_dir / "recado.db", max_batch=hooks.storage_max_batch or MAX_BATCH, now=clock.now
+        data_dir / "recado.db",
+        max_batch=hooks.storage_max_batch or MAX_BATCH,
+        now=clock.now,
+        connection_factory=hooks.storage_connection or sqlite3.Connection,
     )
     version = await trio.to_thread.run_sync(storage.open_sync)
     log.info("storage_open", path=str(storage.path), schema_version=version)

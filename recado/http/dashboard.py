@@ -12,6 +12,7 @@ import trio
 
 from recado.clock import iso
 from recado.http.connect_checklist import connection_facts
+from recado.http.database_glance import DatabaseGlance, database_glance
 from recado.http.i18n import format_local, page_locale, studio_zone
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
@@ -127,6 +128,7 @@ class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
     breakers: dict[str, dict[str, Any]]
     actors: dict[str, dict[str, Any]]
     storage: StorageGlance
+    database: DatabaseGlance
     started_at: str
 
 
@@ -270,5 +272,6 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             ),
             alerts=unwritten,
         ),
+        database=await database_glance(daemon),
         started_at=iso(daemon.started_at),
     )

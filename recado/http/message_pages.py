@@ -69,7 +69,7 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None
     day: datetime | None  # the studio's local midnight of the day asked for
     phone: str | None
-    before: str | None
+    before: tuple[str, str] | None  # created_at and id of the last row of the previous page
     limit: int
 
 
@@ -86,9 +86,14 @@ def message_filters(daemon: Daemon) -> MessageFilters:
         kind=kind,
         day=start,
         phone=phone,
-        before=query_time_cursor("before"),
+        before=_cursor(query_time_cursor("before")),
         limit=limit,
     )
+
+
+def _cursor(raw: str | None) -> tuple[str, str] | None:
+    # A stored instant is 24 characters (rules/instants.iso); the id follows it.
+    return None if raw is None else (raw[:24], raw[24:])
 
 
 async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:

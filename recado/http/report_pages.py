@@ -38,19 +38,22 @@ class DailyReport(msgspec.Struct, frozen=True, kw_only=True):
 async def report_data(daemon: Daemon, day: date) -> DailyReport:
     start_dt = datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
     start, end = iso(start_dt), iso(start_dt + timedelta(days=1))
-    read = daemon.storage.read
-    deliveries = await read(counts.delivery_report, start, end)
+    # One read of the day's counters: the same cost on any day, kept or deleted.
+    day_counts = await daemon.storage.read(counts.day_counts, start, end)
+    deliveries = counts.delivery_report_of(day_counts)
+    runs = counts.sync_runs_of(day_counts)
     # Every configured job, with zeros on a day it did not run.
     idle = {j.name: sq.RunCounts(total=0, success=0) for j in daemon.config.sync}
     return DailyReport(
         date=day.isoformat(),
-        events=await read(counts.event_outcomes, start, end),
+        events=counts.outcomes_of(day_counts),
         deliveries=DeliveryTotals(total=deliveries.total, success=deliveries.success),
-        sync_jobs=idle | await read(sq.report, start, end),
+        sync_jobs=idle
+        | {job: sq.RunCounts(total=total, success=done) for job, (total, done) in runs.items()},
         dead_letter_added=deliveries.dead_letter_added,
-        messages=await read(counts.messages_by_state, start, end),
-        billable=await read(counts.billable_by_category, start, end),
-        dry_run_messages=await read(counts.messages_by_state, start, end, True),
+        messages=counts.messages_of(day_counts),
+        billable=counts.billable_of(day_counts),
+        dry_run_messages=counts.messages_of(day_counts, dry_run=True),
     )
 
 

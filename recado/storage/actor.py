@@ -33,7 +33,7 @@ from recado.clock import SystemClock, iso
 from recado.logs import get_logger
 from recado.private_files import make_private
 from recado.storage.backup import BackupDone, backup_to
-from recado.storage.connections import connect_reader, connect_writer
+from recado.storage.connections import Factory, connect_reader, connect_writer
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (
     CommitFailed,
@@ -117,8 +117,10 @@ class Storage:
         max_batch: int = MAX_BATCH,
         readers: int = 4,
         now: Callable[[], datetime] | None = None,
+        connection_factory: Factory = sqlite3.Connection,
     ) -> None:
         self.path = path
+        self.connection_factory = connection_factory
         self.max_batch = max_batch
         self.stats = StorageStats()
         self.faults = FaultState()
@@ -159,7 +161,7 @@ class Storage:
                 make_private(journal)
         conn: sqlite3.Connection | None = None
         try:
-            conn = connect_writer(self.path)
+            conn = connect_writer(self.path, self.connection_factory)
             self.schema_version = migrate(conn)
         except BaseException as exc:
             if conn is not None:
@@ -360,7 +362,11 @@ class Storage:
     def _reader(self) -> Iterator[sqlite3.Connection]:
         conn: sqlite3.Connection | None = None
         try:
-            conn = self._read_pool.pop() if self._read_pool else connect_reader(self.path)
+            conn = (
+                self._read_pool.pop()
+                if self._read_pool
+                else connect_reader(self.path, self.connection_factory)
+            )
             yield conn
         except sqlite3.Error as exc:
             fault = as_fault(exc, "read failed")

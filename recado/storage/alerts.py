@@ -8,6 +8,7 @@ from datetime import datetime
 import msgspec
 
 from recado.clock import iso
+from recado.rules.bounds import SQL_INT_MAX
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,11 +41,12 @@ def add_alert(
 
 
 def list_alerts(conn: sqlite3.Connection, include_resolved: bool, limit: int = 200) -> list[Alert]:
-    where = "" if include_resolved else "WHERE resolved_at IS NULL "
+    # A range on the id, from the newest: the walk stops after ``limit`` rows.
+    where = "" if include_resolved else "AND resolved_at IS NULL "
     rows = conn.execute(
         "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
-        f"{where}ORDER BY id DESC LIMIT ?",
-        (limit,),
+        f"WHERE id < ? {where}ORDER BY id DESC LIMIT ?",
+        (SQL_INT_MAX, limit),
     ).fetchall()
     return [Alert(**dict(r)) for r in rows]
 

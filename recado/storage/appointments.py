@@ -74,7 +74,9 @@ def appointment_detail(conn: sqlite3.Connection, appointment_id: str) -> Appoint
     ).fetchall()
     events = conn.execute(
         "SELECT id, type, received_at, source FROM events "
-        "WHERE json_extract(data_json, '$.appointment_id') = ? ORDER BY received_at, id",
+        # The expression of the events_appointment index, word for word (migration 0013).
+        "WHERE (CASE WHEN json_valid(data_json) THEN json_extract(data_json, '$.appointment_id') "
+        "END) = ? ORDER BY received_at, id",
         (appointment_id,),
     ).fetchall()
     return AppointmentDetail(

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from recado.clock import iso
+from recado.rules.bounds import SQL_INT_MAX
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,8 +47,8 @@ def list_audit(
 ) -> list[AuditEntry]:
     rows = conn.execute(
         "SELECT id, at, action, target, source_ip, actor, detail_json FROM audit_log "
-        "WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-        (before_id, before_id, limit),
+        "WHERE id < ? ORDER BY id DESC LIMIT ?",
+        (SQL_INT_MAX if before_id is None else before_id, limit),
     ).fetchall()
     return [
         AuditEntry(

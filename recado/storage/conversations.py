@@ -68,32 +68,42 @@ def recent_activity(conn: sqlite3.Connection, wa_id: str, limit: int) -> list[Ac
     """One client's timeline, newest first: inbound messages, what recado sent them
     (templates, replies, notices that reached Meta) and echoes (outbound by the studio's
     app). An edit or a revoke of a message shown is folded into it (its last text, or
-    none); one whose message never arrived is shown as it came."""
-    rows = conn.execute(
-        "SELECT * FROM ("
-        " SELECT 'inbound' AS direction, i.wamid, i.ts, i.type, "
-        "  CASE WHEN r.wamid IS NOT NULL THEN NULL "
-        "   ELSE COALESCE(e.text_body, i.text_body, i.reply_title) END AS text, "
-        "  i.received_at, e.wamid IS NOT NULL AS edited, r.wamid IS NOT NULL AS revoked, "
-        "  NULL AS state, NULL AS message_id "
-        "  FROM inbound_messages i "
-        "  LEFT JOIN inbound_messages e ON e.wamid = (SELECT x.wamid FROM inbound_messages x "
-        "   WHERE x.original_wamid = i.wamid AND x.type = 'edit' ORDER BY x.ts DESC, "
-        "   x.rowid DESC LIMIT 1) "
-        "  LEFT JOIN inbound_messages r ON r.wamid = (SELECT x.wamid FROM inbound_messages x "
-        "   WHERE x.original_wamid = i.wamid AND x.type = 'revoke' LIMIT 1) "
-        "  WHERE i.wa_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
-        "   SELECT 1 FROM inbound_messages o WHERE o.wamid = i.original_wamid))"
-        " UNION ALL"
-        " SELECT 'outbound_by_app', wamid, ts, type, text_body, received_at, 0, 0, NULL, NULL "
-        "  FROM echo_messages WHERE wa_id = ?"
-        " UNION ALL"
-        f" SELECT 'outbound', m.wamid, {_SENT_TS}, m.kind, m.text_body, m.created_at, 0, 0, "
-        "  m.state, m.id FROM messages m "
-        "  WHERE m.wa_id = ? AND m.wamid IS NOT NULL AND m.dry_run = 0"
-        ") ORDER BY ts DESC LIMIT ?",
-        (wa_id, wa_id, wa_id, limit),
+    none); one whose message never arrived is shown as it came. The newest ``limit`` of
+    each kind come from their own index and are merged here (one sorted union would read
+    every row of the client before the limit)."""
+    inbound = conn.execute(
+        "SELECT 'inbound' AS direction, i.wamid, i.ts, i.type, "
+        " CASE WHEN r.wamid IS NOT NULL THEN NULL "
+        "  ELSE COALESCE(e.text_body, i.text_body, i.reply_title) END AS text, "
+        " i.received_at, e.wamid IS NOT NULL AS edited, r.wamid IS NOT NULL AS revoked, "
+        " NULL AS state, NULL AS message_id "
+        " FROM inbound_messages i "
+        " LEFT JOIN inbound_messages e ON e.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "  WHERE x.original_wamid = i.wamid AND x.type = 'edit' ORDER BY x.ts DESC, "
+        "  x.rowid DESC LIMIT 1) "
+        " LEFT JOIN inbound_messages r ON r.wamid = (SELECT x.wamid FROM inbound_messages x "
+        "  WHERE x.original_wamid = i.wamid AND x.type = 'revoke' LIMIT 1) "
+        " WHERE i.wa_id = ? AND NOT (i.type IN ('edit', 'revoke') AND EXISTS ("
+        "  SELECT 1 FROM inbound_messages o WHERE o.wamid = i.original_wamid)) "
+        " ORDER BY i.ts DESC LIMIT ?",
+        (wa_id, limit),
     ).fetchall()
+    echoes = conn.execute(
+        "SELECT 'outbound_by_app' AS direction, wamid, ts, type, text_body AS text, "
+        "received_at, 0 AS edited, 0 AS revoked, NULL AS state, NULL AS message_id "
+        "FROM echo_messages WHERE wa_id = ? ORDER BY ts DESC LIMIT ?",
+        (wa_id, limit),
+    ).fetchall()
+    # Newest by creation (its index); the page orders them by when they went out.
+    sent = conn.execute(
+        f"SELECT 'outbound' AS direction, m.wamid, {_SENT_TS} AS ts, m.kind AS type, "
+        "m.text_body AS text, m.created_at AS received_at, 0 AS edited, 0 AS revoked, "
+        "m.state, m.id AS message_id FROM messages m "
+        "WHERE m.wa_id = ? AND m.wamid IS NOT NULL AND m.dry_run = 0 "
+        "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+        (wa_id, limit),
+    ).fetchall()
+    rows = sorted([*inbound, *echoes, *sent], key=lambda r: r["ts"], reverse=True)[:limit]
     return [
         Activity(**{**dict(r), "edited": bool(r["edited"]), "revoked": bool(r["revoked"])})
         for r in rows

@@ -72,7 +72,8 @@ def due_deliveries(
     rows = conn.execute(
         "SELECT d.id, d.event_id, d.action, d.service, d.state, d.attempts, "
         " e.type, e.occurred_at, e.data_json "
-        "FROM deliveries d JOIN events e ON e.id = d.event_id "
+        # The queue's own index (the planner would take the DLQ's and sort the queue).
+        "FROM deliveries d INDEXED BY deliveries_due JOIN events e ON e.id = d.event_id "
         "WHERE d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ? "
         f"AND {_not_held(blocked, in_flight, 'd.')} "
         "ORDER BY d.next_attempt_at, d.id LIMIT ?",

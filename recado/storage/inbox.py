@@ -9,6 +9,7 @@ from datetime import datetime
 import msgspec
 
 from recado.clock import iso
+from recado.rules.bounds import SQL_INT_MAX
 from recado.rules.storage_faults import is_storage_error_text
 
 # The inbox states an operator can filter by, each a condition on the row.
@@ -29,8 +30,9 @@ class InboxItem(msgspec.Struct, frozen=True, kw_only=True):
     processed_at: str | None
     error: str | None
     attempts: int
-    bytes: int
+    bytes: int  # of the body kept (0 once retention cleared it)
     remote_ip: str
+    body_purged_at: str | None  # when retention cleared the raw body (its rows stay)
 
 
 class InboxCounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,7 +96,7 @@ def inbox_bodies(
 ) -> list[tuple[int, bytes]]:
     """Stored bodies for a replay, whatever their processing state, oldest first."""
     rows = conn.execute(
-        "SELECT id, body FROM webhook_inbox WHERE id > ? "
+        "SELECT id, body FROM webhook_inbox WHERE id > ? AND purged_at IS NULL "
         "AND (? IS NULL OR received_at >= ?) AND (? IS NULL OR id = ?) ORDER BY id LIMIT ?",
         (after_id, since, since, only_id, only_id, limit),
     ).fetchall()
@@ -128,11 +130,13 @@ def recent_inbox(
     conn: sqlite3.Connection, limit: int, before_id: int | None, state: str | None
 ) -> list[InboxItem]:
     where = "1" if state is None else INBOX_STATES[state]
+    # Always a range on the id, from the newest when no page was asked for: the planner
+    # walks the rows from there and stops after ``limit``.
     rows = conn.execute(
         f"SELECT id, received_at, fields, signature_ok, processed_at, error, attempts, "
-        f"length(body) AS bytes, remote_ip FROM webhook_inbox WHERE {where} "
-        f"AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-        (before_id, before_id, limit),
+        f"length(body) AS bytes, remote_ip, purged_at FROM webhook_inbox WHERE {where} "
+        f"AND id < ? ORDER BY id DESC LIMIT ?",
+        (SQL_INT_MAX if before_id is None else before_id, limit),
     ).fetchall()
     return [
         InboxItem(
@@ -145,26 +149,31 @@ def recent_inbox(
             attempts=r["attempts"],
             bytes=r["bytes"],
             remote_ip=r["remote_ip"],
+            body_purged_at=r["purged_at"],
         )
         for r in rows
     ]
 
 
 def inbox_counts(conn: sqlite3.Connection, today_start: str) -> InboxCounts:
-    row = conn.execute(
-        "SELECT "
-        " SUM(processed_at IS NULL AND error IS NULL) AS pending,"
-        " SUM(processed_at IS NULL AND error IS NOT NULL) AS failed,"
-        " SUM(received_at >= ?) AS today "
-        "FROM webhook_inbox",
-        (today_start,),
-    ).fetchone()
-    rejects = conn.execute(
-        "SELECT COUNT(*) FROM webhook_rejects WHERE received_at >= ?", (today_start,)
+    """Bodies waiting or failed (the short list a partial index holds) and today's bodies
+    and rejects (``daily_counts``, from the quarter hour ``today_start`` begins)."""
+    pending = conn.execute(
+        "SELECT COUNT(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL"
     ).fetchone()[0]
+    failed = conn.execute(
+        "SELECT COUNT(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NOT NULL"
+    ).fetchone()[0]
+    today = dict(
+        conn.execute(
+            "SELECT metric, SUM(n) FROM daily_counts WHERE bucket >= ? "
+            "AND metric IN ('inbox', 'reject') GROUP BY metric",
+            (today_start[:16],),
+        ).fetchall()
+    )
     return InboxCounts(
-        pending=int(row["pending"] or 0),
-        failed=int(row["failed"] or 0),
-        received_today=int(row["today"] or 0),
-        rejected_today=int(rejects or 0),
+        pending=int(pending),
+        failed=int(failed),
+        received_today=int(today.get("inbox") or 0),
+        rejected_today=int(today.get("reject") or 0),
     )

@@ -93,6 +93,10 @@ _RECORD_COLUMNS = (
 )
 
 
+# The end of time for a first page: every stored instant sorts before it.
+_NEWEST = ("9999", "")
+
+
 def list_messages(
     conn: sqlite3.Connection,
     *,
@@ -101,26 +105,27 @@ def list_messages(
     day_start: str | None,
     day_end: str | None,
     phone: str | None,
-    before: str | None,
+    before: tuple[str, str] | None,
     limit: int,
 ) -> list[MessageListItem]:
+    """Newest first from ``before`` (the created_at and id of the last row of the previous
+    page). Only the filters asked for are in the statement, and the page boundary is a
+    row-value comparison: an index on (filter, created_at, id) serves each alone."""
+    where, params = ["(created_at, id) < (?, ?)"], list(before or _NEWEST)
+    for column, value in (("state", state), ("kind", kind), ("wa_id", phone)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if day_start is not None:
+        where.append("created_at >= ?")
+        params.append(day_start)
+    if day_end is not None:
+        where.append("created_at < ?")
+        params.append(day_end)
     rows = conn.execute(
-        f"SELECT {_LIST_COLUMNS} FROM messages "
-        "WHERE (:state IS NULL OR state = :state) AND (:kind IS NULL OR kind = :kind) "
-        "AND (:day_start IS NULL OR created_at >= :day_start) "
-        "AND (:day_end IS NULL OR created_at < :day_end) "
-        "AND (:phone IS NULL OR wa_id = :phone) "
-        "AND (:before IS NULL OR created_at || id < :before) "
-        "ORDER BY created_at DESC, id DESC LIMIT :limit",
-        {
-            "state": state,
-            "kind": kind,
-            "day_start": day_start,
-            "day_end": day_end,
-            "phone": phone,
-            "before": before,
-            "limit": limit,
-        },
+        f"SELECT {_LIST_COLUMNS} FROM messages WHERE {' AND '.join(where)} "
+        "ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*params, limit),
     ).fetchall()
     return [MessageListItem(**_columns(r)) for r in rows]
 
@@ -164,8 +169,7 @@ def message_detail(conn: sqlite3.Connection, message_id: str) -> MessageDetail |
         MessageStatus(**dict(s))
         for s in conn.execute(
             "SELECT status, ts, outcome, ignored_reason, received_at "
-            "FROM message_statuses WHERE message_id = ? OR (wamid = ? AND wamid IS NOT NULL) "
-            "ORDER BY ts, id",
+            "FROM message_statuses WHERE message_id = ? OR wamid = ? ORDER BY ts, id",
             (message_id, message.wamid),
         )
     ]

@@ -185,15 +185,6 @@ def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[st
     return out
 
 
-def report(conn: sqlite3.Connection, start: str, end: str) -> dict[str, RunCounts]:
-    rows = conn.execute(
-        "SELECT job, COUNT(*) AS total, COALESCE(SUM(status = 'done'), 0) AS success "
-        "FROM sync_runs WHERE started_at >= ? AND started_at < ? GROUP BY job ORDER BY job",
-        (start, end),
-    ).fetchall()
-    return {r["job"]: RunCounts(total=r["total"], success=r["success"]) for r in rows}
-
-
 def _duration(row: sqlite3.Row) -> float | None:
     if row["finished_at"] is None:
         return None

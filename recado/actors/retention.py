@@ -1,0 +1,110 @@
+"""The retention actor: once a day, at ``retention.hour`` in the studio's zone, deletes what
+is older than each kind's period (storage/retention.py), a batch per write, then gives the
+freed pages back to the file system, and records the run.
+
+The batches of a run go one at a time through the storage actor, like any other write, so
+a webhook or an event queued meanwhile waits for at most one batch; the longest a batch held
+the writer is recorded with the run. A storage fault is nobody's fault: the run starts again
+after a pause (each step finds what is left; a batch already committed is not done twice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import trio
+
+from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
+from recado.clock import iso, wait_s
+from recado.logs import get_logger
+from recado.rules.retention import KINDS, cutoff, next_run
+from recado.runtime.context import Daemon
+from recado.storage import retention as rs
+
+log = get_logger("retention")
+
+STEPS: dict[str, rs.Step] = {
+    "raw_bodies": rs.purge_bodies,
+    "statuses": rs.delete_statuses,
+    "attempts": rs.delete_attempts,
+    "messages": rs.delete_messages,
+    "deliveries": rs.delete_deliveries,
+    "events": rs.delete_events,
+}
+
+
+class Retention:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def next_run_at(self) -> datetime:
+        d = self.daemon
+        return next_run(d.clock.now(), ZoneInfo(d.config.daemon.timezone), d.config.retention.hour)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await self._until(self.next_run_at())
+            while True:
+                try:
+                    await self.run_once()
+                    break
+                except Exception as exc:
+                    if not is_storage_fault(exc):
+                        raise
+                    log.warning("retention_storage_fault", error=describe(exc))
+                    await trio.sleep(STORAGE_RETRY_S)
+
+    async def _until(self, at: datetime) -> None:
+        # Wall-clock waits are capped (clock.wait_s): a jump of the clock is seen in time.
+        while True:
+            delay = wait_s(at, self.daemon.clock.now())
+            if delay <= 0:
+                return
+            await trio.sleep(delay)
+
+    async def run_once(self) -> rs.RetentionRun:
+        d = self.daemon
+        started = d.clock.now()
+        limit = d.config.retention.batch_rows
+        rows = dict.fromkeys(KINDS, 0)
+        batches, longest = 0, 0.0
+        for kind in KINDS:
+            before = iso(cutoff(started, getattr(d.config.retention, f"{kind}_days")))
+            batch = rs.timed(STEPS[kind])
+            while True:
+                done = await d.storage.write(batch, before, iso(d.clock.now()), limit)
+                batches, longest = batches + 1, max(longest, done.ms)
+                rows[kind] += done.rows
+                if done.rows < limit:
+                    break
+        freed, vacuum_ms = await self._vacuum()
+        longest = max(longest, vacuum_ms)
+        run = rs.RetentionRun(
+            started_at=iso(started),
+            finished_at=iso(d.clock.now()),
+            rows=rows,
+            batches=batches,
+            longest_batch_ms=round(longest, 2),
+            pages_freed=freed,
+            db_bytes=rs.file_bytes(d.storage.path),
+        )
+        await d.storage.write(rs.record_run, run)
+        log.info(
+            "retention_done",
+            **rows,
+            batches=batches,
+            longest_batch_ms=run.longest_batch_ms,
+            pages_freed=freed,
+            db_bytes=run.db_bytes,
+        )
+        return run
+
+    async def _vacuum(self) -> tuple[int, float]:
+        freed, longest = 0, 0.0
+        while True:
+            done = await self.daemon.storage.write(rs.vacuum_some)
+            freed, longest = freed + done.rows, max(longest, done.ms)
+            if done.rows < rs.VACUUM_PAGES:
+                return freed, longest
