@@ -32,7 +32,6 @@ import shutil
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from recado.runtime.context import Daemon
 from recado.storage.settings import set_setting
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.multiply_rows import fresh_database, multiply
+from recado.testing.page_samples import SAMPLES, query_variants
 from recado.testing.seed_studio import seed_studio
 
 # The services and sync job the seed was played with (tests/year_helpers.py), so the pages
@@ -59,70 +59,13 @@ TABLES = (
     'source = "crm:GET:/clients?since={cursor}"\ntarget = "crm:POST:/clients"\n'
 )
 BUILT = "built.json"
-Sample = Callable[[sqlite3.Connection], list[str]]
-
-
-def _ids(sql: str) -> Sample:
-    return lambda conn: [str(r[0]) for r in conn.execute(sql)]
-
-
-# A value of each path parameter for each kind of row that takes other queries
-# (tests/test_query_plans.py SAMPLES).
-SAMPLES: dict[str, Sample] = {
-    "message_id": _ids(
-        "SELECT * FROM (SELECT id FROM messages WHERE wamid IS NOT NULL LIMIT 1) UNION ALL "
-        "SELECT * FROM (SELECT id FROM messages WHERE appointment_id IS NULL LIMIT 1) "
-        "UNION ALL SELECT * FROM (SELECT id FROM messages WHERE state = 'skipped' LIMIT 1)"
-    ),
-    "delivery_id": _ids(
-        "SELECT * FROM (SELECT id FROM deliveries WHERE state = 'dead' LIMIT 1) UNION ALL "
-        "SELECT * FROM (SELECT id FROM deliveries WHERE state = 'done' LIMIT 1)"
-    ),
-    "event_id": _ids("SELECT event_id FROM deliveries LIMIT 1"),
-    "appointment_id": _ids("SELECT id FROM appointments LIMIT 1"),
-    "wa_id": _ids("SELECT wa_id FROM echo_messages LIMIT 1"),
-    "incident_id": _ids("SELECT id FROM incidents ORDER BY id DESC LIMIT 1"),
-}
-
-
-def _variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """Each filter of a list is another query: each is asked for (as the plan test does)."""
-    day = conn.execute("SELECT substr(MIN(created_at), 1, 10) FROM messages").fetchone()[0]
-    row = conn.execute("SELECT created_at, id, wa_id, kind, state FROM messages").fetchone()
-    created_at, mid, wa_id, kind, state = row
-    cursor = created_at + mid
-    inbox = conn.execute("SELECT MAX(id) FROM webhook_inbox").fetchone()[0]
-    return {
-        "/messages": [
-            "",
-            f"?state={state}",
-            f"?kind={kind}",
-            f"?date={day}",
-            f"?phone={wa_id}",
-            f"?before={cursor}",
-            f"?state={state}&before={cursor}",
-            f"?kind={kind}&date={day}&before={cursor}",
-            f"?phone={wa_id}&state={state}&date={day}",
-        ],
-        "/webhooks": [
-            "",
-            "?state=pending",
-            "?state=failed",
-            "?state=processed",
-            f"?before={inbox}",
-        ],
-        "/dlq": ["", "?state=archived", "?page=2&per_page=1"],
-        "/alerts": ["", "?all=1"],
-        "/audit": ["", "?limit=3"],
-        "/report/daily": ["", f"?date={day}"],
-    }
 
 
 def pages(document: dict[str, object], db: Path) -> dict[str, list[str]]:
     """Each GET path of the operator's OpenAPI document, with its URLs to ask for."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        variants = _variants(conn)
+        variants = query_variants(conn)
         found: dict[str, list[str]] = {}
         paths = document["paths"]
         assert isinstance(paths, dict)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,72 +22,17 @@ from quart_trio import QuartTrio
 from recado.daemon.hooks import DaemonHooks
 from recado.http.operator_app import create_operator_app
 from recado.runtime.context import Daemon
+from recado.testing.page_samples import SAMPLES, query_variants
 from recado.testing.query_plans import StatementLog, plan_problems
 from recado.testing.test_routes import install_test_routes
 from tests.conftest import running_daemon
 from tests.year_helpers import TABLES, make_seed, read_only, year_of_data
 
-Sample = Callable[[sqlite3.Connection], list[str]]
-
-
-def _ids(sql: str) -> Sample:
-    return lambda conn: [str(r[0]) for r in conn.execute(sql)]
-
-
-# Values for each path parameter of a page: the kinds of row that take different queries.
-SAMPLES: dict[str, Sample] = {
-    "message_id": _ids(
-        "SELECT * FROM (SELECT id FROM messages WHERE wamid IS NOT NULL LIMIT 1) UNION ALL "
-        "SELECT * FROM (SELECT id FROM messages WHERE appointment_id IS NULL LIMIT 1) "
-        "UNION ALL SELECT * FROM (SELECT id FROM messages WHERE state = 'skipped' LIMIT 1)"
-    ),
-    "delivery_id": _ids(
-        "SELECT * FROM (SELECT id FROM deliveries WHERE state = 'dead' LIMIT 1) UNION ALL "
-        "SELECT * FROM (SELECT id FROM deliveries WHERE state = 'done' LIMIT 1)"
-    ),
-    "event_id": _ids("SELECT event_id FROM deliveries LIMIT 1"),
-    "appointment_id": _ids("SELECT id FROM appointments LIMIT 1"),
-    "wa_id": _ids("SELECT wa_id FROM echo_messages LIMIT 1"),
-    "incident_id": _ids("SELECT id FROM incidents ORDER BY id DESC LIMIT 1"),
-}
-
-
-def _query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """Each filter of a list takes another query: every one is asked for."""
-    day = conn.execute("SELECT substr(MIN(created_at), 1, 10) FROM messages").fetchone()[0]
-    row = conn.execute("SELECT created_at, id, wa_id, kind, state FROM messages").fetchone()
-    cursor = row["created_at"] + row["id"]
-    inbox = conn.execute("SELECT MAX(id) FROM webhook_inbox").fetchone()[0]
-    return {
-        "/messages": [
-            "",
-            f"?state={row['state']}",
-            f"?kind={row['kind']}",
-            f"?date={day}",
-            f"?phone={row['wa_id']}",
-            f"?before={cursor}",
-            f"?state={row['state']}&before={cursor}",
-            f"?kind={row['kind']}&date={day}&before={cursor}",
-            f"?phone={row['wa_id']}&state={row['state']}&date={day}",
-        ],
-        "/webhooks": [
-            "",
-            "?state=pending",
-            "?state=failed",
-            "?state=processed",
-            f"?before={inbox}",
-        ],
-        "/dlq": ["", "?state=archived", "?page=2&per_page=1"],
-        "/alerts": ["", "?all=1"],
-        "/audit": ["", "?limit=3"],
-        "/report/daily": ["", f"?date={day}"],
-    }
-
 
 def page_urls(app: QuartTrio, conn: sqlite3.Connection) -> list[str]:
     """Every GET page of the operator app, with every sample of its path parameters and
     every query variant; a parameter without a sample fails the test, naming it."""
-    variants = _query_variants(conn)
+    variants = query_variants(conn)
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.rule.startswith(("/static", "/_test")):
@@ -98,7 +42,7 @@ def page_urls(app: QuartTrio, conn: sqlite3.Connection) -> list[str]:
             if name not in SAMPLES:
                 raise AssertionError(
                     f"the page {rule.rule} has a parameter {name} without a sample in "
-                    "tests/test_query_plans.py SAMPLES: its queries would go unchecked"
+                    "recado/testing/page_samples.py SAMPLES: its queries would go unchecked"
                 )
             values = SAMPLES[name](conn)
             assert values, f"the seed has no row for {name} ({rule.rule})"
