@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 
-from recado.clock import iso, parse_iso
+from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
-from recado.rules.retry_schedule import rebased
 from recado.storage.alerts import add_alert, resolve_alerts
 from recado.storage.message_queue import NewMessage, queue_message
+from recado.storage.waits import rebase_rows
 
 
 class DueDelivery(msgspec.Struct, frozen=True):
@@ -86,21 +86,9 @@ def rebase_waits(conn: sqlite3.Connection, now: datetime) -> int:
     """Open deliveries whose wait was planned after ``now`` (the wall clock went back) wait
     from ``now`` as long as they were asked to (``rules/retry_schedule.rebased``). Returns
     how many moved."""
-    rows = conn.execute(
-        "SELECT id, next_attempt_at, updated_at FROM deliveries "
-        "WHERE state IN ('pending', 'retrying') AND updated_at > ?",
-        (iso(now),),
-    ).fetchall()
-    moved = 0
-    for row in rows:
-        due = rebased(parse_iso(row["next_attempt_at"]), parse_iso(row["updated_at"]), now)
-        if due is not None:
-            conn.execute(
-                "UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ?",
-                (iso(due), iso(now), row["id"]),
-            )
-            moved += 1
-    return moved
+    return rebase_rows(
+        conn, "deliveries", "next_attempt_at", "state IN ('pending', 'retrying')", now
+    )
 
 
 def next_delivery_due(

@@ -15,16 +15,16 @@ from typing import Any
 
 import msgspec
 
-from recado.clock import iso, parse_iso
+from recado.clock import iso
 from recado.rules import message_reasons
 from recado.rules import states as st
 from recado.rules.identity import Identity
-from recado.rules.retry_schedule import rebased
 from recado.rules.send_outcome import Attempt, JobUpdate
 from recado.storage.alerts import add_alert
 from recado.storage.customers import customer_row, resolve_customer
 from recado.storage.ledger import record_outbound
 from recado.storage.settings import SENDING_PAUSED, set_setting
+from recado.storage.waits import rebase_rows
 from recado.storage.webhook_statuses import apply_pending_statuses
 
 
@@ -79,21 +79,13 @@ def rebase_waits(conn: sqlite3.Connection, now: datetime) -> int:
     asked to (``rules/retry_schedule.rebased``). A job never tried keeps its ``due_at``: a
     reminder is due at an instant of the appointment, not after a wait. Returns how many
     moved."""
-    rows = conn.execute(
-        "SELECT id, due_at, updated_at FROM messages WHERE state IN ('queued', 'uncertain') "
-        "AND attempts > 0 AND due_at IS NOT NULL AND updated_at > ?",
-        (iso(now),),
-    ).fetchall()
-    moved = 0
-    for row in rows:
-        due = rebased(parse_iso(row["due_at"]), parse_iso(row["updated_at"]), now)
-        if due is not None:
-            conn.execute(
-                "UPDATE messages SET due_at = ?, updated_at = ? WHERE id = ?",
-                (iso(due), iso(now), row["id"]),
-            )
-            moved += 1
-    return moved
+    return rebase_rows(
+        conn,
+        "messages",
+        "due_at",
+        "state IN ('queued', 'uncertain') AND attempts > 0 AND due_at IS NOT NULL",
+        now,
+    )
 
 
 def next_due_at(conn: sqlite3.Connection, paced: tuple[str, ...] = ()) -> str | None:
