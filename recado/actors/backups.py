@@ -22,7 +22,14 @@ import trio
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import parse_iso, wait_s
 from recado.logs import get_logger
-from recado.rules.backup_schedule import backup_name, due, last_good, stale_at, stale_texts
+from recado.rules.backup_schedule import (
+    backup_name,
+    due,
+    last_good,
+    next_look,
+    stale_at,
+    stale_texts,
+)
 from recado.rules.schedule import next_fire
 from recado.runtime.context import Daemon
 from recado.storage import backup_files as bf
@@ -80,13 +87,7 @@ class Backups:
         await self._alert(now >= deadline, last, now, tz)
         # Read again after the write: a clock that moved meanwhile would be slept past.
         now = d.clock.now()
-        wakes = [next_fire(schedule, now, tz)]
-        if self._retry_at is not None:
-            wakes.append(self._retry_at)
-        if now < deadline:
-            wakes.append(deadline)
-        wake = min(wakes)
-        return wait_s(wake, now)
+        return wait_s(next_look(schedule, last, self._retry_at, deadline, now, tz), now)
 
     async def backup_once(self, now: datetime) -> bool:
         d = self.daemon

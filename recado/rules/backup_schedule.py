@@ -50,6 +50,25 @@ def due(schedule: str, last: datetime | None, now: datetime, tz: ZoneInfo) -> bo
     return last is None or latest_fire(schedule, now, tz) > last
 
 
+def next_look(
+    schedule: str,
+    last: datetime | None,
+    retry_at: datetime | None,
+    deadline: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+) -> datetime:
+    """When the backup actor looks again. A failed backup waits for its retry; otherwise the
+    next fire after the last good backup, not after ``now``: a fire the clock stepped over
+    while the actor was busy (or the machine suspended) is then taken at once instead of
+    being skipped. The stale deadline, while ahead, wakes it too."""
+    if retry_at is not None:
+        wake = retry_at
+    else:
+        wake = next_fire(schedule, last if last is not None else now, tz)
+    return min(wake, deadline) if now < deadline else wake
+
+
 def interval(schedule: str, after: datetime, tz: ZoneInfo) -> float:
     """The schedule's interval after ``after``, in seconds: the gap between its next two
     fires (a schedule of uneven gaps, "0 3 * * 1-5", is measured where it stands)."""
