@@ -171,7 +171,7 @@ async def test_the_messages_csv_is_the_filtered_list_in_words(daemon_dir: Path) 
         await two_clients(daemon, client)
         op = daemon.listeners["operator"].url
         rows = rows_of(await client.get(f"{op}/messages.csv"))
-        assert rows[0][:5] == ["id", "cliente", "telefone", "tipo", "situação"]
+        assert rows[0][:5] == ["id", "cliente", "telefone", "tipo", "estado"]
         assert len(rows) == 1 + 4
         names = {r[1] for r in rows[1:]}
         # A formula in a client's name is text in the spreadsheet, not a formula.

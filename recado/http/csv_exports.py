@@ -23,6 +23,7 @@ from recado.http.message_pages import MessageFilters, message_filters, message_r
 from recado.http.params import query_choice, query_day
 from recado.http.report_pages import DailyReport, report_data
 from recado.rules.csv_cells import safe_cell
+from recado.rules.phone import display_phone
 from recado.rules.states import DLQ_STATES
 from recado.runtime.context import Daemon
 from recado.storage.delivery_queries import dlq_page
@@ -74,6 +75,7 @@ async def message_lines(daemon: Daemon, f: MessageFilters) -> AsyncIterator[str]
         ]
     )
     tz, before, written = studio_zone(daemon), f.before, 0
+    region = daemon.config.studio.country
     while written < EXPORT_MAX:
         limit = min(BATCH, EXPORT_MAX - written)
         rows = await message_rows(daemon, f, before, limit)
@@ -82,7 +84,8 @@ async def message_lines(daemon: Daemon, f: MessageFilters) -> AsyncIterator[str]
                 [
                     m.id,
                     m.client,
-                    m.client_phone,
+                    # Always the number, also for a client the pages name by it alone.
+                    _phone(m.to_number or m.customer_phone, region),
                     t(f"kind.{m.kind}"),
                     t(f"mstate.{m.state}"),
                     m.created_local,
@@ -97,6 +100,10 @@ async def message_lines(daemon: Daemon, f: MessageFilters) -> AsyncIterator[str]
         if cursor is None:
             return
         before = cursor
+
+
+def _phone(e164: str | None, region: str) -> str:
+    return display_phone(e164, region) if e164 else ""
 
 
 async def dlq_lines(daemon: Daemon, state: str) -> AsyncIterator[str]:

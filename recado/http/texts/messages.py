@@ -5,7 +5,7 @@ from __future__ import annotations
 
 TEXT_PT: dict[str, str] = {
     "msg.filters": "Filtrar mensagens",
-    "msg.filter.state": "Situação",
+    "msg.filter.state": "Estado",
     "msg.filter.kind": "Tipo",
     "msg.filter.day": "Dia em que entrou na fila",
     "msg.filter.phone": "Telefone do cliente",
@@ -46,7 +46,7 @@ TEXT_PT: dict[str, str] = {
     "report.day": "Dia",
     "report.show": "Ver relatório",
     "report.csv": "Baixar CSV do dia",
-    "report.chart": "Mensagens do dia por situação",
+    "report.chart": "Mensagens do dia por estado",
     "report.count": "Quantidade",
     "report.share": "Proporção do dia",
     "report.section": "Seção",
@@ -64,7 +64,7 @@ TEXT_PT: dict[str, str] = {
     "csv.dead_letter_added": "novas na DLQ",
     "csv.id": "id",
     "csv.kind": "tipo",
-    "csv.state": "situação",
+    "csv.state": "estado",
     "csv.client": "cliente",
     "csv.phone": "telefone",
     "csv.queued_at": "entrou na fila",
