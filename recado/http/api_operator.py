@@ -185,7 +185,6 @@ _PAGES: list[Entries] = [
             _DAY,
             _PHONE,
             Query("before", {"type": "string"}, "next_before of a page of the list"),
-            _limit(500),
         ),
     ),
     _csv(

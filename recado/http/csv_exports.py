@@ -162,7 +162,7 @@ async def report_lines(daemon: Daemon, day: date) -> AsyncIterator[str]:
 def install_csv_exports(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages.csv")
     async def messages_csv() -> Response:
-        f = message_filters(daemon, default_limit=BATCH)
+        f = message_filters(daemon, paged=False)
         return csv_response("messages.csv", message_lines(daemon, f))
 
     @app.get("/dlq.csv")

@@ -113,12 +113,13 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     form: FormValues
 
 
-def message_filters(daemon: Daemon, default_limit: int = 50) -> MessageFilters:
-    """The list's filters from the query string; a bad one is a 422 naming it."""
+def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
+    """The list's filters from the query string; a bad one is a 422 naming it. An export
+    (``paged`` false) has no ``limit``: it takes every row, up to its own bound."""
     # Read in this order, so that of several bad ones the same is named first as always.
     state, kind, day = query_choice("state", STATES), query_choice("kind", KINDS), query_day("date")
     phone = query_phone("phone", daemon.config.studio.country)
-    limit = query_limit("limit", default_limit)
+    limit = query_limit("limit", 50) if paged else 0
     start = (
         None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
     )
