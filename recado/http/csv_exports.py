@@ -51,7 +51,9 @@ def csv_response(name: str, lines: AsyncIterator[str]) -> Response:
     return response
 
 
-async def message_lines(daemon: Daemon, f: MessageFilters) -> AsyncIterator[str]:
+async def message_lines(
+    daemon: Daemon, f: MessageFilters, batch: int = BATCH, most: int = EXPORT_MAX
+) -> AsyncIterator[str]:
     locale = page_locale(daemon)
 
     def t(key: str) -> str:
@@ -76,8 +78,8 @@ async def message_lines(daemon: Daemon, f: MessageFilters) -> AsyncIterator[str]
     )
     tz, before, written = studio_zone(daemon), f.before, 0
     region = daemon.config.studio.country
-    while written < EXPORT_MAX:
-        limit = min(BATCH, EXPORT_MAX - written)
+    while written < most:
+        limit = min(batch, most - written)
         rows = await message_rows(daemon, f, before, limit)
         for m in rows:
             yield csv_line(
@@ -106,13 +108,15 @@ def _phone(e164: str | None, region: str) -> str:
     return display_phone(e164, region) if e164 else ""
 
 
-async def dlq_lines(daemon: Daemon, state: str) -> AsyncIterator[str]:
+async def dlq_lines(
+    daemon: Daemon, state: str, batch: int = BATCH, most: int = EXPORT_MAX
+) -> AsyncIterator[str]:
     locale, tz = page_locale(daemon), studio_zone(daemon)
     keys = ("csv.id", "csv.event", "csv.target", "csv.attempts", "csv.last_error")
     yield csv_line([translate(locale, k) for k in (*keys, "csv.dead_at")])
     offset = 0
-    while offset < EXPORT_MAX:
-        limit = min(BATCH, EXPORT_MAX - offset)
+    while offset < most:
+        limit = min(batch, most - offset)
         _, rows = await daemon.storage.read(dlq_page, state, limit, offset)
         for r in rows:
             yield csv_line(
