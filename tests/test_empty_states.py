@@ -105,7 +105,8 @@ async def test_a_page_fed_by_a_missing_section_says_what_to_configure(
             block = _block(html, page)
             assert 'data-configured="no"' in block, page
             assert str(escape(translate(locale, f"empty.{page}.not_configured"))) in block
-            assert str(escape(translate(locale, "empty.todo"))) in block
+            todo = "empty.todo" if page == "backups" else "empty.todo_service"
+            assert str(escape(translate(locale, todo))) in block, page
             snippet = SNIPPETS[page].replace("{event}", "lead.created")
             assert f"<code>{escape(snippet)}</code>" in block, (page, block)
 

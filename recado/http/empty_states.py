@@ -71,6 +71,11 @@ class EmptyState:
             return "empty.filtered"
         return f"empty.{self.page}.{'nothing_yet' if self.configured else 'not_configured'}"
 
+    @property
+    def todo_key(self) -> str:
+        """The words before the snippet: a service's snippet has an address to replace."""
+        return "empty.todo_service" if "base_url" in self.snippet else "empty.todo"
+
 
 def empty_state(
     cfg: Config, page: str, event: str | None = None, filtered: bool = False

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 TEXT_PT: dict[str, str] = {
     "empty.todo": (
-        "Para configurar, acrescente ao config.toml (troque o endereço pelo do seu serviço) e "
-        "reinicie o recado (sudo systemctl restart recado):"
+        "Para configurar, acrescente ao config.toml e reinicie o recado "
+        "(sudo systemctl restart recado):"
+    ),
+    "empty.todo_service": (
+        "Para configurar, acrescente ao config.toml, com o endereço do seu serviço no lugar do "
+        "exemplo, e reinicie o recado (sudo systemctl restart recado):"
     ),
     "empty.filtered": "Nada encontrado com esses filtros. Limpe os filtros para ver tudo.",
     "empty.breakers.not_configured": (
@@ -87,8 +91,11 @@ TEXT_PT: dict[str, str] = {
 
 TEXT_EN: dict[str, str] = {
     "empty.todo": (
-        "To configure it, add to config.toml (with your service's address) and restart recado "
-        "(sudo systemctl restart recado):"
+        "To configure it, add to config.toml and restart recado (sudo systemctl restart recado):"
+    ),
+    "empty.todo_service": (
+        "To configure it, add to config.toml, with your service's address instead of the "
+        "example, and restart recado (sudo systemctl restart recado):"
     ),
     "empty.filtered": "Nothing matches these filters. Clear them to see everything.",
     "empty.breakers.not_configured": (
