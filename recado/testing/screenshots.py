@@ -116,8 +116,9 @@ def demo_pages(demo: Demo) -> list[tuple[str, str]]:
     db = demo.db
     message = _first(
         db,
-        "SELECT m.id FROM messages m JOIN appointments a ON a.id = m.appointment_id "
-        "WHERE m.state = 'read' ORDER BY m.created_at, m.id LIMIT 1",
+        # The first booking's notice, as Meta reported it read.
+        "SELECT id FROM messages WHERE kind = 'appointment_created' AND state = 'read' "
+        "ORDER BY created_at, id LIMIT 1",
     )
     wa_id = _first(
         db, "SELECT wa_id FROM inbound_messages WHERE type = 'button' ORDER BY ts, wamid LIMIT 1"
