@@ -24,7 +24,7 @@ _SERVICE = 'name = "crm"\nbase_url = "https://crm.example.com"\n'
 
 # Config snippets, by page; TOML is code, so it is not in the words' tables.
 SNIPPETS: dict[str, str] = {
-    "breakers": (f"[[services]]\n{_SERVICE}breaker = {{failure_threshold = 5, open_s = 60}}\n"),
+    "breakers": f"[[services]]\n{_SERVICE}breaker = {{failure_threshold = 5, open_s = 60}}\n",
     "sync": (
         f"[[services]]\n{_SERVICE}\n[[sync]]\n"
         'name = "clients"\nschedule = "0 3 * * *"\n'

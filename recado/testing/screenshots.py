@@ -41,6 +41,8 @@ FLAGS = [
     "--disable-sync",
 ]
 WIDTHS = {"1280": (1280, 800), "390": (390, 844)}
+# A long list is shown by its first screens; the rest would only weigh on the repository.
+MAX_HEIGHT = 4000
 # seed_studio refuses every 8th booking from the 4th: 3 and 11 are archived and retried by
 # the operator, 19 stays in the DLQ.
 DEMO_APPOINTMENTS = 20
@@ -176,7 +178,13 @@ def shoot(pages: list[tuple[str, str]], into: Path) -> list[Path]:
                 for stem, url in pages:
                     page.goto(url, wait_until="networkidle")
                     target = into / f"{stem}-{width}.png"
-                    page.screenshot(path=str(target), full_page=True, animations="disabled")
+                    height = int(page.evaluate("document.documentElement.scrollHeight"))
+                    page.screenshot(
+                        path=str(target),
+                        full_page=True,
+                        clip={"x": 0, "y": 0, "width": w, "height": min(height, MAX_HEIGHT)},
+                        animations="disabled",
+                    )
                     written.append(target)
                 context.close()
         finally:
