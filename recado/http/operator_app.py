@@ -26,6 +26,7 @@ from recado.http.csrf import install_csrf, require_operator
 from recado.http.csv_exports import install_csv_exports
 from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
+from recado.http.empty_states import install_empty_states
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.host_guard import install_host_guard
@@ -65,6 +66,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
+    install_empty_states(app, daemon)
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_conversation_index(app, daemon)
