@@ -1,9 +1,9 @@
 """The guide's evening routine on the messages, in real Chromium (issue 15): two clients
 booked through the real events API, their notices sent to the Graph double and delivered;
 the operator finds one client by the number as people write it, and another by the
-surname typed in capitals, reads the client's rows by name, opens a timeline and reads it in pt-BR, discards a reminder from its page, picks the
-day of the report and downloads the CSVs, reading their rows. Every step asserts what a
-person sees."""
+surname typed in capitals, reads the client's rows by name, opens a timeline and reads it in
+pt-BR, discards a reminder from its page, picks the day of the report and downloads the
+CSVs, reading their rows. Every step asserts what a person sees."""
 
 from __future__ import annotations
 
