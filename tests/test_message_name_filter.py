@@ -1,6 +1,6 @@
 """The messages list filtered by the client's name (issue 15): typed as a receptionist types
 it (no accents, any case, the start of any word), a name two clients share, a name nobody
-has, input that is no name, and the plans of the queries behind it (migration 0016)."""
+has, input that is no name, and the plans of the queries behind it (migration 0014)."""
 
 from __future__ import annotations
 
@@ -256,7 +256,7 @@ def test_the_name_search_and_its_list_read_no_table_whole(tmp_path: Path) -> Non
     assert len(ours) == 2
     for sql in ours:
         assert plan_problems(conn, sql, ()) == [], sql
-    # The check would see a name looked up the way 0016 exists to avoid.
+    # The check would see a name looked up the way 0014 exists to avoid.
     assert plan_problems(
         conn, "SELECT id FROM appointments WHERE client_name LIKE 'ma%' LIMIT 5", ()
     )

@@ -1,6 +1,6 @@
 """What a person typed to find a client by name, as the words of a full-text prefix search.
 
-The index (migration 0016, FTS5 ``unicode61``) splits names into runs of letters and digits
+The index (migration 0014, FTS5 ``unicode61``) splits names into runs of letters and digits
 and folds case and accents; the words here are split the same way, so "joão  da-silva" is
 the three prefixes ``joão``, ``da``, ``silva`` and emoji or punctuation separate words
 without being one.

@@ -1,4 +1,4 @@
-"""Clients found by name for the operator pages: the names of migration 0016 (bookings'
+"""Clients found by name for the operator pages: the names of migration 0014 (bookings'
 names and WhatsApp profile names, kept by triggers), searched by word prefix."""
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ NOT_COPIED = frozenset(
         "backups",
         # The data directory's own keys (one current): a copy would be a second current key.
         "crypto_keys",
-        # Kept by triggers from the customers and appointments copied (migration 0016).
+        # Kept by triggers from the customers and appointments copied (migration 0014).
         "client_names",
     }
 )
