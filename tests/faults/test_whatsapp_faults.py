@@ -4,6 +4,7 @@ within one minute, loses nothing, sends nothing twice, and clears without a rest
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,8 @@ import trio.testing
 
 from recado.testing import webhook_bodies as wb
 from tests.faults.helpers import MINUTE, named_alert, open_alerts, reasons, resolved
-from tests.incident_helpers import Stack, incident_stack
+from tests.incident_helpers import TOKEN, Stack, incident_stack
+from tests.raw_http import host_port, read_response
 from tests.webhook_helpers import post_body
 
 SENT = ("sent", "delivered", "read")
@@ -40,7 +42,7 @@ async def sent(s: Stack, apt: str, within_s: float = 5 * MINUTE) -> None:
     await s.until(lambda: notice(s, apt)["state"] in SENT, within_s=within_s, step=10)
 
 
-async def test_token_expired_190_463_pauses_alerts_and_reconnecting_resumes(
+async def test_token_expired_190_463_pauses_alerts_and_a_new_token_resumes_without_restart(
     daemon_dir: Path, mock_clock: trio.testing.MockClock
 ) -> None:
     async with incident_stack(daemon_dir, mock_clock) as s:
@@ -60,18 +62,28 @@ async def test_token_expired_190_463_pauses_alerts_and_reconnecting_resumes(
         assert notice(s, "apt-1")["reason_code"] == "graph_190"
         assert len(s.graph.sends()) == 1
 
-        # Meta takes the token again: the operator's "reconnect" on the incident lifts the
-        # pause, no restart; the refused message goes again on the operator's retry.
-        await s.until(lambda: bool(s.of_cause("auth_broken")), within_s=MINUTE)
-        (incident,) = s.of_cause("auth_broken")
-        answer = await s.post(f"/incidents/{incident['id']}/actions/reconnect_whatsapp")
-        assert answer.status_code == 200 and answer.json()["token"] == "accepted", answer.text
+        # A new token in the file and a reload (SIGHUP does the same): the pause is over,
+        # with no restart; Meta refuses the old token from now on.
+        new_token = "a-new-token-from-meta"
+        s.graph.token = new_token
+        (daemon_dir / "token").write_text(new_token + "\n")
+        answer = await s.post("/config/reload")
+        assert answer.status_code == 200, answer.text
+        assert "whatsapp.access_token" in answer.json()["applied"]
         await resolved(s, "whatsapp_auth", within_s=MINUTE)
         await sent(s, "apt-2")
+        # The refused message goes again on the operator's retry, once.
         retried = await s.post(f"/messages/{notice(s, 'apt-1')['id']}/retry")
         assert retried.status_code == 200, retried.text
         await sent(s, "apt-1")
+        assert [r.headers["authorization"] for r in s.graph.sends()[1:]] == [
+            f"Bearer {new_token}"
+        ] * 2
         never_twice(s)
+        stored = json.dumps(s.rows("SELECT * FROM audit_log")) + json.dumps(
+            s.rows("SELECT * FROM settings")
+        )
+        assert new_token not in stored and TOKEN not in stored
 
 
 async def test_a_graph_5xx_streak_alerts_within_a_minute_and_resolves_when_meta_answers(
@@ -284,3 +296,32 @@ async def test_a_webhook_body_over_the_limit_is_refused_413_with_an_alert(
         await s.advance(9 * MINUTE, step=60)
         assert open_alerts(s, "webhook_too_large")
         await resolved(s, "webhook_too_large", within_s=2 * MINUTE)
+
+
+async def test_the_connection_cap_reached_alerts_and_resolves_once_connections_end(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock
+) -> None:
+    cap = 4
+    caps = f"public_max_connections = {cap}\n"
+    async with incident_stack(daemon_dir, mock_clock, http_toml=caps) as s:
+        held = []
+        for _ in range(cap):
+            stream = await trio.open_tcp_stream(*host_port(s.public))
+            await stream.send_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await read_response(stream, see_close=False)).status == 200
+            held.append(stream)
+        body = wb.envelope([wb.inbound_text("oi", wa_id="5511987650001")])
+        refused = await post_body(s.daemon, s.client, body)
+        assert refused.status_code == 503 and refused.json()["error"] == "too_many_connections"
+        row, text = await named_alert(s, "connection_cap")
+        assert row["subject"] == "public" and "http.public_max_connections" in row["text_pt"]
+        assert "limite de 4 conexões" in text and "503" in text
+        # The connections end: the alert resolves at once, the dashboard's "hit lately" ten
+        # minutes after the last refusal; Meta's retry of the refused webhook gets in.
+        for stream in held:
+            await stream.aclose()
+        accepted = await post_body(s.daemon, s.client, body)
+        assert accepted.status_code == 200
+        await s.until(lambda: not open_alerts(s, "connection_cap"), within_s=MINUTE)
+        await s.advance(9 * MINUTE, step=60)
+        await resolved(s, "connection_cap", within_s=2 * MINUTE)
