@@ -295,12 +295,11 @@ class Sender:
         if decision.redirected_from is not None:
             # The test recipient answered: who Meta names is not this job's customer.
             update = replace(update, wa_id=None, user_id=None)
-        if not isinstance(result, gc.Accepted):
-            # A short fault (a throttled burst) may be over before the next periodic check;
-            # set before the outcome's commit wakes the incident monitor.
-            self.daemon.send_trouble = True
         await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)
-        self.daemon.wakeups.poke("incidents")
+        if not isinstance(result, gc.Accepted):
+            # A short fault (a throttled burst) may be over before the next periodic check.
+            self.daemon.send_trouble = True
+            self.daemon.wakeups.poke("incidents")
         if isinstance(result, gc.Rejected) and result.code in TEMPLATE_STATE_CODES:
             self.daemon.templates_doubted = True
             self.daemon.wakeups.poke("templates")

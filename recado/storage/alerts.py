@@ -102,11 +102,11 @@ def add_past_alerts(
 
 
 def open_alerts_of(conn: sqlite3.Connection, codes: tuple[str, ...]) -> list[Alert]:
-    """The open alerts of ``codes``, oldest first (through the open alerts' code index)."""
+    """The open alerts of ``codes`` (through the open alerts' code index; a few per code)."""
     marks = ",".join("?" for _ in codes)
     rows = conn.execute(
         "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
-        f"WHERE code IN ({marks}) AND resolved_at IS NULL ORDER BY id LIMIT 200",
+        f"WHERE code IN ({marks}) AND resolved_at IS NULL LIMIT 200",
         codes,
     ).fetchall()
     return [Alert(**dict(r)) for r in rows]
