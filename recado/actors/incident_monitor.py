@@ -5,7 +5,9 @@ On every wake-up (any announced commit) it empties the alerts' outbox; every
 ``incidents.check_interval_s`` (on the injected clock) it gathers the facts, asks
 ``rules/incident_triggers.py`` which causes fire, opens or joins their incidents, notes the
 causes that cleared, and for each incident checks its SLA clocks, its 30-minute update and
-its counts (``rules/incident_sla.py``). It decides nothing itself.
+its counts (``rules/incident_sla.py``). With the same facts it keeps the WhatsApp side's
+standing alerts (``actors/standing_alerts.py``), also at once after a send that did not end
+accepted, since a short fault may be over before the next check. It decides nothing itself.
 
 A trigger whose incident cannot be written (storage itself is the fault) is kept in memory
 with the time it was detected and written as soon as storage takes writes again, so a disk

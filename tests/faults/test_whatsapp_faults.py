@@ -13,6 +13,7 @@ from typing import Any
 import trio
 import trio.testing
 
+from recado.rules import whatsapp_faults as wf
 from recado.testing import webhook_bodies as wb
 from tests.faults.helpers import MINUTE, named_alert, open_alerts, reasons, resolved
 from tests.incident_helpers import TOKEN, Stack, incident_stack
@@ -236,7 +237,7 @@ async def test_webhook_silence_outside_business_hours_raises_nothing(
     async with incident_stack(daemon_dir, mock_clock, statuses=False, incidents=night) as s:
         await s.book("apt-1", PHONES[0])
         await sent(s, "apt-1", within_s=MINUTE)
-        await s.advance(2 * 60 * MINUTE, step=120)
+        await s.advance(2 * 60 * MINUTE, step=300)
         assert open_alerts(s, "webhook_silence") == []
         assert "webhook_silence" not in await reasons(s)
 
@@ -253,13 +254,13 @@ async def test_a_flood_of_forged_webhooks_is_refused_cheaply_with_one_alert(
             "(SELECT COUNT(*) FROM audit_log) AS audits"
         )
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64}
-        for _ in range(200):
+        for _ in range(2 * wf.FORGED_MIN):
             answer = await s.client.post(url, content=raw, headers=headers)
             assert answer.status_code == 401 and answer.json()["error"] == "bad_signature"
         row, text = await named_alert(s, "webhook_forged")
         assert (row["severity"], row["text_pt"]) == ("warning", text)
         assert "assinatura inválida" in text and "401" in text and "app_secret_file" in text
-        for _ in range(200):
+        for _ in range(2 * wf.FORGED_MIN):
             await s.client.post(url, content=raw, headers=headers)
         await s.advance(MINUTE, step=20)
         # One alert for the flood, and nothing stored per forged request.
