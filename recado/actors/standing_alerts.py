@@ -15,7 +15,7 @@ from recado.rules.health import template_problem_texts
 from recado.rules.incident_triggers import Trigger
 from recado.runtime.context import Daemon
 from recado.runtime.template_checks import all_checks
-from recado.storage.alerts import reconcile_alerts
+from recado.storage.alerts import keep_standing_alerts
 from recado.storage.incident_facts import SendFacts
 from recado.storage.whatsapp_fault_facts import throttle_facts
 
@@ -57,7 +57,7 @@ async def keep_standing(
         ),
     )
     wanted = [(a.code, a.subject, a.severity, a.pt_br, a.en) for a in wf.standing(facts)]
-    raised, resolved = await daemon.storage.write(reconcile_alerts, now, wf.CODES, wanted)
+    raised, resolved = await daemon.storage.write(keep_standing_alerts, now, wf.CODES, wanted)
     if raised or resolved:
         log.info("standing_alerts", raised=raised, resolved=resolved)
         daemon.after_commit("deliveries")

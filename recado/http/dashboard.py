@@ -24,7 +24,7 @@ from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 from recado.runtime.template_checks import all_checks
 from recado.storage import sync as sq
-from recado.storage.alerts import open_alert_count, open_alerts_of
+from recado.storage.alerts import open_alert_count, open_alerts_in
 from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
@@ -187,6 +187,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         events_today_processed=events_today.processed,
         events_today_failed=events_today.failed,
         sync_recent_failures={n: s.recent_failures for n, s in sync.items()},
+        sync_last_failed={
+            n: s.last_error or "" for n, s in summaries.items() if s.last_status == "failed"
+        },
+        reload_refused=tuple(daemon.reload_refused) if daemon.reload_refused is not None else None,
+        config_path=str(daemon.config_path),
         sync_set_aside={
             j.name: problem
             for j in cfg.sync
@@ -222,7 +227,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         if backups.stale
         else None,
         standing_alerts=tuple(
-            (a.code, a.text_pt, a.text_en) for a in await read(open_alerts_of, DASHBOARD_CODES)
+            (a.code, a.text_pt, a.text_en) for a in await read(open_alerts_in, DASHBOARD_CODES)
         ),
     )
     last_accepted = await read(last_accepted_send)

@@ -71,6 +71,9 @@ class Daemon:
     templates_doubted: bool = False
     # A send did not end accepted: the incident monitor checks the standing alerts at once.
     send_trouble: bool = False
+    # The problems of the last reload, when it was refused (the running config was kept);
+    # None once a reload applies. Set by the reload; read by the alerts and the dashboard.
+    reload_refused: list[str] | None = None
 
     @property
     def kill_switch_on(self) -> bool:
