@@ -20,7 +20,8 @@ Built databases are kept in ``--dir`` and reused; the retention run deletes rows
 database it ran on is rebuilt next time.
 
 Usage: .venv/bin/python bench/pages_at_scale.py [--sizes 10000,100000,1000000] [--repeat 15]
-       [--dir /tmp/recado-pages-at-scale] [--keep-days 390]
+       [--dir /tmp/recado-pages-at-scale] [--keep-days 390] [--no-retention]
+(bench/retention_pause.py runs the retention part alone, on a copy of a built database.)
 """
 
 from __future__ import annotations
@@ -30,21 +31,13 @@ import json
 import re
 import shutil
 import sqlite3
-import statistics
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import trio
+from retention_pause import retention_pause
 
-from recado.actors.retention import Retention
-from recado.clock import TrioClock
-from recado.config import load_config
-from recado.daemon.main import run_daemon
-from recado.rules.retention import KINDS
-from recado.runtime.context import Daemon
-from recado.storage.settings import set_setting
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.multiply_rows import fresh_database, multiply
 from recado.testing.page_samples import SAMPLES, query_variants
@@ -192,59 +185,17 @@ def measure(directory: Path, db: Path, repeat: int) -> tuple[float, float, dict[
     return ready_s, rss, times
 
 
-async def _writer(daemon: Daemon, done: trio.Event, waits: list[float]) -> None:
-    n = 0
-    while not done.is_set():
-        t0 = time.perf_counter()
-        await daemon.storage.write(set_setting, "bench_probe", n, daemon.clock.now())
-        waits.append((time.perf_counter() - t0) * 1000)
-        n += 1
-        await trio.sleep(0.005)
-
-
-async def retention(directory: Path, keep_days: int) -> dict[str, float]:
-    """A retention run inside the daemon keeping ``keep_days`` of every kind (the rows span
-    400 days: the oldest days of each go), while a writer writes: the longest wait of a
-    write and what the run did."""
-    periods = "".join(f"{kind}_days = {keep_days}\n" for kind in KINDS)
-    # No services: nothing but the run and the writer is asked of the daemon.
-    config = write_config(directory, f"[retention]\n{periods}")
-    clock = TrioClock(datetime.now(UTC))
-    async with trio.open_nursery() as nursery:
-        daemon: Daemon = await nursery.start(
-            lambda task_status: run_daemon(
-                load_config(config),
-                config,
-                install_signals=False,
-                clock=clock,
-                task_status=task_status,
-            )
-        )
-        waits: list[float] = []
-        done = trio.Event()
-        nursery.start_soon(_writer, daemon, done, waits)
-        t0 = time.perf_counter()
-        run = await Retention(daemon).run_once()
-        took = time.perf_counter() - t0
-        done.set()
-        daemon.stopping.set()
-    return {
-        "rows": sum(run.rows.values()),
-        "batches": run.batches,
-        "run_s": took,
-        "longest_batch_ms": run.longest_batch_ms,
-        "writes": len(waits),
-        "write_p50_ms": statistics.median(waits),
-        "write_max_ms": max(waits),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/recado-pages-at-scale"))
     parser.add_argument("--keep-days", type=int, default=390)
+    parser.add_argument(
+        "--no-retention",
+        action="store_true",
+        help="skip the retention run, keeping the largest database for the next run",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -281,9 +232,11 @@ def main() -> None:
     print(f"\nslowest URLs at {large:,} (p50 / p95 ms):")
     for url in urls[:8]:
         print(f"{url}: {_ms(results[large][url], 0.5):.1f} / {_ms(results[large][url], 0.95):.1f}")
+    if args.no_retention:
+        return
     directory = args.dir / str(large)
     (directory / BUILT).unlink()
-    figures = trio.run(retention, directory, args.keep_days)
+    figures = trio.run(retention_pause, directory, args.keep_days, 5.0)
     print(
         f"\nretention over {large:,} (keeping {args.keep_days} days of each kind): "
         + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()),

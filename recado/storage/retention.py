@@ -26,13 +26,18 @@ from recado.rules.bounds import SQL_INT_MAX
 # A step: (conn, cutoff ISO instant, now ISO instant, limit) -> rows it deleted or cleared.
 Step = Callable[[sqlite3.Connection, str, str, int], int]
 
-# What sets a batch's size on pages: each vacuum step gives one free page back to the disk.
+# The most free pages one vacuum batch gives back; the retention actor asks for fewer when
+# a batch takes longer than its budget (rules/retention_batch.py).
 VACUUM_PAGES = 2000
 
 
 class BatchDone(msgspec.Struct, frozen=True, kw_only=True):
     rows: int
     ms: float  # how long the batch held the writer
+
+
+# A batch as the retention actor writes it: (conn, *args) -> what it did.
+Batch = Callable[..., BatchDone]
 
 
 def _ids(conn: sqlite3.Connection, sql: str, *params: object) -> list[object]:
