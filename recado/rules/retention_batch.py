@@ -15,23 +15,26 @@ from __future__ import annotations
 BUDGET_MS = 15.0
 # The first batch of each kind: small enough to fit the budget on any disk.
 FIRST_ROWS = 32
-# Never fewer rows than this: a batch that makes no progress would never end the run.
-MIN_ROWS = 1
+# Never fewer rows than this (unless ``batch_rows`` is lower): a batch's commit costs an fsync
+# whatever its size, so on a slow disk tiny batches would not shorten any wait, only stretch
+# the run over hours.
+MIN_ROWS = 10
 
 
 def next_rows(rows: int, took_ms: float, ceiling: int, budget_ms: float = BUDGET_MS) -> int:
     """The size of the batch after one of ``rows`` rows that took ``took_ms``: what fits the
     budget at the rate measured, at most twice ``rows``, within ``MIN_ROWS``..``ceiling``
     (``retention.batch_rows``)."""
-    ceiling = max(MIN_ROWS, ceiling)
-    if rows < MIN_ROWS:
-        return min(FIRST_ROWS, ceiling)
+    ceiling = max(1, ceiling)
+    floor = min(MIN_ROWS, ceiling)
+    if rows < 1:
+        return first_rows(ceiling)
     if took_ms <= 0:
-        return min(ceiling, rows * 2)
+        return max(floor, min(ceiling, rows * 2))
     # In floats until it is bounded: a batch of a few microseconds would overflow int().
     fits = min(float(ceiling), rows * 2.0, rows * budget_ms / took_ms)
-    return max(MIN_ROWS, int(fits))
+    return max(floor, int(fits))
 
 
 def first_rows(ceiling: int) -> int:
-    return max(MIN_ROWS, min(FIRST_ROWS, ceiling))
+    return max(1, min(FIRST_ROWS, ceiling))
