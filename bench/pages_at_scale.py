@@ -54,6 +54,16 @@ TABLES = (
 BUILT = "built.json"
 
 
+def installed_bytecode(directory: Path) -> dict[str, str]:
+    """The daemon's environment for its bytecode as an install has it: ``pip install``
+    compiles every module once (the unit cannot write under /opt, ProtectSystem=strict), so a
+    start loads cached bytecode. A shell with PYTHONDONTWRITEBYTECODE set (as these
+    sessions' shells are) compiles all of recado's 240 modules on every start: 0.5 s of CPU,
+    measured in start-to-ready but never paid in production. The cache goes under
+    ``directory``, not into the source tree."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(directory / "pycache")}
+
+
 def pages(document: dict[str, object], db: Path) -> dict[str, list[str]]:
     """Each GET path of the operator's OpenAPI document, with its URLs to ask for."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -157,11 +167,11 @@ def build(seed_db: Path, directory: Path, size: int) -> tuple[Path, dict[str, in
     return db, counts
 
 
-def ready_empty(directory: Path) -> float:
+def ready_empty(directory: Path, env: dict[str, str]) -> float:
     """Start-to-ready on an empty data directory: the interpreter's and the imports' share."""
     if directory.exists():
         shutil.rmtree(directory)
-    daemon = DaemonProcess(write_config(directory, TABLES), test_hooks=False)
+    daemon = DaemonProcess(write_config(directory, TABLES), test_hooks=False, env=env)
     started = time.perf_counter()
     daemon.start(timeout_s=120)
     ready_s = time.perf_counter() - started
@@ -174,11 +184,13 @@ def _ms(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(directory: Path, db: Path, repeat: int) -> tuple[float, float, dict[str, list[float]]]:
+def measure(
+    directory: Path, db: Path, repeat: int, env: dict[str, str]
+) -> tuple[float, float, dict[str, list[float]]]:
     """(start-to-ready s, peak RSS MiB, ms per page and format) of a daemon on ``db``; the
     keys indented by two spaces are each URL's own (the slowest are named at the end)."""
     config = write_config(directory, TABLES)
-    daemon = DaemonProcess(config, test_hooks=False)
+    daemon = DaemonProcess(config, test_hooks=False, env=env)
     started = time.perf_counter()
     daemon.start(timeout_s=120)
     ready_s = time.perf_counter() - started
@@ -227,13 +239,20 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     args.dir.mkdir(parents=True, exist_ok=True)
     seed_db = seed(args.dir)
-    empty_s = ready_empty(args.dir / "empty")
-    print(f"start-to-ready on an empty data dir: {empty_s * 1000:.0f} ms", flush=True)
+    env = installed_bytecode(args.dir)
+    # The first start compiles the bytecode into the cache, as an install does once.
+    first_s = ready_empty(args.dir / "empty", env)
+    empty_s = ready_empty(args.dir / "empty", env)
+    print(
+        f"start-to-ready on an empty data dir: {empty_s * 1000:.0f} ms "
+        f"(first start, compiling the bytecode: {first_s * 1000:.0f} ms)",
+        flush=True,
+    )
     results: dict[int, dict[str, list[float]]] = {}
     for size in sizes:
         directory = args.dir / str(size)
         db, counts = build(seed_db, directory, size)
-        ready_s, rss, times = measure(directory, db, args.repeat)
+        ready_s, rss, times = measure(directory, db, args.repeat, env)
         results[size] = times
         rows = ", ".join(f"{t} {n:,}" for t, n in sorted(counts.items()) if n and t != "bytes")
         print(
