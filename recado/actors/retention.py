@@ -77,9 +77,12 @@ class Retention:
         for kind in KINDS:
             before = iso(cutoff(started, getattr(d.config.retention, f"{kind}_days")))
             batch = rs.timed(STEPS[kind])
-            size = first_rows(ceiling)
+            size, after = first_rows(ceiling), ""
             while True:
-                done, took_ms = await self._timed_write(batch, before, iso(d.clock.now()), size)
+                done, took_ms = await self._timed_write(
+                    batch, before, iso(d.clock.now()), size, after
+                )
+                after = done.after
                 batches, longest = batches + 1, max(longest, done.ms)
                 rows[kind] += done.rows
                 if done.rows < size:
