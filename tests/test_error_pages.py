@@ -13,8 +13,8 @@ from markupsafe import escape
 from quart import Response
 
 import recado
-from recado.http.operator_app import create_operator_app
 from recado.http.i18n import detail_words, message_type_word, translate
+from recado.http.operator_app import create_operator_app
 from recado.testing import webhook_bodies as wb
 from tests.conftest import running_daemon
 from tests.webhook_helpers import WEBHOOK_TOML, deliver, write_secrets

@@ -52,7 +52,5 @@ def translations(locale: str) -> Translations:
 def words(locale: str) -> Mapping[str, str]:
     """Every translated key of ``locale`` and its words (for checks that list keys)."""
     return {
-        str(m.id): str(m.string)
-        for m in read_catalog(locale)
-        if m.id and m.string and not m.fuzzy
+        str(m.id): str(m.string) for m in read_catalog(locale) if m.id and m.string and not m.fuzzy
     }

@@ -29,35 +29,38 @@ BUILT_KEYS = ("error.", "voucher_missing.", "mtype.", "detail.")
 
 def translate(locale: str, key: str) -> str:
     """The words of ``key`` in ``locale``; a key no catalog has shows as itself."""
-    found = translations(locale if locale in LANGUAGES else DEFAULT_LOCALE).gettext(key)
-    return str(found)
+    return _lookup(locale, key)
+
+
+def _lookup(locale: str, key: str) -> str:
+    # Keys built here from a code go through this name, not ``translate``: extraction takes
+    # ``translate``'s literal keys and would warn about every f-string.
+    return str(translations(locale if locale in LANGUAGES else DEFAULT_LOCALE).gettext(key))
 
 
 def _known(locale: str, key: str) -> str:
     """The words of ``key``, or "" when no catalog has it."""
-    found = translate(locale, key)
+    found = _lookup(locale, key)
     return "" if found == key else found
 
 
 def error_words(locale: str, status: int) -> tuple[str, str]:
     """The title and sentence of an error page for ``status``."""
     code = str(status) if _known(locale, f"error.{status}.title") else "other"
-    return translate(locale, f"error.{code}.title"), translate(locale, f"error.{code}.what")
+    return _lookup(locale, f"error.{code}.title"), _lookup(locale, f"error.{code}.what")
 
 
 def message_type_word(locale: str, kind: str) -> str:
     """A WhatsApp message type (``button``) in words (``toque em botão``)."""
-    return _known(locale, f"mtype.{kind}") or (
-        f"{translate(locale, 'mtype.other')} ({kind[:40]})"
-    )
+    return _known(locale, f"mtype.{kind}") or (f"{_lookup(locale, 'mtype.other')} ({kind[:40]})")
 
 
 def back_label(locale: str) -> str:
-    return translate(locale, "error.back.title")
+    return _lookup(locale, "error.back.title")
 
 
 def voucher_missing_words(locale: str) -> tuple[str, str]:
-    return translate(locale, "voucher_missing.title"), translate(locale, "voucher_missing.what")
+    return _lookup(locale, "voucher_missing.title"), _lookup(locale, "voucher_missing.what")
 
 
 def detail_words(locale: str, code: str) -> str:

@@ -34,9 +34,7 @@ def babel_locale(locale: str) -> Locale:
     return Locale.parse(in_locale(_BABEL_LOCALES, locale))
 
 
-def format_local(
-    value: datetime | str | int | None, tz: ZoneInfo, locale: str = "pt-BR"
-) -> str:
+def format_local(value: datetime | str | int | None, tz: ZoneInfo, locale: str = "pt-BR") -> str:
     """``dd/mm/aaaa HH:MM`` in the studio's zone, the one format pages use. Integers are
     Meta's unix-second timestamps."""
     if value is None or value == "":
