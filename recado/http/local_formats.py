@@ -22,6 +22,7 @@ from recado.rules.locale import in_locale
 
 INSTANT = "dd/MM/yyyy HH:mm"
 DAY = "dd/MM/yyyy"
+CLOCK = "HH:mm"
 UNKNOWN = "—"
 _BABEL_LOCALES = {"pt-BR": "pt_BR", "en": "en"}
 
@@ -48,6 +49,11 @@ def format_local(value: datetime | str | int | None, tz: ZoneInfo, locale: str =
     else:
         dt = parse_iso(value) if isinstance(value, str) else value
     return format_datetime(dt, INSTANT, tzinfo=tz, locale=babel_locale(locale))
+
+
+def format_clock(value: datetime, tz: ZoneInfo, locale: str = "pt-BR") -> str:
+    """The time of day of an instant in the studio's zone, ``HH:MM`` (24 h)."""
+    return format_datetime(value, CLOCK, tzinfo=tz, locale=babel_locale(locale))
 
 
 def format_day(value: date | str | None, locale: str = "pt-BR") -> str:
@@ -88,7 +94,7 @@ def format_money(amount: Number | None, locale: str = "pt-BR", currency: str = "
     return format_currency(amount, currency, locale=babel_locale(locale))
 
 
-def format_megabytes(size: int | None, locale: str = "pt-BR") -> str:
+def format_megabytes(size: Number | None, locale: str = "pt-BR") -> str:
     """A size in bytes as megabytes with one decimal (``12,5 MB``)."""
     if size is None:
         return UNKNOWN
