@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.support import Translations
 from quart import Quart
 
 from recado.http import local_formats as lf
@@ -35,7 +36,11 @@ def translate(locale: str, key: str) -> str:
 def _lookup(locale: str, key: str) -> str:
     # Keys built here from a code go through this name, not ``translate``: extraction takes
     # ``translate``'s literal keys and would warn about every f-string.
-    return str(translations(locale if locale in LANGUAGES else DEFAULT_LOCALE).gettext(key))
+    return str(_catalog(locale).gettext(key))
+
+
+def _catalog(locale: str) -> Translations:
+    return translations(locale if locale in LANGUAGES else DEFAULT_LOCALE)
 
 
 def _known(locale: str, key: str) -> str:
@@ -84,7 +89,8 @@ def install_i18n(app: Quart, daemon: Daemon) -> None:
         locale = page_locale(daemon)
         tz = studio_zone(daemon)
         return {
-            "t": lambda key: translate(locale, key),
+            # A page asks for a hundred words or more: the catalog's own lookup, bound once.
+            "t": _catalog(locale).gettext,
             "local_time": lambda value: lf.format_local(value, tz, locale),
             "local_day": lambda value: lf.format_day(value, locale),
             "number": lambda value, digits=0: lf.format_number(value, locale, digits),
