@@ -15,8 +15,8 @@ from markupsafe import escape
 from recado.config.loading import load_config
 from recado.http.empty_states import CONFIGURED, SNIPPETS, empty_state
 from recado.http.i18n import translate
-from recado.http.texts.empty import TEXT_EN, TEXT_PT
 from recado.testing.daemon_process import write_config
+from recado.testing.i18n_catalogs import catalogs, entries
 from tests.conftest import running_daemon
 
 # page -> (path, the empty block's id) of the pages whose rows come from a config section.
@@ -63,12 +63,17 @@ def test_each_snippet_is_a_config_the_real_loader_reads_and_it_fills_its_page(
 
 
 def test_every_empty_word_is_in_both_languages() -> None:
-    assert set(TEXT_PT) == set(TEXT_EN)
+    words = {lang: entries(c) for lang, c in catalogs().items()}
+    pt, en = (
+        {k: v for k, v in words[lang].items() if k.startswith("empty.") and v}
+        for lang in ("pt-BR", "en")
+    )
+    assert pt and set(pt) == set(en)
     for page in [*NOT_CONFIGURED, "deliveries"]:
-        assert f"empty.{page}.not_configured" in TEXT_PT
+        assert f"empty.{page}.not_configured" in pt
     for page in [*NOT_CONFIGURED, *NOTHING_YET, "deliveries", "sync_runs", "conversation"]:
         if page not in ("sync",):
-            assert f"empty.{page}.nothing_yet" in TEXT_PT, page
+            assert f"empty.{page}.nothing_yet" in pt, page
 
 
 def _block(html: str, page: str) -> str:

@@ -67,19 +67,16 @@ async def message_lines(
 
     yield csv_line(
         [
-            t(k)
-            for k in (
-                "csv.id",
-                "csv.client",
-                "csv.phone",
-                "csv.kind",
-                "csv.state",
-                "csv.queued_at",
-                "csv.due_at",
-                "csv.sent_at",
-                "csv.reason",
-                "csv.dry_run",
-            )
+            t("csv.id"),
+            t("csv.client"),
+            t("csv.phone"),
+            t("csv.kind"),
+            t("csv.state"),
+            t("csv.queued_at"),
+            t("csv.due_at"),
+            t("csv.sent_at"),
+            t("csv.reason"),
+            t("csv.dry_run"),
         ]
     )
     tz, before, written = studio_zone(daemon), f.before, 0
@@ -118,8 +115,15 @@ async def dlq_lines(
     daemon: Daemon, state: str, batch: int = BATCH, most: int = EXPORT_MAX
 ) -> AsyncIterator[str]:
     locale, tz = page_locale(daemon), studio_zone(daemon)
-    keys = ("csv.id", "csv.event", "csv.target", "csv.attempts", "csv.last_error")
-    yield csv_line([translate(locale, k) for k in (*keys, "csv.dead_at")])
+    header = [
+        translate(locale, "csv.id"),
+        translate(locale, "csv.event"),
+        translate(locale, "csv.target"),
+        translate(locale, "csv.attempts"),
+        translate(locale, "csv.last_error"),
+        translate(locale, "csv.dead_at"),
+    ]
+    yield csv_line(header)
     offset = 0
     while offset < most:
         limit = min(batch, most - offset)
@@ -163,7 +167,11 @@ async def report_lines(daemon: Daemon, day: date) -> AsyncIterator[str]:
     locale = page_locale(daemon)
     report = await report_data(daemon, day)
     yield csv_line(
-        [translate(locale, k) for k in ("report.section", "report.item", "report.count")]
+        [
+            translate(locale, "report.section"),
+            translate(locale, "report.item"),
+            translate(locale, "report.count"),
+        ]
     )
     for row in report_rows(report, locale):
         yield csv_line(row)

@@ -6,7 +6,7 @@ that nothing is configured, the config snippet that would fill it.
 so a page never asks for a section the studio already has. The snippets are written with the
 real key names of ``recado.config.schema``; tests/test_empty_states.py reads each one with
 the real config loader, so a renamed key fails a test instead of teaching a wrong one.
-The words themselves are in ``recado.http.texts.empty``.
+The words themselves are the ``empty.*`` entries of the catalogs (``recado/locale``).
 """
 
 from __future__ import annotations

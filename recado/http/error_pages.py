@@ -6,7 +6,7 @@ Views and error handlers keep returning ``json_error``: the page is made from th
 after the request, so every refusal of every route (and of error handlers added later)
 reaches a person the same way, with the same status code. The page's detail is in the
 studio's language: in pt-BR the refusal's own words (``json_error(..., pt=...)``) or its
-code's (``texts.errors.DETAIL_PT``), never the English of the JSON.
+code's (``detail.<code>`` in the catalogs), never the English of the JSON.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from quart import Quart, Response, current_app, g, render_template, request
 
-from recado.http.i18n import back_label, error_words, page_locale
-from recado.http.texts.errors import DETAIL_PT
+from recado.http.i18n import back_label, detail_words, error_words, page_locale
 from recado.logs import get_logger
 from recado.runtime.context import Daemon
 
@@ -56,7 +55,7 @@ def people_detail(code: str, detail: str) -> str:
     if locale == "en":
         return detail
     own: dict[str, str] = g.get("error_details_pt") or {}
-    return own.get(code) or DETAIL_PT.get(code, "")
+    return own.get(code) or detail_words(locale, code)
 
 
 def current_daemon() -> Daemon:

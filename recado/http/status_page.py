@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from quart import Quart, Response, jsonify, render_template
 
-from recado.clock import parse_iso
+from recado.http.local_formats import format_local
 from recado.http.views import wants_json
 from recado.runtime.context import Daemon
 from recado.storage.incident_queries import public_notes
@@ -30,10 +30,6 @@ class StatusPage(msgspec.Struct, frozen=True, kw_only=True):
     notes: list[StatusNote]
 
 
-def _local(text: str, tz: ZoneInfo) -> str:
-    return parse_iso(text).astimezone(tz).strftime("%d/%m/%Y %H:%M")
-
-
 async def status_data(daemon: Daemon) -> StatusPage:
     tz = ZoneInfo(daemon.config.daemon.timezone)
     rows = await daemon.storage.read(public_notes)
@@ -43,8 +39,8 @@ async def status_data(daemon: Daemon) -> StatusPage:
             StatusNote(
                 title=r.title,
                 state=STATE_WORDS.get(r.state, r.state),
-                started=_local(r.started_at, tz),
-                updated=_local(r.note_at, tz),
+                started=format_local(r.started_at, tz),
+                updated=format_local(r.note_at, tz),
                 note=r.note,
             )
             for r in rows

@@ -8,6 +8,7 @@ from recado.clock import parse_iso
 from recado.http.error_pages import prefers_html
 from recado.http.errors import json_error
 from recado.http.i18n import page_locale, studio_zone, translate, voucher_missing_words
+from recado.http.local_formats import format_clock, format_day
 from recado.rules.voucher import voucher_key, voucher_ok
 from recado.runtime.context import Daemon
 from recado.storage.appointments import voucher_appointment
@@ -35,15 +36,16 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
                 studio=cfg.studio.name,
             )
             return _private(Response(html, 404, content_type="text/html; charset=utf-8"))
-        local = parse_iso(apt.starts_at).astimezone(studio_zone(daemon))
+        tz = studio_zone(daemon)
+        local = parse_iso(apt.starts_at).astimezone(tz)
         locale = page_locale(daemon)
         html = await render_template(
             "voucher.html",
             locale=locale,
             t=lambda key: translate(locale, key),
             apt=apt,
-            date=local.strftime("%d/%m/%Y"),
-            time=local.strftime("%H:%M"),
+            date=format_day(local.date()),
+            time=format_clock(local, tz),
             studio=cfg.studio.name,
             location=apt.location or cfg.studio.location_line,
         )
