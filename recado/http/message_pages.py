@@ -277,6 +277,18 @@ def _goes_out(item: MessageListItem) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _stored_params(text: str | None) -> list[object] | dict[str, object] | None:
+    """The parameters as stored, for the page. A job set aside because its parameters are
+    not JSON (or not a list or object) shows what is stored instead of failing the page."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return [text[:500]]
+    return value if isinstance(value, list | dict) else [value]
+
+
 async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
     detail = await daemon.storage.read(message_detail, message_id)
     if detail is None:
@@ -299,7 +311,7 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
             reason_text=message_reasons.reason_text(m.reason, locale, tz),
             client=client,
             client_phone=phone,
-            params=json.loads(m.params_json) if m.params_json else None,
+            params=_stored_params(m.params_json),
         ),
         timeline=timeline(detail, locale, tz),
         actions=actions,
