@@ -9,6 +9,7 @@ arrived, as systemd's watchdog would see them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -80,7 +82,9 @@ class DaemonProcess:
         self._stop_listening = threading.Event()
 
     def start(self, timeout_s: float = 30.0) -> DaemonProcess:
-        sock_path = self.config_path.parent / f"notify-{os.getpid()}-{time.monotonic_ns()}.sock"
+        # A socket's path is limited to 107 bytes: a short private directory of its own, not
+        # beside the config (a test's temporary directory can be longer than that).
+        sock_path = Path(tempfile.mkdtemp(prefix="rn-")) / "notify.sock"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(sock_path))
         sock.settimeout(0.2)
@@ -118,11 +122,11 @@ class DaemonProcess:
                     break
         except BaseException:
             sock.close()
-            sock_path.unlink(missing_ok=True)
+            _remove_socket(sock_path)
             raise
         if self.watchdog_usec is None:
             sock.close()
-            sock_path.unlink(missing_ok=True)
+            _remove_socket(sock_path)
         else:
             self._stop_listening.clear()
             self._listener = threading.Thread(
@@ -154,7 +158,7 @@ class DaemonProcess:
                 self.notified.append((time.monotonic(), message))
         finally:
             sock.close()
-            sock_path.unlink(missing_ok=True)
+            _remove_socket(sock_path)
 
     def pings(self) -> list[float]:
         """When each ``WATCHDOG=1`` arrived (monotonic seconds)."""
@@ -226,3 +230,9 @@ class DaemonProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+
+def _remove_socket(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
