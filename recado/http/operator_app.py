@@ -24,6 +24,7 @@ from recado.http.conversation_index_pages import install_conversation_index
 from recado.http.conversation_reply import install_conversation_reply
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.dashboard import dashboard_data
+from recado.http.dashboard_glance import install_dashboard_helpers
 from recado.http.dlq_pages import install_dlq_pages
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
@@ -64,6 +65,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
+    install_dashboard_helpers(app)
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_conversation_index(app, daemon)
