@@ -140,3 +140,19 @@ async def test_the_dashboard_json_carries_the_morning_check(daemon_dir: Path) ->
         }
         for reason in dash["reasons"]:
             assert reason["href"].startswith("/") and reason["fix"], reason
+
+
+async def test_the_morning_check_in_english(daemon_dir: Path) -> None:
+    async with (
+        running_daemon(daemon_dir, '[ui]\nlocale = "en"\n') as daemon,
+        httpx.AsyncClient() as client,
+    ):
+        op = daemon.listeners["operator"].url
+        alert = await _raise(daemon, "warning", "breaker_open", "crm")
+        page = (await client.get(f"{op}/dashboard")).text
+        for words in ("Daily check", "WhatsApp connected", "Last 14 days", "Acknowledge"):
+            assert words in page, words
+        assert "Conferência do dia" not in page and "Reconhecer" not in page
+        await client.post(f"{op}/alerts/{alert}/acknowledge", headers={"X-API-Key": daemon.api_key})
+        listed = (await client.get(f"{op}/alerts?state=acknowledged")).text
+        assert "Acknowledged at" in listed and "acknowledged" in listed
