@@ -156,3 +156,19 @@ async def test_the_morning_check_in_english(daemon_dir: Path) -> None:
         await client.post(f"{op}/alerts/{alert}/acknowledge", headers={"X-API-Key": daemon.api_key})
         listed = (await client.get(f"{op}/alerts?state=acknowledged")).text
         assert "Acknowledged at" in listed and "acknowledged" in listed
+
+
+async def test_the_alerts_page_goes_back_page_by_page(daemon_dir: Path) -> None:
+    async with running_daemon(daemon_dir) as daemon, httpx.AsyncClient() as client:
+        op = daemon.listeners["operator"].url
+        for n in range(57):
+            await _raise(daemon, "info", "jobs_planned_late", str(n))
+        first = (await client.get(f"{op}/alerts.json?state=all")).json()
+        assert len(first["items"]) == 50 and first["next_before"] is not None
+        older = await client.get(f"{op}/alerts.json?state=all&before={first['next_before']}")
+        rest = older.json()
+        assert len(rest["items"]) == 7 and rest["next_before"] is None
+        ids = [a["id"] for a in first["items"] + rest["items"]]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == 57
+        page = (await client.get(f"{op}/alerts?state=all")).text
+        assert f'href="/alerts?state=all&before={first["next_before"]}"' in page

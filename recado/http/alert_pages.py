@@ -14,7 +14,7 @@ from recado.http.csrf import require_operator
 from recado.http.dashboard_glance import AlertLine, alert_line
 from recado.http.errors import json_error
 from recado.http.i18n import page_locale, translate
-from recado.http.params import query_choice, query_flag
+from recado.http.params import query_choice, query_flag, query_optional_int
 from recado.http.views import respond
 from recado.rules.states import ALERT_SEVERITIES
 from recado.runtime.context import Daemon
@@ -26,12 +26,17 @@ from recado.storage.alerts import (
     resolve_alert,
 )
 
+# Alerts one page lists: each open one carries two forms, and a person reads a page, not
+# the history (older ones are a click away).
+PAGE_SIZE = 50
+
 
 class AlertsPage(msgspec.Struct, frozen=True, kw_only=True):
     all: bool  # resolved ones listed too (state "all")
     state: str  # open | acknowledged | resolved | all
     severity: str | None  # critical | warning | info, or None for any
     items: list[AlertLine]
+    next_before: int | None = None  # the ``before`` of the next (older) page; None: last
 
 
 class AlertActedAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,14 +44,17 @@ class AlertActedAnswer(msgspec.Struct, frozen=True, kw_only=True):
     alert: AlertLine
 
 
-async def alerts_data(daemon: Daemon, state: str, severity: str | None) -> AlertsPage:
-    rows = await daemon.storage.read(filtered_alerts, state, severity)
+async def alerts_data(
+    daemon: Daemon, state: str, severity: str | None, before: int | None = None
+) -> AlertsPage:
+    rows = await daemon.storage.read(filtered_alerts, state, severity, PAGE_SIZE, before)
     locale = page_locale(daemon)
     return AlertsPage(
         all=state == "all",
         state=state,
         severity=severity,
         items=[alert_line(r, locale) for r in rows],
+        next_before=rows[-1].id if len(rows) == PAGE_SIZE else None,
     )
 
 
@@ -59,8 +67,9 @@ def install_alert_pages(app: Quart, daemon: Daemon) -> None:
         # ``all=1`` (the older link) is the state "all".
         state = query_choice("state", ALERT_STATES, "all" if query_flag("all") else "open")
         severity = query_choice("severity", ALERT_SEVERITIES)
+        before = query_optional_int("before")
         assert state is not None  # the default
-        return await respond("alerts.html", await alerts_data(daemon, state, severity))
+        return await respond("alerts.html", await alerts_data(daemon, state, severity, before))
 
     async def answer(alert_id: int, result: AlertActed) -> Response:
         if result.alert is None:

@@ -258,6 +258,7 @@ _PAGES: list[Entries] = [
             _choice("state", ALERT_STATES),
             _choice("severity", ALERT_SEVERITIES),
             _choice("all", ("1", "true", "yes", "0", "false", "no")),
+            Query("before", {"type": "integer", "minimum": 1, "maximum": SQL_INT_MAX}),
         ),
     ),
     _page("/audit", "The operator audit log, newest first", AuditPage, query=(_limit(100),)),

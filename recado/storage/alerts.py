@@ -114,18 +114,23 @@ def add_past_alerts(
 
 
 def filtered_alerts(
-    conn: sqlite3.Connection, state: str, severity: str | None, limit: int = 200
+    conn: sqlite3.Connection,
+    state: str,
+    severity: str | None,
+    limit: int = 200,
+    before_id: int | None = None,
 ) -> list[Alert]:
-    """The alerts page: ``state`` one of ALERT_STATES, newest first. Open ones come from the
-    partial index of open alerts (a short live list); resolved ones walk the id (or the
-    severity's index) from the newest and stop after ``limit`` rows."""
+    """The alerts page: ``state`` one of ALERT_STATES, newest first, older than
+    ``before_id`` (the next page). Open ones come from the partial index of open alerts (a
+    short live list); resolved ones walk the id (or the severity's index) from the newest
+    and stop after ``limit`` rows."""
     where = {
         "open": "AND resolved_at IS NULL ",
         "acknowledged": "AND resolved_at IS NULL AND acked_at IS NOT NULL ",
         "resolved": "AND resolved_at IS NOT NULL ",
         "all": "",
     }[state]
-    params: list[object] = [SQL_INT_MAX]
+    params: list[object] = [SQL_INT_MAX if before_id is None else before_id]
     if severity is not None:
         where += "AND severity = ? "
         params.append(severity)

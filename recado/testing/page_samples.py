@@ -68,6 +68,8 @@ def query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
             "?state=resolved&severity=critical",
             "?severity=warning",
             "?state=all&severity=info",
+            "?state=resolved&before=2",
+            "?before=2",
         ],
         "/audit": ["", "?limit=3"],
         "/report/daily": ["", f"?date={day}"],

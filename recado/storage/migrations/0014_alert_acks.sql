@@ -5,3 +5,5 @@ ALTER TABLE alerts ADD COLUMN acked_at TEXT;
 ALTER TABLE alerts ADD COLUMN acked_by TEXT;
 ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
 CREATE INDEX alerts_severity ON alerts(severity, id);
+-- The dashboard counts the open critical ones on every view: from the index alone.
+CREATE INDEX alerts_open_severity ON alerts(severity, id) WHERE resolved_at IS NULL;
