@@ -3,10 +3,13 @@ message's timeline, retry, discard, and the kill switch."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
 
 import msgspec
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 
 from recado.clock import iso
 from recado.http.auth import client_ip, json_body
@@ -23,6 +26,8 @@ from recado.http.params import (
 )
 from recado.http.views import respond
 from recado.rules import message_reasons
+from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY
+from recado.rules.client_label import client_label
 from recado.rules.kinds import MESSAGE_KINDS as KINDS
 from recado.rules.message_retry import refusal_text
 from recado.rules.states import MESSAGE_STATES as STATES
@@ -41,15 +46,38 @@ from recado.storage.operator_actions import set_kill_switch
 class MessageRow(MessageListItem, frozen=True, kw_only=True):
     reason_text: str | None  # the stored reason in the studio's language
     created_local: str
+    client: str  # rules/client_label: how pages name the client
+    client_phone: str | None  # the number beside the name, as the operator reads it
+    # When it goes out (a queued job's due time) or went out (Meta accepted it): which of
+    # the two ("due" | "sent"), None when neither (skipped, canceled before sending).
+    goes_out: str | None
+    goes_out_local: str
+
+
+class FormValues(msgspec.Struct, frozen=True, kw_only=True):
+    """The filters as asked for, to show them again in the form."""
+
+    state: str
+    kind: str
+    date: str
+    phone: str
 
 
 class MessagesPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[MessageRow]
     next_before: str | None  # the ``before`` of the next (older) page, None on the last
+    form: FormValues
+    states: list[str]
+    kinds: list[str]
+    day_min: str  # the date picker's range: rules/bounds
+    day_max: str
 
 
 class MessageView(MessageRecord, frozen=True, kw_only=True):
     reason_text: str | None
+    client: str
+    client_phone: str | None
+    params: Any  # the template's parameters as planned (params_json decoded)
 
 
 class ActionOffer(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,10 +86,21 @@ class ActionOffer(msgspec.Struct, frozen=True, kw_only=True):
     why_not: str | None  # that reason in the studio's language
 
 
+class MessageLinks(msgspec.Struct, frozen=True, kw_only=True):
+    """The pages of what the message belongs to, None when it has none."""
+
+    event: str | None
+    appointment: str | None
+    conversation: str | None
+
+
 class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
     message: MessageView
     timeline: list[TimelineEvent]
     actions: dict[str, ActionOffer]
+    # What was asked of Meta at the last attempt (text or template and its parameters).
+    sent: dict[str, Any] | None
+    links: MessageLinks
 
 
 class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,13 +110,16 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None
     before: tuple[str, str] | None  # created_at and id of the last row of the previous page
     limit: int
+    form: FormValues
 
 
-def message_filters(daemon: Daemon) -> MessageFilters:
-    """The list's filters from the query string; a bad one is a 422 naming it."""
+def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
+    """The list's filters from the query string; a bad one is a 422 naming it. An export
+    (``paged`` false) has no ``limit``: it takes every row, up to its own bound."""
     # Read in this order, so that of several bad ones the same is named first as always.
     state, kind, day = query_choice("state", STATES), query_choice("kind", KINDS), query_day("date")
-    phone, limit = query_phone("phone"), query_limit("limit", 50)
+    phone = query_phone("phone", daemon.config.studio.country)
+    limit = query_limit("limit", 50) if paged else 0
     start = (
         None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
     )
@@ -88,6 +130,12 @@ def message_filters(daemon: Daemon) -> MessageFilters:
         phone=phone,
         before=_cursor(query_time_cursor("before")),
         limit=limit,
+        form=FormValues(
+            state=state or "",
+            kind=kind or "",
+            date=day.isoformat() if day else "",
+            phone=(request.args.get("phone") or "").strip(),
+        ),
     )
 
 
@@ -96,7 +144,10 @@ def _cursor(raw: str | None) -> tuple[str, str] | None:
     return None if raw is None else (raw[:24], raw[24:])
 
 
-async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
+async def message_rows(
+    daemon: Daemon, f: MessageFilters, before: tuple[str, str] | None, limit: int
+) -> list[MessageRow]:
+    """One page of the list from ``before`` on, each row as pages and exports show it."""
     day_start = iso(f.day) if f.day else None
     day_end = iso(f.day + timedelta(days=1)) if f.day else None
     items = await daemon.storage.read(
@@ -107,21 +158,66 @@ async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
             day_start=day_start,
             day_end=day_end,
             phone=f.phone,
-            before=f.before,
-            limit=f.limit,
+            before=before,
+            limit=limit,
         )
     )
     locale, tz = page_locale(daemon), studio_zone(daemon)
-    rows = [
-        MessageRow(
-            **msgspec.structs.asdict(item),
-            reason_text=message_reasons.reason_text(item.reason, locale, tz),
-            created_local=format_local(item.created_at, tz),
+    region = daemon.config.studio.country
+    rows = []
+    for item in items:
+        client, phone = _client(item, region)
+        goes_out, when = _goes_out(item)
+        rows.append(
+            MessageRow(
+                **msgspec.structs.asdict(item),
+                reason_text=message_reasons.reason_text(item.reason, locale, tz),
+                created_local=format_local(item.created_at, tz),
+                client=client,
+                client_phone=phone,
+                goes_out=goes_out,
+                goes_out_local=format_local(when, tz),
+            )
         )
-        for item in items
-    ]
-    next_before = (rows[-1].created_at + rows[-1].id) if len(rows) == f.limit else None
-    return MessagesPage(items=rows, next_before=next_before)
+    return rows
+
+
+def next_cursor(rows: list[MessageRow], limit: int) -> tuple[str, str] | None:
+    return (rows[-1].created_at, rows[-1].id) if rows and len(rows) == limit else None
+
+
+async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
+    rows = await message_rows(daemon, f, f.before, f.limit)
+    cursor = next_cursor(rows, f.limit)
+    return MessagesPage(
+        items=rows,
+        next_before=cursor[0] + cursor[1] if cursor else None,
+        form=f.form,
+        states=list(STATES),
+        kinds=list(KINDS),
+        day_min=EARLIEST_DAY.isoformat(),
+        day_max=LATEST_DAY.isoformat(),
+    )
+
+
+def _client(item: MessageListItem, region: str) -> tuple[str, str | None]:
+    # The booking's name first: it is the name the studio knows the client by.
+    label = client_label(
+        name=item.client_name or item.customer_name,
+        username=item.customer_username,
+        bsuid=item.customer_bsuid,
+        phone=item.to_number or item.customer_phone,
+        region=region,
+    )
+    return label.title, label.phone
+
+
+def _goes_out(item: MessageListItem) -> tuple[str | None, str | None]:
+    if item.sent_at:
+        return "sent", item.sent_at
+    if item.state == "queued" and item.due_at:
+        return "due", item.due_at
+    return None, None
 
 
 async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
@@ -139,13 +235,25 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
         for name, v in verdicts.items()
     }
     m = detail.message
+    client, phone = _client(m, daemon.config.studio.country)
     return MessagePage(
         message=MessageView(
             **msgspec.structs.asdict(m),
             reason_text=message_reasons.reason_text(m.reason, locale, tz),
+            client=client,
+            client_phone=phone,
+            params=json.loads(m.params_json) if m.params_json else None,
         ),
         timeline=timeline(detail, locale, tz),
         actions=actions,
+        sent=detail.attempts[-1].request if detail.attempts else None,
+        links=MessageLinks(
+            event=f"/events/{quote(m.event_id, safe='')}" if m.event_id else None,
+            appointment=(
+                f"/appointments/{quote(m.appointment_id, safe='')}" if m.appointment_id else None
+            ),
+            conversation=f"/conversations/{m.wa_id}" if m.wa_id else None,
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from recado.http.connect_pages import install_connect_pages
 from recado.http.conversation_index_pages import install_conversation_index
 from recado.http.conversation_reply import install_conversation_reply
 from recado.http.csrf import install_csrf, require_operator
+from recado.http.csv_exports import install_csv_exports
 from recado.http.dashboard import dashboard_data
 from recado.http.dashboard_glance import install_dashboard_helpers
 from recado.http.dlq_pages import install_dlq_pages
@@ -75,6 +76,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_breaker_pages(app, daemon)
     install_sync_pages(app, daemon)
     install_report_pages(app, daemon)
+    install_csv_exports(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)

@@ -1,12 +1,14 @@
 """The page an alert is about, from its code and subject alone (the dashboard and the
 alerts page link each alert there): a message, an appointment, a breaker, the WhatsApp
-connection, the backups, an incident. None when the alert names no
-object a page shows (the listener's connection cap, a storage fault: the dashboard tells).
-"""
+connection, the backups, an incident, the sync jobs, the actors, the audit log. None when
+the alert names no object a page shows (the listener's connection cap, a storage fault: the
+dashboard tells)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
+
+from recado.rules.system_alerts import CRASH_LOOP, RELOAD_REFUSED, SYNC_FAILED
 
 # Failures of a message's sends and statuses carry the message as subject.
 _MESSAGE_PREFIXES = ("graph_", "http_", "transport_")
@@ -30,6 +32,13 @@ def alert_href(code: str, subject: str) -> str | None:
         return f"/circuit-breakers#breaker-{_part(subject)}" if subject else "/circuit-breakers"
     if code == "backup_stale":
         return "/backups"
+    if code == SYNC_FAILED:
+        return "/sync"
+    if code == CRASH_LOOP:
+        return "/dashboard#actors"
+    if code == RELOAD_REFUSED:
+        # The refused reload is in the audit log with every problem it named.
+        return "/audit"
     if code in _CONNECTION_CODES or subject.startswith(_CONNECTION_SUBJECTS):
         return "/connect/whatsapp"
     if code.startswith("button_"):

@@ -26,6 +26,8 @@ TARGETS: dict[str, ReasonTarget] = {
     "event_success": ReasonTarget("/dlq", "event_success"),
     "sync_failures": ReasonTarget("/sync", "sync_failures"),
     "sync_set_aside": ReasonTarget("/sync", "sync_set_aside"),
+    "sync_failed": ReasonTarget("/sync", "sync_failed"),
+    "config_reload_refused": ReasonTarget("/alerts", "config_reload_refused"),
     "webhooks_failed": ReasonTarget("/webhooks?state=failed", "webhooks_failed"),
     "connection_cap": ReasonTarget("/alerts", "connection_cap"),
     "backup_stale": ReasonTarget("/backups", "backup_stale"),
