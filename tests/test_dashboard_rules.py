@@ -232,3 +232,17 @@ def test_each_quarter_counts_on_the_studios_day(
         assert d.messages["sent"] == expected
     inside = sum(1 for q in quarters if start <= q < end)
     assert sum(d.messages["sent"] for d in days) == inside
+
+
+def test_the_dashboards_words_shadow_no_other_pages_words() -> None:
+    """Its table is merged last into i18n.TEXT: a key another table has (``outcome.sent``,
+    a send attempt's outcome on the message page) would change that page's words."""
+    from recado.http.texts import dashboard, en, incidents, messages, pt_br
+
+    for mine, others in (
+        (dashboard.TEXT_PT, [pt_br.TEXT, incidents.TEXT_PT, messages.TEXT_PT]),
+        (dashboard.TEXT_EN, [en.TEXT, incidents.TEXT_EN, messages.TEXT_EN]),
+    ):
+        for table in others:
+            assert not set(mine) & set(table)
+    assert set(dashboard.TEXT_PT) == set(dashboard.TEXT_EN)
