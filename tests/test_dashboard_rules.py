@@ -237,11 +237,13 @@ def test_each_quarter_counts_on_the_studios_day(
 def test_the_dashboards_words_shadow_no_other_pages_words() -> None:
     """Its table is merged last into i18n.TEXT: a key another table has (``outcome.sent``,
     a send attempt's outcome on the message page) would change that page's words."""
-    from recado.http.texts import dashboard, en, incidents, messages, pt_br
+    from recado.http.texts import dashboard, empty, en, incidents, messages, pt_br, voucher
 
     for mine, others in (
-        (dashboard.TEXT_PT, [pt_br.TEXT, incidents.TEXT_PT, messages.TEXT_PT]),
-        (dashboard.TEXT_EN, [en.TEXT, incidents.TEXT_EN, messages.TEXT_EN]),
+        (dashboard.TEXT_PT, [pt_br.TEXT, incidents.TEXT_PT, messages.TEXT_PT, empty.TEXT_PT]),
+        (dashboard.TEXT_EN, [en.TEXT, incidents.TEXT_EN, messages.TEXT_EN, empty.TEXT_EN]),
+        (dashboard.TEXT_PT, [voucher.TEXT_PT]),
+        (dashboard.TEXT_EN, [voucher.TEXT_EN]),
     ):
         for table in others:
             assert not set(mine) & set(table)

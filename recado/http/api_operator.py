@@ -105,6 +105,13 @@ _PHONE = Query(
     "the client's number: national format of the studio's country, E.164 or WhatsApp digits",
 )
 
+_NAME = Query(
+    "name",
+    {"type": "string", "maxLength": 80},
+    "the start of words of the client's name (case and accents folded); the list has the "
+    "messages of up to 20 clients it matches",
+)
+
 
 def _csv(path: str, summary: str, *, query: tuple[Query, ...]) -> Entries:
     """A download for a spreadsheet: RFC 4180 CSV in UTF-8 with a BOM."""
@@ -178,6 +185,7 @@ _PAGES: list[Entries] = [
             _choice("kind", MESSAGE_KINDS),
             _DAY,
             _PHONE,
+            _NAME,
             Query("before", {"type": "string"}, "next_before of the previous page"),
             _limit(50),
         ),
@@ -190,6 +198,7 @@ _PAGES: list[Entries] = [
             _choice("kind", MESSAGE_KINDS),
             _DAY,
             _PHONE,
+            _NAME,
             Query("before", {"type": "string"}, "next_before of a page of the list"),
         ),
     ),

@@ -19,7 +19,13 @@ from datetime import date
 from quart import Quart, Response
 
 from recado.http.i18n import format_local, page_locale, studio_zone, translate
-from recado.http.message_pages import MessageFilters, message_filters, message_rows, next_cursor
+from recado.http.message_pages import (
+    MessageFilters,
+    message_filters,
+    message_rows,
+    next_cursor,
+    with_clients,
+)
 from recado.http.params import query_choice, query_day
 from recado.http.report_pages import DailyReport, report_data
 from recado.rules.csv_cells import safe_cell
@@ -166,7 +172,7 @@ async def report_lines(daemon: Daemon, day: date) -> AsyncIterator[str]:
 def install_csv_exports(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages.csv")
     async def messages_csv() -> Response:
-        f = message_filters(daemon, paged=False)
+        f = await with_clients(daemon, message_filters(daemon, paged=False))
         return csv_response("messages.csv", message_lines(daemon, f))
 
     @app.get("/dlq.csv")

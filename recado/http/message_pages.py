@@ -21,6 +21,7 @@ from recado.http.params import (
     query_choice,
     query_day,
     query_limit,
+    query_name,
     query_phone,
     query_time_cursor,
 )
@@ -32,6 +33,7 @@ from recado.rules.kinds import MESSAGE_KINDS as KINDS
 from recado.rules.message_retry import refusal_text
 from recado.rules.states import MESSAGE_STATES as STATES
 from recado.runtime.context import Daemon
+from recado.storage.client_names import ClientMatch, find_clients
 from recado.storage.message_queries import (
     MessageListItem,
     MessageRecord,
@@ -61,6 +63,19 @@ class FormValues(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     date: str
     phone: str
+    name: str = ""
+
+
+class ClientFound(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    phone: str | None  # as the operator reads it
+
+
+class ClientsFound(msgspec.Struct, frozen=True, kw_only=True):
+    """The clients a name search found: their messages are the list."""
+
+    items: list[ClientFound]
+    more: bool  # more than CLIENTS_MAX matched: the page says to type more of the name
 
 
 class MessagesPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +86,7 @@ class MessagesPage(msgspec.Struct, frozen=True, kw_only=True):
     kinds: list[str]
     day_min: str  # the date picker's range: rules/bounds
     day_max: str
+    clients: ClientsFound | None  # None without a name filter
 
 
 class MessageView(MessageRecord, frozen=True, kw_only=True):
@@ -108,9 +124,18 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None
     day: datetime | None  # the studio's local midnight of the day asked for
     phone: str | None
+    name: list[str] | None = None  # the words of the client's name asked for
     before: tuple[str, str] | None  # created_at and id of the last row of the previous page
     limit: int
     form: FormValues
+    # The clients the name found (found once per request, by with_clients), None without
+    # a name filter.
+    clients: list[ClientMatch] | None = None
+    clients_more: bool = False
+
+
+# Clients a name search lists messages of at most (each is one arm of the list's query).
+CLIENTS_MAX = 20
 
 
 def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
@@ -119,6 +144,7 @@ def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
     # Read in this order, so that of several bad ones the same is named first as always.
     state, kind, day = query_choice("state", STATES), query_choice("kind", KINDS), query_day("date")
     phone = query_phone("phone", daemon.config.studio.country)
+    name = query_name("name")
     limit = query_limit("limit", 50) if paged else 0
     start = (
         None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
@@ -128,6 +154,7 @@ def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
         kind=kind,
         day=start,
         phone=phone,
+        name=name,
         before=_cursor(query_time_cursor("before")),
         limit=limit,
         form=FormValues(
@@ -135,7 +162,20 @@ def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
             kind=kind or "",
             date=day.isoformat() if day else "",
             phone=(request.args.get("phone") or "").strip(),
+            name=(request.args.get("name") or "").strip() if name else "",
         ),
+    )
+
+
+async def with_clients(daemon: Daemon, f: MessageFilters) -> MessageFilters:
+    """``f`` with the clients its name matches (one more is asked for, to know there are
+    more than the list covers)."""
+    if f.name is None:
+        return f
+    words = f.name
+    found = await daemon.storage.read(lambda conn: find_clients(conn, words, CLIENTS_MAX + 1))
+    return msgspec.structs.replace(
+        f, clients=found[:CLIENTS_MAX], clients_more=len(found) > CLIENTS_MAX
     )
 
 
@@ -160,6 +200,7 @@ async def message_rows(
             phone=f.phone,
             before=before,
             limit=limit,
+            customers=None if f.clients is None else [c.customer_id for c in f.clients],
         )
     )
     locale, tz = page_locale(daemon), studio_zone(daemon)
@@ -197,6 +238,22 @@ async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
         kinds=list(KINDS),
         day_min=EARLIEST_DAY.isoformat(),
         day_max=LATEST_DAY.isoformat(),
+        clients=_clients_found(daemon, f),
+    )
+
+
+def _clients_found(daemon: Daemon, f: MessageFilters) -> ClientsFound | None:
+    if f.clients is None:
+        return None
+    region = daemon.config.studio.country
+    return ClientsFound(
+        items=[
+            ClientFound(
+                name=c.name, phone=client_label(name=c.name, phone=c.phone, region=region).phone
+            )
+            for c in f.clients
+        ],
+        more=f.clients_more,
     )
 
 
@@ -263,7 +320,8 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages")
     @app.get("/messages.json")
     async def messages() -> Response:
-        return await respond("messages.html", await messages_data(daemon, message_filters(daemon)))
+        f = await with_clients(daemon, message_filters(daemon))
+        return await respond("messages.html", await messages_data(daemon, f))
 
     @app.get("/messages/<message_id>")
     async def message(message_id: str) -> Response:

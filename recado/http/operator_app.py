@@ -27,6 +27,7 @@ from recado.http.csv_exports import install_csv_exports
 from recado.http.dashboard import dashboard_data
 from recado.http.dashboard_glance import install_dashboard_helpers
 from recado.http.dlq_pages import install_dlq_pages
+from recado.http.empty_states import install_empty_states
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.host_guard import install_host_guard
@@ -67,6 +68,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
     install_dashboard_helpers(app)
+    install_empty_states(app, daemon)
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_conversation_index(app, daemon)

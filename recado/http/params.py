@@ -17,6 +17,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from recado.http.errors import json_error
 from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY, SQL_INT_MAX
+from recado.rules.client_search import NameInputError, name_words
 from recado.rules.instants import parse_day, parse_instant
 from recado.rules.phone import DEFAULT_REGION, PhoneError, normalize_phone, wa_id_of
 
@@ -161,6 +162,18 @@ def query_phone(name: str, region: str = DEFAULT_REGION) -> str | None:
         if wa_id is None:
             raise BadParam(name, exc.en, exc.pt_br) from None
         return wa_id
+
+
+def query_name(name: str) -> list[str] | None:
+    """The words of a client's name as a person types it (rules/client_search), None when
+    the field is empty; too long, a control character or no letter at all is a 422."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return name_words(raw)
+    except NameInputError as exc:
+        raise BadParam(name, exc.en, exc.pt_br) from None
 
 
 class RowIdConverter(BaseConverter):

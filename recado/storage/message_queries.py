@@ -120,6 +120,8 @@ _LIST_FROM = (
     "messages m LEFT JOIN appointments a ON a.id = m.appointment_id "
     "LEFT JOIN customers c ON c.id = m.customer_id"
 )
+# A compound SELECT orders by result columns, by position: created_at then id.
+_ORDER = f"{_LIST_COLUMNS.split(', ').index('m.created_at') + 1} DESC, 1 DESC"
 # Operator actions a message's timeline shows at most (an operator retries a few times).
 ACTIONS_MAX = 50
 
@@ -138,10 +140,17 @@ def list_messages(
     phone: str | None,
     before: tuple[str, str] | None,
     limit: int,
+    customers: list[int] | None = None,
 ) -> list[MessageListItem]:
     """Newest first from ``before`` (the created_at and id of the last row of the previous
     page). Only the filters asked for are in the statement, and the page boundary is a
-    row-value comparison: an index on (filter, created_at, id) serves each alone."""
+    row-value comparison: an index on (filter, created_at, id) serves each alone.
+
+    ``customers`` (the clients a name search found, a bounded few) is one arm per client
+    on messages_customer, merged in order: each arm yields its newest rows first, so the
+    merge stops at ``limit`` rows without sorting any client's history."""
+    if customers is not None and not customers:
+        return []
     bound = before or _NEWEST
     # The day's end is folded into the page boundary (``(t, "")`` is below every id at
     # ``t``): as a term of its own it is not what the index range stops at, and a day long
@@ -156,6 +165,14 @@ def list_messages(
     if day_start is not None:
         where.append("m.created_at >= ?")
         params.append(day_start)
+    if customers:
+        arm = f"SELECT {_LIST_COLUMNS} FROM {_LIST_FROM} WHERE m.customer_id = ? AND "
+        arm += " AND ".join(where)
+        rows = conn.execute(
+            " UNION ALL ".join([arm] * len(customers)) + f" ORDER BY {_ORDER} LIMIT ?",
+            (*(v for c in customers for v in (c, *params)), limit),
+        ).fetchall()
+        return [MessageListItem(**_columns(r)) for r in rows]
     rows = conn.execute(
         f"SELECT {_LIST_COLUMNS} FROM {_LIST_FROM} WHERE {' AND '.join(where)} "
         "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",

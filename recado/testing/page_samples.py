@@ -45,6 +45,9 @@ def query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
     inbox = conn.execute("SELECT MAX(id) FROM webhook_inbox").fetchone()[0]
     # The client's number as an operator types it in the form: (11) 98765-4321.
     national = quote(display_phone(phone_of_wa_id(wa_id) or wa_id))
+    # A client's name as a receptionist types it: the start of a word, in capitals.
+    name = conn.execute("SELECT name FROM client_names ORDER BY id LIMIT 1").fetchone()[0]
+    typed = quote(name.split()[-1][:4].upper())
     messages = [
         "",
         f"?state={state}",
@@ -57,6 +60,12 @@ def query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
         f"?kind={kind}&date={day}&before={cursor}",
         f"?phone={wa_id}&state={state}&date={day}",
         f"?phone={national}&kind={kind}&before={cursor}",
+        f"?name={typed}",
+        f"?name={quote(name)}&state={state}&date={day}",
+        f"?name={typed}&phone={national}&before={cursor}",
+        # A letter every other client's name has: the most clients a search lists.
+        "?name=a",
+        "?name=zzzqx",
     ]
     return {
         "/messages": messages,

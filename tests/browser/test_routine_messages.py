@@ -1,9 +1,9 @@
 """The guide's evening routine on the messages, in real Chromium (issue 15): two clients
 booked through the real events API, their notices sent to the Graph double and delivered;
-the operator finds one client by the number as people write it, reads the client's rows by
-name, opens a timeline and reads it in pt-BR, discards a reminder from its page, picks the
-day of the report and downloads the CSVs, reading their rows. Every step asserts what a
-person sees."""
+the operator finds one client by the number as people write it, and another by the
+surname typed in capitals, reads the client's rows by name, opens a timeline and reads it in
+pt-BR, discards a reminder from its page, picks the day of the report and downloads the
+CSVs, reading their rows. Every step asserts what a person sees."""
 
 from __future__ import annotations
 
@@ -79,6 +79,26 @@ def _messages_of_one_client(page: Page, operator: str, downloads: Path) -> None:
     ]
 
 
+def _messages_by_name(page: Page, operator: str) -> None:
+    """A receptionist types the surname as she heard it, in capitals, and sees that
+    client's rows only, the client named with the number; then a name nobody has."""
+    page.goto(f"{operator}/messages")
+    rows = page.locator("#messages tr:not(.card-head)")
+    page.get_by_label("Nome do cliente").fill("LIMA")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(page).to_have_url(re.compile(r"name=LIMA"))
+    expect(page.get_by_label("Nome do cliente")).to_have_value("LIMA")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Bruno Lima")).to_have_count(2)
+    expect(page.locator("#messages")).not_to_contain_text("Ana Souza")
+    expect(page.locator("#clients-found")).to_contain_text("Bruno Lima (21) 91234-5678")
+    expect(page.locator("#messages-csv")).to_have_attribute("href", re.compile(r"name=LIMA"))
+    page.get_by_label("Nome do cliente").fill("Zuleica")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(page.locator("#clients-found")).to_have_text("Nenhum cliente com esse nome.")
+    expect(rows).to_have_count(1)  # the row saying there is nothing
+
+
 def _timelines(page: Page, operator: str) -> None:
     page.goto(f"{operator}/messages?phone=11987654321&kind=appointment_created")
     page.locator("#messages").get_by_role("link", name="Ana Souza").click()
@@ -141,6 +161,7 @@ def _routine(operator: str, day: date, downloads: Path) -> None:
                 assert wide <= 0, f"/messages scrolls sideways by {wide} px at {width} px"
                 context.close()
             page = browser.new_page(locale="pt-BR", accept_downloads=True)
+            _messages_by_name(page, operator)
             _timelines(page, operator)
             _report(page, operator, day, downloads)
         finally:
