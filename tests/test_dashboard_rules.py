@@ -18,6 +18,7 @@ from recado.rules.alert_links import alert_href
 from recado.rules.health import STATUS_ORDER, HealthFacts, connection_state, evaluate
 from recado.rules.morning_checklist import SyncJobFacts, morning_checklist, sync_job_check
 from recado.rules.reason_links import TARGETS, reason_target
+from recado.rules.whatsapp_faults import DASHBOARD_CODES
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TODAY = date(2026, 12, 1)
@@ -42,6 +43,7 @@ def _every_fault(**more: object) -> HealthFacts:
         "sync_last_failed": {"crm": "HTTP 500"},
         "reload_refused": ("whatsapp.mode: expected one of ...",),
         "config_path": "/etc/recado/recado.toml",
+        "standing_alerts": tuple((c, "pt", "en") for c in DASHBOARD_CODES),
         "webhooks_failed": 1,
         "pending_events": 101,
         "connection_error": ("pt", "en"),
@@ -119,6 +121,10 @@ def test_every_checklist_word_exists_in_both_languages() -> None:
         ("sync_failed", "crm_noturno", "/sync"),
         ("crash_loop", "sender", "/dashboard#actors"),
         ("config_reload_refused", "config", "/audit"),
+        ("webhook_silence", "whatsapp", "/webhooks"),
+        ("reminder_window_closed", "whatsapp", "/messages"),
+        ("template_problem", "appointment_created", "/templates"),
+        ("graph_unstable", "whatsapp", "/connect/whatsapp"),
         ("connection_cap", "public", None),
         ("storage_disk_full", "", None),
         ("graph_131026", "", None),

@@ -35,11 +35,17 @@ from recado.rules.locale import pick
 from recado.rules.morning_checklist import SyncJobFacts, morning_checklist
 from recado.rules.reason_links import reason_target
 from recado.rules.storage_faults import alert_texts
+from recado.rules.whatsapp_faults import DASHBOARD_CODES
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 from recado.runtime.template_checks import all_checks
 from recado.storage import sync as sq
-from recado.storage.alerts import filtered_alerts, open_alert_count, open_critical_count
+from recado.storage.alerts import (
+    filtered_alerts,
+    open_alert_count,
+    open_alerts_in,
+    open_critical_count,
+)
 from recado.storage.counts import EventOutcomes, hub_counts
 from recado.storage.dashboard_counts import span_rows
 from recado.storage.events import unplanned_appointments
@@ -258,6 +264,9 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         )
         if backups.stale
         else None,
+        standing_alerts=tuple(
+            (a.code, a.text_pt, a.text_en) for a in await read(open_alerts_in, DASHBOARD_CODES)
+        ),
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(

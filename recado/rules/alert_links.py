@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from recado.rules import whatsapp_faults as wf
 from recado.rules.system_alerts import CRASH_LOOP, RELOAD_REFUSED, SYNC_FAILED
 
 # Failures of a message's sends and statuses carry the message as subject.
@@ -16,6 +17,16 @@ _MESSAGE_PREFIXES = ("graph_", "http_", "transport_")
 _CONNECTION_CODES = frozenset({"whatsapp_auth", "whatsapp_signup_error_rate"})
 _CONNECTION_SUBJECTS = ("whatsapp_connection:", "whatsapp_signup", "whatsapp")
 _INCIDENT_CODES = frozenset({"incident_open", "incident_update_due", "incident_sla_missed"})
+# The WhatsApp side's standing alerts (rules/whatsapp_faults) by the page that shows them.
+_WHATSAPP_FAULT_PAGES = {
+    wf.SILENCE: "/webhooks",
+    wf.FORGED: "/webhooks",
+    wf.TOO_LARGE: "/webhooks",
+    wf.WINDOW_CLOSED: "/messages",
+    wf.TEMPLATE_PROBLEM: "/templates",
+    wf.GRAPH_UNSTABLE: "/connect/whatsapp",
+    wf.THROTTLED: "/connect/whatsapp",
+}
 
 
 def _part(value: str) -> str:
@@ -28,6 +39,8 @@ def alert_href(code: str, subject: str) -> str | None:
         # incident_sla_missed's subject is "<id>:<clock>".
         incident = subject.partition(":")[0]
         return f"/incidents/{incident}" if incident.isdigit() else "/incidents"
+    if code in _WHATSAPP_FAULT_PAGES:
+        return _WHATSAPP_FAULT_PAGES[code]
     if code == "breaker_open":
         return f"/circuit-breakers#breaker-{_part(subject)}" if subject else "/circuit-breakers"
     if code == "backup_stale":

@@ -38,6 +38,13 @@ TARGETS: dict[str, ReasonTarget] = {
     "api_version_expiring": ReasonTarget("/connect/whatsapp", "api_version_expiring"),
     "mode_disabled": ReasonTarget("/connect/whatsapp", "mode_disabled"),
     "kill_switch": ReasonTarget("/incidents", "kill_switch"),
+    # The WhatsApp side's standing alerts, shown as reasons too (rules/whatsapp_faults).
+    "graph_unstable": ReasonTarget("/incidents", "graph_unstable"),
+    "whatsapp_throttled": ReasonTarget("/alerts", "whatsapp_throttled"),
+    "reminder_window_closed": ReasonTarget("/messages", "reminder_window_closed"),
+    "webhook_silence": ReasonTarget("/webhooks", "webhook_silence"),
+    "webhook_forged": ReasonTarget("/webhooks", "webhook_forged"),
+    "webhook_too_large": ReasonTarget("/webhooks", "webhook_too_large"),
 }
 
 

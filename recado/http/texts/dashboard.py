@@ -28,6 +28,12 @@ FIX_PT = {
     "fix.api_version_expiring": "Atualize whatsapp.api_version na configuração",
     "fix.mode_disabled": "Ative os envios quando estiver pronto (whatsapp.mode)",
     "fix.kill_switch": "Desligue o interruptor quando for seguro (recado kill-switch off)",
+    "fix.graph_unstable": "Acompanhe o incidente e o metastatus.com; os envios voltam sozinhos",
+    "fix.whatsapp_throttled": "Se continuar, diminua whatsapp.messages_per_second",
+    "fix.reminder_window_closed": "Veja os lembretes que não saíram e avise esses clientes",
+    "fix.webhook_silence": "Confira a assinatura do webhook do app na Meta",
+    "fix.webhook_forged": "Confira o app secret e quem está enviando esses webhooks",
+    "fix.webhook_too_large": "Veja os webhooks recusados e o limite http.max_body_bytes",
     "fix.unknown": "Veja os alertas abertos",
 }
 FIX_EN = {
@@ -54,6 +60,12 @@ FIX_EN = {
     "fix.api_version_expiring": "Move whatsapp.api_version forward in the config",
     "fix.mode_disabled": "Turn sending on when ready (whatsapp.mode)",
     "fix.kill_switch": "Turn the kill switch off when it is safe (recado kill-switch off)",
+    "fix.graph_unstable": "Follow the incident and metastatus.com; sends resume by themselves",
+    "fix.whatsapp_throttled": "If it goes on, lower whatsapp.messages_per_second",
+    "fix.reminder_window_closed": "See the reminders that did not go out and tell those clients",
+    "fix.webhook_silence": "Check the app's webhook subscription at Meta",
+    "fix.webhook_forged": "Check the app secret and who is sending those webhooks",
+    "fix.webhook_too_large": "See the refused webhooks and the http.max_body_bytes limit",
     "fix.unknown": "See the open alerts",
 }
 
