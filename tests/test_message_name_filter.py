@@ -251,8 +251,13 @@ def test_the_name_search_and_its_list_read_no_table_whole(tmp_path: Path) -> Non
         customers=list(range(1, CLIENTS_MAX + 1)),
     )
     conn.set_trace_callback(None)
-    # FTS5 traces its own bookkeeping as comments ("-- PRAGMA ..."): not ours.
-    ours = [sql for sql in statements if not sql.startswith("--")]
+    # FTS5 traces its own bookkeeping as comments ("-- PRAGMA ..."), and after a later
+    # migration changed the schema it reloads its config uncommented: neither is ours.
+    ours = [
+        sql
+        for sql in statements
+        if not sql.startswith(("--", "PRAGMA ")) and "_fts_config" not in sql
+    ]
     assert len(ours) == 2
     for sql in ours:
         assert plan_problems(conn, sql, ()) == [], sql

@@ -75,7 +75,8 @@ async def test_the_page_lists_each_template_with_what_differs(daemon_dir: Path) 
         assert warnings[0]["text"].startswith("O modelo aviso_de_agendamento (pt_BR) tem 4")
         assert "confirmacao_de_agendamento_24h não existe em pt_BR" in warnings[1]["text"]
         page = await s.client.get(s.operator + "/dashboard")
-        assert '<a href="/templates">O modelo aviso_de_agendamento' in page.text
+        assert "O modelo aviso_de_agendamento" in page.text
+        assert '<a href="/templates" class="fix">Ajuste o modelo' in page.text
 
 
 async def test_the_page_in_english(daemon_dir: Path) -> None:

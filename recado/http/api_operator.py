@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from recado.http.alert_pages import AlertsPage
+from recado.http.alert_pages import AlertActedAnswer, AlertsPage
 from recado.http.api_public import probes
 from recado.http.api_shapes import (
     BackupBody,
@@ -52,8 +52,9 @@ from recado.http.template_pages import TemplatesPage
 from recado.http.webhook_pages import ConversationPage, WebhooksPage
 from recado.rules.bounds import SQL_INT_MAX
 from recado.rules.kinds import MESSAGE_KINDS
-from recado.rules.states import DLQ_STATES, MESSAGE_STATES
+from recado.rules.states import ALERT_SEVERITIES, DLQ_STATES, MESSAGE_STATES
 from recado.runtime.connection_commands import ConnectionStatus
+from recado.storage.alerts import ALERT_STATES
 from recado.storage.appointments import AppointmentDetail
 from recado.storage.backup import BackupDone
 from recado.storage.conversation_index import SEARCH_MAX
@@ -169,7 +170,12 @@ def _reply() -> Entries:
 
 
 _PAGES: list[Entries] = [
-    _page("/dashboard", "The dashboard: health, queues, alerts", Dashboard),
+    _page(
+        "/dashboard",
+        "The dashboard: health with what to do, the morning check, open alerts, today's "
+        "counters and the last 14 days",
+        Dashboard,
+    ),
     _page(
         "/messages",
         "Messages, newest first, with their reasons",
@@ -291,9 +297,14 @@ _PAGES: list[Entries] = [
     _page("/report/daily", "One day's report", DailyReport, query=(_DAY,)),
     _page(
         "/alerts",
-        "Open alerts (all=1: resolved ones too)",
+        "Alerts, newest first, by state (open by default) and severity (all=1: state all)",
         AlertsPage,
-        query=(_choice("all", ("1", "true", "yes", "0", "false", "no")),),
+        query=(
+            _choice("state", ALERT_STATES),
+            _choice("severity", ALERT_SEVERITIES),
+            _choice("all", ("1", "true", "yes", "0", "false", "no")),
+            Query("before", {"type": "integer", "minimum": 1, "maximum": SQL_INT_MAX}),
+        ),
     ),
     _page("/audit", "The operator audit log, newest first", AuditPage, query=(_limit(100),)),
     _page("/templates", "Configured templates beside Meta's definitions", TemplatesPage),
@@ -387,6 +398,18 @@ _ACTIONS: list[Entries] = [
         "/dlq/<rowid:delivery_id>/archive",
         "Archive a dead delivery",
         DeliveryActed,
+        errors=statuses(404, 409),
+    ),
+    _action(
+        "/alerts/<rowid:alert_id>/acknowledge",
+        "Acknowledge an alert: it stays open, marked with who and when",
+        AlertActedAnswer,
+        errors=statuses(404, 409),
+    ),
+    _action(
+        "/alerts/<rowid:alert_id>/resolve",
+        "Resolve an alert by hand: it closes and is kept, listed as resolved",
+        AlertActedAnswer,
         errors=statuses(404, 409),
     ),
     _action(

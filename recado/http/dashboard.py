@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,19 +13,41 @@ import trio
 from recado.clock import iso, parse_iso
 from recado.http.backup_pages import backups_data
 from recado.http.connect_checklist import connection_facts
+from recado.http.dashboard_glance import (
+    OPEN_ALERTS_SHOWN,
+    AlertLine,
+    ChartDay,
+    CheckLine,
+    TodayGlance,
+    alert_line,
+    chart_days,
+    check_lines,
+    day_of,
+    span_iso,
+    today_glance,
+)
 from recado.http.database_glance import DatabaseGlance, database_glance
-from recado.http.i18n import format_local, page_locale, studio_zone
+from recado.http.i18n import format_local, page_locale, studio_zone, translate
+from recado.rules import day_counts as dc
 from recado.rules.backup_schedule import stale_texts
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
+from recado.rules.morning_checklist import SyncJobFacts, morning_checklist
+from recado.rules.reason_links import reason_target
 from recado.rules.storage_faults import alert_texts
 from recado.rules.whatsapp_faults import DASHBOARD_CODES
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 from recado.runtime.template_checks import all_checks
 from recado.storage import sync as sq
-from recado.storage.alerts import open_alert_count, open_alerts_in
-from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
+from recado.storage.alerts import (
+    filtered_alerts,
+    open_alert_count,
+    open_alerts_in,
+    open_critical_count,
+)
+from recado.storage.counts import EventOutcomes, hub_counts
+from recado.storage.dashboard_counts import span_rows
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
 from recado.storage.sending import last_accepted_send
@@ -36,7 +58,9 @@ class HealthReason(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     severity: str  # critical | degraded | paused | info
     text: str
-    href: str | None = None  # the page that tells more
+    # What to do about it, and the page (and anchor) where it is done (rules/reason_links).
+    fix: str
+    href: str
 
 
 class SetupStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,6 +91,9 @@ class WebhookGlance(msgspec.Struct, frozen=True, kw_only=True):
 
 class AlertGlance(msgspec.Struct, frozen=True, kw_only=True):
     open: int
+    critical: int  # of the open ones
+    # The newest open ones (up to 20), each linked to what it is about.
+    items: list[AlertLine] = msgspec.field(default_factory=list)
 
 
 class EventGlance(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +149,11 @@ class StorageGlance(msgspec.Struct, frozen=True, kw_only=True):
 class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
     status: str  # healthy | degraded | critical | paused
     reasons: list[HealthReason]
+    # The operations guide's morning check, item by item.
+    checklist: list[CheckLine]
+    # The studio's day so far, and the 14 days ending today (from the daily counters).
+    today: TodayGlance
+    chart: list[ChartDay]
     whatsapp: WhatsAppGlance
     webhooks: WebhookGlance
     alerts: AlertGlance
@@ -146,10 +178,14 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     now = daemon.clock.now()
     tz, locale = studio_zone(daemon), page_locale(daemon)
     today = iso(start_of_local_day(now, tz))
-    tomorrow = iso(start_of_local_day(now, tz) + timedelta(days=1))
+    day = day_of(now, tz)
     inbox = await read(inbox_counts, today)
     hub = await read(hub_counts, iso(now))
-    events_today = await read(event_outcomes, today, tomorrow)
+    # One read of the counters for the chart's 14 days; today is the last of them.
+    days = dc.by_day(await read(span_rows, *span_iso(day, tz), dc.METRICS), day, tz)
+    today_counts = today_glance(days[-1])
+    ev = today_counts.events
+    events_today = EventOutcomes(total=ev.total, processed=ev.processed, failed=ev.failed)
     summaries = await read(sq.summary, [j.name for j in cfg.sync], now)
     sync = {
         name: SyncGlance(
@@ -162,6 +198,8 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     }
     breakers = daemon.breakers.snapshot(now)
     alerts_open = await read(open_alert_count)
+    alerts_critical = await read(open_critical_count)
+    open_alerts = await read(filtered_alerts, "open", None, OPEN_ALERTS_SHOWN)
     runtime = runtime_facts(daemon)
     fault = daemon.storage.fault
     unwritten = [
@@ -239,12 +277,22 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     )
     health = evaluate(facts)
     stats = daemon.storage.stats
+    morning = morning_checklist(
+        status=health.status,
+        reasons=len(health.reasons),
+        connection=connection,
+        critical_alerts=alerts_critical + len(unwritten),
+        dlq_total=hub.dead_total,
+        sync_jobs=[_sync_facts(j.name, j.schedule, summaries.get(j.name)) for j in cfg.sync],
+        now=now,
+        tz=tz,
+    )
     return Dashboard(
         status=health.status,
-        reasons=[
-            HealthReason(code=r.code, severity=r.severity, text=r.text(locale), href=r.href)
-            for r in health.reasons
-        ],
+        reasons=[_reason(r.code, r.severity, r.text(locale), locale) for r in health.reasons],
+        checklist=check_lines(morning, locale, tz),
+        today=today_counts,
+        chart=chart_days(days),
         whatsapp=WhatsAppGlance(
             connected=connection == "active",
             connection=connection,
@@ -264,7 +312,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
             ),
         ),
         # Open alerts include those of a storage fault not written yet (storage.alerts).
-        alerts=AlertGlance(open=alerts_open + len(unwritten)),
+        alerts=AlertGlance(
+            open=alerts_open + len(unwritten),
+            critical=alerts_critical + len(unwritten),
+            items=[alert_line(a, locale) for a in open_alerts],
+        ),
         events=EventGlance(pending=hub.pending_events, today=events_today),
         queues=Queues(
             retry_queue=RetryQueue(total=hub.retry_total, ready=hub.retry_ready),
@@ -292,3 +344,19 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         database=await database_glance(daemon),
         started_at=iso(daemon.started_at),
     )
+
+
+def _reason(code: str, severity: str, text: str, locale: str) -> HealthReason:
+    target = reason_target(code)
+    return HealthReason(
+        code=code,
+        severity=severity,
+        text=text,
+        fix=translate(locale, f"fix.{target.fix}"),
+        href=target.href,
+    )
+
+
+def _sync_facts(name: str, schedule: str, s: sq.SyncSummary | None) -> SyncJobFacts:
+    last_run = parse_iso(s.last_run) if s is not None and s.last_run else None
+    return SyncJobFacts(name, schedule, last_run, s.last_status if s is not None else None)

@@ -25,6 +25,7 @@ from recado.http.conversation_reply import install_conversation_reply
 from recado.http.csrf import install_csrf, require_operator
 from recado.http.csv_exports import install_csv_exports
 from recado.http.dashboard import dashboard_data
+from recado.http.dashboard_glance import install_dashboard_helpers
 from recado.http.dlq_pages import install_dlq_pages
 from recado.http.empty_states import install_empty_states
 from recado.http.error_pages import install_error_pages
@@ -66,6 +67,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
+    install_dashboard_helpers(app)
     install_empty_states(app, daemon)
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)

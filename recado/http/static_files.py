@@ -2,7 +2,8 @@
 
 Quart looks a requested name up on disk as given; a name longer than the file system allows
 raised ENAMETOOLONG there and came back as a 500. The folder's names are read once at start,
-so anything else is a plain 404 before the disk is asked.
+so anything else is a plain 404 before the disk is asked. Vendored libraries sit in
+``static/vendor/`` (docs/vendored.md), named by their path under the folder.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ def install_static_files(app: Quart) -> None:
     if app.static_folder is None or "static" not in app.view_functions:
         return
     folder = Path(app.static_folder)
-    shipped = frozenset(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else ()
+    shipped = (
+        frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        if folder.is_dir()
+        else frozenset()
+    )
 
     async def static(filename: str) -> Response:
         if filename not in shipped:

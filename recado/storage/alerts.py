@@ -9,6 +9,14 @@ import msgspec
 
 from recado.clock import iso
 from recado.rules.bounds import SQL_INT_MAX
+from recado.storage.audit import record_audit
+
+_COLUMNS = (
+    "id, at, severity, code, subject, text_pt, text_en, resolved_at, acked_at, acked_by, "
+    "resolved_by"
+)
+# What the alerts page filters by (rules/alert_links.ALERT_FILTERS names them for the page).
+ALERT_STATES = ("open", "acknowledged", "resolved", "all")
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +30,11 @@ class Alert(msgspec.Struct, frozen=True, kw_only=True):
     text_pt: str
     text_en: str
     resolved_at: str | None
+    # A person saw it (it stays open): when, and from where (the operator's address).
+    acked_at: str | None = None
+    acked_by: str | None = None
+    # Who resolved it by hand; None when the daemon did, the condition being over.
+    resolved_by: str | None = None
 
 
 def add_alert(
@@ -63,8 +76,7 @@ def list_alerts(conn: sqlite3.Connection, include_resolved: bool, limit: int = 2
     # A range on the id, from the newest: the walk stops after ``limit`` rows.
     where = "" if include_resolved else "AND resolved_at IS NULL "
     rows = conn.execute(
-        "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
-        f"WHERE id < ? {where}ORDER BY id DESC LIMIT ?",
+        f"SELECT {_COLUMNS} FROM alerts WHERE id < ? {where}ORDER BY id DESC LIMIT ?",
         (SQL_INT_MAX, limit),
     ).fetchall()
     return [Alert(**dict(r)) for r in rows]
@@ -101,12 +113,99 @@ def add_past_alerts(
     )
 
 
+def filtered_alerts(
+    conn: sqlite3.Connection,
+    state: str,
+    severity: str | None,
+    limit: int = 200,
+    before_id: int | None = None,
+) -> list[Alert]:
+    """The alerts page: ``state`` one of ALERT_STATES, newest first, older than
+    ``before_id`` (the next page). Open ones come from the partial index of open alerts (a
+    short live list); resolved ones walk the id (or the severity's index) from the newest
+    and stop after ``limit`` rows."""
+    where = {
+        "open": "AND resolved_at IS NULL ",
+        "acknowledged": "AND resolved_at IS NULL AND acked_at IS NOT NULL ",
+        "resolved": "AND resolved_at IS NOT NULL ",
+        "all": "",
+    }[state]
+    params: list[object] = [SQL_INT_MAX if before_id is None else before_id]
+    if severity is not None:
+        where += "AND severity = ? "
+        params.append(severity)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM alerts WHERE id < ? {where}ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [Alert(**dict(r)) for r in rows]
+
+
+def open_critical_count(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL AND severity = 'critical'"
+    ).fetchone()
+    return int(row[0])
+
+
 def open_alerts_of(conn: sqlite3.Connection, codes: tuple[str, ...]) -> int:
     marks = ", ".join("?" * len(codes))
     row = conn.execute(
         f"SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL AND code IN ({marks})", codes
     ).fetchone()
     return int(row[0])
+
+
+class AlertActed(msgspec.Struct, frozen=True, kw_only=True):
+    """What an operator's acknowledge or resolve did: ``acknowledged`` | ``resolved`` |
+    ``acknowledged_before`` (nothing changed, nothing audited) | ``not_found`` |
+    ``resolved_before``; the alert as it is now (None when not found)."""
+
+    outcome: str
+    alert: Alert | None
+
+
+def _one(conn: sqlite3.Connection, alert_id: int) -> Alert | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    return Alert(**dict(row)) if row else None
+
+
+def acknowledge_alert(
+    conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str
+) -> AlertActed:
+    """A person saw the alert: it stays open, marked; audited in this same transaction."""
+    found = _one(conn, alert_id)
+    if found is None:
+        return AlertActed(outcome="not_found", alert=None)
+    if found.resolved_at is not None:
+        return AlertActed(outcome="resolved_before", alert=found)
+    if found.acked_at is not None:
+        return AlertActed(outcome="acknowledged_before", alert=found)
+    conn.execute(
+        "UPDATE alerts SET acked_at = ?, acked_by = ? WHERE id = ?",
+        (iso(now), source_ip, alert_id),
+    )
+    detail = {"code": found.code, "subject": found.subject}
+    record_audit(conn, now, "alert.acknowledge", str(alert_id), source_ip, "operator", detail)
+    return AlertActed(outcome="acknowledged", alert=_one(conn, alert_id))
+
+
+def resolve_alert(
+    conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str
+) -> AlertActed:
+    """A person closes the alert (kept, listed as resolved); audited in this transaction."""
+    found = _one(conn, alert_id)
+    if found is None:
+        return AlertActed(outcome="not_found", alert=None)
+    if found.resolved_at is not None:
+        return AlertActed(outcome="resolved_before", alert=found)
+    conn.execute(
+        "UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+        (iso(now), source_ip, alert_id),
+    )
+    detail = {"code": found.code, "subject": found.subject}
+    record_audit(conn, now, "alert.resolve", str(alert_id), source_ip, "operator", detail)
+    return AlertActed(outcome="resolved", alert=_one(conn, alert_id))
 
 
 def reconcile_alerts(

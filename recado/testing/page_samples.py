@@ -80,7 +80,17 @@ def query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
             f"?before={inbox}",
         ],
         "/dlq": ["", "?state=archived", "?page=2&per_page=1"],
-        "/alerts": ["", "?all=1"],
+        "/alerts": [
+            "",
+            "?all=1",
+            "?state=acknowledged",
+            "?state=resolved",
+            "?state=resolved&severity=critical",
+            "?severity=warning",
+            "?state=all&severity=info",
+            "?state=resolved&before=2",
+            "?before=2",
+        ],
         "/audit": ["", "?limit=3"],
         "/report/daily": ["", f"?date={day}"],
     }

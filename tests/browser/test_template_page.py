@@ -22,12 +22,15 @@ def _browse(operator: str) -> None:
             page = browser.new_page(locale="pt-BR")
             page.goto(f"{operator}/dashboard")
             expect(page.locator("#status")).to_have_text("Degradado")
-            warning = page.locator("#reasons a", has_text="aviso_de_agendamento")
-            expect(warning).to_have_text(
+            warning = page.locator("#reasons li", has_text="aviso_de_agendamento")
+            expect(warning).to_contain_text(
                 "O modelo aviso_de_agendamento (pt_BR) está pausado na Meta; só modelos "
                 "aprovados podem ser enviados. Os envios dele são ignorados até isso mudar."
             )
-            warning.click()
+            # The link says what to do, and leads to the configured templates.
+            fix = warning.locator("a.fix")
+            expect(fix).to_have_text("Ajuste o modelo na configuração ou na Meta")
+            fix.click()
             expect(page).to_have_url(re.compile(r"/templates$"))
             row = page.locator("#configured-appointment_created")
             expect(row).to_contain_text("pausado")

@@ -1,0 +1,147 @@
+"""The dashboard's "today" counters and its 14-day chart, from the per-quarter-hour
+counters of ``daily_counts`` (migration 0012): quarters grouped into the studio's days, and
+the success rates the operations guide judges (at least ``EVENT_SUCCESS_MIN``, the
+threshold the status uses too).
+
+Messages count by the day they were created and their state now (as the daily report
+does). Each state falls in one outcome: read (read, played), delivered, sent (sent, held:
+Meta has it), failed (failed, dead), skipped (skipped, canceled: never sent on purpose),
+waiting (queued, sending, uncertain). The counters are the guide's funnel: sent counts
+every message Meta took (delivered and read ones too), delivered those that reached the
+phone (read ones too). A message's success is Meta taking it: sent / (sent + failed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from recado.rules import states as st
+from recado.rules.health import EVENT_SUCCESS_MIN
+
+CHART_DAYS = 14
+MESSAGE_OUTCOMES = ("read", "delivered", "sent", "failed", "skipped", "waiting")
+OUTCOME_OF = {
+    st.READ: "read",
+    st.PLAYED: "read",
+    st.DELIVERED: "delivered",
+    st.SENT: "sent",
+    st.HELD: "sent",
+    st.FAILED: "failed",
+    st.DEAD: "failed",
+    st.SKIPPED: "skipped",
+    st.CANCELED: "skipped",
+    st.QUEUED: "waiting",
+    st.SENDING: "waiting",
+    st.UNCERTAIN: "waiting",
+}
+# The metrics of daily_counts the dashboard reads.
+METRICS = ("message", "delivery", "event")
+
+
+@dataclass(frozen=True)
+class Rate:
+    ok: int
+    done: int  # ok + failed: what a rate is of
+    value: float | None  # None when nothing finished
+    good: bool | None  # at least the threshold; None when nothing finished
+
+
+def rate(ok: int, failed: int) -> Rate:
+    done = ok + failed
+    if not done:
+        return Rate(ok, 0, None, None)
+    value = ok / done
+    return Rate(ok, done, value, value >= EVENT_SUCCESS_MIN)
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: date
+    messages: dict[str, int]  # by outcome (MESSAGE_OUTCOMES), each message once
+    deliveries: dict[str, int]  # by state now, of those created that day
+    events: dict[str, int]  # processed | pending | failed
+
+
+def message_outcomes(by_state: dict[str, int]) -> dict[str, int]:
+    found = dict.fromkeys(MESSAGE_OUTCOMES, 0)
+    for state, n in by_state.items():
+        found[OUTCOME_OF.get(state, "waiting")] += n
+    return found
+
+
+@dataclass(frozen=True)
+class MessageCounters:
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    skipped: int
+    waiting: int
+    success: Rate
+
+
+def message_counters(outcomes: dict[str, int]) -> MessageCounters:
+    read = outcomes.get("read", 0)
+    delivered = read + outcomes.get("delivered", 0)
+    sent = delivered + outcomes.get("sent", 0)
+    failed = outcomes.get("failed", 0)
+    return MessageCounters(
+        sent=sent,
+        delivered=delivered,
+        read=read,
+        failed=failed,
+        skipped=outcomes.get("skipped", 0),
+        waiting=outcomes.get("waiting", 0),
+        success=rate(sent, failed),
+    )
+
+
+def delivery_failed(deliveries: dict[str, int]) -> int:
+    return sum(deliveries.get(s, 0) for s in st.DLQ_STATES)
+
+
+def delivery_rate(deliveries: dict[str, int]) -> Rate:
+    return rate(deliveries.get(st.DONE, 0), delivery_failed(deliveries))
+
+
+def event_rate(events: dict[str, int]) -> Rate:
+    return rate(events.get("processed", 0), events.get("failed", 0))
+
+
+def local_day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def chart_span(today: date, tz: ZoneInfo, days: int = CHART_DAYS) -> tuple[datetime, datetime]:
+    """[start, end) of the ``days`` studio days ending with ``today``."""
+    first = today - timedelta(days=days - 1)
+    return local_day_start(first, tz), local_day_start(today + timedelta(days=1), tz)
+
+
+def by_day(
+    rows: list[tuple[str, str, str, int]], today: date, tz: ZoneInfo, days: int = CHART_DAYS
+) -> list[DayCounts]:
+    """Rows of (bucket, metric, key, n), a bucket the UTC quarter hour 'YYYY-MM-DDTHH:MM'
+    it starts, grouped into each of the ``days`` studio days ending with ``today`` (a day
+    with nothing is all zeros; a row outside them is left out)."""
+    first = today - timedelta(days=days - 1)
+    raw: dict[date, dict[str, dict[str, int]]] = {
+        first + timedelta(days=i): {m: {} for m in METRICS} for i in range(days)
+    }
+    for bucket, metric, key, n in rows:
+        start = datetime.fromisoformat(bucket).replace(tzinfo=UTC)
+        counts = raw.get(start.astimezone(tz).date())
+        if counts is None or metric not in counts:
+            continue
+        counts[metric][key] = counts[metric].get(key, 0) + n
+    return [
+        DayCounts(
+            day=day,
+            messages=message_outcomes(c["message"]),
+            deliveries=dict(sorted(c["delivery"].items())),
+            events=dict(sorted(c["event"].items())),
+        )
+        for day, c in raw.items()
+    ]
