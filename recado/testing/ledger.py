@@ -98,16 +98,12 @@ def check(
         for r in _rows(db, "SELECT appointment_id FROM messages WHERE kind = 'appointment_created'")
     )
     deliveries = Counter((r[0], r[1]) for r in _rows(db, "SELECT event_id, action FROM deliveries"))
-    lead_done = {
-        r[0]
-        for r in _rows(
-            db, "SELECT event_id FROM deliveries WHERE action LIKE 'http:crm:%' AND state = 'done'"
-        )
-    }
+    done = {r[0] for r in _rows(db, "SELECT event_id FROM deliveries WHERE state = 'done'")}
     lost = [f"event {k}" for k in ledger.events if k not in events]
     lost += [f"webhook {k}" for k in ledger.webhooks if k not in inbound]
     lost += [f"notice {a}" for a in ledger.appointments if notices[a] == 0]
-    lost += [f"delivery {k}" for k in ledger.leads if k not in lead_done]
+    lost += [f"delivery of {k}" for k in ledger.leads if k not in done]
+    lost += [f"delivery of {k}" for k in ledger.webhooks if f"wa-in:{k}" not in done]
     twice = [f"inbound {k}" for k, n in inbound.items() if n > 1]
     twice += [f"notice {a}" for a, n in notices.items() if n > 1]
     twice += [f"delivery {k}" for k, n in deliveries.items() if n > 1]
