@@ -30,4 +30,7 @@ class BreakerMonitor:
                 if after is not b:
                     await self.daemon.storage.write(save_breaker, name, after, now)
                     self.board.change(name, b, after)
-            await self.daemon.wakeups.breakers.wait(wait_s(self.board.next_change_at(), now))
+            # The clock read again after the writes: a clock that moved meanwhile is not slept
+            # past.
+            nxt = self.board.next_change_at()
+            await self.daemon.wakeups.breakers.wait(wait_s(nxt, self.daemon.clock.now()))

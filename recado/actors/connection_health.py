@@ -2,9 +2,11 @@
 ``debug_token`` and number lookup, the coexistence syncs with their 24 h deadline, and the
 spec's alert rules for the signup flow.
 
-Each check is one pass over what is due now; the actor calls it at start, on every poke and
-at least every ``clock.MAX_WALL_WAIT_S``. A check that cannot reach Meta is retried later and
-never changes the connection's state by itself; only Meta's own verdict does.
+Each check is one pass over what is due now; the actor calls it at start, on every poke, when
+the earliest planned retry is due (``tick`` returns it: a retry planned while the clock moved
+on is not slept past) and at least every ``clock.MAX_WALL_WAIT_S``. A check that cannot reach
+Meta is retried later and never changes the connection's state by itself; only Meta's own
+verdict does.
 """
 
 from __future__ import annotations
@@ -54,15 +56,19 @@ class Health:
         # (At the stored precision, milliseconds: a check made in the same instant counts.)
         self._started_at = parse_iso(iso(daemon.clock.now()))
 
-    async def tick(self) -> None:
+    async def tick(self) -> datetime | None:
+        """One pass; the earliest planned retry after it (None: none planned)."""
         now = self.daemon.clock.now()
         row = await self.daemon.storage.read(cs.latest)
+        planned: list[datetime] = []
         if row is not None and row["status"] == "active":
-            await self._check_token(row, now)
+            if (check_at := await self._check_token(row, now)) is not None:
+                planned.append(check_at)
             if row["coexistence"]:
-                await self._smb_syncs(row, now)
+                planned.extend(await self._smb_syncs(row, now))
         await self._stale(now)
         await self._error_rate(now)
+        return min(planned, default=None)
 
     # -- the token and the number, daily ----------------------------------------------------
 
@@ -74,19 +80,26 @@ class Health:
             return True
         return now >= parse_iso(checked) + HEALTH_EVERY
 
-    async def _check_token(self, row: dict[str, Any], now: datetime) -> None:
+    def _planned_check(self, row: dict[str, Any], now: datetime) -> datetime | None:
+        if self._next_check is not None and self._next_check > now:
+            return self._next_check
+        checked = row["token_checked_at"]
+        return parse_iso(checked) + HEALTH_EVERY if checked is not None else None
+
+    async def _check_token(self, row: dict[str, Any], now: datetime) -> datetime | None:
+        """The check if it is due; when the next one is planned (None: nothing to check)."""
         if not self._due(row, now):
-            return
+            return self._planned_check(row, now)
         token = self._token_of(row)
         if token is None:
-            return
+            return None
         cid, wa = int(row["id"]), self.daemon.config.whatsapp
         answer = await self.graph.debug_token(token, wa.app_id, wa.app_secret)
         if isinstance(answer, Failed) or not isinstance(answer.data.get("data"), dict):
             said = answer.message if isinstance(answer, Failed) else "no data"
             await self._write(cid, now, cs.Change(steps=(cs.Step("health", "retry", detail=said),)))
             self._next_check = now + RETRY_CHECK
-            return
+            return self._next_check
         verdict = token_verdict(answer.data["data"], now)
         fields = {
             "token_valid": int(verdict.state != "invalid"),
@@ -100,7 +113,7 @@ class Health:
         if verdict.state == "invalid":
             await self._write(cid, now, cs.Change(fields=fields))
             await self._lost(cid, "health", "token_invalid", verdict.pt_br, verdict.en)
-            return
+            return None
         step = cs.Step(
             "health",
             "ok" if verdict.state == "valid" else "info",
@@ -114,6 +127,7 @@ class Health:
             alert = ("warning", "whatsapp_token_expiring", verdict.pt_br, verdict.en)
         await self._write(cid, now, cs.Change(fields=fields, steps=(step,), alert=alert))
         await self._check_number(row, token, now)
+        return now + HEALTH_EVERY
 
     async def _check_number(self, row: dict[str, Any], token: str, now: datetime) -> None:
         cid = int(row["id"])
@@ -144,7 +158,8 @@ class Health:
 
     # -- coexistence: the two one-time syncs --------------------------------------------------
 
-    async def _smb_syncs(self, row: dict[str, Any], now: datetime) -> None:
+    async def _smb_syncs(self, row: dict[str, Any], now: datetime) -> list[datetime]:
+        """Requests the syncs that are due; the instants of the retries still planned."""
         cid = int(row["id"])
         syncs = await self.daemon.storage.read(smb.smb_syncs, cid)
         token = self._token_of(row)
@@ -155,6 +170,13 @@ class Health:
                 continue
             await self._request_sync(cid, sync, token, now)
         syncs = await self.daemon.storage.read(smb.smb_syncs, cid)
+        # Retries planned by this pass (after its ``now``); one still due could not be asked
+        # for (no token yet) and waits for a poke, not a busy loop.
+        planned = [
+            at
+            for s in syncs
+            if s["status"] == "pending" and s["next_at"] and (at := parse_iso(s["next_at"])) > now
+        ]
         late = [s for s in syncs if s["status"] != "done" and s["alerted_at"] is None]
         if late and now >= parse_iso(late[0]["deadline_at"]) - (
             rs.SMB_DEADLINE - rs.SMB_ALERT_AFTER
@@ -179,6 +201,11 @@ class Health:
                     "offboarded and signed up again.",
                 ),
             )
+        elif late:
+            planned.append(
+                parse_iso(late[0]["deadline_at"]) - (rs.SMB_DEADLINE - rs.SMB_ALERT_AFTER)
+            )
+        return planned
 
     async def _request_sync(
         self, cid: int, sync: dict[str, Any], token: str, now: datetime

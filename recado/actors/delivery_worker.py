@@ -155,7 +155,9 @@ class DeliveryWorker:
         nxt = await self.daemon.storage.read(
             q.next_delivery_due, self._held(now), tuple(self._in_flight)
         )
-        await self.daemon.wakeups.deliveries.wait(wait_s(parse_iso(nxt) if nxt else None, now))
+        # The clock read again after the read: a clock that moved meanwhile is not slept past.
+        due = parse_iso(nxt) if nxt else None
+        await self.daemon.wakeups.deliveries.wait(wait_s(due, self.daemon.clock.now()))
 
     async def _deliver(self, row: q.DueDelivery) -> None:
         settled = False

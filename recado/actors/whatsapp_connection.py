@@ -17,7 +17,7 @@ import trio
 from recado.actors.connection_health import Health
 from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.actors.signup_flow import TABLE, SignupFlow
-from recado.clock import MAX_WALL_WAIT_S, iso
+from recado.clock import MAX_WALL_WAIT_S, iso, wait_s
 from recado.logs import add_secret, get_logger
 from recado.runtime.connection_commands import (
     Answer,
@@ -65,7 +65,7 @@ class ConnectionActor:
                     if not started:
                         started = True
                         task_status.started()
-                    await self.health.tick()
+                    planned = await self.health.tick()
                 except Exception as exc:
                     if not is_storage_fault(exc):
                         raise
@@ -75,7 +75,9 @@ class ConnectionActor:
                         task_status.started()
                     await trio.sleep(STORAGE_RETRY_S)
                     continue
-                await self.daemon.wakeups.connection.wait(MAX_WALL_WAIT_S)
+                await self.daemon.wakeups.connection.wait(
+                    min(wait_s(planned, self.daemon.clock.now()), MAX_WALL_WAIT_S)
+                )
         finally:
             with trio.CancelScope(shield=True):
                 await self.graph.aclose()

@@ -23,6 +23,7 @@ from recado.actors.breaker_monitor import BreakerMonitor
 from recado.actors.delivery_worker import DeliveryWorker
 from recado.actors.incident_monitor import IncidentMonitor
 from recado.actors.retention import Retention
+from recado.actors.runtime_alerts import RuntimeAlerts
 from recado.actors.sender import Sender
 from recado.actors.sync_runner import SyncRunner
 from recado.actors.template_sync import TemplateSyncer
@@ -94,6 +95,7 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
         ActorSpec("template_sync", templates.run),
         ActorSpec("retention", Retention(daemon).run),
         ActorSpec("backups", Backups(daemon).run),
+        ActorSpec("runtime_alerts", RuntimeAlerts(daemon).run),
     ]
 
 

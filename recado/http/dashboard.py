@@ -186,6 +186,11 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         events_today_processed=events_today.processed,
         events_today_failed=events_today.failed,
         sync_recent_failures={n: s.recent_failures for n, s in sync.items()},
+        sync_last_failed={
+            n: s.last_error or "" for n, s in summaries.items() if s.last_status == "failed"
+        },
+        reload_refused=tuple(daemon.reload_refused) if daemon.reload_refused is not None else None,
+        config_path=str(daemon.config_path),
         sync_set_aside={
             j.name: problem
             for j in cfg.sync

@@ -9,7 +9,8 @@ a loop and data never heals by restarting (the dashboard and an alert say it ins
 Dashboard (docs/reference.md §9.1):
 
 critical: WhatsApp auth broken in enabled mode, storage not writable, an actor restarting in
-a loop. degraded: a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
+a loop. degraded: the last reload refused (the running config kept), a sync job's last run
+failed, a breaker open, DLQ ≥ 10, retry queue > 50, event success < 95 % today,
 a sync job with > 2 failed runs in 24 h or set aside (its schedule has no next fire), a
 webhook body that failed, pending events > 100, a listener's connection cap hit in the last
 ten minutes, no app secret in enabled mode, the last good scheduled backup older than twice
@@ -31,7 +32,15 @@ from datetime import date
 
 from recado.rules.connection_cap import recent_hit_text
 from recado.rules.graph_versions import DEFAULT_VERSION, expiry_warning
-from recado.rules.storage_faults import FAULT_NAMES
+from recado.rules.storage_faults import FAULT_ACTIONS, FAULT_NAMES
+from recado.rules.system_alerts import (
+    CRASH_LOOP,
+    RELOAD_REFUSED,
+    SYNC_FAILED,
+    crash_loop_texts,
+    reload_refused_texts,
+    sync_failed_texts,
+)
 
 DLQ_DEGRADED = 10
 RETRY_QUEUE_DEGRADED = 50
@@ -120,6 +129,11 @@ class HealthFacts:
     # Sync jobs set aside (not scheduled): (code, what happened), code "schedule" (it has
     # no next fire) or "internal_error".
     sync_set_aside: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Jobs whose last run failed (its cursor kept), with the run's error.
+    sync_last_failed: dict[str, str] = field(default_factory=dict)
+    # The problems of the last reload, refused (the running config kept), and the file.
+    reload_refused: tuple[str, ...] | None = None
+    config_path: str = ""
     # Webhook bodies whose processing failed (not for storage's sake): received, not applied.
     webhooks_failed: int = 0
     pending_events: int = 0
@@ -188,16 +202,17 @@ def evaluate(f: HealthFacts) -> Health:
         add(Reason("whatsapp_token_expiring", "degraded", *f.connection_warning))
     if f.storage_fault is not None:
         pt, en = FAULT_NAMES.get(f.storage_fault, FAULT_NAMES["io_error"])
+        do_pt, do_en = FAULT_ACTIONS.get(f.storage_fault, FAULT_ACTIONS["io_error"])
         add(
             Reason(
                 f"storage_{f.storage_fault}",
                 "critical",
                 f"O banco de dados não aceita gravações desde {f.storage_fault_since}: {pt}. "
-                "Webhooks e eventos são respondidos com 503 para serem reenviados; tudo é "
-                "retomado quando o banco voltar a gravar.",
+                f"Webhooks e eventos são respondidos com 503 para serem reenviados; {do_pt}; "
+                "tudo é retomado quando o banco voltar a gravar.",
                 f"The database has refused writes since {f.storage_fault_since}: {en}. "
-                "Webhooks and events are answered 503 so they are sent again; everything "
-                "resumes once the database takes writes again.",
+                f"Webhooks and events are answered 503 so they are sent again; {do_en}; "
+                "everything resumes once the database takes writes again.",
             )
         )
     elif not f.storage_writable:
@@ -210,14 +225,10 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     for name in f.crash_looping_actors:
-        add(
-            Reason(
-                "crash_loop",
-                "critical",
-                f"O processo interno {name} está reiniciando em loop.",
-                f"The actor {name} is restarting in a loop.",
-            )
-        )
+        add(Reason(CRASH_LOOP, "critical", *crash_loop_texts(name), href="/alerts"))
+    if f.reload_refused is not None:
+        pt, en = reload_refused_texts(f.config_path, f.reload_refused)
+        add(Reason(RELOAD_REFUSED, "degraded", pt, en, href="/alerts"))
     for name in f.open_breakers:
         add(
             Reason(
@@ -267,6 +278,8 @@ def evaluate(f: HealthFacts) -> Health:
                     href="/sync",
                 )
             )
+    for name, error in sorted(f.sync_last_failed.items()):
+        add(Reason(SYNC_FAILED, "degraded", *sync_failed_texts(name, error), href="/sync"))
     for name, (code, detail) in sorted(f.sync_set_aside.items()):
         add(_sync_set_aside(name, code, detail))
     if f.webhooks_failed:

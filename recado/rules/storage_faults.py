@@ -11,6 +11,32 @@ FAULT_NAMES = {
     "unavailable": ("armazenamento parado", "storage stopped"),
 }
 
+# kind -> (pt-BR, English): what the operator does about it.
+FAULT_ACTIONS = {
+    "disk_full": (
+        "libere espaço no disco do diretório de dados (df -h; apague logs ou backups antigos)",
+        "free space on the data directory's disk (df -h; remove old logs or backups)",
+    ),
+    "read_only": (
+        "verifique o disco (dmesg) e remonte-o para gravação ou troque-o",
+        "check the disk (dmesg) and remount it read-write or replace it",
+    ),
+    "locked": (
+        "encerre o outro processo que abriu o banco (fuser recado.db; um sqlite3 ou uma "
+        "cópia manual aberta)",
+        "stop the other process that opened the database (fuser recado.db; an open sqlite3 "
+        "or a manual copy)",
+    ),
+    "io_error": (
+        "verifique o disco (dmesg, smartctl) e o espaço livre",
+        "check the disk (dmesg, smartctl) and its free space",
+    ),
+    "unavailable": (
+        "veja o log do recado (journalctl -u recado)",
+        "see recado's log (journalctl -u recado)",
+    ),
+}
+
 # What the 503 answer says, for a machine or a person reading a client log.
 _HTTP_DETAIL = {
     "disk_full": "the disk is full",
@@ -51,11 +77,14 @@ def alert_texts(kind: str) -> tuple[str, str]:
     """(pt-BR, English) text of the alert raised when a fault of ``kind`` starts; the alert's
     own time is when it started."""
     pt, en = FAULT_NAMES.get(kind, FAULT_NAMES["io_error"])
+    do_pt, do_en = FAULT_ACTIONS.get(kind, FAULT_ACTIONS["io_error"])
     return (
         f"Falha no armazenamento: {pt}. Gravações recusadas (webhooks respondidos com 503 "
-        "para a Meta reenviar); tudo é retomado quando o banco voltar a gravar.",
+        f"para a Meta reenviar); {do_pt}; tudo é retomado sozinho, sem reiniciar, quando o "
+        "banco voltar a gravar.",
         f"Storage failing: {en}. Writes refused (webhooks answered 503 so Meta retries); "
-        "everything resumes once the database takes writes again.",
+        f"{do_en}; everything resumes by itself, with no restart, once the database takes "
+        "writes again.",
     )
 
 

@@ -61,6 +61,9 @@ class Daemon:
     connection_credentials: Credentials | None = None
     # Each listener's connection-cap policy, by listener name (the dashboard's "cap hit").
     connection_caps: dict[str, CapAlertPolicy] = field(default_factory=dict)
+    # The problems of the last reload, when it was refused (the running config was kept);
+    # None once a reload applies. Set by the reload; read by the alerts and the dashboard.
+    reload_refused: list[str] | None = None
 
     @property
     def kill_switch_on(self) -> bool:

@@ -150,6 +150,7 @@ async def reload_config(daemon: Daemon, *, source: str) -> dict[str, Any]:
                     f"reload failed, the running config was kept: {type(exc).__name__}: {exc}"
                 )
                 refused = Refused("reload_failed", detail, [detail], [])
+                _note_refusal(daemon, refused.problems)
                 await _audit(daemon, source, "config.reload_failed", _answer(refused))
                 return _answer(refused)
     finally:
@@ -173,6 +174,7 @@ async def _reload(daemon: Daemon, source: str) -> dict[str, Any]:
     if isinstance(plan, Refused):
         return await _refuse(daemon, source, plan)
     await _apply(daemon, plan)
+    _note_refusal(daemon, None)
     log.info(
         "config_reloaded",
         applied=",".join(plan.applied) or "-",
@@ -210,8 +212,16 @@ async def _refuse(daemon: Daemon, source: str, refused: Refused) -> dict[str, An
     for problem in refused.problems:
         log.error("reload_problem", problem=problem)
     answer = _answer(refused)
+    _note_refusal(daemon, refused.problems)
     await _audit(daemon, source, "config.reload_refused", answer)
     return answer
+
+
+def _note_refusal(daemon: Daemon, problems: list[str] | None) -> None:
+    """The running config was kept (``problems``) or a reload applied (None): the alert and
+    the dashboard follow at once."""
+    daemon.reload_refused = None if problems is None else [redact(p) for p in problems]
+    daemon.wakeups.alerts.poke()
 
 
 def _answer(refused: Refused) -> dict[str, Any]:

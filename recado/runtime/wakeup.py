@@ -31,7 +31,14 @@ class Wakeup:
 # Who sleeps until there is work, by name: a part that committed work for one of them says
 # so by name, and never needs to know which actor (if any) is listening.
 Consumer = Literal[
-    "sender", "deliveries", "webhooks", "breakers", "incidents", "connection", "templates"
+    "sender",
+    "deliveries",
+    "webhooks",
+    "breakers",
+    "incidents",
+    "connection",
+    "templates",
+    "alerts",
 ]
 
 
@@ -46,6 +53,7 @@ class Wakeups:
     incidents: Wakeup = field(default_factory=Wakeup)
     connection: Wakeup = field(default_factory=Wakeup)
     templates: Wakeup = field(default_factory=Wakeup)
+    alerts: Wakeup = field(default_factory=Wakeup)
 
     def poke(self, *consumers: Consumer) -> None:
         for name in consumers:

@@ -99,3 +99,44 @@ def add_past_alerts(
             for at, severity, code, text_pt, text_en in alerts
         ],
     )
+
+
+def open_alerts_of(conn: sqlite3.Connection, codes: tuple[str, ...]) -> int:
+    marks = ", ".join("?" * len(codes))
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL AND code IN ({marks})", codes
+    ).fetchone()
+    return int(row[0])
+
+
+def reconcile_alerts(
+    conn: sqlite3.Connection,
+    now: datetime,
+    codes: tuple[str, ...],
+    wanted: list[tuple[str, str, str, str, str]],
+) -> int:
+    """Make the open alerts of ``codes`` exactly ``wanted`` (severity, code, subject, text_pt,
+    text_en): the others are resolved, the missing raised (an open one whose text changed is
+    replaced). How many rows changed."""
+    marks = ", ".join("?" * len(codes))
+    open_rows = conn.execute(
+        f"SELECT id, code, subject, text_pt FROM alerts WHERE resolved_at IS NULL "
+        f"AND code IN ({marks})",
+        codes,
+    ).fetchall()
+    keep = {(code, subject, pt) for _severity, code, subject, pt, _en in wanted}
+    have = set()
+    changed = 0
+    for row in open_rows:
+        key = (row["code"], row["subject"], row["text_pt"])
+        if key in keep and key not in have:
+            have.add(key)
+            continue
+        conn.execute("UPDATE alerts SET resolved_at = ? WHERE id = ?", (iso(now), row["id"]))
+        changed += 1
+    for severity, code, subject, pt, en in wanted:
+        if (code, subject, pt) not in have:
+            add_alert(conn, now, severity, code, subject, pt, en)
+            have.add((code, subject, pt))
+            changed += 1
+    return changed

@@ -17,6 +17,7 @@ import msgspec
 from recado.clock import iso
 from recado.rules.breaker import CLOSED, OPEN, Breaker
 from recado.rules.flows import PlannedAction
+from recado.rules.system_alerts import breaker_open_texts
 from recado.storage.alerts import add_alert, resolve_alerts
 from recado.storage.message_queue import NewMessage, queue_message
 from recado.storage.waits import rebase_rows
@@ -166,17 +167,8 @@ def save_breaker(conn: sqlite3.Connection, service: str, b: Breaker, now: dateti
     if b.state == CLOSED and was is not None and was["state"] != CLOSED:
         resolve_alerts(conn, "breaker_open", service, now)
     if b.state == OPEN and (was is None or was["state"] != OPEN):
-        add_alert(
-            conn,
-            now,
-            "warning",
-            "breaker_open",
-            service,
-            f'O serviço "{service}" falhou {b.failure_count} vezes seguidas: as entregas para '
-            "ele estão em espera (disjuntor aberto).",
-            f'The service "{service}" failed {b.failure_count} times in a row: its deliveries '
-            "are waiting (breaker open).",
-        )
+        pt, en = breaker_open_texts(service, b.failure_count)
+        add_alert(conn, now, "warning", "breaker_open", service, pt, en)
     conn.execute(
         "INSERT INTO breakers(service, state, failure_count, opened_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(service) DO UPDATE SET state = excluded.state, "

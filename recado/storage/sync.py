@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 
 from recado.clock import iso, parse_iso
+from recado.rules.system_alerts import SYNC_FAILED, sync_failed_texts
+from recado.storage.alerts import add_alert_once, resolve_alerts
 from recado.storage.audit import record_audit
 
 INTERRUPTED = "interrupted: the daemon stopped during the run"
@@ -142,6 +144,11 @@ def finish_run(
     )
     if status == "done":
         conn.execute("UPDATE sync_state SET cursor = ? WHERE job = ?", (cursor_after, job))
+        resolve_alerts(conn, SYNC_FAILED, job, now)
+    elif status == "failed":
+        # One open alert per job: a second failure in a row is the same fault.
+        pt, en = sync_failed_texts(job, error or "")
+        add_alert_once(conn, now, "warning", SYNC_FAILED, job, pt, en)
     if fire_at is not None:
         conn.execute("UPDATE sync_state SET last_fire_at = ? WHERE job = ?", (iso(fire_at), job))
 
