@@ -134,3 +134,15 @@ async def test_voucher_page_is_mobile_friendly(daemon_dir: Path) -> None:
         assert page.status_code == 200
         assert 'name="viewport"' in page.text and "Comprovante de agendamento" in page.text
         assert page.headers["cache-control"] == "private, no-store"
+
+
+async def test_voucher_page_speaks_the_studios_language(daemon_dir: Path) -> None:
+    async with stack(daemon_dir, '[ui]\nlocale = "en"\n', "dry_run") as (daemon, _, client):
+        await book(daemon, client)
+        sig = voucher_sig(voucher_key(daemon.secret_key), "apt-1")
+        page = await client.get(f"{daemon.listeners['public'].url}/voucher/apt-1?sig={sig}")
+        assert page.status_code == 200
+        assert '<html lang="en">' in page.text and "<h1>Appointment voucher</h1>" in page.text
+        assert '<div class="status scheduled" id="status">Scheduled</div>' in page.text
+        for pt in ("Comprovante", "Cliente", "Horário", "Agendado"):
+            assert pt not in page.text, pt

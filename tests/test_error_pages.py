@@ -249,3 +249,83 @@ async def test_the_webhooks_page_labels_technical_reasons_in_the_studios_languag
         assert "malformado" in cells
         # The parser's own words are shown as what they are: technical text, marked English.
         assert any(c.startswith('<code lang="en">') for c in cells), cells
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_head_and_too_large_requests_are_pages_for_browsers_too(
+    daemon_dir: Path, locale: str
+) -> None:
+    extra = '[ui]\nlocale = "en"\n' if locale == "en" else ""
+    http = "max_body_bytes = 2000\n"
+    async with running_daemon(daemon_dir, extra, http_toml=http) as daemon, _client() as client:
+        op = daemon.listeners["operator"].url
+        words = {"pt-BR": ("Página não encontrada", "Pedido grande demais")}.get(
+            locale, ("Page not found", "Request too large")
+        )
+        # HEAD: the page's status and type, and no body, as HTTP wants.
+        for path in ("/nope", "/dlq/123", "/messages/nope"):
+            head = await client.head(f"{op}{path}", headers={"Accept": BROWSER})
+            assert head.status_code == 404 and head.content == b"", path
+            assert head.headers["content-type"].startswith("text/html"), path
+            for accept in SCRIPTS:
+                headers = {"Accept": accept} if accept else {}
+                head = await client.head(f"{op}{path}", headers=headers)
+                assert head.status_code == 404 and head.content == b""
+                assert head.headers["content-type"] == "application/json"
+        page = (await client.get(f"{op}/nope", headers={"Accept": BROWSER})).text
+        assert f'<h1 id="error-title">{words[0]}' in page
+        # A body over http.max_body_bytes, to a route that reads one.
+        big = b'{"x": "' + b"a" * 5000 + b'"}'
+        for path in ("/webhooks/replay", "/incidents"):
+            headers = {"X-API-Key": daemon.api_key, "Content-Type": "application/json"}
+            page = await client.post(
+                f"{op}{path}", content=big, headers={**headers, **{"Accept": BROWSER}}
+            )
+            assert page.status_code == 413, (path, page.text[:300])
+            assert page.headers["content-type"].startswith("text/html")
+            assert f'<h1 id="error-title">{words[1]}' in page.text
+            assert 'id="error-back" href="/dashboard"' in page.text
+            for accept in SCRIPTS:
+                sent = {**headers, "Accept": accept} if accept else headers
+                answer = await client.post(f"{op}{path}", content=big, headers=sent)
+                assert answer.status_code == 413
+                assert answer.json()["error"] == "request_entity_too_large"
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_the_public_pages_people_open_answer_refusals_with_a_card(
+    daemon_dir: Path, locale: str
+) -> None:
+    """The voucher and status paths are opened by the studio's clients: a wrong method or a
+    cut-off link is a card in the studio's language, with nothing of the operator's. The
+    public APIs answer JSON whoever asks: Meta and the studio's systems are scripts."""
+    extra = '[ui]\nlocale = "en"\n' if locale == "en" else ""
+    async with running_daemon(daemon_dir, extra) as daemon, _client() as client:
+        public = daemon.listeners["public"].url
+        titles = {
+            "pt-BR": {404: "Página não encontrada", 405: "Ação não permitida aqui"},
+            "en": {404: "Page not found", 405: "Not allowed here"},
+        }[locale]
+        for method, path, status in [
+            ("POST", "/voucher/apt-1?sig=x", 405),
+            ("DELETE", "/status", 405),
+            ("GET", "/voucher", 404),
+            ("GET", "/voucher/", 404),
+            ("GET", "/status/nope", 404),
+        ]:
+            page = await client.request(method, f"{public}{path}", headers={"Accept": BROWSER})
+            assert page.status_code == status, (path, page.text[:200])
+            assert page.headers["content-type"].startswith("text/html"), path
+            assert f'<h1 id="error-title">{titles[status]}</h1>' in page.text, path
+            assert f'<html lang="{locale}">' in page.text
+            assert "/dashboard" not in page.text and "API" not in page.text
+            assert page.headers["cache-control"] == "private, no-store"
+            for accept in SCRIPTS:
+                headers = {"Accept": accept} if accept else {}
+                answer = await client.request(method, f"{public}{path}", headers=headers)
+                assert answer.status_code == status
+                assert isinstance(answer.json()["detail"], str)
+        for method, path in [("GET", "/nope"), ("POST", "/api/v1/events"), ("GET", "/webhooks")]:
+            answer = await client.request(method, f"{public}{path}", headers={"Accept": BROWSER})
+            assert answer.status_code >= 400
+            assert answer.headers["content-type"] == "application/json", path

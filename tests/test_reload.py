@@ -30,7 +30,7 @@ ENABLED = (
 )
 RESTART_SENTENCE = (
     'reload refused, nothing applied: whatsapp.mode = "enabled" needs '
-    "whatsapp.app_secret_file, whatsapp.access_token_file and whatsapp.phone_number_id, which "
+    "whatsapp.app_secret_file and whatsapp.phone_number_id, which "
     "only take effect after a restart (restart the daemon to apply them)"
 )
 
@@ -89,7 +89,9 @@ def test_a_reload_never_applies_what_a_start_would_refuse(
             assert not test_hooks
         # Only reloadable keys moved; the rest is exactly what is running.
         assert plan.effective.whatsapp.app_secret == running.whatsapp.app_secret
-        assert plan.effective.whatsapp.access_token == running.whatsapp.access_token
+        assert plan.effective.whatsapp.phone_number_id == running.whatsapp.phone_number_id
+        # The token is reloadable (a new one ends a pause without a restart).
+        assert plan.effective.whatsapp.access_token == new.whatsapp.access_token
     else:
         assert plan.detail.startswith("reload refused, nothing applied: ")
         assert plan.problems

@@ -5,7 +5,9 @@ On every wake-up (any announced commit) it empties the alerts' outbox; every
 ``incidents.check_interval_s`` (on the injected clock) it gathers the facts, asks
 ``rules/incident_triggers.py`` which causes fire, opens or joins their incidents, notes the
 causes that cleared, and for each incident checks its SLA clocks, its 30-minute update and
-its counts (``rules/incident_sla.py``). It decides nothing itself.
+its counts (``rules/incident_sla.py``). With the same facts it keeps the WhatsApp side's
+standing alerts (``actors/standing_alerts.py``), also at once after a send that did not end
+accepted, since a short fault may be over before the next check. It decides nothing itself.
 
 A trigger whose incident cannot be written (storage itself is the fault) is kept in memory
 with the time it was detected and written as soon as storage takes writes again, so a disk
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 import trio
 
 from recado.actors.isolation import describe, is_storage_fault
+from recado.actors.standing_alerts import keep_standing
 from recado.clock import iso, parse_iso
 from recado.logs import get_logger
 from recado.rules import incident_sla as sla
@@ -74,6 +77,8 @@ class IncidentMonitor:
                         trio.current_time() + self.daemon.config.incidents.check_interval_s
                     )
                     await self.check()
+                elif self.daemon.send_trouble:
+                    await self.standing()
             except Exception as exc:
                 if not is_storage_fault(exc):
                     raise
@@ -138,20 +143,29 @@ class IncidentMonitor:
             window_first_failure_at=send.window_first_failure_at,
         )
 
+    async def standing(self) -> list[Trigger]:
+        """The triggers that fire now, with the standing alerts kept to the same facts."""
+        d, now = self.daemon, self.daemon.clock.now()
+        d.send_trouble = False
+        window_s = d.config.incidents.failure_window_min * 60
+        try:
+            send = await d.storage.read(send_facts, now, window_s)
+        except Exception as exc:
+            if not is_storage_fault(exc):
+                raise
+            send = None  # what is known in memory (storage, actors, auth) still counts
+        triggers = evaluate(self._facts(now, send), trigger_rules(d.config))
+        if send is not None:
+            await keep_standing(d, now, send, triggers)
+        return triggers
+
     async def check(self) -> None:
         """One evaluation: triggers, cleared causes, clocks, counts, metrics."""
         d, now = self.daemon, self.daemon.clock.now()
         cfg = d.config
         s = incident_settings(d)
-        firing: list[Trigger] = []
-        if cfg.incidents.automatic:
-            try:
-                send = await d.storage.read(send_facts, now, cfg.incidents.failure_window_min * 60)
-            except Exception as exc:
-                if not is_storage_fault(exc):
-                    raise
-                send = None  # what is known in memory (storage, actors, auth) still counts
-            firing = evaluate(self._facts(now, send), trigger_rules(cfg))
+        triggers = await self.standing()
+        firing: list[Trigger] = triggers if cfg.incidents.automatic else []
         active = await self._active()
         # A cause already joined to its open incident needs no write while it keeps firing.
         joined = {i.cause for i in active if i.cause_active}

@@ -1,6 +1,8 @@
 """The retention actor: once a day, at ``retention.hour`` in the studio's zone, deletes what
 is older than each kind's period (storage/retention.py), a batch per write, then gives the
-freed pages back to the file system, and records the run.
+freed pages back to the file system, and records the run. Each batch is sized by the time
+the one before took (rules/retention_batch.py), so none holds the writer long on any size
+of database.
 
 The batches of a run go one at a time through the storage actor, like any other write, so
 a webhook or an event queued meanwhile waits for at most one batch; the longest a batch held
@@ -10,6 +12,7 @@ after a pause (each step finds what is left; a batch already committed is not do
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,7 @@ from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, wait_s
 from recado.logs import get_logger
 from recado.rules.retention import KINDS, cutoff, next_run
+from recado.rules.retention_batch import first_rows, next_rows
 from recado.runtime.context import Daemon
 from recado.storage import retention as rs
 
@@ -67,19 +71,27 @@ class Retention:
     async def run_once(self) -> rs.RetentionRun:
         d = self.daemon
         started = d.clock.now()
-        limit = d.config.retention.batch_rows
+        ceiling = d.config.retention.batch_rows
         rows = dict.fromkeys(KINDS, 0)
         batches, longest = 0, 0.0
-        for kind in KINDS:
-            before = iso(cutoff(started, getattr(d.config.retention, f"{kind}_days")))
-            batch = rs.timed(STEPS[kind])
-            while True:
-                done = await d.storage.write(batch, before, iso(d.clock.now()), limit)
-                batches, longest = batches + 1, max(longest, done.ms)
-                rows[kind] += done.rows
-                if done.rows < limit:
-                    break
-        freed, vacuum_ms = await self._vacuum()
+        # The batches dirty pages all over the file: checkpoints run beside them, not in
+        # the commits every write waits for (storage/checkpointer.py).
+        async with d.storage.checkpoints_apart():
+            for kind in KINDS:
+                before = iso(cutoff(started, getattr(d.config.retention, f"{kind}_days")))
+                batch = rs.timed(STEPS[kind])
+                size, after = first_rows(ceiling), ""
+                while True:
+                    done, took_ms = await self._timed_write(
+                        batch, before, iso(d.clock.now()), size, after
+                    )
+                    after = done.after
+                    batches, longest = batches + 1, max(longest, done.ms)
+                    rows[kind] += done.rows
+                    if done.rows < size:
+                        break
+                    size = next_rows(size, took_ms, ceiling)
+            freed, vacuum_ms = await self._vacuum()
         longest = max(longest, vacuum_ms)
         run = rs.RetentionRun(
             started_at=iso(started),
@@ -101,10 +113,19 @@ class Retention:
         )
         return run
 
+    async def _timed_write(self, batch: rs.Batch, *args: object) -> tuple[rs.BatchDone, float]:
+        """A batch's outcome and how long its write took, commit included: what a write
+        queued behind it waited, and so what sizes the next batch."""
+        started = time.perf_counter()
+        done = await self.daemon.storage.write(batch, *args)
+        return done, (time.perf_counter() - started) * 1000
+
     async def _vacuum(self) -> tuple[int, float]:
         freed, longest = 0, 0.0
+        pages = first_rows(rs.VACUUM_PAGES)
         while True:
-            done = await self.daemon.storage.write(rs.vacuum_some)
+            done, took_ms = await self._timed_write(rs.vacuum_some, pages)
             freed, longest = freed + done.rows, max(longest, done.ms)
-            if done.rows < rs.VACUUM_PAGES:
+            if done.rows < pages:
                 return freed, longest
+            pages = next_rows(pages, took_ms, rs.VACUUM_PAGES)

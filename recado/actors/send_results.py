@@ -17,8 +17,8 @@ from recado.rules.graph_results import SendResult
 from recado.rules.send_outcome import JobUpdate, SendSettings
 from recado.runtime.context import Daemon
 from recado.runtime.whatsapp_credentials import Credentials
-from recado.storage.sending import DueJob, apply_job_update
-from recado.storage.settings import SENDING_PAUSED, delete_setting, get_setting
+from recado.storage.sending import DueJob, apply_job_update, lift_pause_for_new_token
+from recado.storage.settings import SENDING_PAUSED, get_setting
 from recado.whatsapp import graph_client as gc
 
 log = get_logger("sender")
@@ -83,8 +83,13 @@ async def load_pause(daemon: Daemon) -> None:
     token at all lifts nothing: the jobs keep waiting rather than fail)."""
     paused = await daemon.storage.read(get_setting, SENDING_PAUSED)
     creds = daemon.whatsapp_credentials()
-    if paused and creds is not None and paused.get("token") != creds.fingerprint:
-        await daemon.storage.write(delete_setting, SENDING_PAUSED)
+    if (
+        paused
+        and creds is not None
+        and await daemon.storage.write(
+            lift_pause_for_new_token, creds.fingerprint, daemon.clock.now()
+        )
+    ):
         log.info("sending_resumed", reason="access token changed")
         paused = None
     daemon.sending_paused = paused

@@ -43,7 +43,7 @@ from recado.actors.send_results import (
 from recado.clock import iso, parse_iso, wait_s
 from recado.logs import get_logger
 from recado.rules import send_outcome as so
-from recado.rules.graph_errors import BSUID_UNSUPPORTED
+from recado.rules.graph_errors import BSUID_UNSUPPORTED, TEMPLATE_STATE_CODES
 from recado.rules.kinds import FREE_FORM_KINDS
 from recado.rules.message_identity import RECIPIENT, TO, Address, address
 from recado.rules.pair_pacing import Bucket, take
@@ -296,6 +296,13 @@ class Sender:
             # The test recipient answered: who Meta names is not this job's customer.
             update = replace(update, wa_id=None, user_id=None)
         await self._claimed.settle(job, attempt_id, now, update, job.attempts + 1)
+        if not isinstance(result, gc.Accepted):
+            # A short fault (a throttled burst) may be over before the next periodic check.
+            self.daemon.send_trouble = True
+            self.daemon.wakeups.poke("incidents")
+        if isinstance(result, gc.Rejected) and result.code in TEMPLATE_STATE_CODES:
+            self.daemon.templates_doubted = True
+            self.daemon.wakeups.poke("templates")
         if update.pause is not None and update.alert is not None:
             # Meta refused this token: a connection's goes to error (with why).
             alert = update.alert

@@ -71,10 +71,14 @@ class TemplateSyncer:
             trigger = await self._until(self._next_at)
 
     async def _until(self, at: datetime) -> str:
-        """Wait for the hourly read, or less when the token or WABA change; the trigger."""
+        """Wait for the hourly read, or less when the token or WABA change or a send was
+        refused for its template's state; the trigger."""
         while True:
             if self._key(listing_access(self.daemon)) != self._read_with:
                 return "connection"
+            if self.daemon.templates_doubted:
+                self.daemon.templates_doubted = False
+                return "send_refused"
             # Wall-clock waits are capped (clock.wait_s): a jump of the clock is seen in time.
             delay = wait_s(at, self.daemon.clock.now())
             if delay <= 0:

@@ -285,6 +285,8 @@ RELOADABLE = (
     "whatsapp.kill_switch",
     "whatsapp.allowlist",
     "whatsapp.test_recipient",
+    # A new token (its file re-read) ends a pause Meta's refusal of the old one set.
+    "whatsapp.access_token",
     "daemon.log_level",
     "ui.locale",
     "studio.",

@@ -98,6 +98,32 @@ def _page(
         yield ("GET", f"{path}.json"), doc
 
 
+_PHONE = Query(
+    "phone",
+    {"type": "string", "maxLength": 40},
+    "the client's number: national format of the studio's country, E.164 or WhatsApp digits",
+)
+
+_NAME = Query(
+    "name",
+    {"type": "string", "maxLength": 80},
+    "the start of words of the client's name (case and accents folded); the list has the "
+    "messages of up to 20 clients it matches",
+)
+
+
+def _csv(path: str, summary: str, *, query: tuple[Query, ...]) -> Entries:
+    """A download for a spreadsheet: RFC 4180 CSV in UTF-8 with a BOM."""
+    doc = RouteDoc(
+        summary,
+        {200: Answer("The rows as CSV", text="text/csv")},
+        statuses(422),
+        query=query,
+        tags=("pages",),
+    )
+    yield ("GET", path), doc
+
+
 def _action(
     path: str,
     summary: str,
@@ -152,11 +178,30 @@ _PAGES: list[Entries] = [
             _choice("state", MESSAGE_STATES),
             _choice("kind", MESSAGE_KINDS),
             _DAY,
-            Query("phone", {"type": "string"}, "the client's number, digits"),
+            _PHONE,
+            _NAME,
             Query("before", {"type": "string"}, "next_before of the previous page"),
             _limit(50),
         ),
     ),
+    _csv(
+        "/messages.csv",
+        "The messages list as CSV, with the list's filters (at most 10 000 rows)",
+        query=(
+            _choice("state", MESSAGE_STATES),
+            _choice("kind", MESSAGE_KINDS),
+            _DAY,
+            _PHONE,
+            _NAME,
+            Query("before", {"type": "string"}, "next_before of a page of the list"),
+        ),
+    ),
+    _csv(
+        "/dlq.csv",
+        "Dead letters (or archived ones) as CSV (at most 10 000 rows)",
+        query=(_choice("state", DLQ_STATES),),
+    ),
+    _csv("/report.csv", "One day's report as CSV (section, item, count)", query=(_DAY,)),
     _page(
         "/messages/<message_id>",
         "One message: its timeline and what can be done with it (a .json suffix: JSON)",

@@ -19,11 +19,12 @@ from recado.rules.backup_schedule import stale_texts
 from recado.rules.health import HealthFacts, connection_state, evaluate
 from recado.rules.locale import pick
 from recado.rules.storage_faults import alert_texts
+from recado.rules.whatsapp_faults import DASHBOARD_CODES
 from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 from recado.runtime.template_checks import all_checks
 from recado.storage import sync as sq
-from recado.storage.alerts import open_alert_count
+from recado.storage.alerts import open_alert_count, open_alerts_in
 from recado.storage.counts import EventOutcomes, event_outcomes, hub_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
@@ -225,6 +226,9 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
         )
         if backups.stale
         else None,
+        standing_alerts=tuple(
+            (a.code, a.text_pt, a.text_en) for a in await read(open_alerts_in, DASHBOARD_CODES)
+        ),
     )
     last_accepted = await read(last_accepted_send)
     connection = connection_state(

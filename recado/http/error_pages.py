@@ -12,6 +12,7 @@ code's (``texts.errors.DETAIL_PT``), never the English of the JSON.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from quart import Quart, Response, current_app, g, render_template, request
 
@@ -63,36 +64,74 @@ def current_daemon() -> Daemon:
     return daemon
 
 
+# The public listener's paths a person opens in a browser; the rest are APIs.
+PUBLIC_PEOPLE_PATHS = ("/voucher", "/status")
+
+
+async def _as_page(
+    response: Response, render: Callable[[str, str, str], Awaitable[str]]
+) -> Response:
+    """``response`` as a page for a browser when it is one of our JSON errors; ``render``
+    makes the HTML from the title, sentence and detail."""
+    if response.status_code < 400 or response.mimetype != "application/json":
+        return response
+    if not prefers_html():
+        return response
+    # Our JSON error responses hold bytes; get_data is typed as str | bytes.
+    found = error_of(await response.get_data())  # type: ignore[arg-type]
+    if found is None:
+        return response
+    title, what = error_words(page_locale(current_daemon()), response.status_code)
+    try:
+        html = await render(title, what, people_detail(*found))
+    except Exception as exc:
+        # The JSON answer is still a true answer: better it than none.
+        log.warning("error_page_failed", error_type=type(exc).__name__, error=str(exc))
+        return response
+    page = Response(html, status=response.status_code, content_type="text/html; charset=utf-8")
+    for name, value in response.headers.items():
+        if name.lower() not in _BODY_HEADERS:
+            page.headers.add(name, value)
+    return page
+
+
 def install_error_pages(app: Quart, daemon: Daemon) -> None:
     app.extensions["recado_daemon"] = daemon
 
     @app.after_request
     async def for_people(response: Response) -> Response:
-        if response.status_code < 400 or response.mimetype != "application/json":
-            return response
-        if not prefers_html():
-            return response
-        # Our JSON error responses hold bytes; get_data is typed as str | bytes.
-        found = error_of(await response.get_data())  # type: ignore[arg-type]
-        if found is None:
-            return response
-        locale = page_locale(daemon)
-        title, what = error_words(locale, response.status_code)
-        try:
-            html = await render_template(
+        async def render(title: str, what: str, detail: str) -> str:
+            return await render_template(
                 "error.html",
                 status=response.status_code,
                 title=title,
                 what=what,
-                detail=people_detail(*found),
-                back=back_label(locale),
+                detail=detail,
+                back=back_label(page_locale(daemon)),
             )
-        except Exception as exc:
-            # The JSON answer is still a true answer: better it than none.
-            log.warning("error_page_failed", error_type=type(exc).__name__, error=str(exc))
+
+        return await _as_page(response, render)
+
+
+def install_public_error_pages(app: Quart, daemon: Daemon) -> None:
+    app.extensions["recado_daemon"] = daemon
+
+    @app.after_request
+    async def for_people(response: Response) -> Response:
+        if not request.path.startswith(PUBLIC_PEOPLE_PATHS):
             return response
-        page = Response(html, status=response.status_code, content_type="text/html; charset=utf-8")
-        for name, value in response.headers.items():
-            if name.lower() not in _BODY_HEADERS:
-                page.headers.add(name, value)
+
+        async def render(title: str, what: str, detail: str) -> str:
+            # The studio's client reads the sentence; the detail is for the studio's team.
+            return await render_template(
+                "voucher_missing.html",
+                locale=page_locale(daemon),
+                title=title,
+                what=what,
+                studio=daemon.config.studio.name,
+            )
+
+        page = await _as_page(response, render)
+        if page is not response:
+            page.headers["Cache-Control"] = "private, no-store"
         return page

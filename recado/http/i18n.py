@@ -13,14 +13,20 @@ from zoneinfo import ZoneInfo
 from quart import Quart
 
 from recado.clock import from_unix, parse_iso
-from recado.http.texts import en, errors, incidents, pt_br
+from recado.http.texts import empty, en, errors, incidents, messages, pt_br, voucher
 from recado.http.texts.message_types import MESSAGE_TYPES
 from recado.rules.locale import in_locale
 from recado.runtime.context import Daemon
 
 TEXT: dict[str, dict[str, str]] = {
-    "pt-BR": {**pt_br.TEXT, **incidents.TEXT_PT},
-    "en": {**en.TEXT, **incidents.TEXT_EN},
+    "pt-BR": {
+        **pt_br.TEXT,
+        **incidents.TEXT_PT,
+        **messages.TEXT_PT,
+        **empty.TEXT_PT,
+        **voucher.TEXT_PT,
+    },
+    "en": {**en.TEXT, **incidents.TEXT_EN, **messages.TEXT_EN, **empty.TEXT_EN, **voucher.TEXT_EN},
 }
 
 

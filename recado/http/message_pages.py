@@ -3,10 +3,13 @@ message's timeline, retry, discard, and the kill switch."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
 
 import msgspec
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 
 from recado.clock import iso
 from recado.http.auth import client_ip, json_body
@@ -18,15 +21,19 @@ from recado.http.params import (
     query_choice,
     query_day,
     query_limit,
+    query_name,
     query_phone,
     query_time_cursor,
 )
 from recado.http.views import respond
 from recado.rules import message_reasons
+from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY
+from recado.rules.client_label import client_label
 from recado.rules.kinds import MESSAGE_KINDS as KINDS
 from recado.rules.message_retry import refusal_text
 from recado.rules.states import MESSAGE_STATES as STATES
 from recado.runtime.context import Daemon
+from recado.storage.client_names import ClientMatch, find_clients
 from recado.storage.message_queries import (
     MessageListItem,
     MessageRecord,
@@ -41,15 +48,52 @@ from recado.storage.operator_actions import set_kill_switch
 class MessageRow(MessageListItem, frozen=True, kw_only=True):
     reason_text: str | None  # the stored reason in the studio's language
     created_local: str
+    client: str  # rules/client_label: how pages name the client
+    client_phone: str | None  # the number beside the name, as the operator reads it
+    # When it goes out (a queued job's due time) or went out (Meta accepted it): which of
+    # the two ("due" | "sent"), None when neither (skipped, canceled before sending).
+    goes_out: str | None
+    goes_out_local: str
+
+
+class FormValues(msgspec.Struct, frozen=True, kw_only=True):
+    """The filters as asked for, to show them again in the form."""
+
+    state: str
+    kind: str
+    date: str
+    phone: str
+    name: str = ""
+
+
+class ClientFound(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    phone: str | None  # as the operator reads it
+
+
+class ClientsFound(msgspec.Struct, frozen=True, kw_only=True):
+    """The clients a name search found: their messages are the list."""
+
+    items: list[ClientFound]
+    more: bool  # more than CLIENTS_MAX matched: the page says to type more of the name
 
 
 class MessagesPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[MessageRow]
     next_before: str | None  # the ``before`` of the next (older) page, None on the last
+    form: FormValues
+    states: list[str]
+    kinds: list[str]
+    day_min: str  # the date picker's range: rules/bounds
+    day_max: str
+    clients: ClientsFound | None  # None without a name filter
 
 
 class MessageView(MessageRecord, frozen=True, kw_only=True):
     reason_text: str | None
+    client: str
+    client_phone: str | None
+    params: Any  # the template's parameters as planned (params_json decoded)
 
 
 class ActionOffer(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,10 +102,21 @@ class ActionOffer(msgspec.Struct, frozen=True, kw_only=True):
     why_not: str | None  # that reason in the studio's language
 
 
+class MessageLinks(msgspec.Struct, frozen=True, kw_only=True):
+    """The pages of what the message belongs to, None when it has none."""
+
+    event: str | None
+    appointment: str | None
+    conversation: str | None
+
+
 class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
     message: MessageView
     timeline: list[TimelineEvent]
     actions: dict[str, ActionOffer]
+    # What was asked of Meta at the last attempt (text or template and its parameters).
+    sent: dict[str, Any] | None
+    links: MessageLinks
 
 
 class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,15 +124,28 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None
     day: datetime | None  # the studio's local midnight of the day asked for
     phone: str | None
+    name: list[str] | None = None  # the words of the client's name asked for
     before: tuple[str, str] | None  # created_at and id of the last row of the previous page
     limit: int
+    form: FormValues
+    # The clients the name found (found once per request, by with_clients), None without
+    # a name filter.
+    clients: list[ClientMatch] | None = None
+    clients_more: bool = False
 
 
-def message_filters(daemon: Daemon) -> MessageFilters:
-    """The list's filters from the query string; a bad one is a 422 naming it."""
+# Clients a name search lists messages of at most (each is one arm of the list's query).
+CLIENTS_MAX = 20
+
+
+def message_filters(daemon: Daemon, paged: bool = True) -> MessageFilters:
+    """The list's filters from the query string; a bad one is a 422 naming it. An export
+    (``paged`` false) has no ``limit``: it takes every row, up to its own bound."""
     # Read in this order, so that of several bad ones the same is named first as always.
     state, kind, day = query_choice("state", STATES), query_choice("kind", KINDS), query_day("date")
-    phone, limit = query_phone("phone"), query_limit("limit", 50)
+    phone = query_phone("phone", daemon.config.studio.country)
+    name = query_name("name")
+    limit = query_limit("limit", 50) if paged else 0
     start = (
         None if day is None else datetime(day.year, day.month, day.day, tzinfo=studio_zone(daemon))
     )
@@ -86,8 +154,28 @@ def message_filters(daemon: Daemon) -> MessageFilters:
         kind=kind,
         day=start,
         phone=phone,
+        name=name,
         before=_cursor(query_time_cursor("before")),
         limit=limit,
+        form=FormValues(
+            state=state or "",
+            kind=kind or "",
+            date=day.isoformat() if day else "",
+            phone=(request.args.get("phone") or "").strip(),
+            name=(request.args.get("name") or "").strip() if name else "",
+        ),
+    )
+
+
+async def with_clients(daemon: Daemon, f: MessageFilters) -> MessageFilters:
+    """``f`` with the clients its name matches (one more is asked for, to know there are
+    more than the list covers)."""
+    if f.name is None:
+        return f
+    words = f.name
+    found = await daemon.storage.read(lambda conn: find_clients(conn, words, CLIENTS_MAX + 1))
+    return msgspec.structs.replace(
+        f, clients=found[:CLIENTS_MAX], clients_more=len(found) > CLIENTS_MAX
     )
 
 
@@ -96,7 +184,10 @@ def _cursor(raw: str | None) -> tuple[str, str] | None:
     return None if raw is None else (raw[:24], raw[24:])
 
 
-async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
+async def message_rows(
+    daemon: Daemon, f: MessageFilters, before: tuple[str, str] | None, limit: int
+) -> list[MessageRow]:
+    """One page of the list from ``before`` on, each row as pages and exports show it."""
     day_start = iso(f.day) if f.day else None
     day_end = iso(f.day + timedelta(days=1)) if f.day else None
     items = await daemon.storage.read(
@@ -107,21 +198,83 @@ async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
             day_start=day_start,
             day_end=day_end,
             phone=f.phone,
-            before=f.before,
-            limit=f.limit,
+            before=before,
+            limit=limit,
+            customers=None if f.clients is None else [c.customer_id for c in f.clients],
         )
     )
     locale, tz = page_locale(daemon), studio_zone(daemon)
-    rows = [
-        MessageRow(
-            **msgspec.structs.asdict(item),
-            reason_text=message_reasons.reason_text(item.reason, locale, tz),
-            created_local=format_local(item.created_at, tz),
+    region = daemon.config.studio.country
+    rows = []
+    for item in items:
+        client, phone = _client(item, region)
+        goes_out, when = _goes_out(item)
+        rows.append(
+            MessageRow(
+                **msgspec.structs.asdict(item),
+                reason_text=message_reasons.reason_text(item.reason, locale, tz),
+                created_local=format_local(item.created_at, tz),
+                client=client,
+                client_phone=phone,
+                goes_out=goes_out,
+                goes_out_local=format_local(when, tz),
+            )
         )
-        for item in items
-    ]
-    next_before = (rows[-1].created_at + rows[-1].id) if len(rows) == f.limit else None
-    return MessagesPage(items=rows, next_before=next_before)
+    return rows
+
+
+def next_cursor(rows: list[MessageRow], limit: int) -> tuple[str, str] | None:
+    return (rows[-1].created_at, rows[-1].id) if rows and len(rows) == limit else None
+
+
+async def messages_data(daemon: Daemon, f: MessageFilters) -> MessagesPage:
+    rows = await message_rows(daemon, f, f.before, f.limit)
+    cursor = next_cursor(rows, f.limit)
+    return MessagesPage(
+        items=rows,
+        next_before=cursor[0] + cursor[1] if cursor else None,
+        form=f.form,
+        states=list(STATES),
+        kinds=list(KINDS),
+        day_min=EARLIEST_DAY.isoformat(),
+        day_max=LATEST_DAY.isoformat(),
+        clients=_clients_found(daemon, f),
+    )
+
+
+def _clients_found(daemon: Daemon, f: MessageFilters) -> ClientsFound | None:
+    if f.clients is None:
+        return None
+    region = daemon.config.studio.country
+    return ClientsFound(
+        items=[
+            ClientFound(
+                name=c.name, phone=client_label(name=c.name, phone=c.phone, region=region).phone
+            )
+            for c in f.clients
+        ],
+        more=f.clients_more,
+    )
+
+
+def _client(item: MessageListItem, region: str) -> tuple[str, str | None]:
+    # The booking's name first: it is the name the studio knows the client by.
+    label = client_label(
+        name=item.client_name or item.customer_name,
+        username=item.customer_username,
+        bsuid=item.customer_bsuid,
+        phone=item.to_number or item.customer_phone,
+        region=region,
+    )
+    return label.title, label.phone
+
+
+def _goes_out(item: MessageListItem) -> tuple[str | None, str | None]:
+    if item.sent_at:
+        return "sent", item.sent_at
+    if item.state == "queued" and item.due_at:
+        return "due", item.due_at
+    return None, None
 
 
 async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
@@ -139,13 +292,25 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
         for name, v in verdicts.items()
     }
     m = detail.message
+    client, phone = _client(m, daemon.config.studio.country)
     return MessagePage(
         message=MessageView(
             **msgspec.structs.asdict(m),
             reason_text=message_reasons.reason_text(m.reason, locale, tz),
+            client=client,
+            client_phone=phone,
+            params=json.loads(m.params_json) if m.params_json else None,
         ),
         timeline=timeline(detail, locale, tz),
         actions=actions,
+        sent=detail.attempts[-1].request if detail.attempts else None,
+        links=MessageLinks(
+            event=f"/events/{quote(m.event_id, safe='')}" if m.event_id else None,
+            appointment=(
+                f"/appointments/{quote(m.appointment_id, safe='')}" if m.appointment_id else None
+            ),
+            conversation=f"/conversations/{m.wa_id}" if m.wa_id else None,
+        ),
     )
 
 
@@ -155,7 +320,8 @@ def install_message_pages(app: Quart, daemon: Daemon) -> None:
     @app.get("/messages")
     @app.get("/messages.json")
     async def messages() -> Response:
-        return await respond("messages.html", await messages_data(daemon, message_filters(daemon)))
+        f = await with_clients(daemon, message_filters(daemon))
+        return await respond("messages.html", await messages_data(daemon, f))
 
     @app.get("/messages/<message_id>")
     async def message(message_id: str) -> Response:

@@ -1,5 +1,6 @@
 """A message's timeline as its page shows it: queued, each send attempt, each status Meta
-reported (applied or kept as ignored, with why), in the order they happened."""
+reported (applied or kept as ignored, with why), each operator retry or discard (from the
+audit log) and its cancellation, in the order they happened."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import msgspec
 
 from recado.clock import from_unix, iso
 from recado.http.i18n import format_local
+from recado.rules import message_reasons
 from recado.rules.status_order import reason_text
-from recado.storage.message_queries import MessageAttempt, MessageDetail, MessageStatus
+from recado.storage.message_queries import (
+    MessageAttempt,
+    MessageDetail,
+    MessageStatus,
+    OperatorAction,
+)
 
 
 class GraphErrorView(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,19 +61,52 @@ class Status(Event, frozen=True, kw_only=True, tag="status"):
     reason: str | None
 
 
-TimelineEvent = Queued | Attempt | Status
+class Operator(Event, frozen=True, kw_only=True, tag="operator"):
+    action: str  # retry | discard
+    source_ip: str
+    previous_state: str | None  # the state it was in when the operator acted
 
-# Meta's timestamps are whole seconds: within a second, a status follows the attempt.
-_ORDER = {"queued": 0, "attempt": 1, "status": 2}
+
+class Canceled(Event, frozen=True, kw_only=True, tag="canceled"):
+    reason: str | None  # why, in the studio's language
+
+
+TimelineEvent = Queued | Attempt | Status | Operator | Canceled
+
+# Meta's timestamps are whole seconds: within a second, its statuses follow what recado did
+# (stamped to the millisecond, in that order); an operator's discard and the cancellation it
+# made share an instant, the discard first.
+_ORDER = {"queued": 0, "attempt": 1, "operator": 2, "canceled": 3, "status": 4}
 
 
 def timeline(detail: MessageDetail, locale: str, tz: ZoneInfo) -> list[TimelineEvent]:
-    created = detail.message.created_at
-    events: list[TimelineEvent] = [Queued(at=created, local=format_local(created, tz))]
+    m = detail.message
+    events: list[TimelineEvent] = [Queued(at=m.created_at, local=format_local(m.created_at, tz))]
     events += [_attempt(a, tz) for a in detail.attempts]
     events += [_status(s, locale, tz) for s in detail.statuses]
-    events.sort(key=lambda e: (e.at[:19], _ORDER[e.what]))
+    events += [_operator(a, tz) for a in detail.actions]
+    # A message is canceled once, for good: its last change is when.
+    if m.state == "canceled":
+        events.append(
+            Canceled(
+                at=m.updated_at,
+                local=format_local(m.updated_at, tz),
+                reason=message_reasons.reason_text(m.reason, locale, tz),
+            )
+        )
+    events.sort(key=lambda e: (e.at[:19], e.what == "status", e.at, _ORDER[e.what]))
     return events
+
+
+def _operator(a: OperatorAction, tz: ZoneInfo) -> Operator:
+    before = a.detail.get("from")
+    return Operator(
+        at=a.at,
+        local=format_local(a.at, tz),
+        action=a.action,
+        source_ip=a.source_ip,
+        previous_state=before if isinstance(before, str) else None,
+    )
 
 
 def _attempt(a: MessageAttempt, tz: ZoneInfo) -> Attempt:

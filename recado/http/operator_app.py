@@ -23,8 +23,10 @@ from recado.http.connect_pages import install_connect_pages
 from recado.http.conversation_index_pages import install_conversation_index
 from recado.http.conversation_reply import install_conversation_reply
 from recado.http.csrf import install_csrf, require_operator
+from recado.http.csv_exports import install_csv_exports
 from recado.http.dashboard import dashboard_data
 from recado.http.dlq_pages import install_dlq_pages
+from recado.http.empty_states import install_empty_states
 from recado.http.error_pages import install_error_pages
 from recado.http.errors import install_error_handlers, json_error
 from recado.http.host_guard import install_host_guard
@@ -64,6 +66,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_error_pages(app, daemon)
     install_probes(app, daemon, "operator")
     install_i18n(app, daemon)
+    install_empty_states(app, daemon)
     install_csrf(app, daemon.secret_key)
     install_webhook_pages(app, daemon)
     install_conversation_index(app, daemon)
@@ -73,6 +76,7 @@ def create_operator_app(daemon: Daemon) -> QuartTrio:
     install_breaker_pages(app, daemon)
     install_sync_pages(app, daemon)
     install_report_pages(app, daemon)
+    install_csv_exports(app, daemon)
     install_alert_pages(app, daemon)
     install_appointment_pages(app, daemon)
     install_audit_pages(app, daemon)

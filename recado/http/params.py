@@ -17,7 +17,9 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from recado.http.errors import json_error
 from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY, SQL_INT_MAX
+from recado.rules.client_search import NameInputError, name_words
 from recado.rules.instants import parse_day, parse_instant
+from recado.rules.phone import DEFAULT_REGION, PhoneError, normalize_phone, wa_id_of
 
 
 class BadParam(Exception):
@@ -136,18 +138,42 @@ def wa_id_or_none(text: str) -> str | None:
     return digits if ascii_digits(digits, WA_ID_MAX) else None
 
 
-def query_phone(name: str) -> str | None:
-    raw = request.args.get(name) or ""
+# Longer than any phone written with spaces and punctuation: refused before parsing.
+PHONE_INPUT_MAX = 40
+
+
+def query_phone(name: str, region: str = DEFAULT_REGION) -> str | None:
+    """The client's number as WhatsApp ids write it (digits), from what a person types: the
+    national format of the studio's country ``region`` (``(11) 98765-4321``), E.164, or
+    Meta's own digits (an account older than the 9th digit is no valid number any more)."""
+    raw = (request.args.get(name) or "").strip()
     if not raw.lstrip("+"):
         return None
-    wa_id = wa_id_or_none(raw)
-    if wa_id is None:
+    if len(raw) > PHONE_INPUT_MAX:
         raise BadParam(
             name,
-            "expected the client's number, digits only",
-            "esperado o número do cliente, só dígitos",
+            f"expected a phone number, up to {PHONE_INPUT_MAX} characters",
+            f"esperado um telefone, de até {PHONE_INPUT_MAX} caracteres",
         )
-    return wa_id
+    try:
+        return wa_id_of(normalize_phone(raw, region))
+    except PhoneError as exc:
+        wa_id = wa_id_or_none(raw)
+        if wa_id is None:
+            raise BadParam(name, exc.en, exc.pt_br) from None
+        return wa_id
+
+
+def query_name(name: str) -> list[str] | None:
+    """The words of a client's name as a person types it (rules/client_search), None when
+    the field is empty; too long, a control character or no letter at all is a 422."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return name_words(raw)
+    except NameInputError as exc:
+        raise BadParam(name, exc.en, exc.pt_br) from None
 
 
 class RowIdConverter(BaseConverter):

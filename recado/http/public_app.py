@@ -9,6 +9,7 @@ from quart_trio import QuartTrio
 from recado.http.api_public import PUBLIC_ROUTES
 from recado.http.bodies import install_body_drain
 from recado.http.common import install_probes
+from recado.http.error_pages import install_public_error_pages
 from recado.http.errors import install_error_handlers
 from recado.http.event_routes import install_event_routes
 from recado.http.openapi import install_openapi
@@ -25,6 +26,7 @@ def create_public_app(daemon: Daemon) -> QuartTrio:
     install_params(app)
     install_body_drain(app)
     install_error_handlers(app)
+    install_public_error_pages(app, daemon)
     install_probes(app, daemon, "public")
     install_webhook_routes(app, daemon)
     install_event_routes(app, daemon)

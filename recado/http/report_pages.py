@@ -13,6 +13,7 @@ from recado.clock import iso
 from recado.http.i18n import studio_zone
 from recado.http.params import query_day
 from recado.http.views import respond
+from recado.rules.bounds import EARLIEST_DAY, LATEST_DAY
 from recado.runtime.context import Daemon
 from recado.storage import counts
 from recado.storage import sync as sq
@@ -33,6 +34,8 @@ class DailyReport(msgspec.Struct, frozen=True, kw_only=True):
     # Messages Meta priced as billable that day (its pricing category → count).
     billable: dict[str, int]
     dry_run_messages: dict[str, int]  # the same for messages recorded by a dry run, not sent
+    day_min: str  # the date picker's range: rules/bounds
+    day_max: str
 
 
 async def report_data(daemon: Daemon, day: date) -> DailyReport:
@@ -54,6 +57,8 @@ async def report_data(daemon: Daemon, day: date) -> DailyReport:
         messages=counts.messages_of(day_counts),
         billable=counts.billable_of(day_counts),
         dry_run_messages=counts.messages_of(day_counts, dry_run=True),
+        day_min=EARLIEST_DAY.isoformat(),
+        day_max=LATEST_DAY.isoformat(),
     )
 
 

@@ -7,12 +7,10 @@ from quart import Quart, Response, render_template, request
 from recado.clock import parse_iso
 from recado.http.error_pages import prefers_html
 from recado.http.errors import json_error
-from recado.http.i18n import page_locale, studio_zone, voucher_missing_words
+from recado.http.i18n import page_locale, studio_zone, translate, voucher_missing_words
 from recado.rules.voucher import voucher_key, voucher_ok
 from recado.runtime.context import Daemon
 from recado.storage.appointments import voucher_appointment
-
-_STATUS = {"scheduled": "Agendado", "confirmed": "Confirmado", "canceled": "Cancelado"}
 
 
 def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
@@ -38,12 +36,14 @@ def install_voucher_routes(app: Quart, daemon: Daemon) -> None:
             )
             return _private(Response(html, 404, content_type="text/html; charset=utf-8"))
         local = parse_iso(apt.starts_at).astimezone(studio_zone(daemon))
+        locale = page_locale(daemon)
         html = await render_template(
             "voucher.html",
+            locale=locale,
+            t=lambda key: translate(locale, key),
             apt=apt,
             date=local.strftime("%d/%m/%Y"),
             time=local.strftime("%H:%M"),
-            status=_STATUS.get(apt.status, apt.status),
             studio=cfg.studio.name,
             location=apt.location or cfg.studio.location_line,
         )

@@ -8,6 +8,7 @@ applies the body afterwards.
 
 from __future__ import annotations
 
+import trio
 from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -48,6 +49,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
         except RequestEntityTooLarge:
             metrics.webhook_requests.labels("too_large").inc()
+            daemon.oversized_webhooks.note(trio.current_time(), request.content_length or 0)
             log.info("webhook_rejected", reason="too_large", remote_ip=client_ip())
             raise
         secret = daemon.config.whatsapp.app_secret
@@ -56,6 +58,7 @@ def install_webhook_routes(app: Quart, daemon: Daemon) -> None:
             check = verify(secret, body, request.headers.get("X-Hub-Signature-256"))
             if check is not SignatureCheck.ok:
                 metrics.webhook_requests.labels("bad_signature").inc()
+                daemon.forged_webhooks.note(trio.current_time())
                 log.info(
                     "webhook_rejected", reason=f"signature_{check.value}", remote_ip=client_ip()
                 )

@@ -47,6 +47,9 @@ _T, _W, _P, _A, _O = TRANSIENT, WINDOW_CLOSED, PERMANENT, AUTH, OPERATOR
 # "BSUID recipients are not supported for this message": the sender tries the phone when
 # it knows one (rules/send_outcome.py), else the message fails with this code's reason.
 BSUID_UNSUPPORTED = 131062
+# Refusals that say the stored template definitions are out of date (paused, disabled, not
+# approved in this language): the sender has the templates read again at once.
+TEMPLATE_STATE_CODES = (132001, 132015, 132016)
 
 CODES: dict[int, CodeInfo] = {
     0: CodeInfo(

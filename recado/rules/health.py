@@ -156,6 +156,9 @@ class HealthFacts:
     # The last good scheduled backup is older than twice the schedule's interval: why
     # (pt-BR, English), or None.
     backup_stale: tuple[str, str] | None = None
+    # The WhatsApp side's standing alerts open now (rules/whatsapp_faults.py): (code, pt-BR,
+    # English), as the alert rows say them.
+    standing_alerts: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,13 @@ def evaluate(f: HealthFacts) -> Health:
             Reason(
                 "whatsapp_auth",
                 "critical",
-                "O token do WhatsApp foi recusado pela Meta; os envios estão pausados.",
-                "Meta refused the WhatsApp token; sending is paused.",
+                "O token do WhatsApp foi recusado pela Meta; os envios estão pausados e as "
+                "mensagens esperam na fila. Reconecte o WhatsApp (Conectar WhatsApp, ou "
+                '"Reconectar" no incidente); os envios voltam sozinhos quando a Meta aceitar '
+                "o token.",
+                "Meta refused the WhatsApp token; sending is paused and messages wait in the "
+                'queue. Reconnect WhatsApp (Connect WhatsApp, or "Reconnect" on the '
+                "incident); sending resumes by itself once Meta takes the token.",
             )
         )
     if f.connection_error is not None:
@@ -300,6 +308,8 @@ def evaluate(f: HealthFacts) -> Health:
         add(Reason("connection_cap", "degraded", pt, en, href="/alerts"))
     if f.backup_stale is not None:
         add(Reason("backup_stale", "degraded", *f.backup_stale, href="/backups"))
+    for code, pt, en in f.standing_alerts:
+        add(Reason(code, "degraded", pt, en, href="/alerts"))
     if f.pending_events > PENDING_EVENTS_DEGRADED:
         add(
             Reason(
@@ -324,15 +334,7 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     for pt, en in f.template_problems:
-        add(
-            Reason(
-                "template_problem",
-                "degraded",
-                f"{pt} Os envios dele são ignorados até isso mudar.",
-                f"{en} Its sends are skipped until that changes.",
-                href="/templates",
-            )
-        )
+        add(Reason("template_problem", "degraded", *template_problem_texts(pt, en), "/templates"))
     if f.template_sync_failed is not None:
         pt, en = f.template_sync_failed
         add(
@@ -381,6 +383,14 @@ def evaluate(f: HealthFacts) -> Health:
             )
         )
     return Health(status_of(reasons), reasons)
+
+
+def template_problem_texts(pt: str, en: str) -> tuple[str, str]:
+    """A configured template's problem as the dashboard and its alert say it."""
+    return (
+        f"{pt} Os envios dele são ignorados até isso mudar.",
+        f"{en} Its sends are skipped until that changes.",
+    )
 
 
 def _api_version(add: Callable[[Reason], None], version: str, today: date) -> None:

@@ -19,6 +19,7 @@ from recado.clock import Clock
 from recado.config import Config
 from recado.rules.connection_cap import CapAlertPolicy
 from recado.rules.flows import FlowTable
+from recado.rules.whatsapp_faults import RefusalWatch, forged_watch, too_large_watch
 from recado.runtime.breakers import BreakerBoard
 from recado.runtime.commands import Commands
 from recado.runtime.listeners import Listener
@@ -61,6 +62,15 @@ class Daemon:
     connection_credentials: Credentials | None = None
     # Each listener's connection-cap policy, by listener name (the dashboard's "cap hit").
     connection_caps: dict[str, CapAlertPolicy] = field(default_factory=dict)
+    # Webhooks refused for a bad signature / a body over the limit: memory only, O(1) per
+    # request, read by the incident monitor's standing alerts (rules/whatsapp_faults.py).
+    forged_webhooks: RefusalWatch = field(default_factory=forged_watch)
+    oversized_webhooks: RefusalWatch = field(default_factory=too_large_watch)
+    # Meta refused a send for its template's state (its webhook may never have come): the
+    # template sync reads the templates again at once (trigger "send_refused").
+    templates_doubted: bool = False
+    # A send did not end accepted: the incident monitor checks the standing alerts at once.
+    send_trouble: bool = False
     # The problems of the last reload, when it was refused (the running config was kept);
     # None once a reload applies. Set by the reload; read by the alerts and the dashboard.
     reload_refused: list[str] | None = None

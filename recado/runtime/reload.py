@@ -28,6 +28,7 @@ from recado.logs import get_logger, set_level, set_secrets
 from recado.redaction import redact
 from recado.runtime import sdnotify
 from recado.storage.audit import record_audit
+from recado.storage.sending import lift_pause_for_new_token
 
 if TYPE_CHECKING:
     from recado.runtime.context import Daemon
@@ -205,6 +206,24 @@ async def _apply(daemon: Daemon, plan: Reload) -> None:
 async def _after_apply(daemon: Daemon, before: Config) -> None:
     """What a newly applied config sets in motion (``before`` is the config it replaced)."""
     daemon.after_commit("sender")  # the kill switch or the mode may have changed
+    if before.whatsapp.access_token != daemon.config.whatsapp.access_token:
+        await _new_token(daemon)
+
+
+async def _new_token(daemon: Daemon) -> None:
+    """A new token in ``whatsapp.access_token_file``: a pause Meta's refusal of the old one
+    set is over without a restart (the next send proves the new one), and the templates are
+    read with it."""
+    creds = daemon.whatsapp_credentials()
+    if creds is None:
+        return
+    now = daemon.clock.now()
+    if daemon.sending_paused is not None and await daemon.storage.write(
+        lift_pause_for_new_token, creds.fingerprint, now
+    ):
+        daemon.sending_paused = None
+        log.info("sending_resumed", reason="access token changed")
+    daemon.after_commit("sender", "templates")
 
 
 async def _refuse(daemon: Daemon, source: str, refused: Refused) -> dict[str, Any]:

@@ -19,8 +19,8 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from recado.clock import SystemClock, iso
 from recado.logs import get_logger
 from recado.private_files import make_private
 from recado.storage.backup import BackupDone, backup_to
+from recado.storage.checkpointer import WAL_LIMIT_BYTES, Checkpointer
 from recado.storage.connections import Factory, connect_reader, connect_writer
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (
@@ -57,6 +58,7 @@ T = TypeVar("T")
 # Bounds of one group commit: enough to amortize an fsync over many writers, small enough
 # that no caller waits long behind a huge batch.
 MAX_BATCH = 512
+AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 
 
 class _WriteRequest:
@@ -133,6 +135,11 @@ class Storage:
         self._running = False
         self._closing = False
         self._stopped_reason: BaseException | None = None
+        self.checkpointer = Checkpointer(path)
+        # SQLite's own checkpoint every 1,000 pages of log, in the commit that crosses it;
+        # 0 while ``checkpoints_apart`` runs them on the checkpointer's thread instead.
+        self._autocheckpoint = AUTOCHECKPOINT_PAGES
+        self._autocheckpoint_set = AUTOCHECKPOINT_PAGES
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -170,6 +177,8 @@ class Storage:
             if fault is None:
                 raise
             raise fault from exc
+        # A log grown during a long run of batches is cut back once it is rewound.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         self._conn = conn
         return self.schema_version
 
@@ -201,6 +210,21 @@ class Storage:
                     await stopped.wait()
         if self._stopped_reason is not None:
             raise self._stopped_reason
+
+    @asynccontextmanager
+    async def checkpoints_apart(self) -> AsyncIterator[None]:
+        """While inside, no commit runs a checkpoint: the checkpointer's thread copies the log
+        back after commits (storage/checkpointer.py). For a long run of batches that dirty
+        pages all over the file (retention), where SQLite's checkpoint inside a commit made
+        every write queued behind it wait up to a second."""
+        self._autocheckpoint = 0
+        self.checkpointer.start()
+        try:
+            yield
+        finally:
+            self._autocheckpoint = AUTOCHECKPOINT_PAGES
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(self.checkpointer.stop)
 
     def _writer_thread(self, token: trio.lowlevel.TrioToken, stopped: trio.Event) -> None:
         try:
@@ -299,6 +323,11 @@ class Storage:
             return StorageUnavailable("storage is not open")
         started = time.perf_counter()
         try:
+            if self._autocheckpoint != self._autocheckpoint_set:
+                # Outside a transaction, on the writer's thread: the connection is this thread's.
+                wanted = self._autocheckpoint
+                conn.execute(f"PRAGMA wal_autocheckpoint={wanted}")
+                self._autocheckpoint_set = wanted
             # Fast path: the whole batch in one transaction without savepoints, which cost
             # as much as the writes themselves. If any write raises, the transaction is rolled
             # back and the batch runs again with a savepoint per write, so the failing write
@@ -308,6 +337,7 @@ class Storage:
                 conn.rollback()
                 self._run_batch(conn, batch, savepoints=True)
             conn.execute("COMMIT")
+            self.checkpointer.committed()
         except sqlite3.Error as exc:
             # A failed BEGIN or COMMIT, or a write that hit a storage error: nothing of the
             # batch is stored, and it is the storage's fault, not any write's.

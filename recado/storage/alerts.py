@@ -140,3 +140,40 @@ def reconcile_alerts(
             have.add((code, subject, pt))
             changed += 1
     return changed
+
+
+def open_alerts_in(conn: sqlite3.Connection, codes: tuple[str, ...]) -> list[Alert]:
+    """The open alerts of ``codes`` (through the open alerts' code index; a few per code)."""
+    marks = ",".join("?" for _ in codes)
+    rows = conn.execute(
+        "SELECT id, at, severity, code, subject, text_pt, text_en, resolved_at FROM alerts "
+        f"WHERE code IN ({marks}) AND resolved_at IS NULL LIMIT 200",
+        codes,
+    ).fetchall()
+    return [Alert(**dict(r)) for r in rows]
+
+
+def keep_standing_alerts(
+    conn: sqlite3.Connection,
+    now: datetime,
+    codes: tuple[str, ...],
+    wanted: list[tuple[str, str, str, str, str]],
+) -> tuple[int, int]:
+    """Standing alerts of ``codes`` as ``wanted`` says, each (code, subject, severity, text_pt,
+    text_en): the missing ones raised, the open ones no longer wanted resolved, the words of
+    the others brought up to date in place (a count in them moves while the fault lasts; that
+    is the same alert, not a new one). Returns (raised, resolved)."""
+    current = {(a.code, a.subject): a for a in open_alerts_in(conn, codes)}
+    keep = {(code, subject) for code, subject, *_ in wanted}
+    resolved = sum(resolve_alerts(conn, c, s, now) for c, s in current.keys() - keep)
+    raised = 0
+    for code, subject, severity, pt, en in wanted:
+        found = current.get((code, subject))
+        if found is None:
+            add_alert(conn, now, severity, code, subject, pt, en)
+            raised += 1
+        elif (found.text_pt, found.text_en) != (pt, en):
+            conn.execute(
+                "UPDATE alerts SET text_pt = ?, text_en = ? WHERE id = ?", (pt, en, found.id)
+            )
+    return raised, resolved

@@ -49,6 +49,8 @@ class SendFacts:
     window_sends: int
     window_failures: int
     window_first_failure_at: datetime | None
+    # Of the streak, the sends that got no answer at all (the client's timeout, dropped).
+    graph_streak_timeouts: int = 0
 
 
 def last_webhook_at(conn: sqlite3.Connection) -> datetime | None:
@@ -77,7 +79,8 @@ def send_facts(conn: sqlite3.Connection, now: datetime, failure_window_s: float)
         (horizon,),
     ).fetchone()[0]
     streak = conn.execute(
-        "SELECT COUNT(*), MIN(finished_at), MAX(finished_at) FROM message_attempts "
+        "SELECT COUNT(*), MIN(finished_at), MAX(finished_at), "
+        "COALESCE(SUM(+outcome = 'unknown'), 0) FROM message_attempts "
         f"WHERE finished_at > ? AND {_GRAPH_FAILED}",
         (answered or horizon,),
     ).fetchone()
@@ -97,6 +100,7 @@ def send_facts(conn: sqlite3.Connection, now: datetime, failure_window_s: float)
         window_sends=int(window["n"]),
         window_failures=int(window["failed"]),
         window_first_failure_at=_dt(window["first_failed"]),
+        graph_streak_timeouts=int(streak[3]),
     )
 
 

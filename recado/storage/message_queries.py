@@ -31,6 +31,14 @@ class MessageListItem(msgspec.Struct, frozen=True, kw_only=True):
     reason_code: str | None
     reason: dict[str, Any] | None  # a code with its parameters (rules/message_reasons.py)
     dry_run: bool
+    # Who it is for: the booking's name for the client, and the customer WhatsApp knows.
+    client_name: str | None = None
+    customer_name: str | None = None
+    customer_username: str | None = None
+    customer_bsuid: str | None = None
+    customer_phone: str | None = None
+    # When Meta accepted it (or a dry run recorded it): when it went out.
+    sent_at: str | None = None
     # A null "reason_json" beside a null "reason": the JSON of the list and the message page
     # always carried it for a message without a reason (and left it out otherwise).
     reason_json: msgspec.UnsetType | None = msgspec.UNSET
@@ -45,6 +53,15 @@ class MessageRecord(MessageListItem, frozen=True, kw_only=True):
     text_body: str | None
     inbound_wamid: str | None
     params_json: str | None
+
+
+class OperatorAction(msgspec.Struct, frozen=True, kw_only=True):
+    """An operator's retry or discard of the message, from the audit log."""
+
+    at: str
+    action: str  # retry | discard
+    source_ip: str
+    detail: dict[str, Any]
 
 
 class MessageAttempt(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +94,7 @@ class MessageDetail(msgspec.Struct, frozen=True, kw_only=True):
     message: MessageRecord
     attempts: list[MessageAttempt]
     statuses: list[MessageStatus]
+    actions: list[OperatorAction]
 
 
 class ActionVerdict(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,12 +103,27 @@ class ActionVerdict(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _LIST_COLUMNS = (
-    "id, kind, state, appointment_id, to_number, wa_id, wamid, created_at, updated_at, due_at, "
-    "attempts, reason_code, reason_json, dry_run"
+    "m.id, m.kind, m.state, m.appointment_id, m.to_number, m.wa_id, m.wamid, m.created_at, "
+    "m.updated_at, m.due_at, m.attempts, m.reason_code, m.reason_json, m.dry_run, "
+    "a.client_name, c.profile_name AS customer_name, c.username AS customer_username, "
+    "c.bsuid AS customer_bsuid, c.phone AS customer_phone, "
+    # Through message_attempts_message: a handful of attempts per message at most.
+    "(SELECT MIN(x.finished_at) FROM message_attempts x WHERE x.message_id = m.id "
+    " AND x.outcome IN ('sent', 'dry_run')) AS sent_at"
 )
 _RECORD_COLUMNS = (
-    f"{_LIST_COLUMNS}, starts_at, state_ts, event_id, text_body, inbound_wamid, params_json"
+    f"{_LIST_COLUMNS}, m.starts_at, m.state_ts, m.event_id, m.text_body, m.inbound_wamid, "
+    "m.params_json"
 )
+# Each row's appointment and customer, by their primary keys.
+_LIST_FROM = (
+    "messages m LEFT JOIN appointments a ON a.id = m.appointment_id "
+    "LEFT JOIN customers c ON c.id = m.customer_id"
+)
+# A compound SELECT orders by result columns, by position: created_at then id.
+_ORDER = f"{_LIST_COLUMNS.split(', ').index('m.created_at') + 1} DESC, 1 DESC"
+# Operator actions a message's timeline shows at most (an operator retries a few times).
+ACTIONS_MAX = 50
 
 
 # The end of time for a first page: every stored instant sorts before it.
@@ -107,27 +140,42 @@ def list_messages(
     phone: str | None,
     before: tuple[str, str] | None,
     limit: int,
+    customers: list[int] | None = None,
 ) -> list[MessageListItem]:
     """Newest first from ``before`` (the created_at and id of the last row of the previous
     page). Only the filters asked for are in the statement, and the page boundary is a
-    row-value comparison: an index on (filter, created_at, id) serves each alone."""
+    row-value comparison: an index on (filter, created_at, id) serves each alone.
+
+    ``customers`` (the clients a name search found, a bounded few) is one arm per client
+    on messages_customer, merged in order: each arm yields its newest rows first, so the
+    merge stops at ``limit`` rows without sorting any client's history."""
+    if customers is not None and not customers:
+        return []
     bound = before or _NEWEST
     # The day's end is folded into the page boundary (``(t, "")`` is below every id at
     # ``t``): as a term of its own it is not what the index range stops at, and a day long
     # ago would walk every newer row first.
     if day_end is not None and (day_end, "") < bound:
         bound = (day_end, "")
-    where, params = ["(created_at, id) < (?, ?)"], list(bound)
-    for column, value in (("state", state), ("kind", kind), ("wa_id", phone)):
+    where, params = ["(m.created_at, m.id) < (?, ?)"], list(bound)
+    for column, value in (("m.state", state), ("m.kind", kind), ("m.wa_id", phone)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
     if day_start is not None:
-        where.append("created_at >= ?")
+        where.append("m.created_at >= ?")
         params.append(day_start)
+    if customers:
+        arm = f"SELECT {_LIST_COLUMNS} FROM {_LIST_FROM} WHERE m.customer_id = ? AND "
+        arm += " AND ".join(where)
+        rows = conn.execute(
+            " UNION ALL ".join([arm] * len(customers)) + f" ORDER BY {_ORDER} LIMIT ?",
+            (*(v for c in customers for v in (c, *params)), limit),
+        ).fetchall()
+        return [MessageListItem(**_columns(r)) for r in rows]
     rows = conn.execute(
-        f"SELECT {_LIST_COLUMNS} FROM messages WHERE {' AND '.join(where)} "
-        "ORDER BY created_at DESC, id DESC LIMIT ?",
+        f"SELECT {_LIST_COLUMNS} FROM {_LIST_FROM} WHERE {' AND '.join(where)} "
+        "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
         (*params, limit),
     ).fetchall()
     return [MessageListItem(**_columns(r)) for r in rows]
@@ -145,7 +193,7 @@ def _columns(r: sqlite3.Row) -> dict[str, Any]:
 
 def message_detail(conn: sqlite3.Connection, message_id: str) -> MessageDetail | None:
     row = conn.execute(
-        f"SELECT {_RECORD_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+        f"SELECT {_RECORD_COLUMNS} FROM {_LIST_FROM} WHERE m.id = ?", (message_id,)
     ).fetchone()
     if row is None:
         return None
@@ -176,7 +224,33 @@ def message_detail(conn: sqlite3.Connection, message_id: str) -> MessageDetail |
             (message_id, message.wamid),
         )
     ]
-    return MessageDetail(message=message, attempts=attempts, statuses=statuses)
+    return MessageDetail(
+        message=message,
+        attempts=attempts,
+        statuses=statuses,
+        actions=operator_actions(conn, message_id, message.created_at),
+    )
+
+
+def operator_actions(conn: sqlite3.Connection, message_id: str, since: str) -> list[OperatorAction]:
+    """The operator's retries and discards of the message. The audit log is read from the
+    message's creation on (its ``at`` index): operator actions are a few a day, whatever
+    the traffic, and none can come before the message existed."""
+    rows = conn.execute(
+        "SELECT at, action, source_ip, detail_json FROM audit_log "
+        "WHERE at >= ? AND target = ? AND action IN ('messages.retry', 'messages.discard') "
+        "ORDER BY at, id LIMIT ?",
+        (since, message_id, ACTIONS_MAX),
+    ).fetchall()
+    return [
+        OperatorAction(
+            at=r["at"],
+            action=r["action"].removeprefix("messages."),
+            source_ip=r["source_ip"],
+            detail=json.loads(r["detail_json"]),
+        )
+        for r in rows
+    ]
 
 
 def _summary(request: dict[str, Any]) -> dict[str, Any]:

@@ -18,21 +18,36 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
 from recado.rules.bounds import SQL_INT_MAX
 
-# A step: (conn, cutoff ISO instant, now ISO instant, limit) -> rows it deleted or cleared.
-Step = Callable[[sqlite3.Connection, str, str, int], int]
 
-# What sets a batch's size on pages: each vacuum step gives one free page back to the disk.
+class Deleted(NamedTuple):
+    rows: int  # deleted or cleared
+    # Where the next batch of the step may start its scan (an ISO instant, "" for the
+    # oldest): rows older than it that the step kept are not looked at again in this run.
+    after: str = ""
+
+
+# A step: (conn, cutoff ISO instant, now ISO instant, limit, after) -> what it deleted.
+Step = Callable[[sqlite3.Connection, str, str, int, str], Deleted]
+
+# The most free pages one vacuum batch gives back; the retention actor asks for fewer when
+# a batch takes longer than its budget (rules/retention_batch.py).
 VACUUM_PAGES = 2000
 
 
 class BatchDone(msgspec.Struct, frozen=True, kw_only=True):
     rows: int
     ms: float  # how long the batch held the writer
+    after: str = ""  # Deleted.after
+
+
+# A batch as the retention actor writes it: (conn, *args) -> what it did.
+Batch = Callable[..., BatchDone]
 
 
 def _ids(conn: sqlite3.Connection, sql: str, *params: object) -> list[object]:
@@ -44,7 +59,9 @@ def _delete_in(conn: sqlite3.Connection, table: str, column: str, ids: list[obje
     conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
 
 
-def purge_bodies(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def purge_bodies(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     """Raw webhook bodies received before ``cutoff`` and done with (processed or failed):
     the body is cleared, the row stays while what was applied from it does. Refused bodies
     (``webhook_rejects``) are nothing but a body: they go whole."""
@@ -70,10 +87,12 @@ def purge_bodies(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) ->
     )
     if rejects:
         _delete_in(conn, "webhook_rejects", "id", rejects)
-    return len(ids) + len(rejects)
+    return Deleted(len(ids) + len(rejects))
 
 
-def delete_statuses(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def delete_statuses(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     ids = _ids(
         conn,
         "SELECT id FROM message_statuses WHERE received_at < ? ORDER BY received_at LIMIT ?",
@@ -82,10 +101,12 @@ def delete_statuses(conn: sqlite3.Connection, cutoff: str, now: str, limit: int)
     )
     if ids:
         _delete_in(conn, "message_statuses", "id", ids)
-    return len(ids)
+    return Deleted(len(ids))
 
 
-def delete_attempts(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def delete_attempts(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     """Send attempts (messages) and call attempts (deliveries) started before ``cutoff``."""
     found = 0
     for table in ("message_attempts", "delivery_attempts"):
@@ -98,10 +119,12 @@ def delete_attempts(conn: sqlite3.Connection, cutoff: str, now: str, limit: int)
         if ids:
             _delete_in(conn, table, "id", ids)
         found += len(ids)
-    return found
+    return Deleted(found)
 
 
-def delete_messages(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def delete_messages(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     """Messages created before ``cutoff`` and settled, with their attempts and statuses;
     then inbound messages and echoes (the conversations' history) received before it."""
     ids = _ids(
@@ -129,10 +152,12 @@ def delete_messages(conn: sqlite3.Connection, cutoff: str, now: str, limit: int)
         if wamids:
             _delete_in(conn, table, "wamid", wamids)
         found += len(wamids)
-    return found
+    return Deleted(found)
 
 
-def delete_deliveries(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def delete_deliveries(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     """Deliveries created before ``cutoff`` and finished (done, dead or archived), with
     their attempts."""
     ids = _ids(
@@ -145,21 +170,29 @@ def delete_deliveries(conn: sqlite3.Connection, cutoff: str, now: str, limit: in
     if ids:
         _delete_in(conn, "delivery_attempts", "delivery_id", ids)
         _delete_in(conn, "deliveries", "id", ids)
-    return len(ids)
+    return Deleted(len(ids))
 
 
-def delete_events(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> int:
+def delete_events(
+    conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
+) -> Deleted:
     """Events received before ``cutoff`` that nothing points at any more; then the webhook
-    items and the (already cleared) bodies of that age nothing points at."""
-    ids = _ids(
-        conn,
-        "SELECT e.id FROM events e INDEXED BY events_received WHERE e.received_at < ? "
+    items and the (already cleared) bodies of that age nothing points at.
+
+    The events an appointment still points at stay, a few in every day of a year (8,000 at
+    1 M messages): each batch starts its scan at the last event the one before deleted
+    (``after``), so the kept ones are looked at once per run, not once per batch."""
+    found = conn.execute(
+        "SELECT e.id, e.received_at FROM events e INDEXED BY events_received "
+        "WHERE e.received_at < ? AND e.received_at >= ? "
         "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) "
         "AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.last_event_id = e.id) "
         "ORDER BY e.received_at LIMIT ?",
-        cutoff,
-        limit,
-    )
+        (cutoff, after, limit),
+    ).fetchall()
+    ids = [r[0] for r in found]
+    # Fewer than asked: no event left to delete before the cutoff in this run.
+    next_after = found[-1][1] if len(found) == limit else cutoff
     if ids:
         _delete_in(conn, "events", "id", ids)
     records = _ids(
@@ -186,16 +219,18 @@ def delete_events(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -
     )
     if bodies:
         _delete_in(conn, "webhook_inbox", "id", bodies)
-    return len(ids) + len(records) + len(bodies)
+    return Deleted(len(ids) + len(records) + len(bodies), next_after)
 
 
-def timed(step: Step) -> Callable[[sqlite3.Connection, str, str, int], BatchDone]:
+def timed(step: Step) -> Callable[[sqlite3.Connection, str, str, int, str], BatchDone]:
     """``step`` as a write that says how long it held the writer."""
 
-    def run(conn: sqlite3.Connection, cutoff: str, now: str, limit: int) -> BatchDone:
+    def run(conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str) -> BatchDone:
         started = time.perf_counter()
-        rows = step(conn, cutoff, now, limit)
-        return BatchDone(rows=rows, ms=(time.perf_counter() - started) * 1000)
+        done = step(conn, cutoff, now, limit, after)
+        return BatchDone(
+            rows=done.rows, ms=(time.perf_counter() - started) * 1000, after=done.after
+        )
 
     return run
 

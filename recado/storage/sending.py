@@ -20,10 +20,10 @@ from recado.rules import message_reasons
 from recado.rules import states as st
 from recado.rules.identity import Identity
 from recado.rules.send_outcome import Attempt, JobUpdate
-from recado.storage.alerts import add_alert
+from recado.storage.alerts import add_alert, resolve_alerts
 from recado.storage.customers import customer_row, resolve_customer
 from recado.storage.ledger import record_outbound
-from recado.storage.settings import SENDING_PAUSED, set_setting
+from recado.storage.settings import SENDING_PAUSED, delete_setting, get_setting, set_setting
 from recado.storage.waits import rebase_rows
 from recado.storage.webhook_statuses import apply_pending_statuses
 
@@ -273,3 +273,15 @@ def last_accepted_send(conn: sqlite3.Connection) -> str | None:
         "ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return row[0] if row else None
+
+
+def lift_pause_for_new_token(conn: sqlite3.Connection, fingerprint: str, now: datetime) -> bool:
+    """A pause set when Meta refused another token is over: the token ``fingerprint`` names
+    is in force now (a restart or a reload with a new one). The auth alert resolves in the
+    same write. Whether a pause was lifted."""
+    paused = get_setting(conn, SENDING_PAUSED)
+    if not paused or paused.get("token") == fingerprint:
+        return False
+    delete_setting(conn, SENDING_PAUSED)
+    resolve_alerts(conn, "whatsapp_auth", "whatsapp", now)
+    return True

@@ -39,6 +39,8 @@ NOT_COPIED = frozenset(
         "backups",
         # The data directory's own keys (one current): a copy would be a second current key.
         "crypto_keys",
+        # Kept by triggers from the customers and appointments copied (migration 0014).
+        "client_names",
     }
 )
 # Counters the triggers keep: a copy starts from zero and the triggers count it again.
@@ -106,7 +108,18 @@ def copied_tables(seed: sqlite3.Connection) -> list[str]:
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY rootpage"
     ).fetchall()
-    return [r[0] for r in rows if r[0] not in NOT_COPIED]
+    # A full-text index (and its shadow tables) follows its content table's triggers.
+    virtual = [
+        r[0]
+        for r in seed.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+        )
+    ]
+    return [
+        r[0]
+        for r in rows
+        if r[0] not in NOT_COPIED and not any(r[0].startswith(v) for v in virtual)
+    ]
 
 
 def _stride(seed: sqlite3.Connection, tables: list[str]) -> int:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from urllib.parse import quote
+
+from recado.rules.phone import display_phone, phone_of_wa_id
 
 Sample = Callable[[sqlite3.Connection], list[str]]
 
@@ -40,18 +43,35 @@ def query_variants(conn: sqlite3.Connection) -> dict[str, list[str]]:
     created_at, mid, wa_id, kind, state = row
     cursor = created_at + mid
     inbox = conn.execute("SELECT MAX(id) FROM webhook_inbox").fetchone()[0]
+    # The client's number as an operator types it in the form: (11) 98765-4321.
+    national = quote(display_phone(phone_of_wa_id(wa_id) or wa_id))
+    # A client's name as a receptionist types it: the start of a word, in capitals.
+    name = conn.execute("SELECT name FROM client_names ORDER BY id LIMIT 1").fetchone()[0]
+    typed = quote(name.split()[-1][:4].upper())
+    messages = [
+        "",
+        f"?state={state}",
+        f"?kind={kind}",
+        f"?date={day}",
+        f"?phone={wa_id}",
+        f"?phone={national}",
+        f"?before={cursor}",
+        f"?state={state}&before={cursor}",
+        f"?kind={kind}&date={day}&before={cursor}",
+        f"?phone={wa_id}&state={state}&date={day}",
+        f"?phone={national}&kind={kind}&before={cursor}",
+        f"?name={typed}",
+        f"?name={quote(name)}&state={state}&date={day}",
+        f"?name={typed}&phone={national}&before={cursor}",
+        # A letter every other client's name has: the most clients a search lists.
+        "?name=a",
+        "?name=zzzqx",
+    ]
     return {
-        "/messages": [
-            "",
-            f"?state={state}",
-            f"?kind={kind}",
-            f"?date={day}",
-            f"?phone={wa_id}",
-            f"?before={cursor}",
-            f"?state={state}&before={cursor}",
-            f"?kind={kind}&date={day}&before={cursor}",
-            f"?phone={wa_id}&state={state}&date={day}",
-        ],
+        "/messages": messages,
+        "/messages.csv": messages,
+        "/dlq.csv": ["", "?state=archived"],
+        "/report.csv": ["", f"?date={day}"],
         "/webhooks": [
             "",
             "?state=pending",

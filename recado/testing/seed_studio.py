@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,7 @@ def _config(directory: Path, graph: GraphDouble, crm: ServiceDouble) -> Path:
     return write_config(directory, whatsapp + tables, mode="enabled")
 
 
-class _Studio:
+class Studio:
     def __init__(self, daemon: DaemonProcess, graph: GraphDouble) -> None:
         self.daemon = daemon
         self.graph = graph
@@ -136,7 +138,7 @@ async def _wait(db: Path, what: str, check: Any) -> None:
         await trio.sleep(0.2)
 
 
-async def _play(studio: _Studio, crm: ServiceDouble, appointments: int, db: Path) -> None:
+async def _play(studio: Studio, crm: ServiceDouble, appointments: int, db: Path) -> None:
     now = datetime.now(UTC)
     for i in range(appointments):
         if i % 8 == 3:
@@ -206,7 +208,7 @@ async def _play(studio: _Studio, crm: ServiceDouble, appointments: int, db: Path
     await _wait(db, "operator retries", lambda: _settled(db))
 
 
-async def _operator_fixes(studio: _Studio, crm: ServiceDouble, db: Path) -> None:
+async def _operator_fixes(studio: Studio, crm: ServiceDouble, db: Path) -> None:
     dead = [r[0] for r in _rows(db, "SELECT id FROM deliveries WHERE state = 'dead' ORDER BY id")]
     if dead:
         await studio.act(f"/dlq/{dead[0]}/archive")
@@ -225,10 +227,8 @@ async def _operator_fixes(studio: _Studio, crm: ServiceDouble, db: Path) -> None
     await studio.act(f"/incidents/{incident}/update", {"note": "olhando", "public_note": "ok"})
 
 
-async def seed_studio(directory: Path, appointments: int = 24) -> Path:
-    """Play the scenario in ``directory`` (created); returns the database file, with the
-    daemon stopped."""
-    await trio.Path(directory).mkdir(parents=True, exist_ok=True)
+def studio_doubles() -> tuple[GraphDouble, ServiceDouble]:
+    """Meta (posting statuses back, signed) and the studio's CRM, as the scenario needs them."""
     graph = GraphDouble(token=TOKEN, app_secret=SECRET, auto_statuses=("sent", "delivered", "read"))
     crm = ServiceDouble("crm")
     crm.cursor_param = "since"
@@ -237,20 +237,41 @@ async def seed_studio(directory: Path, appointments: int = 24) -> Path:
         "p2": {"items": [{"id": "c3"}], "next_cursor": None},
     }
     crm.refuse["sync:clients:poison"] = 422
+    return graph, crm
+
+
+@asynccontextmanager
+async def played_studio(
+    directory: Path, graph: GraphDouble, crm: ServiceDouble, appointments: int, extra_toml: str = ""
+) -> AsyncIterator[Studio]:
+    """The scenario played in ``directory`` against the (serving) doubles; the daemon keeps
+    running inside the block (its rows settled) and is stopped after it."""
+    config = _config(directory, graph, crm)
+    with config.open("a", encoding="utf-8") as tail:
+        tail.write(extra_toml)
+    daemon = DaemonProcess(config, test_hooks=False)
+    await trio.to_thread.run_sync(daemon.start)
+    graph.webhook_url = f"{daemon.public_url}/webhooks/whatsapp"
+    studio = Studio(daemon, graph)
+    try:
+        await _play(studio, crm, appointments, daemon.data_dir / "recado.db")
+        yield studio
+    finally:
+        await studio.aclose()
+        code = await trio.to_thread.run_sync(daemon.terminate)
+        if code != 0:
+            raise RuntimeError(f"the seeded daemon exited {code}:\n{daemon.log_text()[-3000:]}")
+
+
+async def seed_studio(directory: Path, appointments: int = 24) -> Path:
+    """Play the scenario in ``directory`` (created); returns the database file, with the
+    daemon stopped."""
+    await trio.Path(directory).mkdir(parents=True, exist_ok=True)
+    graph, crm = studio_doubles()
     async with trio.open_nursery() as nursery:
         await nursery.start(graph.serve)
         await nursery.start(crm.serve)
-        config = _config(directory, graph, crm)
-        daemon = DaemonProcess(config, test_hooks=False)
-        await trio.to_thread.run_sync(daemon.start)
-        graph.webhook_url = f"{daemon.public_url}/webhooks/whatsapp"
-        studio = _Studio(daemon, graph)
-        try:
-            await _play(studio, crm, appointments, daemon.data_dir / "recado.db")
-        finally:
-            await studio.aclose()
-            code = await trio.to_thread.run_sync(daemon.terminate)
-            if code != 0:
-                raise RuntimeError(f"the seeded daemon exited {code}:\n{daemon.log_text()[-3000:]}")
+        async with played_studio(directory, graph, crm, appointments) as studio:
+            db = studio.daemon.data_dir / "recado.db"
         nursery.cancel_scope.cancel()
-    return daemon.data_dir / "recado.db"
+    return db

@@ -277,6 +277,7 @@ TEXT: dict[str, str] = {
     "tpl.trigger.hourly": "hourly",
     "tpl.trigger.operator": "asked by an operator",
     "tpl.trigger.connection": "when the WhatsApp connection changed",
+    "tpl.trigger.send_refused": "after Meta refused a send for the template's state",
     "tpl.count": "Templates read",
     "tpl.none_at_meta": "No template read from Meta.",
     "backups": "Backups",

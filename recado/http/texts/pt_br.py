@@ -275,6 +275,7 @@ TEXT: dict[str, str] = {
     "tpl.trigger.hourly": "de hora em hora",
     "tpl.trigger.operator": "pedida pelo operador",
     "tpl.trigger.connection": "ao mudar a conexão do WhatsApp",
+    "tpl.trigger.send_refused": "após a Meta recusar um envio pelo estado do modelo",
     "tpl.count": "Modelos lidos",
     "tpl.none_at_meta": "Nenhum modelo lido da Meta.",
     "backups": "Backups",
