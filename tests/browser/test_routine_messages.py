@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import trio
 import trio.testing
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.test_operator_pages import CHROMIUM, FLAGS
 from tests.incident_helpers import Stack, incident_stack
@@ -131,10 +131,7 @@ def _report(page: Page, operator: str, day: date, downloads: Path) -> None:
     page.get_by_label("Dia", exact=True).fill(day.isoformat())
     page.get_by_role("button", name="Ver relatório").click()
     expect(page.locator("h1")).to_contain_text(day.strftime("%d/%m/%Y"))
-    chart = page.locator("#report-chart")
-    expect(chart.locator("tr", has_text="entregue")).to_contain_text("2")
-    expect(chart.locator("tr", has_text="cancelada")).to_contain_text("1")
-    expect(chart.locator("meter")).to_have_count(3)  # delivered, queued, canceled
+    _report_chart(page)
     with page.expect_download() as info:
         page.get_by_role("link", name="Baixar CSV do dia").click()
     assert info.value.suggested_filename == f"report-{day.isoformat()}.csv"
@@ -145,6 +142,49 @@ def _report(page: Page, operator: str, day: date, downloads: Path) -> None:
     assert table[("mensagens", "na fila")] == "1"
     assert table[("mensagens", "cancelada")] == "1"
     assert table[("eventos", "total")] == "2"
+
+
+# The pixels of a canvas that are not transparent: uPlot drew something there.
+INKED = """c => { const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+
+
+def _report_chart(page: Page) -> None:
+    """The day's bars drawn by uPlot, one per state and one per delivery outcome, named in
+    pt-BR in the legend; the table under them (what a screen reader reads) holds the same
+    numbers as the report's own tables."""
+    chart = page.locator("#report-chart")
+    table = chart.locator("#report-chart-table")
+    expect(table.locator("tr", has_text="entregue")).to_contain_text("2")
+    expect(table.locator("tr", has_text="na fila")).to_contain_text("1")
+    expect(table.locator("tr", has_text="cancelada")).to_contain_text("1")
+    delivered = page.locator("#report-deliveries td").nth(1).inner_text()
+    total = int(page.locator("#report-deliveries td").nth(0).inner_text())
+    expect(table.locator("tr", has_text="Entregas feitas")).to_contain_text(delivered)
+    failed = str(total - int(delivered))
+    expect(table.locator("tr", has_text="Entregas que falharam").locator("td")).to_have_text(failed)
+    messages = chart.locator("#chart-messages")
+    expect(messages).to_have_attribute("aria-hidden", "true")
+    expect(messages.locator(".uplot canvas")).to_have_count(1)
+    expect(messages.locator(".chart-title")).to_have_text("Mensagens do dia por estado")
+    expect(messages.locator(".chart-legend span")).to_have_text(["cancelada", "entregue", "na fila"])
+    assert messages.locator("canvas").evaluate(INKED) > 500, "the bars were not drawn"
+    if total:
+        deliveries = chart.locator("#chart-deliveries")
+        expect(deliveries.locator(".chart-legend span")).to_have_text(
+            ["Entregas feitas", "Entregas que falharam"]
+        )
+        assert deliveries.locator("canvas").evaluate(INKED) > 500
+
+
+def _report_on_a_phone(browser: Browser, operator: str, day: date) -> None:
+    context = browser.new_context(locale="pt-BR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{operator}/report/daily?date={day.isoformat()}")
+    _report_chart(page)
+    wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"the report scrolls sideways by {wide} px at 390 px"
+    context.close()
 
 
 def _routine(operator: str, day: date, downloads: Path) -> None:
@@ -164,6 +204,7 @@ def _routine(operator: str, day: date, downloads: Path) -> None:
             _messages_by_name(page, operator)
             _timelines(page, operator)
             _report(page, operator, day, downloads)
+            _report_on_a_phone(browser, operator, day)
         finally:
             browser.close()
 
