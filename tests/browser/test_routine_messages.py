@@ -167,7 +167,9 @@ def _report_chart(page: Page) -> None:
     expect(messages).to_have_attribute("aria-hidden", "true")
     expect(messages.locator(".uplot canvas")).to_have_count(1)
     expect(messages.locator(".chart-title")).to_have_text("Mensagens do dia por estado")
-    expect(messages.locator(".chart-legend span")).to_have_text(["cancelada", "entregue", "na fila"])
+    expect(messages.locator(".chart-legend span")).to_have_text(
+        ["cancelada", "entregue", "na fila"]
+    )
     assert messages.locator("canvas").evaluate(INKED) > 500, "the bars were not drawn"
     if total:
         deliveries = chart.locator("#chart-deliveries")
