@@ -9,7 +9,7 @@
     read: "#1b6b3a", delivered: "#2f9e44", sent: "#1f6feb", failed: "#c92a2a",
     skipped: "#868e96", waiting: "#e8590c", queued: "#e8590c", sending: "#7048e8",
     canceled: "#495057", deliveries: "#1f6feb", delivery_failures: "#c92a2a",
-    ok: "#2f9e44", processed: "#2f9e44"
+    ok: "#2f9e44", not_done: "#c92a2a"
   };
   var HEIGHT = 220;
 

@@ -1,4 +1,4 @@
-// The daily report's bars (messages by state; deliveries ok and failed), from the page's
+// The daily report's bars (messages by state; deliveries done and not), from the page's
 // JSON island, drawn by the shared chart.js; the tables beside them hold the same numbers.
 (function () {
   "use strict";
