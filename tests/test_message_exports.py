@@ -206,6 +206,10 @@ async def test_the_report_and_dlq_csvs(daemon_dir: Path) -> None:
         assert dlq[0][0] == "id" and len(dlq) == 1
         page = (await client.get(f"{op}/report/daily", params={"date": report["date"]})).text
         assert 'type="date"' in page and "<meter" in page and "Mensagens do dia" in page
+        # The day's messages by state are listed once, in the chart's table (a second table
+        # below repeated them word for word, under a bare "Mensagens").
+        for state in ("enviada", "na fila"):
+            assert page.count(f">{state}</th>") == 1, state
 
 
 async def test_an_export_crosses_its_batches_without_losing_or_repeating_rows(
