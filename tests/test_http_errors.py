@@ -98,6 +98,7 @@ async def test_a_path_with_doubled_slashes_is_not_found_not_redirected(
             assert set(response.json()) == {"error", "detail"}, path
             assert response.json()["error"] == "not_found", path
 
+
 async def test_a_restarted_http_server_keeps_its_socket() -> None:
     app = QuartTrio("restart-test")
     starts: list[int] = []
