@@ -208,6 +208,10 @@ async def test_the_report_and_dlq_csvs(daemon_dir: Path) -> None:
         assert 'type="date"' in page and "Mensagens do dia" in page
         # The day's bars are uPlot's, from the JSON island (tests/browser draws them).
         assert 'id="report-chart-data"' in page and '<script src="/static/chart.js"' in page
+        # The day's messages by state are listed once, in the chart's table (a second table
+        # below repeated them word for word, under a bare "Mensagens").
+        for state in ("enviada", "na fila"):
+            assert page.count(f">{state}</th>") == 1, state
 
 
 async def test_an_export_crosses_its_batches_without_losing_or_repeating_rows(
