@@ -73,3 +73,24 @@ def test_status_exits_non_zero_unless_healthy(tmp_path: Path) -> None:
         assert cli(config, "status", "--json").returncode == 1
     finally:
         daemon.terminate()
+
+
+async def test_a_dry_run_day_says_its_messages_were_simulated_not_that_none_went(
+    daemon_dir: Path,
+) -> None:
+    # A new user's first demo runs in dry_run: "Enviadas 0" alone read as "nothing works".
+    async with stack(daemon_dir, mode="dry_run") as (daemon, _double, client):
+        op = daemon.listeners["operator"].url
+        await book(daemon, client)
+        await notice_reaches(daemon, "sent")
+        today = (await _dashboard(client, op))["today"]["messages"]
+        assert today["sent"] == 0 and today["dry_run"] >= 1
+        page = (await client.get(f"{op}/dashboard")).text
+        assert 'id="today-dry-run"' in page and "Simuladas (dry_run" in page
+    async with stack(daemon_dir / "enabled") as (daemon, _double, client):
+        op = daemon.listeners["operator"].url
+        await book(daemon, client)
+        await notice_reaches(daemon, "sent")
+        today = (await _dashboard(client, op))["today"]["messages"]
+        assert today["sent"] == 1 and today["dry_run"] == 0
+        assert 'id="today-dry-run"' not in (await client.get(f"{op}/dashboard")).text

@@ -45,6 +45,7 @@ class MessagesToday(msgspec.Struct, frozen=True, kw_only=True):
     skipped: int
     waiting: int
     success: RateGlance  # sent / (sent + failed)
+    dry_run: int = 0  # went through a dry run (not sent, not in the counts above)
 
 
 class DeliveriesToday(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,6 +128,7 @@ def today_glance(day: dc.DayCounts) -> TodayGlance:
             skipped=m.skipped,
             waiting=m.waiting,
             success=rate_glance(m.success),
+            dry_run=day.dry_run,
         ),
         deliveries=DeliveriesToday(
             total=sum(d.values()),

@@ -36,8 +36,9 @@ OUTCOME_OF = {
     st.SENDING: "waiting",
     st.UNCERTAIN: "waiting",
 }
-# The metrics of daily_counts the dashboard reads.
-METRICS = ("message", "delivery", "event")
+# The metrics of daily_counts the dashboard reads (a dry run's messages apart: in dry_run
+# nothing reaches Meta, and the day must not read as "nothing sent" without saying why).
+METRICS = ("message", "message_dry_run", "delivery", "event")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class DayCounts:
     messages: dict[str, int]  # by outcome (MESSAGE_OUTCOMES), each message once
     deliveries: dict[str, int]  # by state now, of those created that day
     events: dict[str, int]  # processed | pending | failed
+    dry_run: int = 0  # messages that went through a dry run that day, whatever their state
 
 
 def message_outcomes(by_state: dict[str, int]) -> dict[str, int]:
@@ -142,6 +144,7 @@ def by_day(
             messages=message_outcomes(c["message"]),
             deliveries=dict(sorted(c["delivery"].items())),
             events=dict(sorted(c["event"].items())),
+            dry_run=sum(c["message_dry_run"].values()),
         )
         for day, c in raw.items()
     ]
