@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from hypothesis import settings
 
 from recado.clock import Clock
 from recado.config import load_config
@@ -16,6 +17,11 @@ from recado.testing.daemon_process import write_config
 from recado.testing.test_routes import TEST_HOOKS
 
 StartDaemon = Callable[..., "asynccontextmanager[Daemon]"]
+
+# No per-example deadline: a deadline is a timing assertion, and on a loaded 2-core machine
+# (CI, two test workers) a correct example can take 300 ms. Speed lives in bench/.
+settings.register_profile("recado", deadline=None)
+settings.load_profile("recado")
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ linked to what it is about, beside the morning checklist, today's counters and 1
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -172,3 +173,14 @@ async def test_the_alerts_page_goes_back_page_by_page(daemon_dir: Path) -> None:
         assert ids == sorted(ids, reverse=True) and len(set(ids)) == 57
         page = (await client.get(f"{op}/alerts?state=all")).text
         assert f'href="/alerts?state=all&before={first["next_before"]}"' in page
+
+
+async def test_one_open_alert_reads_in_the_singular(daemon_dir: Path) -> None:
+    # The filter's option names a group ("abertos"); one alert's row is one alert ("aberto").
+    for config, word in (("", "aberto"), ('[ui]\nlocale = "en"\n', "open")):
+        async with running_daemon(daemon_dir, config) as daemon, httpx.AsyncClient() as client:
+            op = daemon.listeners["operator"].url
+            await _raise(daemon, "warning", "breaker_open", "crm")
+            page = (await client.get(f"{op}/alerts")).text
+            states = re.findall(r'<td class="alert-state">([^<]*)</td>', page)
+            assert states and all(s.strip() == word for s in states), (config, states)

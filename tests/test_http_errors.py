@@ -61,6 +61,44 @@ async def test_unparseable_requests_get_the_json_error_shape(
             assert (await client.get(f"{url}/healthz")).status_code == 200
 
 
+# Paths with an empty segment, written plainly or as %2f: the router must not answer them with
+# its own redirect to the merged path (an English HTML page, and a 308 that an events client
+# or Meta would follow with its body), but as any unknown path.
+DOUBLED_SLASHES = {
+    "public": [
+        ("POST", "/api/v1//events"),
+        ("POST", "/webhooks//whatsapp"),
+        ("GET", "/static//vendor/uPlot.iife.min.js"),
+        ("GET", "/voucher//apt-1"),
+    ],
+    "operator": [
+        ("GET", "/static//recado.css"),
+        ("GET", "/static/%2f%2fevil.example"),
+        ("GET", "/messages/%2f%2fevil.example"),
+        ("GET", "/report//daily"),
+        ("POST", "/alerts//1/acknowledge"),
+    ],
+}
+
+
+@pytest.mark.parametrize("listener", ["public", "operator"])
+async def test_a_path_with_doubled_slashes_is_not_found_not_redirected(
+    daemon_dir: Path, listener: str
+) -> None:
+    async with running_daemon(daemon_dir) as daemon:
+        url = daemon.listeners[listener].url
+        assert url is not None
+        key = {"X-API-Key": daemon.api_key, "Accept": "application/json"}
+        for method, path in DOUBLED_SLASHES[listener]:
+            host = url.removeprefix("http://")  # the operator listener checks its Host
+            request = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n".encode()
+            headers = "".join(f"{k}: {v}\r\n" for k, v in key.items()).encode()
+            response = await exchange(url, request + headers + b"Content-Length: 0\r\n\r\n")
+            assert response.status == 404, (path, response.status, response.headers)
+            assert set(response.json()) == {"error", "detail"}, path
+            assert response.json()["error"] == "not_found", path
+
+
 async def test_a_restarted_http_server_keeps_its_socket() -> None:
     app = QuartTrio("restart-test")
     starts: list[int] = []

@@ -39,6 +39,33 @@ def test_an_instant_is_dd_mm_yyyy_hh_mm_24h_in_the_studios_zone(
     assert lf.format_clock(moment, tz, locale) == shown[-5:]
 
 
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.sampled_from((None, *ZONES)),
+    st.sampled_from(ZONES),
+    st.sampled_from(LOCALES),
+)
+def test_an_instant_reads_as_babel_writes_it_whatever_its_seconds_or_zone(
+    moment: datetime, given_in: str | None, zone: str, locale: str
+) -> None:
+    """format_local keeps one text per minute (lists and exports format thousands of cells):
+    for any instant, naive (read as UTC, as Babel does) or in any zone, with any seconds, it
+    says what Babel says for that very instant."""
+    if given_in is not None:
+        moment = moment.replace(tzinfo=ZoneInfo(given_in))
+    tz = ZoneInfo(zone)
+    babel = lf.format_datetime(moment, lf.INSTANT, tzinfo=tz, locale=lf.babel_locale(locale))
+    assert lf.format_local(moment, tz, locale) == babel
+    assert lf.format_local(moment.replace(second=59, microsecond=999_999), tz, locale) == (
+        lf.format_datetime(
+            moment.replace(second=59, microsecond=999_999),
+            lf.INSTANT,
+            tzinfo=tz,
+            locale=lf.babel_locale(locale),
+        )
+    )
+
+
 def test_unknown_instants_and_days_show_as_unknown() -> None:
     tz = ZoneInfo("America/Sao_Paulo")
     for value in (None, "", 10**15):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_sender import book, notice, notice_reaches, stack
+from tests.test_sender import book, notice, notice_reaches, settle, stack
 from tests.webhook_helpers import query
 
 
@@ -79,3 +79,31 @@ async def test_kill_switch_action_holds_and_releases(daemon_dir: Path) -> None:
         assert query(daemon, "SELECT value_json FROM settings WHERE key='kill_switch'") == [
             {"value_json": "false"}
         ]
+
+
+async def test_a_template_job_not_yet_sent_names_its_template(daemon_dir: Path) -> None:
+    # A reminder's parameters are filled in when it leaves: before that (queued, or called
+    # off first) its page said "Texto: —", as if a free-form message with no words.
+    async with stack(daemon_dir, mode="dry_run") as (daemon, _double, client):
+        await book(daemon, client)
+        await notice_reaches(daemon, "sent")
+        [reminder] = query(daemon, "SELECT id FROM messages WHERE kind = 'appointment_reminder'")
+        op = daemon.listeners["operator"].url
+        body = (await client.get(f"{op}/messages/{reminder['id']}.json")).json()
+        assert body["sent"] is None and body["planned_template"] == (
+            "confirmacao_de_agendamento_24h"
+        )
+        page = (await client.get(f"{op}/messages/{reminder['id']}")).text
+        content = page.split('<section id="content">')[1].split("</section>")[0]
+        assert "confirmacao_de_agendamento_24h" in content and "Modelo" in content
+        assert "preenchidos no envio" in content and "Texto" not in content
+        # Called off before it left: the same, since nothing was sent in its place.
+        await book(daemon, client, etype="appointment.canceled", eid="evt-cancel")
+        await settle(
+            daemon,
+            "SELECT state FROM messages WHERE kind = 'appointment_reminder'",
+            [{"state": "canceled"}],
+        )
+        page = (await client.get(f"{op}/messages/{reminder['id']}")).text
+        content = page.split('<section id="content">')[1].split("</section>")[0]
+        assert "confirmacao_de_agendamento_24h" in content and "Texto" not in content

@@ -3,6 +3,7 @@ region of one written without ``+``, and how an operator reads it."""
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
@@ -113,3 +114,26 @@ def test_wa_ids() -> None:
 def test_regions() -> None:
     assert known_region("BR") and known_region("DE")
     assert not known_region("br") and not known_region("XX") and not known_region("")
+
+
+# What libphonenumber cannot parse at all: too long, no digits, a "+" with no country.
+@given(
+    hs.one_of(
+        hs.text("0123456789", min_size=18, max_size=38),
+        hs.text("+-(). ", min_size=1, max_size=10),
+        hs.builds(lambda d: "+999 " + d, hs.text("0123456789", min_size=4, max_size=12)),
+    )
+)
+def test_an_unparseable_number_is_refused_in_each_language_only(raw: str) -> None:
+    # The refusal reached the pt-BR error page with libphonenumber's own English sentence.
+    try:
+        phonenumbers.parse(raw.strip(), "BR")
+    except phonenumbers.NumberParseException as exc:
+        library_words, code = str(exc), f"({exc.error_type})"
+    else:
+        return
+    with pytest.raises(PhoneError) as info:
+        normalize_phone(raw)
+    assert library_words not in info.value.pt_br and library_words not in info.value.en
+    assert code not in info.value.pt_br and code not in info.value.en
+    assert info.value.pt_br.startswith(f'"{raw}" não ') and info.value.en.startswith(f'"{raw}" ')

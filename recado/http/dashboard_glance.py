@@ -19,7 +19,9 @@ from recado.rules.locale import pick
 from recado.rules.morning_checklist import CheckItem
 from recado.storage.alerts import Alert
 
-OPEN_ALERTS_SHOWN = 20
+# The newest few: on a phone the status, its reasons and the checklist must stay in view;
+# the rest are one link away (/alerts).
+OPEN_ALERTS_SHOWN = 5
 
 
 class RateGlance(msgspec.Struct, frozen=True, kw_only=True):

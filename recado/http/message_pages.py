@@ -116,6 +116,9 @@ class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
     actions: dict[str, ActionOffer]
     # What was asked of Meta at the last attempt (text or template and its parameters).
     sent: dict[str, Any] | None
+    # The configured template a job of this kind goes out as, when nothing was asked of Meta
+    # yet and the job stores no words: its parameters are filled in when it leaves.
+    planned_template: str | None = None
     links: MessageLinks
 
 
@@ -305,6 +308,8 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
     }
     m = detail.message
     client, phone = _client(m, daemon.config.studio.country)
+    template = daemon.config.whatsapp.templates.get(m.kind)
+    unsent = not detail.attempts and not m.text_body and not m.params_json
     return MessagePage(
         message=MessageView(
             **msgspec.structs.asdict(m),
@@ -316,6 +321,7 @@ async def message_data(daemon: Daemon, message_id: str) -> MessagePage | None:
         timeline=timeline(detail, locale, tz),
         actions=actions,
         sent=detail.attempts[-1].request if detail.attempts else None,
+        planned_template=template.name if template is not None and unsent else None,
         links=MessageLinks(
             event=f"/events/{quote(m.event_id, safe='')}" if m.event_id else None,
             appointment=(

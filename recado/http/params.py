@@ -195,6 +195,9 @@ class RowIdConverter(BaseConverter):
 def install_params(app: Quart) -> None:
     """Before any route: the converter must be known when a rule using it is added."""
     app.url_map.converters["rowid"] = RowIdConverter
+    # Werkzeug answers ``/a//b`` (or ``/a/%2f%2fb``) with its own English 308 to ``/a/b``,
+    # built from the request's Host; a path we do not serve is a 404 in our error shape.
+    app.url_map.merge_slashes = False
 
     @app.errorhandler(BadParam)
     async def bad_param(exc: BadParam) -> Response:

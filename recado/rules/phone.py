@@ -34,6 +34,22 @@ _HINTS = {
     )
 }
 
+# Why libphonenumber could not read a number at all, by its error type, in each language: its
+# own sentence is English only and carries its code ("(4) The string supplied is too ...").
+_UNPARSEABLE = {
+    NumberParseException.INVALID_COUNTRY_CODE: (
+        "o código do país depois do + não existe",
+        "the country code after the + does not exist",
+    ),
+    NumberParseException.TOO_SHORT_AFTER_IDD: (
+        "faltam dígitos depois do código internacional",
+        "digits are missing after the international prefix",
+    ),
+    NumberParseException.TOO_SHORT_NSN: ("tem dígitos de menos", "it has too few digits"),
+    NumberParseException.TOO_LONG: ("tem dígitos demais", "it has too many digits"),
+}
+_NOT_A_NUMBER = ("não há um número nele", "there is no number in it")
+
 
 class PhoneError(ValueError):
     def __init__(self, pt_br: str, en: str) -> None:
@@ -75,9 +91,10 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
+        why_pt, why_en = _UNPARSEABLE.get(exc.error_type, _NOT_A_NUMBER)
         raise PhoneError(
-            f'"{raw}" não é um telefone reconhecível ({exc})',
-            f'"{raw}" is not a recognizable phone number ({exc})',
+            f'"{raw}" não é um telefone reconhecível ({why_pt})',
+            f'"{raw}" is not a recognizable phone number ({why_en})',
         ) from None
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):

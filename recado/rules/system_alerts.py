@@ -101,12 +101,15 @@ def sync_failed_texts(job: str, error: str) -> tuple[str, str]:
 
 
 def breaker_open_texts(service: str, failures: int) -> tuple[str, str]:
+    # One failure opens a breaker whose threshold is 1: "1 vez", never "1 vezes".
+    times_pt = "1 vez" if failures == 1 else f"{failures} vezes seguidas"
+    times_en = "once" if failures == 1 else f"{failures} times in a row"
     return (
-        f'O serviço "{service}" falhou {failures} vezes seguidas (erro ou sem resposta no '
+        f'O serviço "{service}" falhou {times_pt} (erro ou sem resposta no '
         "prazo): as entregas para ele estão em espera (disjuntor aberto) e nada se perde. "
         "Verifique se o serviço está no ar e respondendo a tempo; o recado o testa de novo "
         "sozinho e as entregas retomam quando ele responder.",
-        f'The service "{service}" failed {failures} times in a row (an error or no answer in '
+        f'The service "{service}" failed {times_en} (an error or no answer in '
         "time): its deliveries are waiting (breaker open) and nothing is lost. Check that the "
         "service is up and answers in time; recado probes it again by itself and the "
         "deliveries resume once it answers.",

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import trio
 import trio.testing
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.test_operator_pages import CHROMIUM, FLAGS
-from tests.incident_helpers import Stack, incident_stack
+from tests.incident_helpers import CHAT_FLOW, Stack, incident_stack
 
 ANA = ("Ana Souza", "+5511987654321")
 BRUNO = ("Bruno Lima", "+5521912345678")
@@ -131,10 +131,7 @@ def _report(page: Page, operator: str, day: date, downloads: Path) -> None:
     page.get_by_label("Dia", exact=True).fill(day.isoformat())
     page.get_by_role("button", name="Ver relatório").click()
     expect(page.locator("h1")).to_contain_text(day.strftime("%d/%m/%Y"))
-    chart = page.locator("#report-chart")
-    expect(chart.locator("tr", has_text="entregue")).to_contain_text("2")
-    expect(chart.locator("tr", has_text="cancelada")).to_contain_text("1")
-    expect(chart.locator("meter")).to_have_count(3)  # delivered, queued, canceled
+    _report_chart(page)
     with page.expect_download() as info:
         page.get_by_role("link", name="Baixar CSV do dia").click()
     assert info.value.suggested_filename == f"report-{day.isoformat()}.csv"
@@ -145,6 +142,50 @@ def _report(page: Page, operator: str, day: date, downloads: Path) -> None:
     assert table[("mensagens", "na fila")] == "1"
     assert table[("mensagens", "cancelada")] == "1"
     assert table[("eventos", "total")] == "2"
+
+
+# The pixels of a canvas that are not transparent: uPlot drew something there.
+INKED = """c => { const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+
+
+def _report_chart(page: Page) -> None:
+    """The day's bars drawn by uPlot, one per state, one for the deliveries done and one for
+    those not (yet), named in pt-BR in the legend; the table under them (what a screen reader
+    reads) holds the same numbers as the report's own tables."""
+    chart = page.locator("#report-chart")
+    table = chart.locator("#report-chart-table")
+    expect(table.locator("tr", has_text="entregue")).to_contain_text("2")
+    expect(table.locator("tr", has_text="na fila")).to_contain_text("1")
+    expect(table.locator("tr", has_text="cancelada")).to_contain_text("1")
+    # Both bookings delivered to the service: the same 2 as the report's deliveries table.
+    expect(page.locator("#report-deliveries td")).to_have_text(["2", "2", "0"])
+    expect(table.locator("tr", has_text="Entregas feitas").locator("td")).to_have_text("2")
+    not_done = table.locator("tr", has_text="Entregas não concluídas (falharam ou aguardam)")
+    expect(not_done.locator("td")).to_have_text("0")
+    messages = chart.locator("#chart-messages")
+    expect(messages).to_have_attribute("aria-hidden", "true")
+    expect(messages.locator(".uplot canvas")).to_have_count(1)
+    expect(messages.locator(".chart-title")).to_have_text("Mensagens do dia por estado")
+    expect(messages.locator(".chart-legend span")).to_have_text(
+        ["cancelada", "entregue", "na fila"]
+    )
+    assert messages.locator("canvas").evaluate(INKED) > 500, "the bars were not drawn"
+    deliveries = chart.locator("#chart-deliveries")
+    expect(deliveries.locator(".chart-legend span")).to_have_text(
+        ["Entregas feitas", "Entregas não concluídas (falharam ou aguardam)"]
+    )
+    assert deliveries.locator("canvas").evaluate(INKED) > 500, "the delivery bars were not drawn"
+
+
+def _report_on_a_phone(browser: Browser, operator: str, day: date) -> None:
+    context = browser.new_context(locale="pt-BR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{operator}/report/daily?date={day.isoformat()}")
+    _report_chart(page)
+    wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"the report scrolls sideways by {wide} px at 390 px"
+    context.close()
 
 
 def _routine(operator: str, day: date, downloads: Path) -> None:
@@ -164,6 +205,7 @@ def _routine(operator: str, day: date, downloads: Path) -> None:
             _messages_by_name(page, operator)
             _timelines(page, operator)
             _report(page, operator, day, downloads)
+            _report_on_a_phone(browser, operator, day)
         finally:
             browser.close()
 
@@ -171,11 +213,16 @@ def _routine(operator: str, day: date, downloads: Path) -> None:
 async def test_find_a_client_read_a_timeline_and_download_csvs(
     daemon_dir: Path, mock_clock: trio.testing.MockClock
 ) -> None:
-    async with incident_stack(daemon_dir, mock_clock) as s:
+    # Each booking is also delivered to a service (the chat double), so the report has
+    # deliveries to draw.
+    flows = CHAT_FLOW.format(event="appointment.created")
+    async with incident_stack(daemon_dir, mock_clock, flows=flows) as s:
         await _book(s, "apt-ana", ANA)
         await _book(s, "apt-bruno", BRUNO)
         delivered = "SELECT id FROM messages WHERE state = 'delivered'"
         await s.until(lambda: len(s.rows(delivered)) == 2, 120)
+        done = "SELECT id FROM deliveries WHERE state = 'done'"
+        await s.until(lambda: len(s.rows(done)) == 2, 120)
         day = s.now().astimezone(ZoneInfo(s.daemon.config.daemon.timezone)).date()
         downloads = daemon_dir.parent / "downloads"
         downloads.mkdir()
