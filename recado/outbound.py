@@ -3,15 +3,27 @@
 Used instead of one client with a shared pool: httpcore's shared pool under trio got slower
 as concurrency grew (measured for ``bench/send_throughput.py``), while independent clients
 scale until the CPU does not.
+
+The clients share one TLS context: httpx builds one per client otherwise (loading certifi's
+bundle each time, ~25 ms of CPU), and the daemon makes eight clients per service in two
+actors before it is ready, which was most of the time the actors took to start.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 import httpx
 import trio
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The context httpx would make for ``verify=True`` (certifi, or SSL_CERT_FILE/DIR)."""
+    return httpx.create_ssl_context()
 
 
 class ClientPool:
@@ -27,6 +39,7 @@ class ClientPool:
                 base_url=base_url.rstrip("/"),
                 headers=headers,
                 timeout=timeout,
+                verify=tls_context(),
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             )
             for _ in range(connections)

@@ -50,7 +50,7 @@ from recado.runtime.context import Daemon
 from recado.runtime.health import runtime_facts
 from recado.runtime.listeners import BindError, ConnectionLimits, Listener
 from recado.runtime.reload import reload_config, secrets_of
-from recado.runtime.supervisor import Supervisor
+from recado.runtime.supervisor import Start, Supervisor, start_all
 from recado.runtime.wakeup import Wakeups
 from recado.storage.actor import MAX_BATCH, Storage
 from recado.storage.faults import StorageFault, check_writable
@@ -63,6 +63,18 @@ log = get_logger("daemon")
 class ActorSpec:
     name: str
     fn: Callable[..., Awaitable[Any]]
+    # The actors whose start this one's start must wait for; the others start beside it.
+    after: tuple[str, ...] = ()
+
+
+# The actors whose first step reads what another's start loads: the sender and the template
+# sync use the connection's token and WABA, the breaker monitor moves the breakers the
+# delivery worker loads. Every other actor starts at the same time as the rest.
+START_AFTER: dict[str, tuple[str, ...]] = {
+    "sender": ("whatsapp_connection",),
+    "template_sync": ("whatsapp_connection",),
+    "breaker_monitor": ("delivery_worker",),
+}
 
 
 ActorFactory = Callable[[Daemon], Sequence[ActorSpec]]
@@ -84,7 +96,6 @@ def domain_actors(daemon: Daemon) -> list[ActorSpec]:
     daemon.commands.connection = connection
     daemon.commands.templates = templates
     return [
-        # First: the sender starts with the connection's token already in memory.
         ActorSpec("whatsapp_connection", connection.run),
         ActorSpec("webhook_processor", webhooks.run),
         ActorSpec("sender", Sender(daemon).run),
@@ -260,8 +271,8 @@ async def _run_work(
             )
             log.info("listening", listener=name, url=listener.url)
         async with trio.open_nursery() as actors:
-            for spec in specs:
-                await actors.start(sup.supervise, spec.name, spec.fn)
+            starts = [Start(s.name, s.fn, s.after or START_AFTER.get(s.name, ())) for s in specs]
+            await start_all(sup, actors, starts)
             if install_signals:
                 actors.start_soon(_signal_loop, daemon)
             actors.start_soon(

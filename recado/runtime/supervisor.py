@@ -13,7 +13,7 @@ again at once, with no backoff and no failure counted.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +155,38 @@ class Supervisor:
                 if not reported:
                     task_status.started(None)
                 return
+
+
+@dataclass(frozen=True)
+class Start:
+    """An actor to start: ``after`` names the actors whose start it must wait for."""
+
+    name: str
+    fn: ActorFn
+    after: tuple[str, ...] = ()
+
+
+async def start_all(supervisor: Supervisor, nursery: trio.Nursery, starts: Sequence[Start]) -> None:
+    """Supervise every actor in ``nursery``; return once each has reported its start.
+
+    An actor's start waits only for the ones it names in ``after``; the others start at the
+    same time (one after the other, their first reads and recovery writes took most of the
+    daemon's start-up; at the same time, the storage actor commits them together).
+    """
+    started = {s.name: trio.Event() for s in starts}
+    unknown = sorted({n for s in starts for n in s.after} - started.keys())
+    if unknown:
+        raise ValueError(f"actors to start after are not started here: {', '.join(unknown)}")
+
+    async def start(spec: Start) -> None:
+        for name in spec.after:
+            await started[name].wait()
+        await nursery.start(supervisor.supervise, spec.name, spec.fn)
+        started[spec.name].set()
+
+    async with trio.open_nursery() as starting:
+        for spec in starts:
+            starting.start_soon(start, spec)
 
 
 def describe(exc: BaseException) -> str:
