@@ -158,6 +158,10 @@ def _fits_a_phone(browser: Browser, dashboard: str) -> None:
     expect(page.locator("#chart-messages canvas")).to_have_count(1)
     wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"the dashboard scrolls sideways by {wide} px at 390 px"
+    # The 14 days stay a grid in their own scrolling box, not 14 cards of 9 lines each.
+    grid = page.locator("#chart-table")
+    assert "cards" not in (grid.get_attribute("class") or "")
+    assert grid.bounding_box()["height"] < 844, "the 14 days' table is taller than a phone"  # type: ignore[index]
     context.close()
 
 
