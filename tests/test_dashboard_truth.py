@@ -87,6 +87,9 @@ async def test_a_dry_run_day_says_its_messages_were_simulated_not_that_none_went
         assert today["sent"] == 0 and today["dry_run"] >= 1
         page = (await client.get(f"{op}/dashboard")).text
         assert 'id="today-dry-run"' in page and "Simuladas (dry_run" in page
+        # The appointment's page says so of each message too, as the messages list does.
+        appointment = (await client.get(f"{op}/appointments/apt-1")).text
+        assert "enviada (simulação)" in appointment
     async with stack(daemon_dir / "enabled") as (daemon, _double, client):
         op = daemon.listeners["operator"].url
         await book(daemon, client)

@@ -17,6 +17,7 @@ class AppointmentMessage(msgspec.Struct, frozen=True, kw_only=True):
     due_at: str | None
     created_at: str
     reason_code: str | None
+    dry_run: bool = False  # went through a dry run: nothing reached Meta
 
 
 class AppointmentEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,8 +69,8 @@ def appointment_detail(conn: sqlite3.Connection, appointment_id: str) -> Appoint
     if row is None:
         return None
     messages = conn.execute(
-        "SELECT id, kind, state, wamid, to_number, starts_at, due_at, created_at, reason_code "
-        "FROM messages WHERE appointment_id = ? ORDER BY created_at, id",
+        "SELECT id, kind, state, wamid, to_number, starts_at, due_at, created_at, reason_code, "
+        "dry_run FROM messages WHERE appointment_id = ? ORDER BY created_at, id",
         (appointment_id,),
     ).fetchall()
     events = conn.execute(
@@ -81,7 +82,9 @@ def appointment_detail(conn: sqlite3.Connection, appointment_id: str) -> Appoint
     ).fetchall()
     return AppointmentDetail(
         **{**dict(row), "notify_client": bool(row["notify_client"])},
-        messages=[AppointmentMessage(**dict(m)) for m in messages],
+        messages=[
+            AppointmentMessage(**{**dict(m), "dry_run": bool(m["dry_run"])}) for m in messages
+        ],
         events=[AppointmentEvent(**dict(e)) for e in events],
     )
 
