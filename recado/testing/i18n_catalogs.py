@@ -158,7 +158,7 @@ def write(path: Path, catalog: Catalog, *, template_file: bool = False) -> None:
             sort_output=True,
             ignore_obsolete=True,
         )
-    # Babel stamps its own version; /work/wt/s20-c-convert.py writes the same files without.
+    # Babel stamps its own version: left out, so the files do not change with the Babel installed.
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r'"Generated-By: Babel [^"]*"\n', "", text), encoding="utf-8")
 
