@@ -170,42 +170,42 @@ def _one(conn: sqlite3.Connection, alert_id: int) -> Alert | None:
     return Alert(**dict(row)) if row else None
 
 
-def acknowledge_alert(
-    conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str
+# An operator's act on an alert: the columns it stamps and the outcome it reports.
+_ACTS = {"acknowledge": ("acked", "acknowledged"), "resolve": ("resolved", "resolved")}
+
+
+def _operator_act(
+    conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str, act: str
 ) -> AlertActed:
-    """A person saw the alert: it stays open, marked; audited in this same transaction."""
     found = _one(conn, alert_id)
     if found is None:
         return AlertActed(outcome="not_found", alert=None)
     if found.resolved_at is not None:
         return AlertActed(outcome="resolved_before", alert=found)
-    if found.acked_at is not None:
+    if act == "acknowledge" and found.acked_at is not None:
         return AlertActed(outcome="acknowledged_before", alert=found)
+    column, outcome = _ACTS[act]
     conn.execute(
-        "UPDATE alerts SET acked_at = ?, acked_by = ? WHERE id = ?",
+        f"UPDATE alerts SET {column}_at = ?, {column}_by = ? WHERE id = ?",
         (iso(now), source_ip, alert_id),
     )
     detail = {"code": found.code, "subject": found.subject}
-    record_audit(conn, now, "alert.acknowledge", str(alert_id), source_ip, "operator", detail)
-    return AlertActed(outcome="acknowledged", alert=_one(conn, alert_id))
+    record_audit(conn, now, f"alert.{act}", str(alert_id), source_ip, "operator", detail)
+    return AlertActed(outcome=outcome, alert=_one(conn, alert_id))
+
+
+def acknowledge_alert(
+    conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str
+) -> AlertActed:
+    """A person saw the alert: it stays open, marked; audited in this same transaction."""
+    return _operator_act(conn, alert_id, now, source_ip, "acknowledge")
 
 
 def resolve_alert(
     conn: sqlite3.Connection, alert_id: int, now: datetime, source_ip: str
 ) -> AlertActed:
     """A person closes the alert (kept, listed as resolved); audited in this transaction."""
-    found = _one(conn, alert_id)
-    if found is None:
-        return AlertActed(outcome="not_found", alert=None)
-    if found.resolved_at is not None:
-        return AlertActed(outcome="resolved_before", alert=found)
-    conn.execute(
-        "UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ?",
-        (iso(now), source_ip, alert_id),
-    )
-    detail = {"code": found.code, "subject": found.subject}
-    record_audit(conn, now, "alert.resolve", str(alert_id), source_ip, "operator", detail)
-    return AlertActed(outcome="resolved", alert=_one(conn, alert_id))
+    return _operator_act(conn, alert_id, now, source_ip, "resolve")
 
 
 def reconcile_alerts(
