@@ -25,21 +25,11 @@ from pathlib import Path
 import trio
 from playwright.sync_api import sync_playwright
 
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.seed_studio import Studio, played_studio, studio_doubles
 from recado.testing.service_double import ServiceDouble
 
-CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's hosts at start, which a closed network refuses.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = {"1280": (1280, 800), "390": (390, 844)}
 # A long list is shown by its first screens; the rest would only weigh on the repository.
 MAX_HEIGHT = 4000

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from recado.http.operator_app import create_operator_app
 from recado.rules.voucher import voucher_key, voucher_url
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
+from recado.testing.chromium import CHROMIUM, FLAGS
 from tests.incident_helpers import CHAT_FLOW, Stack, incident_stack
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}

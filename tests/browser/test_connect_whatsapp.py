@@ -17,11 +17,11 @@ import pytest
 import trio
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.graph_double import GraphDouble
 from recado.testing.sdk_standin import Popup
 from recado.testing.signup_double import COEXISTENCE, NEW_NUMBER
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
 from tests.signup_helpers import signup_double, signup_toml
 from tests.webhook_helpers import write_secrets
 

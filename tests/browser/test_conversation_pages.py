@@ -11,7 +11,7 @@ import trio
 from playwright.sync_api import expect, sync_playwright
 
 from recado.testing import webhook_bodies as wb
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
+from recado.testing.chromium import CHROMIUM, FLAGS
 from tests.webhook_helpers import deliver, webhook_daemon
 
 

@@ -27,9 +27,9 @@ from recado.clock import TrioClock
 from recado.config import load_config
 from recado.daemon.main import run_daemon
 from recado.runtime.context import Daemon
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.daemon_process import write_config
 from recado.testing.graph_double import GraphDouble
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TUESDAY_10H = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)

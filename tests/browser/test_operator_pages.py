@@ -14,20 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.daemon_process import DaemonProcess, write_config
 from tests.process_helpers import service_double_process
-
-CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's hosts at start, which a closed network refuses.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

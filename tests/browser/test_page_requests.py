@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.daemon_process import DaemonProcess, write_config
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
 
 PAGES = ["/dashboard", "/alerts", "/messages", "/report/daily", "/dlq", "/sync", "/nope"]
 

@@ -14,7 +14,7 @@ import trio
 import trio.testing
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
+from recado.testing.chromium import CHROMIUM, FLAGS
 from tests.incident_helpers import CHAT_FLOW, Stack, incident_stack
 
 # What a person must see on the page each reason's link leads to.

@@ -9,8 +9,8 @@ from pathlib import Path
 import trio
 from playwright.sync_api import expect, sync_playwright
 
+from recado.testing.chromium import CHROMIUM, FLAGS
 from recado.testing.graph_templates import TemplateSpec
-from tests.browser.test_operator_pages import CHROMIUM, FLAGS
 from tests.template_helpers import template_stack
 from tests.webhook_helpers import query
 
