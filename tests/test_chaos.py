@@ -22,6 +22,7 @@ from recado.clock import iso
 from recado.testing import webhook_bodies as wb
 from recado.testing.daemon_process import DaemonProcess, write_config
 from recado.testing.graph_double import GraphDouble
+from recado.testing.mixed_load import doubles_toml
 from recado.testing.service_double import ServiceDouble
 from tests.reasons import reason_in
 from tests.webhook_helpers import APP_SECRET, write_secrets
@@ -36,23 +37,14 @@ SYNC_ITEMS = 5
 def _config(directory: Path, graph: GraphDouble, services: dict[str, ServiceDouble]) -> Path:
     write_secrets(directory)
     (directory / "token").write_text(TOKEN)
-    whatsapp = (
-        'app_secret_file = "app_secret"\nverify_token_file = "verify_token"\n'
-        'access_token_file = "token"\nphone_number_id = "106540352242922"\n'
-        f'graph_base_url = "{graph.url}"\nmessages_per_second = 0\n'
-    )
-    hub = "".join(
-        f'[[services]]\nname = "{name}"\nbase_url = "{double.url}"\n'
-        for name, double in services.items()
-    )
-    hub += (
+    hub = doubles_toml(graph, services) + (
         '[[flows]]\nevent = "lead.created"\nactions = ["http:crm:POST:/leads"]\n'
         '[[flows]]\nevent = "payment.received"\nactions = ["http:refuser:POST:/payments"]\n'
         '[[flows]]\nevent = "client.registered"\nactions = ["whatsapp:appointment_created"]\n'
         '[[sync]]\nname = "contracts"\nschedule = "0 3 * * *"\n'
         'source = "src:GET:/contracts?since={cursor}"\ntarget = "ops:POST:/schedules"\n'
     )
-    return write_config(directory, whatsapp + hub, mode="enabled")
+    return write_config(directory, hub, mode="enabled")
 
 
 def _phone(n: int) -> str:

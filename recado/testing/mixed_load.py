@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,20 +63,26 @@ def mixed_config(directory: Path, graph: GraphDouble, services: dict[str, Servic
     (directory / "app_secret").write_text(APP_SECRET + "\n")
     (directory / "verify_token").write_text(VERIFY_TOKEN + "\n")
     (directory / "token").write_text(TOKEN)
+    flows = (
+        '[[flows]]\nevent = "lead.created"\nactions = ["http:crm:POST:/leads"]\n'
+        '[[flows]]\nevent = "whatsapp.message.received"\nactions = ["http:ops:POST:/inbound"]\n'
+    )
+    return write_config(directory, doubles_toml(graph, services) + flows, mode="enabled")
+
+
+def doubles_toml(graph: GraphDouble, services: Mapping[str, ServiceDouble]) -> str:
+    """The whatsapp keys of a daemon that sends through the Graph double (its secrets in the
+    files ``app_secret``, ``verify_token`` and ``token`` beside the config, unpaced), and a
+    ``[[services]]`` per service double."""
     whatsapp = (
         'app_secret_file = "app_secret"\nverify_token_file = "verify_token"\n'
         'access_token_file = "token"\nphone_number_id = "106540352242922"\n'
         f'graph_base_url = "{graph.url}"\nmessages_per_second = 0\n'
     )
-    hub = "".join(
+    return whatsapp + "".join(
         f'[[services]]\nname = "{name}"\nbase_url = "{double.url}"\n'
         for name, double in services.items()
     )
-    hub += (
-        '[[flows]]\nevent = "lead.created"\nactions = ["http:crm:POST:/leads"]\n'
-        '[[flows]]\nevent = "whatsapp.message.received"\nactions = ["http:ops:POST:/inbound"]\n'
-    )
-    return write_config(directory, whatsapp + hub, mode="enabled")
 
 
 @dataclass
