@@ -108,18 +108,8 @@ def delete_attempts(
     conn: sqlite3.Connection, cutoff: str, now: str, limit: int, after: str = ""
 ) -> Deleted:
     """Send attempts (messages) and call attempts (deliveries) started before ``cutoff``."""
-    found = 0
-    for table in ("message_attempts", "delivery_attempts"):
-        ids = _ids(
-            conn,
-            f"SELECT id FROM {table} WHERE started_at < ? ORDER BY started_at LIMIT ?",
-            cutoff,
-            limit - found,
-        )
-        if ids:
-            _delete_in(conn, table, "id", ids)
-        found += len(ids)
-    return Deleted(found)
+    tables = (("message_attempts", "id", "started_at"), ("delivery_attempts", "id", "started_at"))
+    return Deleted(_delete_oldest(conn, cutoff, limit, tables))
 
 
 def delete_messages(
@@ -141,18 +131,30 @@ def delete_messages(
         # itself is kept, and a reply this old belongs to one resolved long ago.
         _delete_in(conn, "contingency_replies", "message_id", ids)
         _delete_in(conn, "messages", "id", ids)
-    found = len(ids)
-    for table in ("inbound_messages", "echo_messages"):
-        wamids = _ids(
+    tables = (
+        ("inbound_messages", "wamid", "received_at"),
+        ("echo_messages", "wamid", "received_at"),
+    )
+    return Deleted(len(ids) + _delete_oldest(conn, cutoff, limit - len(ids), tables))
+
+
+def _delete_oldest(
+    conn: sqlite3.Connection, cutoff: str, room: int, tables: tuple[tuple[str, str, str], ...]
+) -> int:
+    """The rows of each (table, key, time column) older than ``cutoff``, oldest first, up to
+    ``room`` rows in all; how many were deleted."""
+    found = 0
+    for table, key, at in tables:
+        keys = _ids(
             conn,
-            f"SELECT wamid FROM {table} WHERE received_at < ? ORDER BY received_at LIMIT ?",
+            f"SELECT {key} FROM {table} WHERE {at} < ? ORDER BY {at} LIMIT ?",
             cutoff,
-            limit - found,
+            room - found,
         )
-        if wamids:
-            _delete_in(conn, table, "wamid", wamids)
-        found += len(wamids)
-    return Deleted(found)
+        if keys:
+            _delete_in(conn, table, key, keys)
+        found += len(keys)
+    return found
 
 
 def delete_deliveries(
