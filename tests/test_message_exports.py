@@ -42,16 +42,16 @@ def rows_of(response: httpx.Response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-async def book_other(daemon: Daemon, http: httpx.AsyncClient) -> None:
-    """A second client, whose name a spreadsheet would read as a formula."""
+async def book_as(daemon: Daemon, http: httpx.AsyncClient, apt: str, name: str, phone: str) -> None:
+    """A booking for ``name`` through the events API, three days ahead."""
     starts = (datetime.now(UTC) + timedelta(days=3)).isoformat(timespec="seconds")
     body = {
-        "id": "evt-apt-2",
+        "id": f"evt-{apt}",
         "type": "appointment.created",
         "occurred_at": "2026-11-24T10:00:00-03:00",
         "data": {
-            "appointment_id": "apt-2",
-            "client": {"name": '=HYPERLINK("http://x")', "phone": OTHER},
+            "appointment_id": apt,
+            "client": {"name": name, "phone": phone},
             "service": "Corte",
             "starts_at": starts,
             "location": "Rua A, 10",
@@ -63,6 +63,11 @@ async def book_other(daemon: Daemon, http: httpx.AsyncClient) -> None:
         headers={"X-API-Key": daemon.api_key},
     )
     assert answer.status_code in (200, 202), answer.text
+
+
+async def book_other(daemon: Daemon, http: httpx.AsyncClient) -> None:
+    """A second client, whose name a spreadsheet would read as a formula."""
+    await book_as(daemon, http, "apt-2", '=HYPERLINK("http://x")', OTHER)
 
 
 async def two_clients(daemon: Daemon, http: httpx.AsyncClient) -> None:

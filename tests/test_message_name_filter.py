@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,34 +22,13 @@ from recado.storage.client_names import find_clients
 from recado.storage.message_queries import list_messages
 from recado.storage.migrate import migrate
 from recado.testing.query_plans import plan_problems
+from tests.test_message_exports import book_as
 from tests.test_sender import stack
 
 JOAO = ("João da Silva", "+5511987654321")
 MARIA_1 = ("Maria Ávila", "+5521912345678")
 MARIA_2 = ("MARIA ÁVILA Prado", "+5531998765432")
 ANA = ("Ana Souza", "+5541991234567")
-
-
-async def book_as(daemon: Daemon, http: httpx.AsyncClient, apt: str, name: str, phone: str) -> None:
-    starts = (datetime.now(UTC) + timedelta(days=3)).isoformat(timespec="seconds")
-    body = {
-        "id": f"evt-{apt}",
-        "type": "appointment.created",
-        "occurred_at": "2026-11-24T10:00:00-03:00",
-        "data": {
-            "appointment_id": apt,
-            "client": {"name": name, "phone": phone},
-            "service": "Corte",
-            "starts_at": starts,
-            "location": "Rua A, 10",
-        },
-    }
-    answer = await http.post(
-        f"{daemon.listeners['public'].url}/api/v1/events",
-        json=body,
-        headers={"X-API-Key": daemon.api_key},
-    )
-    assert answer.status_code in (200, 202), answer.text
 
 
 async def four_clients(daemon: Daemon, http: httpx.AsyncClient) -> None:
