@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recado.clock import iso
 from recado.http.i18n import TEXT
 from recado.rules import day_counts as dc
 from recado.rules.alert_links import alert_href
@@ -19,6 +20,7 @@ from recado.rules.health import STATUS_ORDER, HealthFacts, connection_state, eva
 from recado.rules.morning_checklist import SyncJobFacts, morning_checklist, sync_job_check
 from recado.rules.reason_links import TARGETS, reason_target
 from recado.rules.whatsapp_faults import DASHBOARD_CODES
+from recado.storage.counts import bucket
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TODAY = date(2026, 12, 1)
@@ -228,13 +230,25 @@ ZONES = [
 def test_each_quarter_counts_on_the_studios_day(
     zone: ZoneInfo, today: date, offsets: list[int]
 ) -> None:
-    start, end = dc.chart_span(today, zone)
+    spans = dc.day_spans(today, zone)
+    assert [s.date() for s, _ in spans] == [today - timedelta(days=13 - i) for i in range(14)]
+    start = spans[0][0]
     quarters = [start.astimezone(UTC) + timedelta(minutes=15 * q) for q in offsets]
-    rows = [(q.strftime("%Y-%m-%dT%H:%M"), "message", "sent", 1) for q in quarters]
-    days = dc.by_day(rows, today, zone)
-    assert [d.day for d in days] == [today - timedelta(days=13 - i) for i in range(14)]
+    # The buckets as daily_counts keys them, compared as SQLite compares them: as text.
+    keys = [q.strftime("%Y-%m-%dT%H:%M") for q in quarters]
+    sums = []
+    for s, e in spans:
+        lo, hi = bucket(iso(s)), bucket(iso(e))
+        sums.append({"message": {"sent": sum(lo <= k < hi for k in keys)}})
+    days = dc.by_day(sums, today)
     for d in days:
         expected = sum(1 for q in quarters if q.astimezone(zone).date() == d.day)
         assert d.messages["sent"] == expected
-    inside = sum(1 for q in quarters if start <= q < end)
+    inside = sum(1 for q in quarters if spans[0][0] <= q < spans[-1][1])
     assert sum(d.messages["sent"] for d in days) == inside
+
+
+def test_a_day_without_counters_is_all_zeros() -> None:
+    days = dc.by_day([{}] * dc.CHART_DAYS, date(2026, 12, 1))
+    assert days[-1].day == date(2026, 12, 1)
+    assert all(not any(d.messages.values()) and not d.deliveries and not d.dry_run for d in days)

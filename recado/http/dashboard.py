@@ -23,7 +23,7 @@ from recado.http.dashboard_glance import (
     chart_days,
     check_lines,
     day_of,
-    span_iso,
+    spans_iso,
     today_glance,
 )
 from recado.http.database_glance import DatabaseGlance, database_glance
@@ -47,7 +47,7 @@ from recado.storage.alerts import (
     open_critical_count,
 )
 from recado.storage.counts import EventOutcomes, hub_counts
-from recado.storage.dashboard_counts import span_rows
+from recado.storage.dashboard_counts import spans_counts
 from recado.storage.events import unplanned_appointments
 from recado.storage.inbox import inbox_counts
 from recado.storage.sending import last_accepted_send
@@ -182,7 +182,7 @@ async def dashboard_data(daemon: Daemon) -> Dashboard:
     inbox = await read(inbox_counts, today)
     hub = await read(hub_counts, iso(now))
     # One read of the counters for the chart's 14 days; today is the last of them.
-    days = dc.by_day(await read(span_rows, *span_iso(day, tz), dc.METRICS), day, tz)
+    days = dc.by_day(await read(spans_counts, spans_iso(day, tz)), day)
     today_counts = today_glance(days[-1])
     ev = today_counts.events
     events_today = EventOutcomes(total=ev.total, processed=ev.processed, failed=ev.failed)

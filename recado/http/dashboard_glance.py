@@ -179,9 +179,8 @@ def day_of(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 
 
-def span_iso(today: date, tz: ZoneInfo) -> tuple[str, str]:
-    start, end = dc.chart_span(today, tz)
-    return iso(start), iso(end)
+def spans_iso(today: date, tz: ZoneInfo) -> list[tuple[str, str]]:
+    return [(iso(start), iso(end)) for start, end in dc.day_spans(today, tz)]
 
 
 def json_island(value: object) -> Markup:

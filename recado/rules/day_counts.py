@@ -14,7 +14,7 @@ phone (read ones too). A message's success is Meta taking it: sent / (sent + fai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from recado.rules import states as st
@@ -36,9 +36,8 @@ OUTCOME_OF = {
     st.SENDING: "waiting",
     st.UNCERTAIN: "waiting",
 }
-# The metrics of daily_counts the dashboard reads (a dry run's messages apart: in dry_run
-# nothing reaches Meta, and the day must not read as "nothing sent" without saying why).
-METRICS = ("message", "message_dry_run", "delivery", "event")
+# A dry run's messages are counted apart ("message_dry_run"): in dry_run nothing reaches
+# Meta, and the day must not read as "nothing sent" without saying why.
 
 
 @dataclass(frozen=True)
@@ -116,35 +115,36 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def chart_span(today: date, tz: ZoneInfo, days: int = CHART_DAYS) -> tuple[datetime, datetime]:
-    """[start, end) of the ``days`` studio days ending with ``today``."""
+def day_spans(
+    today: date, tz: ZoneInfo, days: int = CHART_DAYS
+) -> list[tuple[datetime, datetime]]:
+    """[start, end) of each of the ``days`` studio days ending with ``today``, oldest first:
+    each a whole number of quarter hours in UTC (every zone's offset is), so a quarter's
+    counter falls in exactly the span of the studio day it starts in."""
     first = today - timedelta(days=days - 1)
-    return local_day_start(first, tz), local_day_start(today + timedelta(days=1), tz)
+    return [
+        (
+            local_day_start(first + timedelta(days=i), tz),
+            local_day_start(first + timedelta(days=i + 1), tz),
+        )
+        for i in range(days)
+    ]
 
 
 def by_day(
-    rows: list[tuple[str, str, str, int]], today: date, tz: ZoneInfo, days: int = CHART_DAYS
+    counts: list[dict[str, dict[str, int]]], today: date, days: int = CHART_DAYS
 ) -> list[DayCounts]:
-    """Rows of (bucket, metric, key, n), a bucket the UTC quarter hour 'YYYY-MM-DDTHH:MM'
-    it starts, grouped into each of the ``days`` studio days ending with ``today`` (a day
-    with nothing is all zeros; a row outside them is left out)."""
+    """Each of the ``days`` studio days ending with ``today``, from its counters by metric
+    then key (``counts[i]`` is the day ``day_spans`` gives at ``i``; a missing metric is
+    all zeros)."""
     first = today - timedelta(days=days - 1)
-    raw: dict[date, dict[str, dict[str, int]]] = {
-        first + timedelta(days=i): {m: {} for m in METRICS} for i in range(days)
-    }
-    for bucket, metric, key, n in rows:
-        start = datetime.fromisoformat(bucket).replace(tzinfo=UTC)
-        counts = raw.get(start.astimezone(tz).date())
-        if counts is None or metric not in counts:
-            continue
-        counts[metric][key] = counts[metric].get(key, 0) + n
     return [
         DayCounts(
-            day=day,
-            messages=message_outcomes(c["message"]),
-            deliveries=dict(sorted(c["delivery"].items())),
-            events=dict(sorted(c["event"].items())),
-            dry_run=sum(c["message_dry_run"].values()),
+            day=first + timedelta(days=i),
+            messages=message_outcomes(c.get("message", {})),
+            deliveries=dict(sorted(c.get("delivery", {}).items())),
+            events=dict(sorted(c.get("event", {}).items())),
+            dry_run=sum(c.get("message_dry_run", {}).values()),
         )
-        for day, c in raw.items()
+        for i, c in enumerate(counts)
     ]
