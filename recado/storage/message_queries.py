@@ -233,9 +233,9 @@ def message_detail(conn: sqlite3.Connection, message_id: str) -> MessageDetail |
 
 
 def operator_actions(conn: sqlite3.Connection, message_id: str, since: str) -> list[OperatorAction]:
-    """The operator's retries and discards of the message. The audit log is read from the
-    message's creation on (its ``at`` index): operator actions are a few a day, whatever
-    the traffic, and none can come before the message existed."""
+    """The operator's retries and discards of the message, read by the rows that name it
+    (migration 0016: through the time index alone, an old message's range was every audit
+    row since it was made); none can come before the message existed."""
     rows = conn.execute(
         "SELECT at, action, source_ip, detail_json FROM audit_log "
         "WHERE at >= ? AND target = ? AND action IN ('messages.retry', 'messages.discard') "

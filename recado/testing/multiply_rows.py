@@ -12,7 +12,8 @@ without changes here: text ids (``id``, ``*_id``, ``wamid``, ``*_wamid``, ``*_ke
 ``callback_data``, ``bsuid``) get ``.<k>``; integer ids (and ``merged_into``) get
 ``k × stride``; clients' numbers (``wa_id``, ``phone``, ``to_number``, ``recipient_id``, a
 customer's alias of those kinds) get ``k`` in their last five digits;
-``*_at`` texts move back in time, as do unix seconds (``ts``, ``*_ts`` and integer ``*_at``);
+``at`` and ``*_at`` texts move back in time, as do unix seconds (``ts``, ``*_ts`` and integer
+``*_at``); what an audit row or a timeline entry names (``target``) gets ``.<k>`` like an id;
 everything else (bodies, JSON, states) is copied as it is, but for the ids inside events'
 data, which pages look up.
 """
@@ -90,13 +91,15 @@ def column_expr(table: str, name: str, decl: str, is_pk: bool) -> str:
         )
     if name == "bsuid":
         return f"{col} || '.' || ks.k"
+    if name == "target":
+        return f"CASE WHEN {col} = '' THEN '' ELSE {col} || '.' || ks.k END"
     if name in PHONES:
         return f"CASE WHEN length({col}) > 5 THEN {_phone(col)} ELSE {col} END"
     if integer and ((is_pk and name == "id") or name.endswith("_id") or name == "merged_into"):
         return f"{col} + (:last - ks.k) * :stride"
     if integer and (name == "ts" or name.endswith(("_ts", "_at"))):
         return f"{col} - CAST(ks.k * :step AS INTEGER)"
-    if not integer and name.endswith("_at"):
+    if not integer and (name == "at" or name.endswith("_at")):
         return f"strftime('%Y-%m-%dT%H:%M:%fZ', {col}, '-' || (ks.k * :step) || ' seconds')"
     if _text_id(name):
         return f"{col} || '.' || ks.k"
