@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import trio
 import trio.testing
 from hypothesis import given
@@ -30,6 +31,9 @@ from recado.rules.backup_schedule import (
     to_remove,
 )
 from recado.rules.schedule import next_fire
+from recado.storage.alerts import add_alert_once
+from recado.storage.connections import connect_writer
+from recado.testing.multiply_rows import fresh_database
 from tests.conftest import running_daemon
 
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -229,3 +233,27 @@ async def test_the_backups_page_in_both_languages_with_local_times(
         assert words in html and 'href="/backups"' in board
         assert "01/12/2026 10:00" in html and "2 h" in html and "recado restore" in html
         assert "02/12/2026 03:00" in html  # the next fire, 03:00 in the studio's zone
+
+
+def _stale_alert_about(db: Path, subject: str) -> None:
+    fresh_database(db)
+    conn = connect_writer(db)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    add_alert_once(conn, at, "warning", "backup_stale", subject, "Backup antigo", "Old backup")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("schedule", ["0 3 * * *", ""])
+async def test_a_stale_alert_about_what_is_no_longer_watched_is_resolved_at_start(
+    daemon_dir: Path, mock_clock: trio.testing.MockClock, schedule: str
+) -> None:
+    # Raised while backups went to another directory (or were scheduled at all): after the
+    # restart that moved them nothing would ever resolve it.
+    db = daemon_dir / "var" / "recado.db"
+    _stale_alert_about(db, str(daemon_dir / "var" / "old-backups"))
+    toml = f'[backup]\nschedule = "{schedule}"\ndir = "bk"\n'
+    clock = TrioClock(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))
+    async with running_daemon(daemon_dir, toml, clock=clock):
+        await _until(lambda: not _open_stale(db), "the old directory's alert stays open")
+    assert _rows(db, "SELECT COUNT(*) FROM alerts WHERE code = 'backup_stale'") == [(1,)]

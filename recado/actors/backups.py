@@ -33,7 +33,7 @@ from recado.rules.backup_schedule import (
 from recado.rules.schedule import next_fire
 from recado.runtime.context import Daemon
 from recado.storage import backup_files as bf
-from recado.storage.alerts import add_alert_once, resolve_alerts
+from recado.storage.alerts import add_alert_once, resolve_alerts, resolve_other_subjects
 from recado.storage.backup import BackupFailed
 
 log = get_logger("backups")
@@ -57,6 +57,16 @@ class Backups:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         if not self.daemon.config.backup.schedule:
+            # Nothing is watched: a stale alert from when backups were scheduled is over.
+            while True:
+                try:
+                    await self._forget_others(None)
+                    break
+                except Exception as exc:
+                    if not is_storage_fault(exc):
+                        raise
+                    log.warning("backup_storage_fault", error=describe(exc))
+                    await trio.sleep(STORAGE_RETRY_S)
             await trio.sleep_forever()
         while True:
             try:
@@ -73,6 +83,7 @@ class Backups:
         d = self.daemon
         schedule, tz = d.config.backup.schedule, ZoneInfo(d.config.daemon.timezone)
         if self._since is None:
+            await self._forget_others(str(self.directory))
             self._since = parse_iso(await d.storage.write(bf.scheduled_since, d.clock.now()))
         now = d.clock.now()
         last = last_good(await trio.to_thread.run_sync(bf.names, self.directory))
@@ -103,6 +114,15 @@ class Backups:
         await d.storage.write(bf.clear_failure)
         log.info("backup_done", path=done.path, bytes=done.bytes, removed=removed)
         return True
+
+    async def _forget_others(self, subject: str | None) -> None:
+        """Stale alerts about another directory than ``subject`` (the config moved, or turned
+        backups off, since they were raised) are resolved: nothing would ever resolve them."""
+        gone = await self.daemon.storage.write(
+            resolve_other_subjects, STALE_CODE, subject, self.daemon.clock.now()
+        )
+        if gone:
+            log.info("backup_stale_forgotten", alerts=gone, directory=subject or "")
 
     async def _alert(self, stale: bool, last: datetime | None, now: datetime, tz: ZoneInfo) -> None:
         storage, subject = self.daemon.storage, str(self.directory)

@@ -91,6 +91,20 @@ def resolve_alerts(conn: sqlite3.Connection, code: str, subject: str, now: datet
     return cur.rowcount
 
 
+def resolve_other_subjects(
+    conn: sqlite3.Connection, code: str, subject: str | None, now: datetime
+) -> int:
+    """The open alerts of ``code`` about anything but ``subject`` (all of them when None)
+    are over: what they were about is no longer watched (a backup directory the config
+    moved away from, a schedule turned off)."""
+    cur = conn.execute(
+        "UPDATE alerts SET resolved_at = ? WHERE code = ? AND resolved_at IS NULL "
+        "AND (? IS NULL OR subject != ?)",
+        (iso(now), code, subject, subject),
+    )
+    return cur.rowcount
+
+
 def open_alert_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL").fetchone()[0])
 
