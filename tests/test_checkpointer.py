@@ -64,3 +64,49 @@ async def test_the_checkpointer_stops_when_the_run_of_batches_ends(tmp_path: Pat
         assert storage.checkpointer._thread is None
         assert await storage.write(_autocheckpoint) == 1000
         await storage.close()
+
+
+async def test_a_paced_run_waits_for_its_pages_to_be_copied_back(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    wal = path.with_name("r.db-wal")
+    storage = Storage(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(storage.run)
+        async with storage.checkpoints_apart():
+            sizes = []
+            for _ in range(8):
+                await storage.write(_fill, 200)  # about 200 pages of log a batch
+                assert await storage.log_copied(5.0)
+                sizes.append(wal.stat().st_size)
+            # Copied back before each next batch: the log is rewound and written over in
+            # place, so it holds about one batch, not the eight of them.
+            assert max(sizes) < 2 * 1024 * 1024, sizes
+        await storage.close()
+
+
+async def test_a_reader_s_snapshot_holds_the_copy_back_until_the_wait_gives_up(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.db"
+    storage = Storage(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(storage.run)
+        await storage.write(_fill, 1)
+        async with storage.checkpoints_apart():
+            reader = sqlite3.connect(path, isolation_level=None)
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM blobs").fetchone()  # its snapshot starts
+            await storage.write(_fill, 50)
+            # The frames after the reader's snapshot cannot be copied while it reads.
+            assert not await storage.log_copied(0.3)
+            reader.execute("COMMIT")
+            reader.close()
+            assert await storage.log_copied(5.0)
+        await storage.close()
+
+
+def test_outside_a_run_there_is_nothing_to_wait_for(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "r.db")
+    started = time.monotonic()
+    assert storage.checkpointer.wait_copied(5.0) is False
+    assert time.monotonic() - started < 1.0

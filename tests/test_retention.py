@@ -194,8 +194,12 @@ async def test_writes_go_on_between_the_batches_of_a_retention_run(
             nursery.start_soon(_writes_meanwhile, daemon, done, waits)
             run = await Retention(daemon).run_once()
             done.set()
+        copies = daemon.storage.checkpointer
     assert sum(run.rows.values()) > 4000
     assert run.batches > 12
+    # Every batch (the vacuum's too) waited for the log to be copied back before the next
+    # (tests/test_checkpointer.py: what that wait keeps the log to).
+    assert copies.waits >= run.batches
     # Writes were served between the batches, not queued behind the whole run. How long
     # each waited is a figure for a bench, not a unit test's assertion (it depends on the
     # machine): the run records its longest batch for the dashboard.

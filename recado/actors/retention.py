@@ -22,7 +22,7 @@ from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
 from recado.clock import iso, wait_s
 from recado.logs import get_logger
 from recado.rules.retention import KINDS, cutoff, next_run
-from recado.rules.retention_batch import first_rows, next_rows
+from recado.rules.retention_batch import COPY_WAIT_S, first_rows, next_rows
 from recado.runtime.context import Daemon
 from recado.storage import retention as rs
 
@@ -39,8 +39,11 @@ STEPS: dict[str, rs.Step] = {
 
 
 class Retention:
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: Daemon, *, paced: bool = True) -> None:
         self.daemon = daemon
+        # After each batch, wait for the checkpointer to copy the log back (off only for
+        # the bench's baseline: bench/retention_pause.py).
+        self.paced = paced
 
     def next_run_at(self) -> datetime:
         d = self.daemon
@@ -118,7 +121,14 @@ class Retention:
         queued behind it waited, and so what sizes the next batch."""
         started = time.perf_counter()
         done = await self.daemon.storage.write(batch, *args)
-        return done, (time.perf_counter() - started) * 1000
+        took_ms = (time.perf_counter() - started) * 1000
+        if self.paced:
+            # The next batch waits for this one's pages to be copied back: the log is then
+            # rewound and written over in place, not grown, and the copy's fsync of the file
+            # does not meet the next batch's commit on the disk. The writes of everyone else
+            # go on meanwhile.
+            await self.daemon.storage.log_copied(COPY_WAIT_S)
+        return done, took_ms
 
     async def _vacuum(self) -> tuple[int, float]:
         freed, longest = 0, 0.0

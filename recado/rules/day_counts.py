@@ -115,9 +115,7 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def day_spans(
-    today: date, tz: ZoneInfo, days: int = CHART_DAYS
-) -> list[tuple[datetime, datetime]]:
+def day_spans(today: date, tz: ZoneInfo, days: int = CHART_DAYS) -> list[tuple[datetime, datetime]]:
     """[start, end) of each of the ``days`` studio days ending with ``today``, oldest first:
     each a whole number of quarter hours in UTC (every zone's offset is), so a quarter's
     counter falls in exactly the span of the studio day it starts in."""

@@ -15,6 +15,9 @@ from __future__ import annotations
 BUDGET_MS = 15.0
 # The first batch of each kind: small enough to fit the budget on any disk.
 FIRST_ROWS = 32
+# The longest a batch waits for the log to be copied back before the next one (a reader's
+# long snapshot can hold the copy back; the run then goes on without it).
+COPY_WAIT_S = 2.0
 # Never fewer rows than this (unless ``batch_rows`` is lower): a batch's commit costs an fsync
 # whatever its size, so on a slow disk tiny batches would not shorten any wait, only stretch
 # the run over hours.

@@ -226,6 +226,13 @@ class Storage:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(self.checkpointer.stop)
 
+    async def log_copied(self, timeout_s: float) -> bool:
+        """Inside ``checkpoints_apart``: waits until the checkpointer has copied the whole log
+        back (or ``timeout_s``); whether it did."""
+        return await trio.to_thread.run_sync(
+            self.checkpointer.wait_copied, timeout_s, abandon_on_cancel=True
+        )
+
     def _writer_thread(self, token: trio.lowlevel.TrioToken, stopped: trio.Event) -> None:
         try:
             while True:

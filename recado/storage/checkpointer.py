@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from recado.logs import get_logger
 
 log = get_logger("storage")
 
-# At most this often: each checkpoint ends with an fsync of the database file.
+# At most this often, unless a run of batches waits for the copy (``wait_copied``): each
+# checkpoint ends with an fsync of the database file.
 INTERVAL_S = 0.25
 # The write-ahead log is cut back to this size when it is rewound.
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
@@ -36,6 +38,18 @@ class Checkpointer:
         self.path = path
         self.checkpoints = 0
         self.failures = 0
+        self.longest_ms = 0.0
+        # wait_copied's calls, those that gave up, and the time they waited in all.
+        self.waits = 0
+        self.gave_up = 0
+        self.waited_s = 0.0
+        # Passes begun and ended, and whether the last one ended with the whole log copied
+        # (``caught_up``): what ``wait_copied`` waits on.
+        self._begun = 0
+        self._ended = 0
+        self._whole = False
+        self._waiting = 0  # callers of wait_copied: while any waits, passes follow at once
+        self._passes = threading.Condition()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,10 +63,43 @@ class Checkpointer:
         """Called by the writer after each commit: there is log to copy back."""
         self._wake.set()
 
+    def wait_copied(self, timeout_s: float) -> bool:
+        """Waits (a thread's call) for a pass that began after this call and copied the whole
+        log, or ``timeout_s``; whether one did. A run of batches that waits for it after each
+        batch never gets ahead of the copy: the log is rewound and written over in place
+        instead of growing, and no batch's commit shares the disk with the copy of the one
+        before."""
+        started = time.monotonic()
+        deadline = started + timeout_s
+        copied = False
+        with self._passes:
+            after = self._begun
+            self._waiting += 1
+            self._passes.notify_all()  # cuts short the pause between passes
+            try:
+                while True:
+                    # A pass kept short by a reader's snapshot is followed by another.
+                    self._wake.set()
+                    left = deadline - time.monotonic()
+                    if self._ended > after and self._whole:
+                        copied = True
+                        break
+                    if left <= 0 or self._stopping.is_set() or self._thread is None:
+                        break
+                    self._passes.wait(left)
+            finally:
+                self._waiting -= 1
+                self.waits += 1
+                self.gave_up += not copied
+                self.waited_s += time.monotonic() - started
+        return copied
+
     def stop(self) -> None:
         """Waits for a checkpoint under way (a thread's call: it may take a while)."""
         self._stopping.set()
         self._wake.set()
+        with self._passes:
+            self._passes.notify_all()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -65,13 +112,21 @@ class Checkpointer:
                 if self._stopping.is_set():
                     return
                 self._wake.clear()
+                with self._passes:
+                    self._begun += 1
+                whole = False
+                started = time.perf_counter()
                 try:
                     if conn is None:
                         conn = sqlite3.connect(self.path, isolation_level=None)
                         # FULL: the file is fsynced before the log is rewound over it.
                         conn.execute("PRAGMA synchronous=FULL")
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    busy, log_frames, copied = conn.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
+                    whole = busy == 0 and log_frames == copied
                     self.checkpoints += 1
+                    self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
                 except sqlite3.Error as exc:
                     # A full or failing disk is the writer's to report (its commits fail
                     # too); the log stays whole and a later pass copies it.
@@ -80,7 +135,14 @@ class Checkpointer:
                     if conn is not None:
                         conn.close()
                         conn = None
-                self._stopping.wait(INTERVAL_S)
+                with self._passes:
+                    self._ended += 1
+                    self._whole = whole
+                    self._passes.notify_all()
+                    # A pause between passes, unless someone waits for the copy.
+                    self._passes.wait_for(
+                        lambda: self._waiting > 0 or self._stopping.is_set(), INTERVAL_S
+                    )
         finally:
             if conn is not None:
                 conn.close()
