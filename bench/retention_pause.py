@@ -147,7 +147,7 @@ async def retention_pause(
         "checkpoints": checkpointer.checkpoints,
         "longest_checkpoint_ms": checkpointer.longest_ms,
         "copy_waits": checkpointer.waits,
-        "copy_waits_given_up": checkpointer.gave_up,
+        "copy_waits_partial": checkpointer.partial,
         "copy_waited_s": checkpointer.waited_s,
     }
 

@@ -39,9 +39,10 @@ class Checkpointer:
         self.checkpoints = 0
         self.failures = 0
         self.longest_ms = 0.0
-        # wait_copied's calls, those that gave up, and the time they waited in all.
+        # wait_copied's calls, those that ended without the whole log copied, and the time
+        # they waited in all.
         self.waits = 0
-        self.gave_up = 0
+        self.partial = 0
         self.waited_s = 0.0
         # Passes begun and ended, and whether the last one ended with the whole log copied
         # (``caught_up``): what ``wait_copied`` waits on.
@@ -64,35 +65,39 @@ class Checkpointer:
         self._wake.set()
 
     def wait_copied(self, timeout_s: float) -> bool:
-        """Waits (a thread's call) for a pass that began after this call and copied the whole
-        log, or ``timeout_s``; whether one did. A run of batches that waits for it after each
-        batch never gets ahead of the copy: the log is rewound and written over in place
-        instead of growing, and no batch's commit shares the disk with the copy of the one
-        before."""
+        """Waits (a thread's call) for the log written before this call to be copied back:
+        for a pass that began after the call and copied the whole log, or else for a second
+        such pass (frames that other writes appended during the first, or that a reader's
+        snapshot held back, are not worth waiting on longer), or for ``timeout_s``. Whether
+        the whole log was copied.
+
+        A run of batches that waits for it after each batch never gets ahead of the copy:
+        the log is rewound and written over in place instead of growing, and no batch's
+        commit shares the disk with the copy of the one before."""
         started = time.monotonic()
         deadline = started + timeout_s
-        copied = False
+        whole = False
         with self._passes:
             after = self._begun
             self._waiting += 1
             self._passes.notify_all()  # cuts short the pause between passes
             try:
                 while True:
-                    # A pass kept short by a reader's snapshot is followed by another.
                     self._wake.set()
-                    left = deadline - time.monotonic()
-                    if self._ended > after and self._whole:
-                        copied = True
+                    passes = self._ended - after
+                    if passes >= 1 and self._whole:
+                        whole = True
                         break
-                    if left <= 0 or self._stopping.is_set() or self._thread is None:
+                    left = deadline - time.monotonic()
+                    if passes >= 2 or left <= 0 or self._stopping.is_set() or not self._thread:
                         break
                     self._passes.wait(left)
             finally:
                 self._waiting -= 1
                 self.waits += 1
-                self.gave_up += not copied
+                self.partial += not whole
                 self.waited_s += time.monotonic() - started
-        return copied
+        return whole
 
     def stop(self) -> None:
         """Waits for a checkpoint under way (a thread's call: it may take a while)."""
