@@ -20,6 +20,7 @@ from recado.storage.incident_facts import (
     send_facts,
 )
 from recado.storage.migrate import migrate
+from recado.storage.whatsapp_fault_facts import throttle_facts
 from recado.testing.query_plans import StatementLog
 
 NOW = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
@@ -132,5 +133,28 @@ def test_every_fact_reads_a_window_of_time_not_an_outcome_s_history(tmp_path: Pa
         for s in reads:
             plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + s.sql, s.params))
             assert "INDEX message_attempts_finished" in plan, (s.sql, plan)
+    finally:
+        conn.close()
+
+
+def test_the_whatsapp_fault_facts_read_a_window_of_time_first(tmp_path: Path) -> None:
+    """The throttle and closed-window facts join attempts and statuses to their messages:
+    each query's outer loop is the window of time, never every message of a kind (which
+    took 6 s a reading at 1 M messages and held a snapshot that kept the log from being
+    copied back)."""
+    db = tmp_path / "plans.db"
+    writer = connect_writer(db)
+    migrate(writer)
+    writer.close()
+    log = StatementLog()
+    conn = sqlite3.connect(db, factory=log.connection_class())
+    try:
+        throttle_facts(conn, NOW)
+        reads = list(log.entries)
+        assert len(reads) >= 5
+        for s in reads:
+            plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + s.sql, s.params)]
+            outer = next(p for p in plan if p.startswith(("SEARCH", "SCAN")))
+            assert "_finished (" in outer or "_received (" in outer, (s.sql, plan)
     finally:
         conn.close()

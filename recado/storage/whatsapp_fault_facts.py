@@ -1,6 +1,9 @@
 """What the WhatsApp side's standing alerts read from the database (``rules/whatsapp_faults``):
 the throttled streak and the template messages Meta refused for the 24 h window. Each query
-reads a window of time through the ``finished_at`` / ``received_at`` indexes."""
+reads a window of time through the ``finished_at`` / ``received_at`` indexes; a join to the
+messages goes from that window to each message by its key (``CROSS JOIN`` keeps SQLite to
+that order: left free, it read every template message ever sent by the kind index and each
+one's attempts, 1.6-2.3 s a query at 1 M messages)."""
 
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def throttle_facts(conn: sqlite3.Connection, now: datetime) -> ThrottleFacts:
     ).fetchone()
     since = iso(now - WINDOW_CLOSED_LOOKBACK)
     template_accepted = conn.execute(
-        "SELECT MAX(a.finished_at) FROM message_attempts a JOIN messages m "
+        "SELECT MAX(a.finished_at) FROM message_attempts a CROSS JOIN messages m "
         "ON m.id = a.message_id WHERE a.finished_at >= ? AND +a.outcome = 'sent' "
         f"AND +a.dry_run = 0 AND m.kind IN ({_KINDS})",
         (since,),
@@ -54,13 +57,13 @@ def throttle_facts(conn: sqlite3.Connection, now: datetime) -> ThrottleFacts:
     # Refused at once (the send's answer), or accepted and then failed (a status).
     answered = conn.execute(
         "SELECT COUNT(DISTINCT a.message_id), MAX(a.finished_at) FROM message_attempts a "
-        "JOIN messages m ON m.id = a.message_id WHERE a.finished_at > ? "
+        "CROSS JOIN messages m ON m.id = a.message_id WHERE a.finished_at > ? "
         f"AND +a.outcome = 'rejected' AND +a.error_code IN ({_CLOSED}) AND m.kind IN ({_KINDS})",
         (floor,),
     ).fetchone()
     statuses = conn.execute(
         "SELECT COUNT(DISTINCT s.message_id), MAX(s.received_at) FROM message_statuses s "
-        "JOIN messages m ON m.id = s.message_id WHERE s.received_at > ? "
+        "CROSS JOIN messages m ON m.id = s.message_id WHERE s.received_at > ? "
         "AND s.status = 'failed' AND CASE WHEN json_valid(s.errors_json) "
         f"THEN json_extract(s.errors_json, '$[0].code') END IN ({_CLOSED}) "
         f"AND m.kind IN ({_KINDS})",
