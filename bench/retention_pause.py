@@ -149,6 +149,7 @@ async def retention_pause(
         "copy_waits": checkpointer.waits,
         "copy_waits_partial": checkpointer.partial,
         "copy_waited_s": checkpointer.waited_s,
+        "writer_copies": checkpointer.writer_copies,
     }
 
 

@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from recado.storage.actor import Storage
+from recado.storage.checkpointer import copy_rest_on_writer
 
 
 def _autocheckpoint(conn: sqlite3.Connection) -> int:
@@ -110,3 +111,30 @@ def test_outside_a_run_there_is_nothing_to_wait_for(tmp_path: Path) -> None:
     started = time.monotonic()
     assert storage.checkpointer.wait_copied(5.0) is False
     assert time.monotonic() - started < 1.0
+
+
+def _log_frames(path: Path) -> int:
+    other = sqlite3.connect(path)
+    try:
+        return int(other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        other.close()
+
+
+def test_past_the_limit_the_writer_copies_the_rest_and_the_log_is_rewound(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    wal = path.with_name("r.db-wal")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    limit = 2 * 1024 * 1024
+    _fill(conn, 20)
+    assert 0 < wal.stat().st_size < limit
+    assert not copy_rest_on_writer(conn, wal, limit)  # under the limit: nothing to do
+    _fill(conn, 600)
+    assert wal.stat().st_size > limit
+    assert copy_rest_on_writer(conn, wal, limit)
+    # The next write starts the log over: it holds that write's frames, not the 500 rows.
+    _fill(conn, 1)
+    assert _log_frames(path) < 10
+    conn.close()

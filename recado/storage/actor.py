@@ -33,7 +33,7 @@ from recado.clock import SystemClock, iso
 from recado.logs import get_logger
 from recado.private_files import make_private
 from recado.storage.backup import BackupDone, backup_to
-from recado.storage.checkpointer import WAL_LIMIT_BYTES, Checkpointer
+from recado.storage.checkpointer import WAL_LIMIT_BYTES, Checkpointer, copy_rest_on_writer
 from recado.storage.connections import Factory, connect_reader, connect_writer
 from recado.storage.fault_alerts import keep_fault_alerts
 from recado.storage.faults import (
@@ -136,6 +136,7 @@ class Storage:
         self._closing = False
         self._stopped_reason: BaseException | None = None
         self.checkpointer = Checkpointer(path)
+        self._wal = path.with_name(path.name + "-wal")
         # SQLite's own checkpoint every 1,000 pages of log, in the commit that crosses it;
         # 0 while ``checkpoints_apart`` runs them on the checkpointer's thread instead.
         self._autocheckpoint = AUTOCHECKPOINT_PAGES
@@ -335,6 +336,8 @@ class Storage:
                 wanted = self._autocheckpoint
                 conn.execute(f"PRAGMA wal_autocheckpoint={wanted}")
                 self._autocheckpoint_set = wanted
+            if self._autocheckpoint == 0 and copy_rest_on_writer(conn, self._wal):
+                self.checkpointer.writer_copies += 1
             # Fast path: the whole batch in one transaction without savepoints, which cost
             # as much as the writes themselves. If any write raises, the transaction is rolled
             # back and the batch runs again with a savepoint per write, so the failing write
