@@ -112,16 +112,22 @@ def test_a_send_without_a_webhook_after_it_is_unanswered(conn: sqlite3.Connectio
     assert facts.first_unanswered_send_at == NOW - timedelta(minutes=40)
 
 
-def test_every_fact_reads_a_window_of_time_not_an_outcome_s_history(tmp_path: Path) -> None:
-    """Each query of the facts reads attempts through the finished_at index: through the
-    outcome index it would read every attempt of that outcome ever made (a year of sends at
-    1 M messages took 1.3 s on the incident page, bench/pages_at_scale.py)."""
+def _recording(tmp_path: Path) -> tuple[sqlite3.Connection, StatementLog]:
+    """A connection to an empty database of the current schema that records what it runs,
+    for the plans of what a fact reads."""
     db = tmp_path / "plans.db"
     writer = connect_writer(db)
     migrate(writer)
     writer.close()
     log = StatementLog()
-    conn = sqlite3.connect(db, factory=log.connection_class())
+    return sqlite3.connect(db, factory=log.connection_class()), log
+
+
+def test_every_fact_reads_a_window_of_time_not_an_outcome_s_history(tmp_path: Path) -> None:
+    """Each query of the facts reads attempts through the finished_at index: through the
+    outcome index it would read every attempt of that outcome ever made (a year of sends at
+    1 M messages took 1.3 s on the incident page, bench/pages_at_scale.py)."""
+    conn, log = _recording(tmp_path)
     conn.row_factory = sqlite3.Row
     try:
         send_facts(conn, NOW, WINDOW_S)
@@ -142,12 +148,7 @@ def test_the_whatsapp_fault_facts_read_a_window_of_time_first(tmp_path: Path) ->
     each query's outer loop is the window of time, never every message of a kind (which
     took 6 s a reading at 1 M messages and held a snapshot that kept the log from being
     copied back)."""
-    db = tmp_path / "plans.db"
-    writer = connect_writer(db)
-    migrate(writer)
-    writer.close()
-    log = StatementLog()
-    conn = sqlite3.connect(db, factory=log.connection_class())
+    conn, log = _recording(tmp_path)
     try:
         throttle_facts(conn, NOW)
         reads = list(log.entries)
