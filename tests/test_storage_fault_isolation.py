@@ -4,6 +4,7 @@ records as they are, back off without restarting, and finish the work once the l
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -11,11 +12,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import trio
+import trio.testing
 
-from recado.actors.isolation import STORAGE_RETRY_S
+from recado.actors.isolation import STORAGE_RETRY_S, until_stored
 from recado.clock import TrioClock, parse_iso
+from recado.logs import get_logger
 from recado.runtime.context import Daemon
+from recado.storage.faults import CommitFailed
 from tests.hub_helpers import hub_stack, real_pause
 from tests.test_sender import book, stack
 from tests.webhook_helpers import query
@@ -118,3 +123,26 @@ async def test_an_answer_that_cannot_be_written_is_written_once_storage_works(
             [{"state": "failed", "reason_code": "graph_132001"}],
         )
         assert len(double.sends()) == 1
+
+
+async def test_a_step_is_run_again_after_each_storage_fault_and_nothing_else(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    mock_clock.autojump_threshold = 0
+    tries: list[float] = []
+
+    async def step() -> str:
+        tries.append(trio.current_time())
+        if len(tries) < 3:
+            raise CommitFailed("disk full", kind="disk_full")
+        return "stored"
+
+    assert await until_stored(step, get_logger("test"), "test_storage_fault") == "stored"
+    # Each try after a pause, not at once against a broken disk.
+    assert [b - a for a, b in itertools.pairwise(tries)] == [STORAGE_RETRY_S] * 2
+
+    async def broken() -> None:
+        raise ValueError("a bug, not the storage")
+
+    with pytest.raises(ValueError):
+        await until_stored(broken, get_logger("test"), "test_storage_fault")

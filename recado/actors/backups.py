@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
+from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault, until_stored
 from recado.clock import parse_iso, wait_s
 from recado.logs import get_logger
 from recado.rules.backup_schedule import (
@@ -58,15 +58,7 @@ class Backups:
         task_status.started()
         if not self.daemon.config.backup.schedule:
             # Nothing is watched: a stale alert from when backups were scheduled is over.
-            while True:
-                try:
-                    await self._forget_others(None)
-                    break
-                except Exception as exc:
-                    if not is_storage_fault(exc):
-                        raise
-                    log.warning("backup_storage_fault", error=describe(exc))
-                    await trio.sleep(STORAGE_RETRY_S)
+            await until_stored(lambda: self._forget_others(None), log, "backup_storage_fault")
             await trio.sleep_forever()
         while True:
             try:

@@ -10,8 +10,15 @@ trying again, so a full disk does not turn every due record into a dead one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import trio
+
+from recado.logs import EventLogger
 from recado.storage.faults import StorageFault, fault_kind
+
+T = TypeVar("T")
 
 # Long enough not to spin against a broken disk, short enough that work resumes promptly
 # once space (or the lock) comes back.
@@ -31,3 +38,16 @@ def describe(exc: BaseException) -> str:
     """``Type: message``, bounded, for a reason an operator reads."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
+
+
+async def until_stored(step: Callable[[], Awaitable[T]], log: EventLogger, event: str) -> T:
+    """``step`` run again after each storage fault (logged as ``event``) until it goes
+    through; any other error is raised."""
+    while True:
+        try:
+            return await step()
+        except Exception as exc:
+            if not is_storage_fault(exc):
+                raise
+            log.warning(event, error=describe(exc))
+            await trio.sleep(STORAGE_RETRY_S)

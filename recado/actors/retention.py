@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from recado.actors.isolation import STORAGE_RETRY_S, describe, is_storage_fault
+from recado.actors.isolation import until_stored
 from recado.clock import iso, wait_s
 from recado.logs import get_logger
 from recado.rules.retention import KINDS, cutoff, next_run
@@ -53,15 +53,7 @@ class Retention:
         task_status.started()
         while True:
             await self._until(self.next_run_at())
-            while True:
-                try:
-                    await self.run_once()
-                    break
-                except Exception as exc:
-                    if not is_storage_fault(exc):
-                        raise
-                    log.warning("retention_storage_fault", error=describe(exc))
-                    await trio.sleep(STORAGE_RETRY_S)
+            await until_stored(self.run_once, log, "retention_storage_fault")
 
     async def _until(self, at: datetime) -> None:
         # Wall-clock waits are capped (clock.wait_s): a jump of the clock is seen in time.
