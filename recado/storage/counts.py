@@ -12,6 +12,8 @@ import sqlite3
 
 import msgspec
 
+from recado.storage.live_counts import DEAD_DELIVERIES, live_count
+
 
 class EventOutcomes(msgspec.Struct, frozen=True, kw_only=True):
     """Events received in a span: processed (every delivery done), failed (a delivery dead,
@@ -76,7 +78,7 @@ def hub_counts(conn: sqlite3.Connection, now: str) -> HubCounts:
         "FROM deliveries WHERE state = 'retrying'",
         (now,),
     ).fetchone()
-    dead = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'dead'").fetchone()[0]
+    dead = live_count(conn, DEAD_DELIVERIES)
     return HubCounts(
         pending_events=pending,
         retry_total=retry["total"],

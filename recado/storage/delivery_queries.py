@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 
+from recado.storage.live_counts import DEAD_DELIVERIES, live_count
+
 
 class DeadDelivery(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery in the DLQ (``dead``) or set aside there by an operator (``archived``)."""
@@ -82,7 +84,13 @@ class EventWithDeliveries(msgspec.Struct, frozen=True, kw_only=True):
 def dlq_page(
     conn: sqlite3.Connection, state: str, limit: int, offset: int
 ) -> tuple[int, list[DeadDelivery]]:
-    total = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = ?", (state,)).fetchone()[0]
+    if state == "dead":
+        total = live_count(conn, DEAD_DELIVERIES)
+    else:
+        # Archived letters: a person put each there; their count grows only with that.
+        total = conn.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE state = ?", (state,)
+        ).fetchone()[0]
     rows = conn.execute(
         "SELECT id, event_id, action, service, state, attempts, last_status, last_error, "
         " created_at, updated_at, dead_at FROM deliveries WHERE state = ? "

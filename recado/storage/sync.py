@@ -14,6 +14,7 @@ from recado.clock import iso, parse_iso
 from recado.rules.system_alerts import SYNC_FAILED, sync_failed_texts
 from recado.storage.alerts import add_alert_once, resolve_alerts
 from recado.storage.audit import record_audit
+from recado.storage.live_counts import OPEN_SYNC_FAILURES, live_count
 
 INTERRUPTED = "interrupted: the daemon stopped during the run"
 
@@ -177,9 +178,7 @@ def summary(conn: sqlite3.Connection, jobs: list[str], now: datetime) -> dict[st
             (job, since),
         ).fetchone()[0]
         state = job_state(conn, job) or {"cursor": "", "last_fire_at": None}
-        open_failures = conn.execute(
-            "SELECT COUNT(*) FROM sync_failures WHERE job = ? AND resolved_at IS NULL", (job,)
-        ).fetchone()[0]
+        open_failures = live_count(conn, OPEN_SYNC_FAILURES, job)
         out[job] = SyncSummary(
             last_run=last["started_at"] if last else None,
             last_status=last["status"] if last else None,

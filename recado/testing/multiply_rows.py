@@ -35,6 +35,7 @@ NOT_COPIED = frozenset(
         "sync_state",
         "sqlite_sequence",
         "daily_counts",
+        "live_counts",
         "db_sizes",
         "retention_runs",
         "backups",
