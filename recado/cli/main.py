@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from recado.cli import (
@@ -140,18 +141,28 @@ def cmd_messages_show(args: argparse.Namespace) -> int:
     if m.get("reason_text"):
         print(f"reason: {m['reason_text']}")
     for e in data["timeline"]:
-        if e["what"] == "attempt":
-            detail = f"attempt {e['n']}: {e['outcome']}" + (
-                f" HTTP {e['http_status']}" if e["http_status"] else ""
-            )
-        elif e["what"] == "status":
-            detail = f"status {e['status']}: " + (
-                "applied" if e["applied"] else f"ignored ({e['reason']})"
-            )
-        else:
-            detail = "queued"
-        print(f"  {e['local']}  {detail}")
+        print(f"  {e['local']}  {timeline_line(e)}")
     return 0
+
+
+def timeline_line(e: dict[str, Any]) -> str:
+    """One entry of a message's timeline (``http/message_timeline``), in a line."""
+    what = e["what"]
+    if what == "attempt":
+        return f"attempt {e['n']}: {e['outcome']}" + (
+            f" HTTP {e['http_status']}" if e["http_status"] else ""
+        )
+    if what == "status":
+        return f"status {e['status']}: " + (
+            "applied" if e["applied"] else f"ignored ({e['reason']})"
+        )
+    if what == "operator":
+        was = f" (was {e['previous_state']})" if e.get("previous_state") else ""
+        return f"operator {e['action']} from {e['source_ip'] or '-'}{was}"
+    if what == "canceled":
+        return "canceled" + (f": {e['reason']}" if e.get("reason") else "")
+    # queued, or a kind of entry newer than this command: said by its name.
+    return str(what)
 
 
 def cmd_messages_retry(args: argparse.Namespace) -> int:
