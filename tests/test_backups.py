@@ -31,6 +31,7 @@ from recado.rules.backup_schedule import (
     to_remove,
 )
 from recado.rules.schedule import next_fire
+from recado.storage import backup_files as bf
 from recado.storage.alerts import add_alert_once
 from recado.storage.connections import connect_writer
 from recado.testing.multiply_rows import fresh_database
@@ -240,6 +241,7 @@ def _stale_alert_about(db: Path, subject: str) -> None:
     conn = connect_writer(db)
     at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     add_alert_once(conn, at, "warning", "backup_stale", subject, "Backup antigo", "Old backup")
+    bf.record_failure(conn, at, f"{subject}/recado-20261130T120000Z.db", "Not a directory")
     conn.commit()
     conn.close()
 
@@ -256,4 +258,24 @@ async def test_a_stale_alert_about_what_is_no_longer_watched_is_resolved_at_star
     clock = TrioClock(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))
     async with running_daemon(daemon_dir, toml, clock=clock):
         await _until(lambda: not _open_stale(db), "the old directory's alert stays open")
+        # And the backups page no longer shows that directory's failure.
+        await _until(lambda: _failure_at(db) is None, "the old directory's failure stays")
     assert _rows(db, "SELECT COUNT(*) FROM alerts WHERE code = 'backup_stale'") == [(1,)]
+
+
+def test_only_a_failure_into_another_directory_is_forgotten(tmp_path: Path) -> None:
+    db = tmp_path / "recado.db"
+    fresh_database(db)
+    conn = connect_writer(db)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    here = tmp_path / "backups"
+    for watched, forgotten in (
+        (str(here), False),
+        (str(tmp_path / "elsewhere"), True),
+        (None, True),
+    ):
+        bf.record_failure(conn, at, str(here / "recado-20261130T120000Z.db"), "disk full")
+        assert bf.clear_failure_elsewhere(conn, watched) is forgotten
+        assert (bf.last_failure(conn) is None) is forgotten
+    assert bf.last_failure(conn) is None
+    conn.close()

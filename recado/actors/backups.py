@@ -108,13 +108,17 @@ class Backups:
         return True
 
     async def _forget_others(self, subject: str | None) -> None:
-        """Stale alerts about another directory than ``subject`` (the config moved, or turned
-        backups off, since they were raised) are resolved: nothing would ever resolve them."""
+        """Stale alerts and the last failure about another directory than ``subject`` (the
+        config moved, or turned backups off, since) are forgotten: nothing would ever resolve
+        or clear them."""
         gone = await self.daemon.storage.write(
             resolve_other_subjects, STALE_CODE, subject, self.daemon.clock.now()
         )
-        if gone:
-            log.info("backup_stale_forgotten", alerts=gone, directory=subject or "")
+        failure = await self.daemon.storage.write(bf.clear_failure_elsewhere, subject)
+        if gone or failure:
+            log.info(
+                "backup_stale_forgotten", alerts=gone, failure=failure, directory=subject or ""
+            )
 
     async def _alert(self, stale: bool, last: datetime | None, now: datetime, tz: ZoneInfo) -> None:
         storage, subject = self.daemon.storage, str(self.directory)

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from recado.clock import iso
 from recado.rules.backup_schedule import taken_at, to_remove
 from recado.storage.settings import delete_setting, get_setting, set_setting
 
@@ -73,11 +74,25 @@ def scheduled_since(conn: sqlite3.Connection, now: datetime) -> str:
 
 
 def record_failure(conn: sqlite3.Connection, now: datetime, path: str, reason: str) -> None:
-    set_setting(conn, LAST_FAILURE, {"at": now.isoformat(), "path": path, "reason": reason}, now)
+    set_setting(conn, LAST_FAILURE, {"at": iso(now), "path": path, "reason": reason}, now)
 
 
 def clear_failure(conn: sqlite3.Connection) -> None:
     delete_setting(conn, LAST_FAILURE)
+
+
+def clear_failure_elsewhere(conn: sqlite3.Connection, directory: str | None) -> bool:
+    """The last failure is forgotten when it was a backup into another directory than
+    ``directory`` (None: backups are off): the page would go on showing it, and nothing
+    would clear it. Whether it was."""
+    failure = last_failure(conn)
+    if failure is None:
+        return False
+    path = str(failure.get("path", ""))
+    if directory is not None and Path(path).parent == Path(directory):
+        return False
+    clear_failure(conn)
+    return True
 
 
 def last_failure(conn: sqlite3.Connection) -> dict[str, Any] | None:
