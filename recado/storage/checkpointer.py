@@ -12,7 +12,9 @@ the commits go on while it copies. Outside it SQLite's own checkpoint stays: ord
 touch few pages, and a disk-full write then fails as it always did (a rewound log would
 take it into space the log already holds). The log is rewound by
 the next write after a checkpoint that copied all of it, and then cut back to
-``WAL_LIMIT_BYTES`` (``journal_size_limit`` on the writer).
+``WAL_LIMIT_BYTES`` (``journal_size_limit`` on the writer). A run of batches keeps the log
+rewound: each batch waits for the copy of the one before (``wait_copied``), and past
+``WAL_LIMIT_BYTES`` the writer copies the rest itself (``copy_rest_on_writer``).
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ class Checkpointer:
         # Copies the writer made itself to have the log rewound (copy_rest_on_writer).
         self.writer_copies = 0
         self.waited_s = 0.0
-        # Passes begun and ended, and whether the last one ended with the whole log copied
-        # (``caught_up``): what ``wait_copied`` waits on.
+        # Passes begun and ended, and whether the last one ended with the whole log copied:
+        # what ``wait_copied`` waits on.
         self._begun = 0
         self._ended = 0
         self._whole = False
