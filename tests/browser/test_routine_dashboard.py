@@ -91,6 +91,8 @@ def _checklist_and_today(page: Page, dashboard: str) -> None:
     expect(messages.locator("tr", has_text="Aguardando")).to_contain_text("1")
     events = page.locator("#today-events tr", has_text="Sucesso")
     expect(events).to_contain_text("abaixo da meta de 95 %")
+    # The rate is written as pt-BR writes numbers: a decimal comma.
+    expect(events.locator(".rate")).to_have_text(re.compile(r"^\d{1,3},\d%$"))
     deliveries = page.locator("#today-deliveries")
     expect(deliveries.locator("tr", has_text="Falharam")).to_contain_text("3")
     # The chart is drawn, and its numbers are in the table for anyone without it.
