@@ -80,8 +80,8 @@ async def test_a_paced_run_waits_for_its_pages_to_be_copied_back(tmp_path: Path)
                 assert await storage.log_copied(5.0)
                 sizes.append(wal.stat().st_size)
             # Copied back before each next batch: the log is rewound and written over in
-            # place, so it holds about one batch, not the eight of them.
-            assert max(sizes) < 2 * 1024 * 1024, sizes
+            # place, so it stays the size of the first batch, not of the eight of them.
+            assert max(sizes) < 2 * sizes[0], sizes
         await storage.close()
 
 
@@ -109,8 +109,9 @@ async def test_a_reader_s_snapshot_holds_the_copy_back_until_the_wait_gives_up(
 def test_outside_a_run_there_is_nothing_to_wait_for(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "r.db")
     started = time.monotonic()
-    assert storage.checkpointer.wait_copied(5.0) is False
-    assert time.monotonic() - started < 1.0
+    # No checkpointer runs: the wait ends at once, not when its 60 s are up.
+    assert storage.checkpointer.wait_copied(60.0) is False
+    assert time.monotonic() - started < 30.0
 
 
 def _log_frames(path: Path) -> int:
